@@ -1,0 +1,197 @@
+"""The `reewatch` command line: a thin shell over `service.pipeline`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from service.config import Settings, load_settings
+from service.errors import ConfigError, ReewatchError
+from service.logs import configure_logging
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rare-earth policy news and price alerts.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
+app.add_typer(db_app, name="db")
+app.add_typer(feeds_app, name="feeds")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic's ValidationError names the bad variable
+        err.print(f"[red]invalid settings:[/] {exc}")
+        raise typer.Exit(2) from None
+    secrets = [s.get_secret_value() for s in (settings.slack_bot_token, settings.smtp_password) if s]
+    configure_logging(settings.log_level, secrets)
+    return settings
+
+
+def _fail_config(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        err.print(str(problem), style="red", highlight=False, markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Poll every due feed once, then exit.")] = False,
+) -> None:
+    """Run the service: poll feeds on their intervals until stopped (or once with --once)."""
+    settings = _settings()
+    try:
+        if once:
+            from service.pipeline.runner import run_once
+
+            report = asyncio.run(run_once(settings))
+            _print_cycle(report)
+            raise typer.Exit(0)
+        from service.pipeline.scheduler import serve
+
+        asyncio.run(serve(settings))
+    except ConfigError as exc:
+        _fail_config(exc)
+    except ReewatchError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def demo() -> None:
+    """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
+    from service.pipeline.demo import run_demo
+
+    settings = _settings()
+    report = asyncio.run(run_demo(settings))
+    out.rule("[bold]reewatch demo")
+    out.print(f"Database: {report.database}")
+    _print_cycle(report.first, show_articles=True)
+    statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in report.second.outcomes)
+    out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (the latest by default)."""
+    from service.store import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    out.print(f"database at revision {revision}")
+
+
+@feeds_app.command("status")
+def feeds_status() -> None:
+    """Each feed's health: last success, last error, failures in a row, next poll."""
+    from service.store import migrate
+    from service.store.db import make_engine
+    from service.store.db import session as open_session
+    from service.store.feeds import feeds_for_status
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open_session(engine) as session:
+            feeds = feeds_for_status(session)
+    finally:
+        engine.dispose()
+    now = datetime.now(UTC)
+    table = Table(title="Feeds", show_lines=False)
+    for column in ("feed", "last success", "last error", "failures", "next poll"):
+        table.add_column(column, overflow="fold")
+    for feed in feeds:
+        if feed.disabled_reason:
+            next_poll = Text(f"disabled: {feed.disabled_reason}", style="red")
+        elif not feed.enabled:
+            next_poll = "[dim]not in feeds.yaml[/]"
+        else:
+            next_poll = _when(feed.next_poll_at, now)
+        error = Text(f"{_when(feed.last_error_at, now)}: {feed.last_error}" if feed.last_error else "-")
+        failures = str(feed.consecutive_failures)
+        table.add_row(
+            Text(feed.name),
+            _when(feed.last_success_at, now),
+            error,
+            f"[red]{failures}[/]" if feed.consecutive_failures else failures,
+            next_poll,
+        )
+    out.print(table)
+
+
+@feeds_app.command("enable")
+def feeds_enable(name: str) -> None:
+    """Re-enable a feed that was disabled (e.g. after HTTP 410) and poll it on the next tick."""
+    from service.store import migrate
+    from service.store.db import make_engine
+    from service.store.db import session as open_session
+    from service.store.feeds import enable_feed
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open_session(engine) as session:
+            feed = enable_feed(session, name, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    if feed is None:
+        err.print(f"no feed named {name!r}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"feed {name} enabled; it will be polled on the next tick")
+
+
+def _print_cycle(report, *, show_articles: bool = False) -> None:
+    table = Table(title="Poll cycle")
+    for column in ("feed", "result", "new", "seen", "dup", "notes"):
+        table.add_column(column, overflow="fold")
+    for o in report.outcomes:
+        result = "[red]failed[/]" if o.status == "failed" else o.status.replace("_", " ")
+        notes = o.error or "; ".join(o.warnings) or ""
+        table.add_row(Text(o.feed), result, str(o.new), str(o.seen), str(o.duplicates), Text(notes))
+    out.print(table)
+    out.print(f"{report.new_articles} new articles from {len(report.outcomes)} feeds")
+    if show_articles:
+        articles = Table(title="Ingested articles")
+        articles.add_column("feed")
+        articles.add_column("published (UTC)")
+        articles.add_column("title", overflow="fold")
+        for o in report.outcomes:
+            for a in o.articles:
+                when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "-"
+                articles.add_row(Text(o.feed), when, Text(a.title))
+        out.print(articles)
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    seconds = (moment - now).total_seconds()
+    span = abs(seconds)
+    if span < 90:
+        text = f"{span:.0f}s"
+    elif span < 5400:
+        text = f"{span / 60:.0f}m"
+    elif span < 172800:
+        text = f"{span / 3600:.0f}h"
+    else:
+        text = f"{span / 86400:.0f}d"
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Settings from the environment and `.env`; read when asked for, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/reewatch.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    rules_dir: Path = Field(Path("rules"), validation_alias="REEWATCH_RULES_DIR")
+    var_dir: Path = Field(Path("var"), validation_alias="REEWATCH_VAR_DIR")
+    log_level: str = Field("INFO", validation_alias="REEWATCH_LOG_LEVEL")
+
+    # Feed fetching. EDGAR and other official sites refuse anonymous clients: name a contact.
+    contact: str = Field("ops@reewatch.invalid", validation_alias="REEWATCH_CONTACT")
+    fetch_concurrency: int = Field(20, ge=1, le=500, validation_alias="REEWATCH_FETCH_CONCURRENCY")
+    connect_timeout: float = Field(5.0, gt=0, validation_alias="REEWATCH_CONNECT_TIMEOUT")
+    read_timeout: float = Field(20.0, gt=0, validation_alias="REEWATCH_READ_TIMEOUT")
+    max_body_bytes: int = Field(5_000_000, ge=1024, validation_alias="REEWATCH_MAX_BODY_BYTES")
+    max_redirects: int = Field(5, ge=0, le=20, validation_alias="REEWATCH_MAX_REDIRECTS")
+    max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
+    parse_workers: int = Field(0, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
+    scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
+    instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
+
+    # Slack (delivery issue) and SMTP (digest issue).
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_default_channel: str = Field("#rare-earth-alerts", validation_alias="SLACK_DEFAULT_CHANNEL")
+    smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(587, validation_alias="SMTP_PORT")
+    smtp_user: str | None = Field(None, validation_alias="SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(True, validation_alias="SMTP_STARTTLS")
+    digest_from: str = Field("reewatch <reewatch@localhost>", validation_alias="DIGEST_FROM")
+    price_source: str = Field("yfinance", validation_alias="PRICE_SOURCE")
+
+    @property
+    def user_agent(self) -> str:
+        from service import __version__
+
+        return f"reewatch/{__version__} (rare-earth policy news monitor; contact {self.contact})"
+
+    @property
+    def feeds_file(self) -> Path:
+        return self.rules_dir / "feeds.yaml"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now (environment, then `.env`), with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The embedded default: sample feeds served on loopback so a fresh machine shows the whole job."""

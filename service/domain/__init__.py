@@ -1,0 +1,1 @@
+"""Plain domain models shared by every stage; no I/O here."""

@@ -1,0 +1,1 @@
+"""Use cases, each readable top to bottom: poll feeds (and, later, score, alert, deliver)."""

@@ -1,0 +1,47 @@
+"""When to poll a feed next. Pure functions: no clock, no randomness of their own."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+#: The jittered delay lies within ±25% of the nominal one, so failing feeds do not retry in step.
+JITTER_SPREAD = 0.25
+
+
+def failure_delay(
+    interval: float,
+    failures: int,
+    *,
+    max_backoff: float,
+    jitter: float,
+    retry_after: float | None = None,
+) -> float:
+    """Seconds to wait after the `failures`-th failure in a row (1 = first failure).
+
+    Exponential from the feed's own interval, capped, with jitter in [0, 1) spreading it.
+    A server's Retry-After wins over the back-off, but never makes us poll faster than the
+    configured interval.
+    """
+    if retry_after is not None:
+        return max(float(interval), min(retry_after, 86_400.0))
+    exponent = max(0, failures - 1)
+    nominal = min(float(max_backoff), float(interval) * (2 ** min(exponent, 30)))
+    factor = 1 - JITTER_SPREAD + 2 * JITTER_SPREAD * min(max(jitter, 0.0), 1.0)
+    return max(float(interval), min(float(max_backoff) * (1 + JITTER_SPREAD), nominal * factor))
+
+
+def next_poll_after_failure(
+    now: datetime,
+    interval: float,
+    failures: int,
+    *,
+    max_backoff: float,
+    jitter: float,
+    retry_after: float | None = None,
+) -> datetime:
+    delay = failure_delay(interval, failures, max_backoff=max_backoff, jitter=jitter, retry_after=retry_after)
+    return now + timedelta(seconds=delay)
+
+
+def next_poll_after_success(now: datetime, interval: float) -> datetime:
+    return now + timedelta(seconds=interval)

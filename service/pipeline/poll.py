@@ -1,0 +1,206 @@
+"""Polling feeds, top to bottom: lease due feeds, fetch, skip what has not changed, parse,
+keep what is new, record the feed's health. One bad feed never stops the cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from service.bootstrap import Runtime
+from service.errors import FeedError, HTTPStatusError, RateLimited
+from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
+from service.sources.fetcher import FetchResult, fetch_feed
+from service.sources.parser import ParsedFeed
+from service.store.articles import insert_articles, unseen_entries
+from service.store.db import session as open_session
+from service.store.feeds import claim_due_feeds, release
+from service.store.models import Feed
+
+log = logging.getLogger(__name__)
+
+#: How long a poll may hold its feed before another instance may take it over.
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class StoredArticle:
+    id: int
+    title: str
+    link: str | None
+    published: datetime | None
+
+
+@dataclass
+class FeedOutcome:
+    """What one poll of one feed did, for logs, the CLI and the demo."""
+
+    feed: str
+    status: str  # "new", "not_modified", "unchanged", "failed"
+    new: int = 0
+    seen: int = 0
+    duplicates: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    articles: list[StoredArticle] = field(default_factory=list)
+
+
+@dataclass
+class CycleReport:
+    outcomes: list[FeedOutcome]
+
+    @property
+    def new_articles(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+async def poll_due_feeds(rt: Runtime, *, names: list[str] | None = None) -> CycleReport:
+    """Poll every feed that is due and not leased by another instance, concurrently."""
+    now = rt.clock()
+    feeds = await rt.db(_claim, rt, now, names)
+    if not feeds:
+        return CycleReport([])
+    limit = asyncio.Semaphore(rt.settings.fetch_concurrency)
+
+    async def guarded(feed: Feed) -> FeedOutcome:
+        async with limit:
+            try:
+                return await poll_feed(rt, feed, batch_size=len(feeds))
+            except Exception as exc:  # a bug must cost one feed one cycle, not the whole cycle
+                log.exception("internal error while polling feed %s", feed.name)
+                reason = f"internal error: {type(exc).__name__}: {exc}"
+                try:
+                    await rt.db(_record_failure, rt, feed.id, FeedError(reason), rt.clock())
+                except Exception:
+                    log.exception("could not record the failure of feed %s", feed.name)
+                return FeedOutcome(feed.name, "failed", error=reason)
+
+    outcomes = await asyncio.gather(*(guarded(feed) for feed in feeds))
+    return CycleReport(list(outcomes))
+
+
+async def poll_feed(rt: Runtime, feed: Feed, *, batch_size: int = 1) -> FeedOutcome:
+    """Fetch one feed, store its new entries, and record how the feed is doing."""
+    started = rt.clock()
+    try:
+        fetched = await fetch_feed(
+            rt.http,
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            max_bytes=rt.settings.max_body_bytes,
+        )
+        if fetched.not_modified:
+            await rt.db(_record_unchanged, rt, feed.id, fetched, None, rt.clock())
+            return FeedOutcome(feed.name, "not_modified")
+        body_hash = hashlib.sha256(fetched.body or b"").hexdigest()
+        if body_hash == feed.body_hash:
+            await rt.db(_record_unchanged, rt, feed.id, fetched, body_hash, rt.clock())
+            return FeedOutcome(feed.name, "unchanged")
+        parsed = await rt.parser.parse(
+            fetched.body or b"",
+            url=fetched.url,
+            content_type=fetched.content_type,
+            now=started,
+            batch_size=batch_size,
+        )
+    except FeedError as err:
+        failures = await rt.db(_record_failure, rt, feed.id, err, rt.clock())
+        log.warning("feed %s failed (%d in a row): %s", feed.name, failures, err.reason)
+        return FeedOutcome(feed.name, "failed", error=err.reason)
+    for warning in parsed.warnings:
+        log.info("feed %s: %s", feed.name, warning)
+    return await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock())
+
+
+def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
+    with open_session(rt.engine) as session:
+        return claim_due_feeds(session, rt.instance, now, LEASE, names=names)
+
+
+def _store_new_entries(
+    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime
+) -> FeedOutcome:
+    """In one transaction: insert the new entries and mark the feed healthy."""
+    with open_session(rt.engine) as session:
+        feed = _locked_feed(session, feed_id)
+        fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
+        inserted = insert_articles(session, feed.id, fresh, now)
+        duplicates += len(fresh) - len(inserted)
+        _mark_success(rt, feed, fetched, now)
+        feed.body_hash = body_hash
+        feed.title = parsed.title or feed.title
+        feed.last_warning = "; ".join(parsed.warnings) or None
+        session.commit()
+        return FeedOutcome(
+            feed.name,
+            "new",
+            new=len(inserted),
+            seen=seen,
+            duplicates=duplicates,
+            warnings=list(parsed.warnings),
+            articles=[StoredArticle(aid, e.title, e.link, e.published) for aid, e in inserted],
+        )
+
+
+def _record_unchanged(
+    rt: Runtime, feed_id: int, fetched: FetchResult, body_hash: str | None, now: datetime
+) -> None:
+    with open_session(rt.engine) as session:
+        feed = _locked_feed(session, feed_id)
+        _mark_success(rt, feed, fetched, now)
+        if body_hash:
+            feed.body_hash = body_hash
+        session.commit()
+
+
+def _record_failure(rt: Runtime, feed_id: int, err: FeedError, now: datetime) -> int:
+    with open_session(rt.engine) as session:
+        feed = _locked_feed(session, feed_id)
+        feed.consecutive_failures += 1
+        feed.last_polled_at = now
+        feed.last_error = err.reason
+        feed.last_error_at = now
+        feed.last_status = err.status if isinstance(err, HTTPStatusError) else None
+        if not err.retryable:
+            feed.disabled_reason = f"{err.reason} (since {now:%Y-%m-%d %H:%M} UTC)"
+        feed.next_poll_at = next_poll_after_failure(
+            now,
+            feed.interval_seconds,
+            feed.consecutive_failures,
+            max_backoff=rt.settings.max_backoff_seconds,
+            jitter=rt.rng.random(),
+            retry_after=err.retry_after if isinstance(err, RateLimited) else None,
+        )
+        release(feed)
+        session.commit()
+        return feed.consecutive_failures
+
+
+def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime) -> None:
+    feed.last_status = fetched.status
+    feed.last_polled_at = now
+    feed.last_success_at = now
+    feed.consecutive_failures = 0
+    # RFC 9111: keep each validator the server sends, even when the other one is absent.
+    if fetched.etag:
+        feed.etag = fetched.etag[:512]
+    if fetched.last_modified:
+        feed.last_modified = fetched.last_modified[:128]
+    feed.next_poll_at = next_poll_after_success(now, feed.interval_seconds)
+    release(feed)
+
+
+def _locked_feed(session: Session, feed_id: int) -> Feed:
+    feed = session.get(Feed, feed_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if feed is None:
+        raise LookupError(f"feed {feed_id} vanished while being polled")
+    return feed

@@ -1,0 +1,98 @@
+"""`reewatch run`: the long-running service. A thin shell over the same steps as `run --once`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from service.bootstrap import Runtime, open_runtime
+from service.config import Settings
+from service.config_watch import WatchedConfig
+from service.pipeline.poll import poll_due_feeds
+from service.pipeline.runner import sync_specs
+from service.sources.feed_config import load_feeds
+from service.store import migrate
+
+log = logging.getLogger(__name__)
+
+#: How long a stopping service waits for polls in flight before cancelling them.
+STOP_GRACE_SECONDS = 30
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set): poll each feed on its own interval."""
+    stop = stop or asyncio.Event()
+    feeds = WatchedConfig("feeds.yaml", lambda: [settings.feeds_file], lambda: load_feeds(settings.feeds_file))
+    feeds.load_initial()
+    migrate.upgrade(settings.database_url)
+    async with open_runtime(settings) as rt:
+        await sync_specs(rt, feeds.current)
+        in_flight: set[asyncio.Task] = set()
+
+        async def tick() -> None:
+            if feeds.refresh():
+                await sync_specs(rt, feeds.current)
+            # Each cycle runs as its own task so a slow feed never delays the next tick;
+            # leases keep a feed from being polled twice at once.
+            task = asyncio.create_task(_cycle(rt))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=settings.scheduler_tick_seconds, timezone=UTC),
+            id="poll-feeds",
+            next_run_time=rt.clock(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(30, int(settings.scheduler_tick_seconds * 2)),
+        )
+        _install_signal_handlers(stop)
+        scheduler.start()
+        log.info("reewatch %s polling; tick every %ss", rt.instance, settings.scheduler_tick_seconds)
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await _drain(in_flight)
+            log.info("reewatch stopped")
+
+
+async def _cycle(rt: Runtime) -> None:
+    try:
+        report = await poll_due_feeds(rt)
+    except Exception:
+        log.exception("poll cycle failed; the next tick will try again")
+        return
+    if report.outcomes:
+        log.info(
+            "polled %d feeds: %d new articles, %d failed",
+            len(report.outcomes),
+            report.new_articles,
+            len(report.failed),
+        )
+
+
+async def _drain(tasks: set[asyncio.Task]) -> None:
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(set(tasks), timeout=STOP_GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=5)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+            pass

@@ -1,0 +1,1 @@
+"""Where items come from: feed configuration, HTTP fetching, parsing and text normalisation."""

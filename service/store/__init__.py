@@ -1,0 +1,1 @@
+"""State in SQL through SQLModel: SQLite by default, PostgreSQL in production."""

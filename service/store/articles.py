@@ -1,0 +1,78 @@
+"""Storing articles idempotently: once per feed by guid, once overall by canonical link."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import false, or_, select
+from sqlmodel import Session
+
+from service.domain.feeds import Entry
+from service.store.models import Article
+from service.store.upsert import insert_ignoring_conflicts
+
+
+def unseen_entries(session: Session, feed_id: int, entries: Sequence[Entry]) -> tuple[list[Entry], int, int]:
+    """Entries not stored yet, plus how many were already seen in this feed and in another one."""
+    if not entries:
+        return [], 0, 0
+    guids = [e.guid for e in entries]
+    links = [e.canonical_link for e in entries if e.canonical_link]
+    seen_here: set[str] = set()
+    seen_links: set[str] = set()
+    for chunk_guids, chunk_links in _chunks(guids, links):
+        rows = session.exec(
+            select(Article.feed_id, Article.guid, Article.canonical_link).where(
+                or_(
+                    (Article.feed_id == feed_id) & Article.guid.in_(chunk_guids),
+                    Article.canonical_link.in_(chunk_links) if chunk_links else false(),
+                )
+            )
+        )
+        for row_feed, row_guid, row_link in rows:
+            if row_feed == feed_id:
+                seen_here.add(row_guid)
+            if row_link:
+                seen_links.add(row_link)
+    fresh: list[Entry] = []
+    here = elsewhere = 0
+    for entry in entries:
+        if entry.guid in seen_here:
+            here += 1
+        elif entry.canonical_link and entry.canonical_link in seen_links:
+            elsewhere += 1
+        else:
+            fresh.append(entry)
+    return fresh, here, elsewhere
+
+
+def insert_articles(
+    session: Session, feed_id: int, entries: Sequence[Entry], fetched_at: datetime
+) -> list[tuple[int, Entry]]:
+    """Insert entries, skipping any that another writer stored first; returns (id, entry) inserted."""
+    if not entries:
+        return []
+    by_guid = {e.guid: e for e in entries}
+    rows = [
+        {
+            "feed_id": feed_id,
+            "guid": e.guid,
+            "link": e.link,
+            "canonical_link": e.canonical_link,
+            "title": e.title,
+            "summary": e.summary,
+            "published": e.published,
+            "fetched_at": fetched_at,
+            "content_hash": e.content_hash,
+        }
+        for e in entries
+    ]
+    stmt = insert_ignoring_conflicts(session, Article).returning(Article.id, Article.guid)
+    inserted = session.exec(stmt, params=rows).all()
+    return [(row.id, by_guid[row.guid]) for row in inserted]
+
+
+def _chunks(guids: list[str], links: list[str], size: int = 500):
+    for start in range(0, max(len(guids), len(links)), size):
+        yield guids[start : start + size], links[start : start + size]

@@ -1,0 +1,118 @@
+"""Feed rows: syncing with feeds.yaml, leasing due feeds, and recording each poll's outcome."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from service.domain.feeds import FeedSpec
+from service.store.models import Feed
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+def sync_feeds(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncReport:
+    """Make the feeds table match feeds.yaml: add new feeds, apply edits, retire removed ones.
+
+    A changed URL starts afresh (validators, health, a 410 disablement), since it is a new source.
+    """
+    report = SyncReport()
+    existing = {feed.name: feed for feed in session.exec(select(Feed))}
+    wanted = {spec.name: spec for spec in specs}
+    for name, spec in wanted.items():
+        url = str(spec.url)
+        feed = existing.get(name)
+        if feed is None:
+            session.add(
+                Feed(
+                    name=name,
+                    url=url,
+                    interval_seconds=spec.interval,
+                    kind=spec.kind,
+                    weight=spec.source_weight,
+                    enabled=spec.enabled,
+                    next_poll_at=now,
+                )
+            )
+            report.added.append(name)
+            continue
+        before = (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled)
+        if feed.url != url:
+            feed.url = url
+            feed.etag = feed.last_modified = feed.body_hash = None
+            feed.consecutive_failures = 0
+            feed.disabled_reason = None
+            feed.next_poll_at = now
+        if feed.interval_seconds != spec.interval and feed.consecutive_failures == 0:
+            feed.next_poll_at = min(feed.next_poll_at or now, now + timedelta(seconds=spec.interval))
+        feed.interval_seconds = spec.interval
+        feed.kind = spec.kind
+        feed.weight = spec.source_weight
+        if spec.enabled and not feed.enabled:
+            feed.next_poll_at = now
+        feed.enabled = spec.enabled
+        if before != (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled):
+            report.changed.append(name)
+    for name, feed in existing.items():
+        if name not in wanted and feed.enabled:
+            feed.enabled = False
+            report.retired.append(name)
+    session.commit()
+    return report
+
+
+def claim_due_feeds(
+    session: Session, owner: str, now: datetime, lease: timedelta, *, names: Sequence[str] | None = None
+) -> list[Feed]:
+    """Lease every due feed no other instance holds, and return them.
+
+    The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two instances never
+    poll the same feed at once; a lease left by a killed instance simply expires.
+    """
+    token = f"{owner}:{uuid.uuid4().hex[:12]}"
+    due = (
+        update(Feed)
+        .where(
+            Feed.enabled.is_(True),
+            Feed.disabled_reason.is_(None),
+            or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
+            or_(Feed.lease_until.is_(None), Feed.lease_until < now),
+        )
+        .values(lease_owner=token, lease_until=now + lease)
+    )
+    if names is not None:
+        due = due.where(Feed.name.in_(list(names)))
+    session.exec(due)
+    session.commit()
+    return list(session.exec(select(Feed).where(Feed.lease_owner == token).order_by(Feed.id)))
+
+
+def release(feed: Feed) -> None:
+    feed.lease_owner = None
+    feed.lease_until = None
+
+
+def feeds_for_status(session: Session) -> list[Feed]:
+    return list(session.exec(select(Feed).order_by(Feed.enabled.desc(), Feed.name)))
+
+
+def enable_feed(session: Session, name: str, now: datetime) -> Feed | None:
+    """Clear a disablement (410) and a failure streak so the feed is polled on the next tick."""
+    feed = session.exec(select(Feed).where(Feed.name == name)).first()
+    if feed is None:
+        return None
+    feed.disabled_reason = None
+    feed.consecutive_failures = 0
+    feed.next_poll_at = now
+    session.commit()
+    return feed

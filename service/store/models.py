@@ -1,0 +1,83 @@
+"""The tables. Every timestamp is an aware UTC datetime (see UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.store.types import UTCDateTime
+
+# Stable constraint names let Alembic's batch mode on SQLite and autogenerate find them again.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Feed(SQLModel, table=True):
+    """A polled feed: what `feeds.yaml` declares, plus its fetch state and health."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    url: str = Field(max_length=2048)
+    interval_seconds: int = 300
+    kind: str = Field(default="sector", max_length=20)
+    weight: float = 0.8
+    #: False once the feed is no longer in feeds.yaml (its articles stay).
+    enabled: bool = True
+
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    body_hash: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=1000)
+
+    last_status: int | None = None
+    last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_warning: str | None = Field(default=None, sa_type=Text)
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    #: Set when polling stopped for a reason a person must fix (HTTP 410).
+    disabled_reason: str | None = Field(default=None, sa_type=Text)
+
+    # Several instances share the work: a feed is polled by whoever holds its lease.
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Article(SQLModel, table=True):
+    """One stored entry. Unique per feed by guid, and across feeds by canonical link."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "guid"),
+        UniqueConstraint("canonical_link"),
+        Index(None, "fetched_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(sa_column=Column(Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False))
+    guid: str = Field(max_length=512)
+    link: str | None = Field(default=None, max_length=2048)
+    canonical_link: str | None = Field(default=None, max_length=2048)
+    title: str = Field(sa_type=Text)
+    summary: str = Field(default="", sa_type=Text)
+    published: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    content_hash: str = Field(max_length=64)

@@ -1,0 +1,114 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a loopback feed server, settings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from service.config import Settings
+from service.demo.server import FeedServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REEWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_unreachable_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means: skip, or fail in CI
+        return f"PostgreSQL at {POSTGRES_ADMIN_URL} is unreachable: {type(exc).__name__}: {exc}"
+    return None
+
+
+_PG_REASON: list[str | None] = []
+
+
+def postgres_reason() -> str | None:
+    if not _PG_REASON:
+        _PG_REASON.append(_postgres_unreachable_reason())
+    return _PG_REASON[0]
+
+
+def _require_postgres() -> None:
+    reason = postgres_reason()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    _require_postgres()
+    name = f"reewatch_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'reewatch.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on SQLite and on PostgreSQL, each time on an empty database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reewatch.db'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings for a test: its own rules and var folders, short timeouts, no .env file."""
+
+    def make(database_url: str | None = None, **overrides) -> Settings:
+        values = {
+            "database_url": database_url or f"sqlite:///{tmp_path / 'reewatch.db'}",
+            "rules_dir": tmp_path / "rules",
+            "var_dir": tmp_path / "var",
+            "connect_timeout": 2.0,
+            "read_timeout": 2.0,
+            "instance_id": "test",
+            "parse_workers": 0,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def shared_corpora() -> Path:
+    """../shared/corpora when the shared folder is present; the test is skipped otherwise."""
+    path = SHARED / "corpora"
+    if not path.is_dir():
+        pytest.skip(f"{path} is not present (the shared corpora live beside the repository)")
+    return path

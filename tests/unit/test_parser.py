@@ -1,0 +1,210 @@
+"""Feed bodies -> entries: hostile and broken input yields a reason, never a crash or a blow-up."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from service.errors import EmptyBody, NotAFeed
+from service.sources.parser import MAX_TITLE_CHARS, parse_feed, strip_internal_subset
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+URL = "https://feeds.example.test/rss"
+
+
+def rss(items: str, prolog: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{prolog}<rss version="2.0"><channel>'
+        f"<title>Test feed</title><link>https://example.test/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def item(guid="g1", title="Title", link="https://example.test/a", date="Fri, 04 Apr 2025 09:00:00 GMT", body="Body"):
+    parts = []
+    if guid is not None:
+        parts.append(f'<guid isPermaLink="false">{guid}</guid>')
+    if title is not None:
+        parts.append(f"<title>{title}</title>")
+    if link is not None:
+        parts.append(f"<link>{link}</link>")
+    if date is not None:
+        parts.append(f"<pubDate>{date}</pubDate>")
+    if body is not None:
+        parts.append(f"<description>{body}</description>")
+    return "<item>" + "".join(parts) + "</item>"
+
+
+def parse(body: bytes, content_type: str | None = "application/rss+xml"):
+    return parse_feed(body, url=URL, content_type=content_type, now=NOW)
+
+
+def test_entries_are_normalised():
+    """Titles and summaries become plain text, dates UTC, links canonical."""
+    parsed = parse(
+        rss(
+            item(
+                title="China&amp;#8217;s &lt;b&gt;curbs&lt;/b&gt;",
+                link="https://example.test/a?utm_source=rss#top",
+                date="Mon, 06 Oct 2025 10:00:00 +0200",
+                body="&lt;p&gt;MOFCOM &amp;amp; BIS&lt;/p&gt;",
+            )
+        )
+    )
+    (entry,) = parsed.entries
+    assert entry.title == "China\u2019s curbs"
+    assert entry.summary == "MOFCOM & BIS"
+    assert entry.published == datetime(2025, 10, 6, 8, 0, tzinfo=UTC)
+    assert entry.link == "https://example.test/a?utm_source=rss#top"
+    assert entry.canonical_link == "https://example.test/a"
+    assert entry.guid == "g1"
+    assert parsed.title == "Test feed"
+    assert parsed.warnings == []
+
+
+def test_empty_body_is_an_error():
+    """Zero bytes or whitespace is a failure with a reason, not an empty success."""
+    with pytest.raises(EmptyBody, match="empty"):
+        parse(b"  \n\t ")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<!DOCTYPE html><html><head><title>Login</title></head><body>Sign in</body></html>", "text/html"),
+        (b"<html><body>Oops</body></html>", None),
+        (b"<!-- cdn --><!doctype html><html><body>x</body></html>", "application/octet-stream"),
+    ],
+)
+def test_html_page_is_not_a_feed(body, content_type):
+    """An HTML page where a feed was expected is named as such."""
+    with pytest.raises(NotAFeed, match="HTML page"):
+        parse(body, content_type)
+
+
+def test_random_text_is_not_a_feed():
+    """A body with no feed in it says so, with the parser's reason."""
+    with pytest.raises(NotAFeed, match="no RSS or Atom feed"):
+        parse(b"just some words, no xml", "text/plain")
+
+
+def test_duplicate_guids_keep_the_first():
+    """A feed that repeats a guid yields one entry and a warning."""
+    parsed = parse(rss(item(guid="same", title="First") + item(guid="same", title="Second")))
+    assert [e.title for e in parsed.entries] == ["First"]
+    assert any("repeated a guid" in w for w in parsed.warnings)
+
+
+def test_entries_without_guid_or_link_are_keyed_by_content():
+    """Neither guid nor link: the entry is kept under a content hash, and the feed is told."""
+    parsed = parse(rss(item(guid=None, link=None, title="Orphan one") + item(guid=None, link=None, title="Orphan two")))
+    keys = [e.guid for e in parsed.entries]
+    assert len(keys) == 2 and all(k.startswith("sha256:") for k in keys) and keys[0] != keys[1]
+    assert any("neither guid nor link" in w for w in parsed.warnings)
+
+
+def test_guid_falls_back_to_link():
+    """Without a guid the link identifies the entry."""
+    (entry,) = parse(rss(item(guid=None, link="https://example.test/x"))).entries
+    assert entry.guid == "https://example.test/x"
+
+
+@pytest.mark.parametrize("date", ["not a date", "Mon, 99 Foo 2025 25:61:00 GMT", "Sun, 01 Jan 2090 00:00:00 GMT"])
+def test_unreadable_or_future_dates_are_dropped_not_fatal(date):
+    """A bad date leaves the entry undated, with a warning; the entry is still stored."""
+    parsed = parse(rss(item(date=date) + item(guid="g2", date="Fri, 04 Apr 2025 09:00:00 GMT")))
+    assert [e.published for e in parsed.entries] == [None, datetime(2025, 4, 4, 9, 0, tzinfo=UTC)]
+    assert any("date that could not be read" in w for w in parsed.warnings)
+
+
+def test_entries_with_nothing_are_skipped():
+    """An entry with no title, text or link is dropped and counted."""
+    parsed = parse(rss(item(guid="empty", title=None, link=None, body=None, date=None) + item()))
+    assert len(parsed.entries) == 1
+    assert any("no title, text or link" in w for w in parsed.warnings)
+
+
+def test_javascript_links_are_dropped():
+    """A javascript: link never reaches an alert."""
+    (entry,) = parse(rss(item(link="javascript:alert(document.cookie)"))).entries
+    assert entry.link is None and entry.canonical_link is None
+
+
+def test_ill_formed_feed_still_yields_entries():
+    """bozo is a warning: good entries of a broken feed are kept."""
+    body = rss(item(guid="ok", title="Fine entry") + "<item><title>Broken &nbsp; <b>tag</title></item>")
+    parsed = parse(body)
+    assert any(e.title == "Fine entry" for e in parsed.entries)
+    assert any("not well-formed" in w for w in parsed.warnings)
+
+
+def _entity_bomb(encoding: str = "utf-8") -> bytes:
+    payload = "A" * 20_000
+    refs = "&big;" * 2_000
+    doc = (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        f'<!DOCTYPE rss [<!ENTITY big "{payload}">]>'
+        f'<rss version="2.0"><channel><title>bomb</title>'
+        f"<item><guid>b1</guid><title>{refs}</title><link>https://example.test/b</link></item>"
+        f"<item><guid>b2</guid><title>Good neighbour</title><link>https://example.test/c</link></item>"
+        f"</channel></rss>"
+    )
+    return doc.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_internal_entity_expansion_is_defused(encoding):
+    """A DOCTYPE entity referenced thousands of times does not become a 40-million-character title."""
+    body = _entity_bomb(encoding)
+    assert len(body) < 120_000
+    parsed = parse(body, "application/xml")
+    assert all(len(e.title) <= MAX_TITLE_CHARS for e in parsed.entries)
+    assert sum(len(e.title) + len(e.summary) for e in parsed.entries) < 50_000
+    assert any(e.title == "Good neighbour" for e in parsed.entries)
+    assert any("DOCTYPE declared its own entities" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("body", "changed"),
+    [
+        (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>', True),
+        (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//x" "http://x.dtd"><rss/>', False),
+        (b'<?xml version="1.0"?><rss/>', False),
+        ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>'.encode("utf-16"), True),
+        ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>'.encode("utf-16-le"), True),
+    ],
+)
+def test_strip_internal_subset(body, changed):
+    """Only an internal subset is removed, in whatever encoding the body is."""
+    stripped, did = strip_internal_subset(body)
+    assert did is changed
+    assert (stripped != body) is changed
+
+
+def test_undecodable_bytes_keep_the_entries():
+    """Bytes that are not valid in the declared encoding do not lose the feed."""
+    body = rss(item(title="Caf\u00e9 news")).replace("Caf\u00e9".encode(), b"Caf\xe9\xff\xfe")
+    parsed = parse(body)
+    assert len(parsed.entries) == 1
+    assert parsed.entries[0].title.startswith("Caf")
+
+
+def test_fields_are_capped():
+    """A huge title or summary is cut to size rather than stored whole."""
+    parsed = parse(rss(item(title="T" * 50_000, body="S" * 100_000)))
+    (entry,) = parsed.entries
+    assert len(entry.title) == MAX_TITLE_CHARS
+    assert len(entry.summary) == 20_000
+
+
+def test_atom_content_is_used_when_there_is_no_summary():
+    """Atom entries with only <content> still get a summary."""
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        b'<id>urn:a</id><updated>2025-10-09T08:00:00Z</updated>'
+        b'<entry><id>urn:e1</id><title>Entry</title><updated>2025-10-09T08:00:00Z</updated>'
+        b'<link href="/e1"/><content type="html">&lt;p&gt;Licensing rules &lt;i&gt;expand&lt;/i&gt;&lt;/p&gt;</content>'
+        b"</entry></feed>"
+    )
+    (entry,) = parse(body, "application/atom+xml").entries
+    assert entry.summary == "Licensing rules expand"
+    assert entry.link == "https://feeds.example.test/e1"
+    assert entry.published == datetime(2025, 10, 9, 8, 0, tzinfo=UTC)
