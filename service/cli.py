@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +18,13 @@ from service.config import Settings, load_settings
 from service.errors import ConfigError, ReewatchError
 from service.logs import configure_logging
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rare-earth policy news and price alerts.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks print local variables, which can hold tokens: plain tracebacks only.
+    pretty_exceptions_enable=False,
+    help="Rare-earth policy news and price alerts.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
 app.add_typer(db_app, name="db")
@@ -37,10 +45,34 @@ def _settings() -> Settings:
     return settings
 
 
-def _fail_config(exc: ConfigError) -> None:
-    for problem in exc.problems:
-        err.print(str(problem), style="red", highlight=False, markup=False)
-    raise typer.Exit(1)
+@contextmanager
+def _errors_as_messages(settings: Settings | None = None) -> Iterator[None]:
+    """Turn the errors an operator can fix into a message and exit code 1, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), style="red", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        where = _safe_database_url(settings.database_url) if settings else "the database"
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"cannot use {where}: {detail}", style="red", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    except ReewatchError as exc:
+        err.print(str(exc), style="red", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+
+def _safe_database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown by scheme only
+        return url.split(":", 1)[0] + " database"
 
 
 @app.command()
@@ -49,21 +81,15 @@ def run(
 ) -> None:
     """Run the service: poll feeds on their intervals until stopped (or once with --once)."""
     settings = _settings()
-    try:
+    with _errors_as_messages(settings):
         if once:
             from service.pipeline.runner import run_once
 
-            report = asyncio.run(run_once(settings))
-            _print_cycle(report)
-            raise typer.Exit(0)
+            _print_cycle(asyncio.run(run_once(settings)))
+            return
         from service.pipeline.scheduler import serve
 
         asyncio.run(serve(settings))
-    except ConfigError as exc:
-        _fail_config(exc)
-    except ReewatchError as exc:
-        err.print(str(exc), style="red", markup=False)
-        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -72,7 +98,8 @@ def demo() -> None:
     from service.pipeline.demo import run_demo
 
     settings = _settings()
-    report = asyncio.run(run_demo(settings))
+    with _errors_as_messages(settings):
+        report = asyncio.run(run_demo(settings))
     out.rule("[bold]reewatch demo")
     out.print(f"Database: {report.database}")
     _print_cycle(report.first, show_articles=True)
@@ -86,7 +113,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     from service.store import migrate
 
     settings = _settings()
-    migrate.upgrade(settings.database_url, revision)
+    with _errors_as_messages(settings):
+        migrate.upgrade(settings.database_url, revision)
     out.print(f"database at revision {revision}")
 
 
@@ -99,13 +127,14 @@ def feeds_status() -> None:
     from service.store.feeds import feeds_for_status
 
     settings = _settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with open_session(engine) as session:
-            feeds = feeds_for_status(session)
-    finally:
-        engine.dispose()
+    with _errors_as_messages(settings):
+        migrate.upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            with open_session(engine) as session:
+                feeds = feeds_for_status(session)
+        finally:
+            engine.dispose()
     now = datetime.now(UTC)
     table = Table(title="Feeds", show_lines=False)
     for column in ("feed", "last success", "last error", "failures", "next poll"):
@@ -138,13 +167,14 @@ def feeds_enable(name: str) -> None:
     from service.store.feeds import enable_feed
 
     settings = _settings()
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with open_session(engine) as session:
-            feed = enable_feed(session, name, datetime.now(UTC))
-    finally:
-        engine.dispose()
+    with _errors_as_messages(settings):
+        migrate.upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            with open_session(engine) as session:
+                feed = enable_feed(session, name, datetime.now(UTC))
+        finally:
+            engine.dispose()
     if feed is None:
         err.print(f"no feed named {name!r}", markup=False)
         raise typer.Exit(1)

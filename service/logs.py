@@ -42,5 +42,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Libraries that chat at INFO about every request.
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "yfinance", "peewee"):
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors.default", "yfinance", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,12 +49,15 @@ class SeenRequest:
 class FeedServer:
     """`with FeedServer() as server:` serves `server.routes` on 127.0.0.1 until the block ends."""
 
-    def __init__(self, routes: dict[str, Route] | None = None):
+    def __init__(self, routes: dict[str, Route] | None = None, *, tls: ssl.SSLContext | None = None):
         self.routes: dict[str, Route] = dict(routes or {})
+        self.scheme = "https" if tls else "http"
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="feed-server", daemon=True)
 
     @property
@@ -61,7 +65,7 @@ class FeedServer:
         return self._httpd.server_address[1]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def serve_directory(self, folder: Path, prefix: str = "/") -> dict[str, str]:
         """Serve every .xml file in `folder`; returns {file stem: URL}."""

@@ -1,0 +1,259 @@
+"""The ingestion path against a real loopback HTTP server and real databases.
+
+Every bad input the foundation issue lists is served for real; each must end up recorded on its
+feed with a readable reason while good feeds in the same cycle are stored.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import trustme
+
+from service.demo.server import FeedServer, Route
+from service.domain.feeds import FeedSpec
+from tests.integration.feeds import good_feed, item, rss
+from tests.integration.harness import Ingestion, later
+
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def spec(name: str, url: str, interval: int = 60) -> FeedSpec:
+    return FeedSpec(name=name, url=url, interval=interval)
+
+
+@pytest.fixture
+def ingestion(make_settings):
+    created: list[Ingestion] = []
+
+    def make(specs, database_url=None, **overrides) -> Ingestion:
+        run = Ingestion(make_settings(database_url, **overrides), specs)
+        created.append(run)
+        return run
+
+    yield make
+    for run in created:
+        run.close()
+
+
+def test_new_entries_are_stored_then_polled_conditionally(feed_server, ingestion, database_url):
+    """First poll stores every entry; the next sends ETag/Last-Modified, gets 304 and parses nothing."""
+    feed_server.routes["/rss"] = Route(good_feed(count=4))
+    run = ingestion([spec("wire", feed_server.url("/rss"))], database_url)
+
+    first = run.cycle(T0)
+    assert [(o.feed, o.status, o.new) for o in first.outcomes] == [("wire", "new", 4)]
+    assert len(run.articles("wire")) == 4
+    feed = run.feed("wire")
+    assert feed.etag == feed_server.routes["/rss"].etag
+    assert feed.last_status == 200 and feed.last_success_at == T0
+    assert feed.next_poll_at == later(T0, 60)
+
+    assert run.cycle(later(T0, 30)).outcomes == []  # not due yet
+
+    second = run.cycle(later(T0, 61))
+    assert [(o.feed, o.status) for o in second.outcomes] == [("wire", "not_modified")]
+    conditional = feed_server.hits("/rss")[-1].headers
+    assert conditional["if-none-match"] == feed_server.routes["/rss"].etag
+    assert conditional["if-modified-since"] == feed_server.routes["/rss"].last_modified
+    assert len(run.articles("wire")) == 4
+    assert run.feed("wire").last_status == 304
+
+
+def test_unchanged_body_is_not_parsed_again(feed_server, ingestion):
+    """A server without validators that sends the same bytes costs a hash, not a parse."""
+    feed_server.routes["/rss"] = Route(good_feed(), conditional=False)
+    run = ingestion([spec("plain", feed_server.url("/rss"))])
+    assert run.cycle(T0).outcomes[0].status == "new"
+    assert run.cycle(later(T0, 61)).outcomes[0].status == "unchanged"
+    feed_server.routes["/rss"] = Route(good_feed(count=5), conditional=False)
+    third = run.cycle(later(T0, 122)).outcomes[0]
+    assert (third.status, third.new, third.seen) == ("new", 2, 3)
+
+
+def test_requests_name_the_service_and_a_contact(feed_server, ingestion):
+    """EDGAR refuses anonymous clients: the User-Agent names reewatch and the operator contact."""
+    feed_server.routes["/rss"] = Route(good_feed())
+    ingestion([spec("ua", feed_server.url("/rss"))], contact="desk-ops@fund.example").cycle(T0)
+    agent = feed_server.hits("/rss")[0].headers["user-agent"]
+    assert agent.startswith("reewatch/") and "desk-ops@fund.example" in agent
+
+
+def _tls_server() -> FeedServer:
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return FeedServer(tls=context)
+
+
+FAILURES = {
+    "unreachable": ("http://127.0.0.1:9/rss", None, "connection refused"),
+    "dns": ("http://feeds.reewatch.invalid/rss", None, "DNS lookup failed for feeds.reewatch.invalid"),
+    "timeout": ("/slow", Route(good_feed(), delay=3), "timed out waiting for the server"),
+    "404": ("/missing", None, "HTTP 404 Not Found"),
+    "500": ("/broken", Route(b"oops", status=500, content_type="text/plain"), "HTTP 500 Internal Server Error"),
+    "redirect-loop": ("/loop", Route(redirect_to="/loop"), "too many redirects"),
+    "html": ("/page", Route(b"<!DOCTYPE html><html><body>Log in</body></html>", content_type="text/html"), "HTML page"),
+    "empty": ("/empty", Route(b""), "empty body"),
+    "too-big": ("/big", Route(b"<rss>" + b" " * 300_000 + b"</rss>"), "over the 200,000-byte cap"),
+    "too-big-unframed": ("/stream", Route(b"<rss>" + b" " * 300_000, no_length=True), "passed the 200,000-byte cap"),
+    "dropped": ("/drop", Route(drop=True), "the server broke the connection"),
+    "not-xml": ("/text", Route(b"\x00\x01\x02 binary junk \xff\xfe", content_type="application/octet-stream"), "no RSS or Atom feed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_each_failure_is_recorded_and_the_cycle_goes_on(feed_server, ingestion, case):
+    """A failing feed gets a readable reason and a back-off; the good feed beside it is stored."""
+    where, route, reason = FAILURES[case]
+    feed_server.routes["/good"] = Route(good_feed())
+    if route is not None:
+        feed_server.routes[where] = route
+    url = where if where.startswith("http") else feed_server.url(where)
+    run = ingestion(
+        [spec("good", feed_server.url("/good")), spec("bad", url)],
+        read_timeout=0.5,
+        max_body_bytes=200_000,
+        max_redirects=3,
+    )
+    report = run.cycle(T0)
+    outcomes = {o.feed: o for o in report.outcomes}
+    assert outcomes["good"].new == 3
+    assert outcomes["bad"].status == "failed"
+    assert reason in outcomes["bad"].error
+    bad = run.feed("bad")
+    assert reason in bad.last_error
+    assert bad.consecutive_failures == 1 and bad.last_error_at == T0
+    assert bad.next_poll_at >= later(T0, 60)
+    assert bad.disabled_reason is None
+    assert not run.articles("bad")
+
+
+
+def test_untrusted_certificate_is_a_tls_failure(ingestion):
+    """A certificate we do not trust is a TLS failure with the verifier's reason."""
+    with _tls_server() as server:
+        server.routes["/rss"] = Route(good_feed())
+        run = ingestion([spec("tls", server.url("/rss"))])
+        outcome = run.cycle(T0).outcomes[0]
+    assert outcome.status == "failed"
+    assert "TLS certificate rejected for 127.0.0.1" in outcome.error
+    assert "certificate" in run.feed("tls").last_error
+
+
+def test_gone_feed_is_disabled_with_a_reason(feed_server, ingestion):
+    """410 disables the feed (no more polling) and says what to do; enabling polls it again."""
+    feed_server.routes["/gone"] = Route(b"", status=410, content_type="text/plain")
+    run = ingestion([spec("gone", feed_server.url("/gone"))])
+    run.cycle(T0)
+    feed = run.feed("gone")
+    assert feed.disabled_reason.startswith("HTTP 410 Gone: the feed was removed")
+    assert feed.last_status == 410
+    assert run.cycle(later(T0, 86400)).outcomes == []
+    assert len(feed_server.hits("/gone")) == 1
+
+
+def test_rate_limit_honours_retry_after(feed_server, ingestion):
+    """429 with Retry-After waits exactly as long as the server asked."""
+    feed_server.routes["/busy"] = Route(b"slow down", status=429, headers={"Retry-After": "900"}, content_type="text/plain")
+    run = ingestion([spec("busy", feed_server.url("/busy"))])
+    outcome = run.cycle(T0).outcomes[0]
+    assert "HTTP 429 Too Many Requests; retry after 900s" == outcome.error
+    assert run.feed("busy").next_poll_at == later(T0, 900)
+    assert run.cycle(later(T0, 899)).outcomes == []
+
+
+def test_failing_feed_backs_off_then_recovers(feed_server, ingestion):
+    """Each failure in a row waits longer; the next success resets the streak."""
+    feed_server.routes["/flaky"] = Route(b"down", status=503, content_type="text/plain")
+    run = ingestion([spec("flaky", feed_server.url("/flaky"), interval=60)])
+    now, waits = T0, []
+    for expected_failures in (1, 2, 3, 4):
+        run.cycle(now)
+        feed = run.feed("flaky")
+        assert feed.consecutive_failures == expected_failures
+        waits.append((feed.next_poll_at - now).total_seconds())
+        now = feed.next_poll_at
+    assert waits[0] >= 60 and waits[1] > waits[0] * 1.1 and waits[3] > waits[2] * 1.1
+    assert waits[3] >= 60 * 8 * 0.75
+
+    feed_server.routes["/flaky"] = Route(good_feed())
+    outcome = run.cycle(now).outcomes[0]
+    feed = run.feed("flaky")
+    assert outcome.status == "new"
+    assert feed.consecutive_failures == 0 and feed.last_success_at == now
+    assert feed.next_poll_at == now + timedelta(seconds=60)
+    assert "HTTP 503" in feed.last_error  # history stays visible in `feeds status`
+
+
+def test_redirects_are_followed(feed_server, ingestion):
+    """A moved feed is read from where it moved to."""
+    feed_server.routes["/old"] = Route(redirect_to="/new")
+    feed_server.routes["/new"] = Route(good_feed())
+    run = ingestion([spec("moved", feed_server.url("/old"))])
+    assert run.cycle(T0).outcomes[0].new == 3
+
+
+WARNINGS = {
+    "undecodable": (
+        rss(item(guid="u1", title="Caf\u00e9 ok", link="https://example.test/u1"), item(guid="u2", title="Fine")).replace("Caf\u00e9".encode(), b"Caf\xe9\xff"),
+        2,
+        None,
+    ),
+    "bad-dates": (rss(item(guid="d1", date="32 Foo 2025", link="https://example.test/d1"), item(guid="d2")), 2, "date that could not be read"),
+    "duplicate-guids": (rss(item(guid="same", title="one"), item(guid="same", title="two", link="https://example.test/2")), 1, "repeated a guid"),
+    "no-guid-no-link": (rss(item(guid=None, link=None, title="orphan"), item(guid="k")), 2, "neither guid nor link"),
+    "entity-bomb": (
+        (
+            '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "' + "A" * 20_000 + '">]>'
+            '<rss version="2.0"><channel><title>x</title>'
+            "<item><guid>e1</guid><title>" + "&big;" * 2_000 + "</title><link>https://example.test/e1</link></item>"
+            "<item><guid>e2</guid><title>Neighbour</title><link>https://example.test/e2</link></item>"
+            "</channel></rss>"
+        ).encode(),
+        2,
+        "DOCTYPE declared its own entities",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_flawed_feeds_keep_their_good_entries(feed_server, ingestion, case):
+    """Flaws inside a feed are recorded as a warning on it; its good entries are stored."""
+    body, stored, warning = WARNINGS[case]
+    feed_server.routes["/f"] = Route(body)
+    run = ingestion([spec("flawed", feed_server.url("/f"))])
+    outcome = run.cycle(T0).outcomes[0]
+    assert outcome.status == "new" and outcome.new == stored
+    articles = run.articles("flawed")
+    assert len(articles) == stored
+    assert all(len(a.title) <= 1000 for a in articles)
+    if warning:
+        assert warning in run.feed("flawed").last_warning
+
+
+def test_one_story_from_two_feeds_is_stored_once(feed_server, ingestion, database_url):
+    """Cross-feed dedup: the same article URL (tracking parameters aside) is one article."""
+    feed_server.routes["/a"] = Route(rss(item(guid="a1", link="https://news.example.test/s?utm_source=a")))
+    feed_server.routes["/b"] = Route(rss(item(guid="b1", link="https://news.example.test/s#top"), item(guid="b2", link="https://news.example.test/t")))
+    run = ingestion([spec("a", feed_server.url("/a")), spec("b", feed_server.url("/b"))], database_url)
+    report = run.cycle(T0)
+    assert report.new_articles == 2
+    assert sum(o.duplicates for o in report.outcomes) == 1
+    assert sorted(a.canonical_link for a in run.articles()) == ["https://news.example.test/s", "https://news.example.test/t"]
+
+
+def test_big_cycles_parse_in_worker_processes(feed_server, ingestion):
+    """With many changed feeds the parse runs in worker processes, with the same results."""
+    specs = []
+    for n in range(10):
+        feed_server.routes[f"/f{n}"] = Route(good_feed(prefix=f"f{n}", count=5))
+        specs.append(spec(f"f{n}", feed_server.url(f"/f{n}")))
+    feed_server.routes["/empty"] = Route(b"  ")
+    specs.append(spec("empty", feed_server.url("/empty")))
+    run = ingestion(specs, parse_workers=2)
+    report = run.cycle(T0)
+    assert report.new_articles == 50
+    assert {o.feed: o.error for o in report.failed} == {"empty": "the server sent an empty body"}
