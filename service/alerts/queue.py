@@ -21,10 +21,16 @@ def alert_key(kind: str, subject: int | str, channel: str) -> str:
     return f"{kind}:{subject}:{channel}"
 
 
+#: The outbox column's width. Slack names are at most 80 characters: a longer one is a typo in a
+#: rule, and is cut rather than failing the article's transaction; Slack then answers
+#: channel_not_found and the row shows it in `reewatch alerts status`.
+MAX_CHANNEL = 100
+
+
 def routed_channels(assessment: Assessment, default_channel: str) -> list[str]:
     """The channels the alerting rules name, in order and once each, or the default channel."""
-    channels = [c.strip() for c in assessment.channels if c and c.strip()]
-    return list(dict.fromkeys(channels)) or [default_channel]
+    channels = [c.strip()[:MAX_CHANNEL] for c in assessment.channels if c and c.strip()]
+    return list(dict.fromkeys(channels)) or [default_channel[:MAX_CHANNEL]]
 
 
 def queue_alerts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from service.domain.scoring import DIRECTIONS, Assessment, Source
 
 #: Bumped when the payload's shape changes, so old rows can still be read.
 PAYLOAD_VERSION = 1
+#: The outbox column's width; longer keys keep a readable head and end in a digest of the whole.
+MAX_THROTTLE_KEY = 300
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,11 @@ class Alert:
         """Top rule id and sorted tickers: repeats with the same key share a Slack thread."""
         if not self.assessment.rules:
             return None
-        return f"{self.assessment.rules[0]}|{','.join(self.assessment.tickers)}"
+        key = f"{self.assessment.rules[0]}|{','.join(self.assessment.tickers)}"
+        if len(key) <= MAX_THROTTLE_KEY:
+            return key
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"{key[: MAX_THROTTLE_KEY - len(digest) - 1]}#{digest}"
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready dict for the outbox row."""

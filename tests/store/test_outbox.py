@@ -69,10 +69,11 @@ def test_default_channel_when_the_rules_name_none(box):
         (("#a",), ["#a"]),
         (("#a", "#b", "#a"), ["#a", "#b"]),
         ((" #a ", "", "  "), ["#a"]),
+        (("#" + "x" * 150,), ["#" + "x" * 99]),
     ],
 )
 def test_routed_channels(channels, expected):
-    """Channels are taken in order, once each, blanks ignored, the default only when none remain."""
+    """Channels are taken in order, once each, blanks ignored, cut to the column, the default only when none remain."""
     assert routed_channels(assessment(channels=channels), "#default") == expected
 
 

@@ -77,3 +77,14 @@ def test_a_payload_that_is_not_ours_is_refused(change, message):
 def test_throttle_key_is_top_rule_and_sorted_tickers(verdict, expected):
     """Repeats are recognised by the strongest rule and the sorted ticker set."""
     assert an_alert(**verdict).throttle_key == expected
+
+
+def test_a_long_throttle_key_fits_its_column_and_stays_distinct():
+    """Hundreds of tickers make a key past 300 characters: it is shortened with a digest of the whole."""
+    many = {f"TICKER{i}": "bullish" for i in range(100)}
+    one_more = {**many, "ZZZ": "bearish"}
+    key = an_alert(impacts=many, relevance={}).throttle_key
+    other = an_alert(impacts=one_more, relevance={}).throttle_key
+    assert len(key) == len(other) == 300
+    assert key.startswith("us_china_truce|TICKER0,TICKER1,") and key != other
+    assert an_alert(impacts=many, relevance={}).throttle_key == key  # stable
