@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+from rich.console import Console
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.delivery.notifier import Notifier
 from service.pipeline.parsing import FeedParserPool
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
@@ -41,8 +43,12 @@ class Runtime:
     http: httpx.AsyncClient
     parser: FeedParserPool
     instance: str
+    #: Where alerts go: Slack with a token, the console without.
+    notifier: Notifier
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
+    #: Set after committing outbox rows, so the dispatcher claims them at once instead of at its next poll.
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Database calls are blocking: run them on one thread so the event loop keeps fetching,
     # and so SQLite sees one writer at a time.
     _db_thread: ThreadPoolExecutor = field(
@@ -54,14 +60,29 @@ class Runtime:
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
 
     async def aclose(self) -> None:
+        await self.notifier.aclose()
         await self.http.aclose()
         self.parser.close()
         self._db_thread.shutdown(wait=True)
         self.engine.dispose()
 
 
+def make_notifier(settings: Settings, console: Console | None = None) -> Notifier:
+    """Slack when a bot token is set; otherwise the console, in the same layout."""
+    token = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
+    if not token:
+        from service.delivery.console import ConsoleNotifier
+
+        return ConsoleNotifier(console or Console())
+    from service.delivery.slack import SlackNotifier
+
+    return SlackNotifier(token=token, base_url=settings.slack_api_url, timeout=settings.slack_timeout)
+
+
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, engine: Engine | None = None, notifier: Notifier | None = None
+) -> AsyncIterator[Runtime]:
     workers = settings.parse_workers if settings.parse_workers > 0 else None
     runtime = Runtime(
         settings=settings,
@@ -69,6 +90,7 @@ async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> A
         http=make_http_client(settings),
         parser=FeedParserPool(workers),
         instance=settings.instance_id or default_instance_id(),
+        notifier=notifier or make_notifier(settings),
     )
     try:
         yield runtime
