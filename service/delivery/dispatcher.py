@@ -137,16 +137,23 @@ class Dispatcher:
         try:
             while not stop.is_set():
                 wakeup.clear()
-                claimed = await self.rt.db(self._claim, self._busy_channels())
-                for item in claimed:
-                    self._lane(item.alert.channel).queue.append(item)
-                self._start_lanes()
-                if len(claimed) >= self.policy.batch:
+                try:
+                    claimed = await self.rt.db(self._claim, self._busy_channels())
+                    for item in claimed:
+                        self._lane(item.alert.channel).queue.append(item)
+                    self._start_lanes()
+                    if len(claimed) >= self.policy.batch:
+                        continue
+                    # One snapshot of the busy channels for both the query and the decision: a lane
+                    # that finishes meanwhile has set the wakeup, and must not look like "all done".
+                    busy = self._busy_channels()
+                    next_due = await self.rt.db(self._next_due, busy)
+                except Exception:
+                    if patience is not None:
+                        raise  # run --once reports it; the long-running service carries on
+                    log.exception("cannot read the outbox; trying again in %ss", self.policy.idle_poll)
+                    await _first_of(stop, timeout=self.policy.idle_poll)
                     continue
-                # One snapshot of the busy channels for both the query and the decision: a lane
-                # that finishes meanwhile has set the wakeup, and must not look like "all done".
-                busy = self._busy_channels()
-                next_due = await self.rt.db(self._next_due, busy)
                 now = self.rt.clock()
                 waiting = None if next_due is None else (next_due - now).total_seconds()
                 idle = not busy and not wakeup.is_set()

@@ -428,3 +428,32 @@ def test_source_text_is_kept_out_of_the_context_markup(outbox, slack):
     outbox.drain()
     context = slack.posted()[0].blocks[-1]["elements"][0]["text"]
     assert context.startswith("&lt;!channel&gt; &lt;!here&gt;")
+
+
+def test_serve_outbox_outlives_a_database_outage(outbox, slack, slack_settings, caplog):
+    """The long-running dispatcher logs a database failure and carries on once the database is back."""
+    from sqlalchemy import text
+
+    settings = slack_settings(scheduler_tick_seconds=0.1)
+
+    async def scenario():
+        async with open_runtime(settings, engine=make_engine(settings.database_url)) as rt:
+            with outbox.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE outbox_alerts RENAME TO outbox_alerts_away"))
+            stop = asyncio.Event()
+            task = asyncio.create_task(serve_outbox(rt, stop))
+            await asyncio.sleep(0.5)
+            with outbox.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE outbox_alerts_away RENAME TO outbox_alerts"))
+            row = outbox.queue()[0]
+            rt.outbox_wakeup.set()
+            deadline = asyncio.get_running_loop().time() + 10
+            while not slack.posted() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            stop.set()
+            await asyncio.wait_for(task, timeout=5)
+            return row
+
+    row = asyncio.run(scenario())
+    assert keys(slack.posted()) == [row.key]
+    assert any(r.getMessage().startswith("cannot read the outbox") for r in caplog.records)
