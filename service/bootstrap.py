@@ -62,12 +62,11 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> AsyncIterator[Runtime]:
-    workers = settings.parse_workers if settings.parse_workers > 0 else None
     runtime = Runtime(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         http=make_http_client(settings),
-        parser=FeedParserPool(workers),
+        parser=FeedParserPool(settings.parse_workers),
         instance=settings.instance_id or default_instance_id(),
     )
     try:

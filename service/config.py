@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(5_000_000, ge=1024, validation_alias="REEWATCH_MAX_BODY_BYTES")
     max_redirects: int = Field(5, ge=0, le=20, validation_alias="REEWATCH_MAX_REDIRECTS")
     max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
-    parse_workers: int = Field(0, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
+    #: Processes that parse feeds in big cycles: unset = one per CPU, 0 = parse inline.
+    parse_workers: int | None = Field(None, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
     instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
 

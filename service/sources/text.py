@@ -8,10 +8,12 @@ still escapes it again for its own syntax.
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
+from ftfy.badness import is_bad
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -92,7 +94,11 @@ def repair_mojibake(text: str) -> str:
     """Undo reversible mojibake (ftfy) and the lossy cp874 kind seen in real feeds."""
     if text.isascii():
         return text
-    text = ftfy.fix_text(text, _FTFY_CONFIG)
+    # ftfy's own test for mojibake is far cheaper than a full fix; most non-ASCII text is fine.
+    if is_bad(text):
+        text = ftfy.fix_text(text, _FTFY_CONFIG)
+    else:
+        text = unicodedata.normalize("NFC", text)
     if _THAI.search(text) and not _THAI_WORD.search(text) and _mostly_latin(text):
         text = _THAI.sub(_redecode, text)
         for pattern, replacement in _THAI_REPAIRS:
