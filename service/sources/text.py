@@ -87,6 +87,7 @@ _THAI_REPAIRS = (
     (re.compile(r"(?<![\w\u0e42])\u0e42(?=\w)"), "\u201c"),  # before a word: opening quote
     (re.compile(r"(?<=[\w.,!?;:)])\u0e42"), "\u201d"),  # after a word: closing quote
 )
+_MOJIBAKE_ALPHABETS = re.compile(r"[\u0080-\u024f\u0400-\u04ff\u2500-\u257f]")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, unescape_html=False, explain=False)
 
 
@@ -94,8 +95,9 @@ def repair_mojibake(text: str) -> str:
     """Undo reversible mojibake (ftfy) and the lossy cp874 kind seen in real feeds."""
     if text.isascii():
         return text
-    # ftfy's own test for mojibake is far cheaper than a full fix; most non-ASCII text is fine.
-    if is_bad(text):
+    # Most non-ASCII text is fine (curly quotes, dashes). Mojibake shows up as characters from
+    # the alphabets a wrong decoding produces; only then pay for ftfy's test and fix.
+    if _MOJIBAKE_ALPHABETS.search(text) and is_bad(text):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
     else:
         text = unicodedata.normalize("NFC", text)
