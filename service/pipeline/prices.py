@@ -113,9 +113,7 @@ async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) 
         )
         return _report(feed, outcomes, stream_live)
 
-    streamed = (
-        frozenset(feed.stream.tickers) if feed.stream is not None and feed.stream.is_live else frozenset()
-    )
+    streamed = feed.stream.covered(now) if feed.stream is not None else frozenset()
     plan = plan_fetches(
         listings, states, now, intraday_interval=rt.settings.price_intraday_interval, streamed=streamed
     )

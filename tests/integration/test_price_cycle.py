@@ -222,42 +222,45 @@ def test_rate_limit_pauses_the_whole_source(tmp_path, make_settings, sqlite_url,
 
 
 def test_polling_covers_the_stream_while_it_is_down(tmp_path, make_settings, sqlite_url):
-    """While the stream is live its bars are stored and MP is not polled; when it drops, polling resumes."""
+    """While the stream delivers MP its bars are stored and MP is not polled; a silent ticker and,
+    after a drop, MP too are polled again."""
     path = write_replay(tmp_path)
     settings = make_settings(sqlite_url, price_source="replay", price_replay_file=path)
     migrate.upgrade(sqlite_url)
-    checked = NOW  # daily bars were fetched already: only intraday matters here
 
     async def scenario():
         async with FakeYahooStreamer() as server, open_runtime(settings) as rt:
             rt.clock = lambda: NOW
-            stream = YahooStream([listing_for("MP")], url=server.url, first_delay=5.0)
+            stream = YahooStream([listing_for("MP"), listing_for("USAR")], url=server.url, first_delay=5.0)
             feed = PriceFeed(ReplayPriceSource(path), stream=stream)
-            engine = rt.engine
-            with session(engine) as s:
-                s.add(TickerState(ticker="MP", exchange="US", currency="USD", daily_checked_at=checked))
+            with session(rt.engine) as s:  # daily bars are up to date: only intraday matters here
+                for ticker in ("MP", "USAR"):
+                    s.add(TickerState(ticker=ticker, exchange="US", currency="USD", daily_checked_at=NOW))
                 s.commit()
             async with stream:
-                await server.wait_for_subscribers(["MP"])
+                await server.wait_for_subscribers(["MP", "USAR"])
                 tick_at = int((NOW - timedelta(minutes=3)).timestamp() * 1000)
                 await server.send_tick(id="MP", price=21.5, time=tick_at, day_volume=100)
                 while not stream.bars._building:
                     await asyncio.sleep(0.01)
-                live = await run_price_cycle(rt, feed, ["MP"])
+                live = await run_price_cycle(rt, feed, ["MP", "USAR"])
                 await server.drop_all(abrupt=True)
                 while stream.is_live:
                     await asyncio.sleep(0.01)
-                down = await run_price_cycle(rt, feed, ["MP"])
+                down = await run_price_cycle(rt, feed, ["MP", "USAR"])
             return live, down
 
     live, down = asyncio.run(asyncio.wait_for(scenario(), 20))
-    assert live.stream_live is True and live.outcome("MP").bars == 1
+    assert live.stream_live is True
+    assert live.outcome("MP").bars == 1  # the stream's minute bar only
+    assert live.outcome("USAR").bars == 17  # subscribed but silent: still polled
     assert down.stream_live is False and down.outcome("MP").bars == 18
     engine = make_engine(sqlite_url)
     with session(engine) as s:
-        sources = dict(s.exec(select(PriceBar.interval, PriceBar.source).distinct()).all())
+        sources = set(s.exec(select(PriceBar.ticker, PriceBar.interval, PriceBar.source).distinct()).all())
     engine.dispose()
-    assert sources == {"1m": "stream", "5m": "replay"}
+    assert ("MP", "1m", "stream") in sources and ("MP", "5m", "replay") in sources
+    assert ("USAR", "5m", "replay") in sources
 
 
 def test_the_scheduler_job_runs_the_cycle(tmp_path, make_settings, sqlite_url):

@@ -80,8 +80,7 @@ class LiveBars(Protocol):
 
     is_live: bool
 
-    @property
-    def tickers(self) -> list[str]: ...
+    def covered(self, now: datetime) -> frozenset[str]: ...
 
     def take_bars(self, now: datetime) -> list[Bar]: ...
 

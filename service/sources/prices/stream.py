@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 YAHOO_STREAM_URL = "wss://streamer.finance.yahoo.com/?version=2"
 #: Yahoo drops subscribers that stay silent; yfinance re-sends the whole set every 15 s.
 HEARTBEAT_SECONDS = 15.0
+#: A ticker counts as streamed while its last tick is this recent; otherwise it is polled.
+COVERAGE = timedelta(minutes=5)
 
 
 def reconnect_delay(attempt: int, *, first: float, cap: float, jitter: float) -> float:
@@ -184,6 +186,7 @@ class YahooStream(yf.AsyncWebSocket):
         self.last_error: str | None = None
         self.connections = 0
         self.bad_frames = 0
+        self._last_tick: dict[str, datetime] = {}
         self._task: asyncio.Task | None = None
 
     @property
@@ -264,6 +267,18 @@ class YahooStream(yf.AsyncWebSocket):
         """Minute bars completed by `now` since the last call."""
         return self.bars.take(now)
 
+    def covered(self, now: datetime) -> frozenset[str]:
+        """Tickers the stream is delivering: live, with a tick in the last few minutes.
+
+        Yahoo's streamer does not carry every symbol, and a quiet name may not tick for a while;
+        those stay with polling.
+        """
+        if not self.is_live:
+            return frozenset()
+        return frozenset(
+            t for t, at in self._last_tick.items() if at > now - COVERAGE and t in self._subscriptions
+        )
+
     async def _receive(self, frame: str | bytes, message_handler: Callable[[dict], object] | None) -> None:
         try:
             encoded = json.loads(frame)["message"]
@@ -286,6 +301,7 @@ class YahooStream(yf.AsyncWebSocket):
         if tick is None or listing is None:
             return
         self.bars.add(listing, tick)
+        self._last_tick[tick.ticker] = max(tick.at, self._last_tick.get(tick.ticker, tick.at))
         if self.on_tick is not None:
             self.on_tick(tick)
 
