@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from service.domain.markets import build_bar
@@ -65,19 +64,6 @@ def sync_ticker_states(
 
 def ticker_states_for_status(session: Session) -> list[TickerState]:
     return list(session.exec(select(TickerState).order_by(TickerState.ticker)))
-
-
-def latest_bar(session: Session, ticker: str) -> PriceBar | None:
-    """The newest bar stored for `ticker`, intraday or daily, by start."""
-    return session.exec(
-        select(PriceBar).where(PriceBar.ticker == ticker).order_by(PriceBar.timestamp.desc()).limit(1)
-    ).first()
-
-
-def first_daily_start(session: Session, ticker: str) -> datetime | None:
-    return session.exec(
-        select(func.min(PriceBar.timestamp)).where(PriceBar.ticker == ticker, PriceBar.interval == DAILY)
-    ).one()
 
 
 def load_bars(

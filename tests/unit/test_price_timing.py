@@ -8,7 +8,7 @@ from service.pipeline.backoff import rate_limit_pause
 from service.pipeline.prices import plan_fetches
 from service.sources.prices.listings import listing_for
 from service.sources.prices.stream import reconnect_delay
-from service.sources.prices.yahoo import yahoo_period
+from service.sources.prices.yahoo import classify_failure, yahoo_period
 from service.store.models import TickerState
 
 
@@ -140,3 +140,37 @@ def test_plan_backing_off_ticker_waits_and_says_until_when():
     assert plan.waiting == {"MP": "retrying at 2025-10-09 15:10 UTC after 3 failures"}
     later = plan_fetches(LISTINGS[:1], {"MP": failing}, utc("2025-10-09 15:10"))
     assert "5m" in planned(later)
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind", "text"),
+    [
+        (None, "no_data", "no 1d bars from Yahoo, and yfinance logged no reason"),
+        (
+            "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')",
+            "rate_limited",
+            "Yahoo rate limit (HTTP 429): YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')",
+        ),
+        (
+            "DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com.')",
+            "source_error",
+            "cannot reach Yahoo: DNSError('Failed to perform, curl: (6) Could not resolve host: "
+            "query2.finance.yahoo.com.')",
+        ),
+        (
+            "possibly delisted; no price data found  (period=5d)",
+            "no_data",
+            "no 1d bars from Yahoo: possibly delisted; no price data found (period=5d) "
+            "(yfinance also says this when the network fails)",
+        ),
+        (
+            "No data found, symbol may be delisted",
+            "no_data",
+            "no 1d bars from Yahoo: No data found, symbol may be delisted",
+        ),
+    ],
+)
+def test_classify_yfinance_failure(reason, kind, text):
+    """yfinance's logged reason decides whether a ticker is rate-limited, unreachable or without data."""
+    failure = classify_failure("MP", "1d", reason)
+    assert (failure.kind, failure.reason) == (kind, text)

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,9 +37,19 @@ import yfinance as yf
 
 from service.domain.markets import build_bar, daily_bar_start
 from service.domain.prices import DAILY, Bar, Listing
-from service.sources.prices.source import BarRequest, FetchResult
+from service.sources.prices.source import BarRequest, FetchResult, TickerFailure
 
 log = logging.getLogger(__name__)
+
+# pandas 3.1 deprecates `inplace=`, which yfinance 1.7 uses on every fetch, and yfinance's import
+# turns its own DeprecationWarnings on: every process would print pandas' advice to stderr.
+# Nothing for an operator to do; ignore exactly that message from yfinance's modules.
+warnings.filterwarnings(
+    "ignore",
+    message=r"The inplace keyword in DataFrame\.\w+ is deprecated",
+    category=DeprecationWarning,
+    module=r"yfinance\.",
+)
 
 #: Yahoo's ranges, with the calendar days each is sure to cover ("5d" is five sessions).
 PERIODS: tuple[tuple[str, int], ...] = (
@@ -57,6 +68,8 @@ INTRADAY_LIMITS = {"1m": "5d", "2m": "1mo", "5m": "1mo", "15m": "1mo", "30m": "1
 
 _SUMMARY = re.compile(r"^(?P<tickers>\[[^\]]*\]): (?P<reason>.*)$", re.DOTALL)
 _SAME_AS_DELISTED = "possibly delisted; no price data found"
+#: How yfinance's reasons name transport failures (curl_cffi in production, requests in tests).
+_NETWORK = ("DNSError", "ConnectionError", "Timeout", "Could not resolve host", "curl: (")
 
 
 class YahooPriceSource:
@@ -122,7 +135,9 @@ def download_bars(request: BarRequest, now: datetime, timeout: float = 10.0) -> 
     for listing in request.listings:
         rows = frames.get(listing.ticker)
         if rows is None or rows.empty:
-            _record_missing(result, listing.ticker, request.interval, reasons.get(listing.ticker))
+            failure = classify_failure(listing.ticker, request.interval, reasons.get(listing.ticker))
+            result.fail(failure.ticker, failure.kind, failure.reason)
+            result.rate_limited = result.rate_limited or failure.kind == "rate_limited"
             continue
         try:
             result.add_bars(listing.ticker, bars_from_frame(listing, request.interval, rows))
@@ -219,21 +234,24 @@ class _FailureSummary(logging.Handler):
             self.reasons.setdefault(str(ticker).upper(), match.group("reason").strip())
 
 
-def _record_missing(result: FetchResult, ticker: str, interval: str, reason: str | None) -> None:
+def classify_failure(ticker: str, interval: str, reason: str | None) -> TickerFailure:
+    """What a ticker's missing rows mean, from the reason yfinance logged for it (if any)."""
     if reason is None:
-        result.fail(ticker, "no_data", f"no {interval} bars from Yahoo, and yfinance logged no reason")
-    elif "YFRateLimitError" in reason or "Rate limited" in reason:
-        result.rate_limited = True
-        result.fail(ticker, "rate_limited", f"Yahoo rate limit (HTTP 429): {reason}")
-    elif _SAME_AS_DELISTED in reason:
-        result.fail(
+        return TickerFailure(
+            ticker, "no_data", f"no {interval} bars from Yahoo, and yfinance logged no reason"
+        )
+    reason = " ".join(reason.split())
+    if "YFRateLimitError" in reason or "Rate limited" in reason:
+        return TickerFailure(ticker, "rate_limited", f"Yahoo rate limit (HTTP 429): {reason}")
+    if any(marker in reason for marker in _NETWORK):
+        return TickerFailure(ticker, "source_error", f"cannot reach Yahoo: {reason}")
+    if _SAME_AS_DELISTED in reason:
+        return TickerFailure(
             ticker,
             "no_data",
-            f"no {interval} bars from Yahoo: {' '.join(reason.split())} "
-            "(yfinance also says this when the network fails)",
+            f"no {interval} bars from Yahoo: {reason} (yfinance also says this when the network fails)",
         )
-    else:
-        result.fail(ticker, "no_data", f"no {interval} bars from Yahoo: {reason}")
+    return TickerFailure(ticker, "no_data", f"no {interval} bars from Yahoo: {reason}")
 
 
 def _period_days(period: str) -> int:
