@@ -236,8 +236,9 @@ def prices_poll(
         notes = "; ".join(n for n in (o.error, o.stale and f"stale: {o.stale}", *o.warnings) if n)
         table.add_row(Text(o.ticker), result, str(o.bars), Text(notes))
     out.print(table)
-    failed = len(report.failed)
-    out.print(f"{report.stored_bars} bars stored for {len(report.outcomes)} tickers, {failed} failed")
+    count = len(report.outcomes)
+    tickers = "ticker" if count == 1 else "tickers"
+    out.print(f"{report.stored_bars} bars stored for {count} {tickers}, {len(report.failed)} failed")
 
 
 def _instant(text: str) -> datetime:
