@@ -6,12 +6,12 @@ import asyncio
 import os
 import random
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from sqlalchemy import Engine
@@ -20,6 +20,10 @@ from service.config import Settings
 from service.pipeline.parsing import FeedParserPool
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
+
+if TYPE_CHECKING:
+    from service.pipeline.prices import PriceFeed
+    from service.sources.prices.source import PriceSource
 
 T = TypeVar("T")
 
@@ -73,3 +77,38 @@ async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> A
         yield runtime
     finally:
         await runtime.aclose()
+
+
+def make_price_source(settings: Settings) -> PriceSource:
+    """The price source PRICE_SOURCE names; imported here only, so the CLI stays light without it."""
+    if settings.price_source == "replay":
+        from service.sources.prices.replay import SAMPLE_FILE, ReplayPriceSource
+
+        return ReplayPriceSource(settings.price_replay_file or SAMPLE_FILE)
+    from service.sources.prices.yahoo import YahooPriceSource
+
+    return YahooPriceSource(settings.yfinance_cache_dir)
+
+
+@asynccontextmanager
+async def open_price_feed(
+    settings: Settings, *, stream_tickers: Sequence[str] = ()
+) -> AsyncIterator[PriceFeed]:
+    """The configured price source, plus Yahoo's live stream for `stream_tickers` when enabled."""
+    from service.pipeline.prices import PriceFeed
+
+    feed = PriceFeed(make_price_source(settings))
+    if settings.price_stream and stream_tickers and settings.price_source == "yfinance":
+        from service.sources.prices.listings import listings_for
+        from service.sources.prices.stream import YahooStream
+
+        listings, _ = listings_for(stream_tickers)
+        stream = YahooStream(listings, url=settings.price_stream_url)
+        stream.start()
+        feed.stream = stream
+    try:
+        yield feed
+    finally:
+        if feed.stream is not None:
+            await feed.stream.stop()
+        await feed.source.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,7 +46,22 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(True, validation_alias="SMTP_STARTTLS")
     digest_from: str = Field("reewatch <reewatch@localhost>", validation_alias="DIGEST_FROM")
-    price_source: str = Field("yfinance", validation_alias="PRICE_SOURCE")
+
+    # Prices (see docs/prices.md). `replay` reads bars from a CSV file instead of Yahoo.
+    price_source: Literal["yfinance", "replay"] = Field("yfinance", validation_alias="PRICE_SOURCE")
+    #: The replay CSV; unset means the synthetic sample shipped with the demo.
+    price_replay_file: Path | None = Field(None, validation_alias="REEWATCH_PRICE_REPLAY_FILE")
+    price_poll_seconds: int = Field(120, ge=15, le=3600, validation_alias="REEWATCH_PRICE_POLL_SECONDS")
+    price_intraday_interval: Literal["1m", "2m", "5m", "15m", "30m", "60m"] = Field(
+        "5m", validation_alias="REEWATCH_PRICE_INTERVAL"
+    )
+    #: Also listen to Yahoo's live stream (unofficial); polling covers whatever it misses.
+    price_stream: bool = Field(False, validation_alias="REEWATCH_PRICE_STREAM")
+    price_stream_url: str = Field(
+        "wss://streamer.finance.yahoo.com/?version=2", validation_alias="REEWATCH_PRICE_STREAM_URL"
+    )
+    #: Sessions without trading (zero volume, or no bars) before a ticker is flagged stale.
+    price_stale_sessions: int = Field(3, ge=1, le=30, validation_alias="REEWATCH_PRICE_STALE_SESSIONS")
 
     @property
     def user_agent(self) -> str:
@@ -56,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def feeds_file(self) -> Path:
         return self.rules_dir / "feeds.yaml"
+
+    @property
+    def yfinance_cache_dir(self) -> Path:
+        return self.var_dir / "yfinance"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,7 @@
 
 ReewatchError
  ├── ConfigError                  a YAML file or a setting is wrong (carries every problem found)
+ ├── ReplayFileError              a price replay CSV cannot be read at all (file:line: reason)
  └── FeedError                    one feed failed this cycle; stored on the feed, never fatal
       ├── FetchError              the transport or the server said no
       │    ├── HostUnreachable    DNS failure, connection refused or reset
@@ -52,6 +53,14 @@ class ConfigError(ReewatchError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ReplayFileError(ReewatchError):
+    """The price replay file is unusable as a whole: missing, unreadable, or a bad header."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 class FeedError(ReewatchError):

@@ -13,6 +13,15 @@ from sqlalchemy import create_engine, text
 from service.config import Settings
 from service.demo.server import FeedServer
 
+# --- Prices: yfinance must be imported offline-capable, once, before any test runs. ---
+# yfinance picks curl_cffi or `requests` at import; `responses` (tests/fakes/yahoo_http.py) only
+# sees `requests`. Importing it here, outside any test, also keeps its import-time
+# warnings.filterwarnings("default", module="^yfinance") from overriding pyproject's filters.
+os.environ["YF_DISABLE_CURL_CFFI"] = "1"
+import yfinance  # noqa: E402,F401
+
+# --- end prices ---
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 POSTGRES_ADMIN_URL = os.environ.get(

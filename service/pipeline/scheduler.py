@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import UTC
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -14,6 +16,7 @@ from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.config_watch import WatchedConfig
 from service.pipeline.poll import poll_due_feeds
+from service.pipeline.prices import PriceFeed, run_price_cycle
 from service.pipeline.runner import sync_specs
 from service.sources.feed_config import load_feeds
 from service.store import migrate
@@ -77,6 +80,38 @@ async def _cycle(rt: Runtime) -> None:
             report.new_articles,
             len(report.failed),
         )
+
+
+def add_price_job(
+    scheduler: AsyncIOScheduler, rt: Runtime, feed: PriceFeed, tickers: Callable[[], Sequence[str]]
+) -> Job:
+    """Run the price cycle every REEWATCH_PRICE_POLL_SECONDS; `tickers` is read at each run."""
+
+    async def cycle() -> None:
+        try:
+            report = await run_price_cycle(rt, feed, tickers())
+        except Exception:
+            log.exception("price cycle failed; the next run will try again")
+            return
+        if report.failed:
+            log.warning(
+                "prices: %d bars stored, %d tickers failed: %s",
+                report.stored_bars,
+                len(report.failed),
+                ", ".join(o.ticker for o in report.failed),
+            )
+
+    seconds = rt.settings.price_poll_seconds
+    return scheduler.add_job(
+        cycle,
+        IntervalTrigger(seconds=seconds, timezone=UTC),
+        id="poll-prices",
+        # The scheduler runs on the wall clock, whatever clock the runtime's cycles use.
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(30, seconds // 2),
+    )
 
 
 async def _drain(tasks: set[asyncio.Task]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.store.types import UTCDateTime
@@ -81,3 +81,59 @@ class Article(SQLModel, table=True):
     published: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
+
+
+class PriceBar(SQLModel, table=True):
+    """One OHLCV bar. A re-delivered bar (same ticker, interval and start) replaces the old values."""
+
+    __tablename__ = "price_bars"
+    __table_args__ = (UniqueConstraint("ticker", "interval", "timestamp"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticker: str = Field(max_length=32)
+    #: "1m", "5m", ... or "1d" (one exchange session).
+    interval: str = Field(max_length=8)
+    #: The bar's start; a daily bar starts at exchange-local midnight of its session.
+    timestamp: datetime = Field(sa_type=UTCDateTime)
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int = Field(sa_type=BigInteger)
+    source: str = Field(max_length=16)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TickerState(SQLModel, table=True):
+    """A watched ticker: its listing, the freshness of its prices, and its source's health for it."""
+
+    __tablename__ = "ticker_states"
+    __table_args__ = (UniqueConstraint("ticker"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticker: str = Field(max_length=32)
+    #: Unknown (None) when the symbol's suffix names no exchange we know.
+    exchange: str | None = Field(default=None, max_length=16)
+    currency: str | None = Field(default=None, max_length=3)
+    reporting_currency: str | None = Field(default=None, max_length=3)
+    #: The source of the last attempt: "yfinance", "stream" or "replay".
+    source: str | None = Field(default=None, max_length=16)
+
+    last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_bar_interval: str | None = Field(default=None, max_length=8)
+    last_price: float | None = None
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When daily bars were last fetched; they are fetched again once the next session closes.
+    daily_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    #: Set while the prices cannot be trusted as current (e.g. zero volume for 3 sessions).
+    stale_reason: str | None = Field(default=None, sa_type=Text)
+    #: What was wrong with the last delivery although it was used (NaN bars dropped, duplicates).
+    data_warning: str | None = Field(default=None, sa_type=Text)
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
