@@ -105,7 +105,7 @@ def test_resemblance(a, b, low, high):
 
 def _seed_report(text: str, name: str) -> Item:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    title = next(line for line in lines if len(line.split()) >= 5)
+    title = next(line for line in lines if len(line.split()) >= 6)
     body = " ".join(line for line in lines if len(line.split()) > 20)
     return Item(name, title, " ".join(body.split()[:80]))
 
