@@ -23,6 +23,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from service.errors import ConfigError, MailError, MailRefused, MailServerUnreachable, Problem
+from service.logs import REDACTED
 
 
 class Mailer(Protocol):
@@ -61,12 +62,12 @@ class SmtpMailer:
                 _quit(smtp)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise MailRefused(code, f"recipient refused: {code} {_text(text)}") from None
+            raise MailRefused(code, f"recipient refused: {code} {self._reply(text)}") from None
         except smtplib.SMTPNotSupportedError as exc:
             # A server that offers no STARTTLS will not start to; it needs an operator.
             raise MailRefused(530, f"{self.host}:{self.port} does not support what was asked: {exc}") from None
         except smtplib.SMTPResponseException as exc:
-            raise MailRefused(exc.smtp_code, f"{_stage(exc)}: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+            raise MailRefused(exc.smtp_code, f"{_stage(exc)}: {exc.smtp_code} {self._reply(exc.smtp_error)}") from None
         except ssl.SSLError as exc:
             raise MailServerUnreachable(f"TLS with {self.host}:{self.port} failed: {exc.reason or exc}") from None
         except smtplib.SMTPServerDisconnected as exc:
@@ -78,6 +79,12 @@ class SmtpMailer:
         except OSError as exc:
             raise MailServerUnreachable(f"cannot reach {self.host}:{self.port}: {exc.strerror or exc}") from None
         return f"smtp {self.host}:{self.port}"
+
+    def _reply(self, raw: bytes | str) -> str:
+        """A server's reply as text, with our password cut out: some servers echo what they got."""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        secret = self.password.get_secret_value() if self.password else ""
+        return text.replace(secret, REDACTED) if secret else text
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
@@ -97,10 +104,6 @@ def _stage(exc: smtplib.SMTPResponseException) -> str:
     if isinstance(exc, smtplib.SMTPDataError):
         return "message refused"
     return "server refused"
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+@-]+")

@@ -62,10 +62,13 @@ class MailServer:
         *,
         tls_context: ssl.SSLContext | None = None,
         logins: dict[str, str] | None = None,
+        echo_credentials: bool = False,
     ):
         self.handler = Handler()
         self.port = port or free_port()
         self.logins = logins
+        #: Like some real servers, quote the login and password back in the refusal.
+        self.echo_credentials = echo_credentials
         kwargs: dict = {}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=True)
@@ -75,7 +78,12 @@ class MailServer:
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and self.logins.get(auth_data.login.decode()) == auth_data.password.decode()
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+        if ok:
+            return AuthResult(success=True, handled=False, auth_data=auth_data)
+        message = None
+        if self.echo_credentials and isinstance(auth_data, LoginPassword):
+            message = f"535 5.7.8 Bad credentials {auth_data.login.decode()}:{auth_data.password.decode()}"
+        return AuthResult(success=False, handled=False, message=message)
 
     @property
     def messages(self) -> list[Received]:
