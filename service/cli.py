@@ -27,8 +27,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
+digest_app = typer.Typer(no_args_is_help=True, help="The daily digest e-mails.")
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(digest_app, name="digest")
 
 out = Console()
 err = Console(stderr=True)
@@ -179,6 +181,132 @@ def feeds_enable(name: str) -> None:
         err.print(f"no feed named {name!r}", markup=False)
         raise typer.Exit(1)
     out.print(f"feed {name} enabled; it will be polled on the next tick")
+
+
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="The digest's day, YYYY-MM-DD or 'today' (in each recipient's zone).")
+]
+RecipientOption = Annotated[str | None, typer.Option("--recipient", help="Only this recipient's address.")]
+
+
+@digest_app.command("preview")
+def digest_preview(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML.", dir_okay=False)],
+    day: DateOption = None,
+    recipient: RecipientOption = None,
+) -> None:
+    """Write a recipient's digest as HTML (chart inlined) without sending it or recording a run."""
+    from service.bootstrap import open_runtime
+    from service.pipeline.digest import load_digest_setup, preview_digest
+    from service.store import migrate
+
+    settings = _settings()
+    with _errors_as_messages(settings):
+        setup = load_digest_setup(settings)
+        chosen = _chosen_recipients(setup.recipients, recipient)[0]
+        now = datetime.now(UTC)
+        when = _digest_day(day, chosen, now)
+        migrate.upgrade(settings.database_url)
+
+        async def render() -> str:
+            async with open_runtime(settings) as rt:
+                return await preview_digest(rt, setup, chosen, when, now=now)
+
+        html = asyncio.run(render())
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(html, encoding="utf-8")
+        except OSError as exc:
+            raise ReewatchError(f"cannot write {out_file}: {exc.strerror}") from None
+    out.print(f"digest for {chosen.address} on {when} written to {out_file}", markup=False, highlight=False)
+
+
+@digest_app.command("send")
+def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> None:
+    """Send the digests due now, or each recipient's digest for --date; never one already sent."""
+    from service.bootstrap import open_runtime
+    from service.pipeline.digest import load_digest_setup, send_digest, send_due_digests
+    from service.store import migrate
+
+    settings = _settings()
+    with _errors_as_messages(settings):
+        setup = load_digest_setup(settings)
+        chosen = _chosen_recipients(setup.recipients, recipient)
+        now = datetime.now(UTC)
+        days = {r.key: _digest_day(day, r, now) for r in chosen} if day else {}
+        migrate.upgrade(settings.database_url)
+
+        async def send():
+            async with open_runtime(settings) as rt:
+                if not day:
+                    return await send_due_digests(rt, setup, now=now, only={r.key for r in chosen})
+                return [await send_digest(rt, setup, r, days[r.key], now=now, force=True) for r in chosen]
+
+        outcomes = asyncio.run(send())
+    styles = {"sent": "green", "already_sent": "dim", "retrying": "yellow", "waiting": "yellow", "failed": "red"}
+    for o in outcomes:
+        line = Text(f"{o.recipient} {o.day or ''}: ")
+        line.append(o.status.replace("_", " "), style=styles.get(o.status, ""))
+        if o.detail:
+            line.append(f" ({o.detail})")
+        out.print(line)
+    if any(o.status in ("failed", "retrying") for o in outcomes):
+        raise typer.Exit(1)
+
+
+@digest_app.command("status")
+def digest_status() -> None:
+    """The latest digest runs: sent, waiting to retry, or failed, and why."""
+    from service.store import migrate
+    from service.store.db import make_engine
+    from service.store.db import session as open_session
+    from service.store.digests import runs_for_status
+
+    settings = _settings()
+    with _errors_as_messages(settings):
+        migrate.upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            with open_session(engine) as session:
+                runs = runs_for_status(session)
+        finally:
+            engine.dispose()
+    now = datetime.now(UTC)
+    table = Table(title="Digest runs")
+    for column in ("day", "recipient", "status", "attempts", "when", "detail"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        if run.status == "sent":
+            status, when, detail = "[green]sent[/]", _when(run.sent_at, now), run.delivered_via or ""
+        elif run.status == "failed":
+            status, when, detail = "[red]failed[/]", _when(run.last_error_at, now), run.last_error or ""
+        else:
+            status, when, detail = "[yellow]pending[/]", _when(run.next_attempt_at, now), run.last_error or ""
+        table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), when, Text(detail))
+    out.print(table)
+
+
+def _chosen_recipients(recipients, address: str | None) -> list:
+    if not recipients:
+        raise ReewatchError("digests.yaml lists no recipients")
+    if address is None:
+        return list(recipients)
+    wanted = [r for r in recipients if r.key == address.strip().lower()]
+    if not wanted:
+        known = ", ".join(r.address for r in recipients)
+        raise ReewatchError(f"no recipient {address!r} in digests.yaml (known: {known})")
+    return wanted
+
+
+def _digest_day(value: str | None, recipient, now: datetime):
+    from datetime import date
+
+    if value is None or value.strip().lower() == "today":
+        return now.astimezone(recipient.zone).date()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ReewatchError(f"--date must be YYYY-MM-DD or 'today', not {value!r}") from None
 
 
 def _print_cycle(report, *, show_articles: bool = False) -> None:
