@@ -336,8 +336,9 @@ def _open_and_claim(
 
 
 def digest_message_id(day: dt.date, sender: Address) -> str:
-    """A Message-ID short enough to stay on one header line (a folded one parses with a space)."""
-    return f"<digest.{day:%Y%m%d}.{secrets.token_hex(8)}@{sender.domain or 'reewatch.invalid'}>"
+    """A short Message-ID: with a common domain it stays on one header line (folded, it parses
+    back with a leading space)."""
+    return f"<digest.{day:%Y%m%d}.{secrets.token_hex(6)}@{sender.domain or 'reewatch.invalid'}>"
 
 
 def _why_not_claimed(rt: Runtime, recipient: Recipient, day: dt.date, key: str, now: dt.datetime) -> DigestOutcome:

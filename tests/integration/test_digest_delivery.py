@@ -301,3 +301,22 @@ def test_scheduled_jobs_fire_at_the_recipients_times_and_send_their_digest(setti
     assert fires["digest:apac@desk.example"] == next_send(sydney, real_now)[1]
     assert [(o.recipient, o.status) for o in outcomes] == [(TRADER.address, "sent")]
     assert len(server.messages) == 1
+
+
+def test_a_server_without_starttls_or_with_an_untrusted_certificate_gets_nothing(settings, database_url, certificate_authority):
+    """STARTTLS never silently falls back to plain text: no STARTTLS offered, or a certificate we
+    do not trust, and the digest is not sent but kept for a retry."""
+    with MailServer() as plain:
+        setup = setup_for(smtp(plain.port, starttls=True))
+        [no_tls] = run(lambda rt: send_due_digests(rt, setup, now=DUE), settings)
+    assert no_tls.status == "retrying" and "does not support what was asked" in no_tls.detail
+    assert plain.messages == []
+
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    with MailServer(tls_context=server_tls) as server:
+        setup = setup_for(smtp(server.port, starttls=True, tls_context=ssl.create_default_context()))
+        [untrusted] = run(lambda rt: send_due_digests(rt, setup, now=DUE + dt.timedelta(hours=1)), settings)
+    assert untrusted.status == "retrying" and "TLS with 127.0.0.1" in untrusted.detail
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.detail
+    assert server.messages == []
