@@ -45,9 +45,9 @@ def test_preview_writes_html_without_recording_a_run(tmp_path):
     write_rules(tmp_path)
     env = cli_env(tmp_path)
     out = tmp_path / "preview" / "digest.html"
-    result = reewatch("digest", "preview", "--recipient", "RISK@desk.example", "--out", str(out), env=env, cwd=tmp_path)
+    result = reewatch("digest", "preview", "--recipient", "TRADER@desk.example", "--out", str(out), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"digest for risk@desk.example on " in result.stdout and str(out) in result.stdout.replace("\n", "")
+    assert "digest for trader@desk.example on " in result.stdout and str(out) in result.stdout.replace("\n", "")
     page = out.read_text(encoding="utf-8")
     assert "Export ban suspension &lt;ends&gt;" in page and "In 7 days" in page
     assert "Alerts could not be read" in page  # no alert store is wired in yet: said, not hidden
