@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
 from service.pipeline.parsing import FeedParserPool
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
@@ -112,3 +113,18 @@ async def open_price_feed(
         if feed.stream is not None:
             await feed.stream.stop()
         await feed.source.aclose()
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set; otherwise .eml and .html files under var/outbox/."""
+    if not settings.smtp_host:
+        return OutboxMailer(settings.outbox_dir)
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        envelope_from=sender_address(settings.digest_from).addr_spec,
+        user=settings.smtp_user or None,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout,
+    )

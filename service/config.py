@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = Field(None, validation_alias="SMTP_USER")
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(True, validation_alias="SMTP_STARTTLS")
+    smtp_timeout: float = Field(30.0, gt=0, validation_alias="SMTP_TIMEOUT")
     digest_from: str = Field("reewatch <reewatch@localhost>", validation_alias="DIGEST_FROM")
 
     # Prices (see docs/prices.md). `replay` reads bars from a CSV file instead of Yahoo.
@@ -76,6 +77,23 @@ class Settings(BaseSettings):
     @property
     def yfinance_cache_dir(self) -> Path:
         return self.var_dir / "yfinance"
+
+    @property
+    def digests_file(self) -> Path:
+        return self.rules_dir / "digests.yaml"
+
+    @property
+    def calendar_file(self) -> Path:
+        return self.rules_dir / "calendar.yaml"
+
+    @property
+    def watchlists_file(self) -> Path:
+        return self.rules_dir / "watchlists.yaml"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where digests go as .eml and .html files when no SMTP host is set."""
+        return self.var_dir / "outbox"
 
 
 def load_settings(**overrides: object) -> Settings:

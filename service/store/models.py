@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -135,5 +135,34 @@ class TickerState(SQLModel, table=True):
     stale_reason: str | None = Field(default=None, sa_type=Text)
     #: What was wrong with the last delivery although it was used (NaN bars dropped, duplicates).
     data_warning: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+
+class DigestRun(SQLModel, table=True):
+    """One recipient's digest for one day. Its unique key makes it go out at most once,
+    whichever instance, restart or retry gets to it; the lease marks an attempt in flight."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("key"), Index(None, "status", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: digest:{recipient}:{date}, the recipient's address case-folded, the date in their zone.
+    key: str = Field(max_length=400)
+    recipient: str = Field(max_length=320)
+    digest_date: date
+    status: str = Field(default="pending", max_length=10)  # pending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    #: The end of the digest's day in the recipient's zone: a digest not sent by then is dropped.
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Fixed when the run is created, so a retry after an unclear failure carries the same id
+    #: and mail clients can fold a rare second copy into the first.
+    message_id: str = Field(max_length=255)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Where it went: "smtp host:port", or the .eml file written under var/outbox/.
+    delivered_via: str | None = Field(default=None, max_length=2048)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

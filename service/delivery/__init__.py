@@ -1,0 +1,1 @@
+"""Delivery: handing finished messages to the outside world (SMTP, files)."""
