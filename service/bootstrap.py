@@ -17,7 +17,9 @@ import httpx
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.config_watch import WatchedConfig
 from service.pipeline.parsing import FeedParserPool
+from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
 
@@ -41,6 +43,8 @@ class Runtime:
     http: httpx.AsyncClient
     parser: FeedParserPool
     instance: str
+    #: The alert rules and watchlists, reloaded on change (the last good version kept).
+    rules: WatchedConfig[Ruleset]
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
     # Database calls are blocking: run them on one thread so the event loop keeps fetching,
@@ -62,6 +66,10 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+    """Build the runtime. Raises ConfigError first if the rules folder is broken: the service
+    does not start without rules."""
+    rules = watch_ruleset(settings.rules_dir)
+    rules.load_initial()
     workers = settings.parse_workers if settings.parse_workers > 0 else None
     runtime = Runtime(
         settings=settings,
@@ -69,6 +77,7 @@ async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> A
         http=make_http_client(settings),
         parser=FeedParserPool(workers),
         instance=settings.instance_id or default_instance_id(),
+        rules=rules,
     )
     try:
         yield runtime
