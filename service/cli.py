@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -27,8 +29,26 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
+rules_app = typer.Typer(no_args_is_help=True, help="The alert rules and watchlists.")
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(rules_app, name="rules")
+
+SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", None: "dim"}
+ARROWS = {"bullish": "\u25b2", "bearish": "\u25bc", "neutral": "\u00b7"}
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class SourceKindOption(str, Enum):
+    official = "official"
+    wire = "wire"
+    sector = "sector"
+    aggregator = "aggregator"
+    blog = "blog"
 
 out = Console()
 err = Console(stderr=True)
@@ -105,6 +125,83 @@ def demo() -> None:
     _print_cycle(report.first, show_articles=True)
     statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in report.second.outcomes)
     out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="The rules folder (default: REEWATCH_RULES_DIR, ./rules).")
+    ] = None,
+) -> None:
+    """Check the rules folder with the service's own loader; list every problem, exit 1 if any."""
+    from service.rules import load_ruleset
+
+    settings = _settings()
+    folder = directory or settings.rules_dir
+    with _errors_as_messages(settings):
+        ruleset = load_ruleset(folder)
+    out.print(Text(f"{folder}: OK, {ruleset.describe()}"))
+
+
+@app.command()
+def scan(
+    source: Annotated[str, typer.Argument(help="A feed URL or a local feed file.")],
+    rules: Annotated[Path | None, typer.Option("--rules", help="The rules folder (default: the service's).")] = None,
+    output: Annotated[ScanFormat, typer.Option("--format", help="table for people, json for one object a line.")] = (
+        ScanFormat.table
+    ),
+    kind: Annotated[
+        SourceKindOption | None,
+        typer.Option("--kind", help="Score as this kind of source (default: as feeds.yaml says, else sector)."),
+    ] = None,
+) -> None:
+    """Dry run: fetch and score one feed with the loaded rules; nothing is stored."""
+    from service.pipeline.scan import scan_source
+    from service.rules import load_ruleset
+
+    settings = _settings()
+    with _errors_as_messages(settings):
+        ruleset = load_ruleset(rules or settings.rules_dir)
+        report = asyncio.run(scan_source(settings, source, ruleset, kind=kind.value if kind else None))
+    for warning in report.warnings:
+        err.print(Text(f"warning: {warning}", style="yellow"))
+    if output is ScanFormat.json:
+        for scanned in report.entries:
+            # ensure_ascii keeps every line plain ASCII: feed text cannot smuggle control characters.
+            print(json.dumps(scanned.as_json(), ensure_ascii=True))
+        return
+    _print_scan_table(report)
+
+
+def _print_scan_table(report) -> None:
+    ordered = sorted(report.entries, key=lambda s: (not s.verdict.alert, -s.verdict.score))
+    table = Table(title=Text(f"{report.source.name} ({report.source.kind}): {len(ordered)} entries"))
+    for column in ("alert", "score", "severity", "event types", "tickers", "title", "rules"):
+        table.add_column(column, overflow="fold")
+    for scanned in ordered:
+        verdict = scanned.verdict
+        style = SEVERITY_STYLES.get(verdict.severity, "")
+        table.add_row(
+            Text("ALERT" if verdict.alert else "", style="bold"),
+            Text(str(verdict.score)),
+            Text(verdict.severity or "-"),
+            Text(", ".join(verdict.event_types) or "-"),
+            Text(_top_tickers(verdict.impacts, verdict.relevance)),
+            Text(scanned.entry.title),
+            Text(", ".join(verdict.rules) or "-"),
+            style=style,
+        )
+    out.print(table)
+
+
+def _top_tickers(impacts: Mapping[str, str], relevance: Mapping[str, int], limit: int = 4) -> str:
+    """The tickers the article names first, then the rest of the impacted ones: "MP\u25b2 USAR\u25b2 +22"."""
+    names = sorted(relevance, key=lambda t: (-relevance[t], t))
+    names += [t for t in impacts if t not in relevance]
+    shown = [f"{t}{ARROWS.get(impacts.get(t, ''), '')}" for t in names[:limit]]
+    if len(names) > limit:
+        shown.append(f"+{len(names) - limit}")
+    return " ".join(shown) or "-"
 
 
 @db_app.command("upgrade")
@@ -192,14 +289,24 @@ def _print_cycle(report, *, show_articles: bool = False) -> None:
     out.print(table)
     out.print(f"{report.new_articles} new articles from {len(report.outcomes)} feeds")
     if show_articles:
-        articles = Table(title="Ingested articles")
-        articles.add_column("feed")
-        articles.add_column("published (UTC)")
-        articles.add_column("title", overflow="fold")
-        for o in report.outcomes:
-            for a in o.articles:
-                when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "-"
-                articles.add_row(Text(o.feed), when, Text(a.title))
+        articles = Table(title="Ingested articles, scored (alerts first)")
+        for column in ("feed", "published (UTC)", "score", "event types", "tickers", "title"):
+            articles.add_column(column, overflow="fold")
+        rows = [(o.feed, a) for o in report.outcomes for a in o.articles]
+        rows.sort(key=lambda row: (not (row[1].verdict and row[1].verdict.alert), -(row[1].verdict.score if row[1].verdict else 0)))
+        for feed, a in rows:
+            when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "-"
+            verdict = a.verdict
+            score = Text(f"{verdict.score}{' ALERT' if verdict.alert else ''}" if verdict else "-")
+            articles.add_row(
+                Text(feed),
+                when,
+                score,
+                Text(", ".join(verdict.event_types) if verdict and verdict.event_types else "-"),
+                Text(_top_tickers(verdict.impacts, verdict.relevance) if verdict else "-"),
+                Text(a.title),
+                style=SEVERITY_STYLES.get(verdict.severity if verdict and verdict.alert else None, ""),
+            )
         out.print(articles)
 
 
