@@ -482,7 +482,10 @@ class ConditionParser:
         try:
             return re2.compile(pattern, options)
         except re2.error as exc:
-            self._problem(loc, f"regex {pattern!r} does not compile: {exc}")
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            self._problem(loc, f"regex {pattern!r} does not compile: {reason}")
             return None
 
     def _mentions(self, value: Any, loc: Loc, scope: int) -> Condition | None:
