@@ -189,6 +189,11 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+#: A first sentence shorter than this ("Quick notes after today's readouts.") says nothing
+#: yet: the lead runs on to the next sentence.
+MIN_LEAD_WORDS = 6
+
+
 def split_lead(summary: str) -> tuple[str, str]:
     """The first sentence of an article's text, and the rest.
 
@@ -201,6 +206,8 @@ def split_lead(summary: str) -> tuple[str, str]:
             word_start -= 1
         word = summary[word_start:start]
         if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
+            continue
+        if len(summary[:start].split()) < MIN_LEAD_WORDS:
             continue
         return summary[: match.end()].rstrip(), summary[match.end() :]
     return summary, ""

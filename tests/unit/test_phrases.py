@@ -66,17 +66,19 @@ def test_phrase_without_words_is_refused():
 @pytest.mark.parametrize(
     ("summary", "lead"),
     [
-        ("China acted. Markets fell.", "China acted."),
-        ("The U.S. Commerce Department acted. Markets fell.", "The U.S. Commerce Department acted."),
-        ("Announcement No. 61 applies. More text.", "Announcement No. 61 applies."),
-        ("MP Materials Corp. signed on Nov. 10. Shares rose.", "MP Materials Corp. signed on Nov. 10."),
-        ("Prices rose 4.5% today. Traders cheered.", "Prices rose 4.5% today."),
-        ("“It is done.” The minister left.", "“It is done.”"),
+        ("China acted on exports of gallium today. Markets fell.", "China acted on exports of gallium today."),
+        ("The U.S. Commerce Department acted on Friday. Markets fell.", "The U.S. Commerce Department acted on Friday."),
+        ("Announcement No. 61 applies to all exporters now. More text.", "Announcement No. 61 applies to all exporters now."),
+        ("MP Materials Corp. signed the deal on Nov. 10. Shares rose.", "MP Materials Corp. signed the deal on Nov. 10."),
+        ("Prices rose 4.5% in Shanghai on Monday. Traders cheered.", "Prices rose 4.5% in Shanghai on Monday."),
+        ("“It is done and it is final,” he said. The minister left.", "“It is done and it is final,” he said."),
+        ("Quick notes after the call. China pauses the package. More.", "Quick notes after the call. China pauses the package."),
         ("One sentence only", "One sentence only"),
     ],
 )
 def test_split_lead(summary, lead):
-    """The first sentence ends at a full stop before a capital, not after an abbreviation."""
+    """The first sentence ends at a full stop before a capital, not after an abbreviation; a
+    first sentence of under six words runs on to the next."""
     first, rest = split_lead(summary)
     assert first == lead
     assert (first + " " + rest).strip() == summary.strip()

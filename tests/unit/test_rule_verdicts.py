@@ -49,8 +49,8 @@ def test_the_strongest_rule_sets_the_direction(tmp_path):
     ("title", "summary", "expected"),
     [
         ("MP Materials (MP) expands", "", {"MP": 100}),
-        ("Miners expand", "MP Materials (MP) said so. Other news.", {"MP": 55}),
-        ("Miners expand", "Rare earth news. MP Materials said so. MP Materials again.", {"MP": 40}),
+        ("Miners expand", "MP Materials (MP) said so on Monday morning. Other news.", {"MP": 55}),
+        ("Miners expand", "Rare earth news came in on Monday. MP Materials said so. MP Materials again.", {"MP": 40}),
         ("Lynas and MP Materials expand", "", {"LYC.AX": 100, "MP": 100}),
         ("Nothing here", "", {}),
     ],
