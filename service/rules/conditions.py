@@ -45,23 +45,56 @@ MAX_REGEX_CHARS = 500
 
 
 class Evidence:
-    """What one article holds, as conditions test it. Built once per article by the engine."""
+    """What one article holds, as conditions test it. Built once per article by the engine.
 
-    __slots__ = ("hits", "where", "texts", "raw", "offsets", "mentioned", "kinds", "source", "feed", "_regex_cache")
+    The first-sentence scope and the mentions of countries, agencies and elements are worked
+    out only when a condition asks for them: most articles never need them.
+    """
 
-    def __init__(self, hits, where, texts, raw, offsets, mentioned, kinds, source, feed):
-        #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE].
-        self.hits: tuple[set[int], set[int], set[int]] = hits
-        #: phrase id -> [(segment, start, end)] for phrases whose positions matter.
+    __slots__ = (
+        "hits", "where", "texts", "raw", "offsets", "source", "feed",
+        "_lead_scan", "_resolve", "_mentioned", "_kinds", "_regex_cache", "_spans",
+    )
+
+    def __init__(self, headline_hits, all_hits, where, texts, raw, offsets, source, feed, lead_scan, resolve):
+        #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
+        #: entry is None until `found(LEAD)` computes it.
+        self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
+        #: phrase id -> [(segment, start, end)] for phrases whose positions matter; start and end
+        #: index texts[0] for the headline (segment 0), texts[1] for the text (segments 1 and 2).
         self.where: dict[int, list[tuple[int, int, int]]] = where
-        self.texts: tuple[str, str, str] = texts  # normalised headline, first sentence, rest
-        self.raw: tuple[str, str, str] = raw  # the same, as the feed wrote them
-        self.offsets: tuple[int, int, int] = offsets  # word offset of each segment
-        self.mentioned: dict[int, int] = mentioned  # entity id -> first segment it appears in
-        self.kinds: dict[str, int] = kinds  # entity kind -> first segment any of that kind appears in
+        self.texts: tuple[str, str] = texts  # normalised headline and text
+        self.raw: tuple[str, str, str] = raw  # headline, first sentence, rest, as the feed wrote them
+        self.offsets: tuple[int, int, int] = offsets  # word offset of headline, first sentence, rest
         self.source: str = source
         self.feed: str = feed
+        self._lead_scan = lead_scan
+        self._resolve = resolve
+        self._mentioned: dict[int, int] | None = None
+        self._kinds: dict[str, int] | None = None
         self._regex_cache: dict = {}
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def found(self, scope: int) -> set[int]:
+        """Phrase ids found within `scope`."""
+        hits = self.hits[scope]
+        if hits is None:
+            hits = self.hits[scope] = self.hits[HEADLINE] | self._lead_scan(self)
+        return hits
+
+    @property
+    def mentioned(self) -> dict[int, int]:
+        """Entity id -> the first scope it is named in."""
+        if self._mentioned is None:
+            self._mentioned, self._kinds = self._resolve(self)
+        return self._mentioned
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """Entity kind -> the first scope any entity of that kind is named in."""
+        if self._kinds is None:
+            self._mentioned, self._kinds = self._resolve(self)
+        return self._kinds
 
     def text_for(self, scope: int) -> str:
         if scope == HEADLINE:
@@ -72,10 +105,17 @@ class Evidence:
 
     def word_spans(self, phrase_id: int, words: int) -> list[tuple[int, int]]:
         """(first word, last word) of each occurrence, counted across the whole article."""
-        spans = []
-        for segment, start, _end in self.where.get(phrase_id, ()):
-            first = self.offsets[segment] + self.texts[segment].count(" ", 0, start)
-            spans.append((first, first + words - 1))
+        spans = self._spans.get(phrase_id)
+        if spans is None:
+            spans = []
+            body_offset = self.offsets[1]
+            for segment, start, _end in self.where.get(phrase_id, ()):
+                if segment == HEADLINE:
+                    first = self.texts[0].count(" ", 0, start)
+                else:
+                    first = body_offset + self.texts[1].count(" ", 0, start)
+                spans.append((first, first + words - 1))
+            self._spans[phrase_id] = spans
         return spans
 
 
@@ -101,10 +141,11 @@ class Phrases(Condition):
         self.clauses = (self.ids,)
 
     def test(self, ev: Evidence) -> bool:
-        return not self.ids.isdisjoint(ev.hits[self.scope])
+        hits = ev.hits[self.scope]
+        return not self.ids.isdisjoint(hits if hits is not None else ev.found(self.scope))
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.ids & ev.hits[self.scope]))
+        out.extend(phrases[i] for i in sorted(self.ids & ev.found(self.scope)))
 
 
 @dataclass(eq=False)
@@ -162,7 +203,7 @@ class Near(Condition):
         return self._pair(ev) is not None
 
     def _pair(self, ev: Evidence) -> tuple[int, int] | None:
-        found = ev.hits[self.scope]
+        found = ev.found(self.scope)
         lefts = self.left & found
         rights = self.right & found
         if not lefts or not rights:
@@ -230,7 +271,7 @@ class Mentions(Condition):
         return any(mentioned.get(e, 9) <= self.scope for e in self.entities)
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.alias_phrases & ev.hits[self.scope]))
+        out.extend(phrases[i] for i in sorted(self.alias_phrases & ev.found(self.scope)))
 
 
 @dataclass(eq=False)

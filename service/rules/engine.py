@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import itemgetter, or_
+
+import ahocorasick
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
-from service.rules.conditions import ANYWHERE, HEADLINE, Condition, Evidence
+from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.phrases import PhraseMatcher, normalise, split_lead
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
@@ -21,6 +25,7 @@ from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
 #: Words between the headline and the body, so `near` never pairs a headline word with the text.
 _HEADLINE_GAP = 1000
+_second = itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,14 @@ class Rule:
                     impact[ticker] = self.mentioned_impact
         return impact
 
+    @property
+    def directional_impact(self) -> dict[str, Direction]:
+        return {t: d for t, d in self.fixed_impact.items() if d != "neutral"}
+
+    @property
+    def neutral_impact(self) -> dict[str, Direction]:
+        return {t: d for t, d in self.fixed_impact.items() if d == "neutral"}
+
 
 @dataclass
 class Ruleset:
@@ -84,16 +97,60 @@ class Ruleset:
             anchor = min(rule.clauses, key=len)
             for phrase_id in anchor:
                 self._by_phrase.setdefault(phrase_id, []).append(index)
+        self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
+        self._anchors = frozenset(self._by_phrase)
+        self._clause_bits: dict[int, int] = {}
+        self._needed_bits: list[int] = []
+        bit = 0
+        for rule in self.rules:
+            needed = 0
+            for clause in rule.clauses:
+                for phrase_id in clause:
+                    self._clause_bits[phrase_id] = self._clause_bits.get(phrase_id, 0) | (1 << bit)
+                needed |= 1 << bit
+                bit += 1
+            self._needed_bits.append(needed)
+        self._clause_phrases = frozenset(self._clause_bits)
         self._alias_phrases = frozenset(self.catalogue.aliases)
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
         matcher = self.matcher
         self._key_lengths = [len(k) for k in matcher.keys]
-        self._tracked_keys = [
-            any(p in self.tracked for p in matcher.plain[k]) or any(p in self.tracked for p, _ in matcher.checked[k])
-            for k in range(len(matcher.keys))
-        ]
+        # A second automaton with only the keys that need Python: a check of capitals, or a
+        # recorded position (ticker names, `near` terms). The main pass stays in C.
+        self._special = ahocorasick.Automaton()
+        for key_id, key in enumerate(matcher.keys):
+            tracked = any(p in self.tracked for p in matcher.plain[key_id]) or any(
+                p in self.tracked for p, _, _ in matcher.checked[key_id]
+            )
+            if tracked or matcher.checked[key_id]:
+                self._special.add_word(key, (key_id, tracked))
+        self._special_keys = len(self._special) > 0
+        if self._special_keys:
+            self._special.make_automaton()
+        self._group_ids = matcher.group_ids
+        self._group_of = lambda group_id: matcher.groups[-group_id - 1]
+        self._ticker_alias_phrases = frozenset(
+            p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
+        )
+        catalogue = self.catalogue
+        # Names of countries, agencies and elements that count wherever they appear: resolved
+        # with set operations; the other names (tickers, ambiguous ones) case by case.
+        self._plain_alias: dict[int, tuple[int, ...]] = {}
+        self._careful_alias: set[int] = set()
+        for phrase_id, uses in catalogue.aliases.items():
+            simple = tuple(u.entity for u in uses if not (u.ticker or u.ambiguous or u.ticker_form or u.ticker_form_only))
+            if simple:
+                self._plain_alias[phrase_id] = simple
+            if len(simple) < len(uses):
+                self._careful_alias.add(phrase_id)
+        self._plain_alias_phrases = frozenset(self._plain_alias)
+        self._entity_kind = [e.kind for e in catalogue.entities]
+        self._scores: dict[tuple[str, int, float], int] = {}
+        self._directional = [r.directional_impact for r in self.rules]
+        self._neutral = [r.neutral_impact for r in self.rules]
+        self._index = {id(r): i for i, r in enumerate(self.rules)}
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
@@ -104,87 +161,149 @@ class Ruleset:
         return self._verdict(evidence, fired, source, relevance_by_ticker, mentioned_tickers)
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
-        """Everything the rules test: phrases found per scope, positions, mentions, relevance."""
+        """Everything the rules test: phrases found per scope, positions, and ticker relevance."""
         lead, rest = split_lead(summary)
         raw = (title, lead, rest)
-        texts = (normalise(title), normalise(lead), normalise(rest))
-        first_seen: dict[int, int] = {}
+        head = normalise(title)
+        lead_text = normalise(lead)
+        body = lead_text + normalise(rest)[1:] if rest else lead_text
+        # Keys end with a space: one ending at or before the lead's last space lies in the lead.
+        lead_end = len(lead_text) - 1
+        raw_body = f"{lead} {rest}"
+        headline_hits = self._scan(head)
+        all_hits = headline_hits | self._scan(body)
         where: dict[int, list[tuple[int, int, int]]] = {}
-        snapshots: list[set[int]] = []
-        matcher = self.matcher
-        plain, checked, key_lengths, tracked_keys = matcher.plain, matcher.checked, self._key_lengths, self._tracked_keys
-        for segment in range(3):
-            text = texts[segment]
-            if len(text) > 2 and matcher.keys:
-                confirmed: dict = {}
-                for end, key_id in matcher.automaton.iter(text):
-                    found = plain[key_id]
-                    if checked[key_id]:
-                        found = found + tuple(
-                            p for p, pattern in checked[key_id] if _confirm(confirmed, pattern, raw[segment])
-                        )
-                    for phrase_id in found:
-                        if phrase_id not in first_seen:
-                            first_seen[phrase_id] = segment
-                    if tracked_keys[key_id]:
-                        start = end - key_lengths[key_id] + 1
-                        for phrase_id in found:
-                            where.setdefault(phrase_id, []).append((segment, start, end))
-            snapshots.append(set(first_seen))
-        words = [t.count(" ") - 1 for t in texts]
-        offsets = (0, max(words[0], 0) + _HEADLINE_GAP, max(words[0], 0) + _HEADLINE_GAP + max(words[1], 0))
-        mentioned, counts = self._mentions(snapshots[ANYWHERE], where, raw)
-        kinds: dict[str, int] = {}
-        entities = self.catalogue.entities
-        for entity_id, segment in mentioned.items():
-            kind = entities[entity_id].kind
-            if segment < kinds.get(kind, 9):
-                kinds[kind] = segment
-        relevance_by_ticker: dict[str, int] = {}
-        for entity_id, segment in mentioned.items():
-            ticker = self._ticker_entities.get(entity_id)
-            if ticker is not None:
-                relevance_by_ticker[ticker] = relevance(segment, counts[entity_id])
+        if self._special_keys:
+            self._special_pass(head, title, 0, lead_end, where, headline_hits, all_hits)
+            self._special_pass(body, raw_body, 1, lead_end, where, None, all_hits)
+        head_words = head.count(" ") - 1
+        body_offset = max(head_words, 0) + _HEADLINE_GAP
+        offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
+        relevance_by_ticker = self._ticker_relevance(all_hits, where, raw)
         mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
         evidence = Evidence(
-            (snapshots[0], snapshots[1], snapshots[2]), where, texts, raw, offsets, mentioned, kinds,
-            source.kind, source.name,
+            headline_hits, all_hits, where, (head, body), raw, offsets, source.kind, source.name,
+            self._lead_hits, self._resolve_mentions,
         )
         return evidence, relevance_by_ticker, mentioned_tickers
 
-    def _mentions(self, found: set[int], where, raw) -> tuple[dict[int, int], dict[int, int]]:
-        catalogue = self.catalogue
-        aliases = found & self._alias_phrases
-        if not aliases:
-            return {}, {}
-        in_context = not catalogue.context.isdisjoint(found)
-        places: dict[int, set[tuple[int, int]]] = {}
-        for phrase_id in aliases:
-            occurrences = where.get(phrase_id, ())
-            for use in catalogue.aliases[phrase_id]:
-                kept = occurrences
+    def _scan(self, text: str) -> set[int]:
+        """Phrase ids of the plain (capital-free) phrases in a normalised text."""
+        if len(text) < 3 or not len(self.matcher.automaton):
+            return set()
+        found = set(map(_second, self.matcher.automaton.iter(text)))
+        grouped = found & self._group_ids
+        if grouped:
+            found -= grouped
+            found.update(*map(self._group_of, grouped))
+        return found
+
+    def _special_pass(self, text, raw_text, segment, lead_end, where, headline_hits, all_hits) -> None:
+        """Check capitals and record positions for the few keys that need it."""
+        if len(text) < 3:
+            return
+        checked, plain, key_lengths = self.matcher.checked, self.matcher.plain, self._key_lengths
+        verdicts: dict[int, tuple[int, ...]] = {}
+        for end, (key_id, tracked) in self._special.iter(text):
+            confirmed = verdicts.get(key_id)
+            if confirmed is None:
+                confirmed = verdicts[key_id] = tuple(
+                    p for p, pattern, needle in checked[key_id] if needle in raw_text and pattern.search(raw_text)
+                )
+                if headline_hits is not None:
+                    headline_hits.update(confirmed)
+                all_hits.update(confirmed)
+            if tracked:
+                where_segment = segment if segment == 0 else (1 if end <= lead_end else 2)
+                spot = (where_segment, end - key_lengths[key_id] + 1, end)
+                for phrase_id in plain[key_id] + confirmed:
+                    where.setdefault(phrase_id, []).append(spot)
+
+    def _lead_hits(self, ev: Evidence) -> set[int]:
+        """Phrase ids in the first sentence (computed when a condition first asks)."""
+        lead_text = normalise(ev.raw[1])
+        found = self._scan(lead_text)
+        if self._special_keys and len(lead_text) > 2:
+            checked = self.matcher.checked
+            for _, (key_id, _tracked) in self._special.iter(lead_text):
+                for phrase_id, pattern, needle in checked[key_id]:
+                    if needle in ev.raw[1] and pattern.search(ev.raw[1]):
+                        found.add(phrase_id)
+        return found
+
+    def _ticker_relevance(self, found: set[int], where, raw) -> dict[str, int]:
+        """Ticker -> relevance, from every counted mention of the company."""
+        names = found & self._ticker_alias_phrases
+        if not names:
+            return {}
+        in_context = not self.catalogue.context.isdisjoint(found)
+        places: dict[int, set[tuple[int, int, int]]] = {}
+        for phrase_id in names:
+            spots = where.get(phrase_id, ())
+            for use in self.catalogue.aliases[phrase_id]:
+                if not use.ticker:
+                    continue
+                kept = spots
                 if use.ticker_form_only or (use.ambiguous and not in_context):
                     if use.ticker_form is None:
                         continue
-                    kept = [o for o in occurrences if use.ticker_form.search(raw[o[0]])]
+                    kept = [o for o in spots if use.ticker_form.search(raw[o[0]])]
                 if kept:
                     places.setdefault(use.entity, set()).update(kept)
-        mentioned = {entity: min(spot[0] for spot in spots) for entity, spots in places.items()}
-        counts = {entity: _distinct_mentions(spots) for entity, spots in places.items()}
-        return mentioned, counts
+        tickers = self._ticker_entities
+        return {
+            tickers[entity]: relevance(min(spot[0] for spot in spots), _distinct_mentions(spots))
+            for entity, spots in places.items()
+        }
+
+    def _resolve_mentions(self, ev: Evidence) -> tuple[dict[int, int], dict[str, int]]:
+        """Entity id -> first scope it is named in, and the same per entity kind."""
+        first: dict[int, int] = {}
+        plain_alias = self._plain_alias
+        for scope in (ANYWHERE, LEAD, HEADLINE):
+            # Wider scopes first, so a narrower one overwrites: first[e] is the earliest.
+            names = ev.found(scope) & self._plain_alias_phrases
+            if names:
+                first.update(dict.fromkeys(frozenset().union(*map(plain_alias.__getitem__, names)), scope))
+        found = ev.hits[ANYWHERE]
+        careful = found & self._careful_alias
+        if careful:
+            in_context = not self.catalogue.context.isdisjoint(found)
+            for phrase_id in careful:
+                scope = 0 if phrase_id in ev.hits[0] else 1 if phrase_id in ev.found(LEAD) else 2
+                for use in self.catalogue.aliases[phrase_id]:
+                    if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
+                        continue  # resolved above
+                    seen_in = scope
+                    if use.ticker_form_only or (use.ambiguous and not in_context):
+                        if use.ticker_form is None:
+                            continue
+                        spots = [o for o in ev.where.get(phrase_id, ()) if use.ticker_form.search(ev.raw[o[0]])]
+                        if not spots:
+                            continue
+                        seen_in = min(o[0] for o in spots)
+                    if seen_in < first.get(use.entity, 9):
+                        first[use.entity] = seen_in
+        kinds: dict[str, int] = {}
+        entity_kind = self._entity_kind
+        for entity_id, scope in first.items():
+            kind = entity_kind[entity_id]
+            if scope < kinds.get(kind, 9):
+                kinds[kind] = scope
+        return first, kinds
 
     def _candidates(self, ev: Evidence) -> list[int]:
         found = ev.hits[ANYWHERE]
-        picked: set[int] = set(self._always)
         by_phrase = self._by_phrase
-        for phrase_id in found:
-            indexes = by_phrase.get(phrase_id)
-            if indexes:
-                picked.update(indexes)
-        rules = self.rules
-        return [
-            i for i in sorted(picked) if all(not clause.isdisjoint(found) for clause in rules[i].clauses)
-        ]
+        picked = set().union(*map(by_phrase.__getitem__, found & self._anchors))
+        # One bit per required clause of every rule: a rule stays a candidate only if all its
+        # clause bits are set by the phrases found (integer operations instead of set tests).
+        present = reduce(or_, map(self._clause_bits.__getitem__, found & self._clause_phrases), 0)
+        needed = self._needed_bits
+        picked = [i for i in picked if present & needed[i] == needed[i]]
+        picked.extend(self._always)
+        picked.sort()
+        return picked
 
     def _verdict(
         self,
@@ -211,14 +330,9 @@ class Ruleset:
             fired,
             key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
         )
-        scores = {r.id: rule_score(r.severity, top_relevance, source.weight) for r in ordered}
+        scores = {r.id: self._score(r.severity, top_relevance, source.weight) for r in ordered}
         alerting = [r for r in ordered if scores[r.id] >= r.min_score]
-        impacts: dict[str, Direction] = {}
-        for rule in ordered:
-            for ticker, direction in rule.impact_on(mentioned_tickers).items():
-                current = impacts.get(ticker)
-                if current is None or (current == "neutral" and direction != "neutral"):
-                    impacts[ticker] = direction
+        impacts = self._impacts(ordered, mentioned_tickers)
         event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
         matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
         channels = tuple(dict.fromkeys(r.channel for r in alerting if r.channel))
@@ -234,6 +348,32 @@ class Ruleset:
             channels=channels,
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
         )
+
+    def _score(self, severity: str, top_relevance: int, weight: float) -> int:
+        key = (severity, top_relevance, weight)
+        score = self._scores.get(key)
+        if score is None:
+            score = self._scores[key] = rule_score(severity, top_relevance, weight)
+        return score
+
+    def _impacts(self, ordered: list[Rule], mentioned: list[str]) -> dict[str, Direction]:
+        """Per ticker, the direction of the strongest rule that gives one; neutral only where no
+        rule gives a direction. Applied weakest first, so stronger rules overwrite."""
+        neutral: dict[str, Direction] = {}
+        directional: dict[str, Direction] = {}
+        for rule in reversed(ordered):
+            if rule.mentioned_impact is not None and mentioned:
+                # Inside one rule the most specific target wins: ticker, then mentioned, then group.
+                resolved = rule.impact_on(mentioned)
+                neutral.update((t, d) for t, d in resolved.items() if d == "neutral")
+                directional.update((t, d) for t, d in resolved.items() if d != "neutral")
+            else:
+                index = self._index[id(rule)]
+                neutral.update(self._neutral[index])
+                directional.update(self._directional[index])
+        impacts = {t: d for t, d in neutral.items() if t not in directional}
+        impacts.update(directional)
+        return impacts
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
         phrases = _PhraseNames(self.matcher, ev)
@@ -267,8 +407,8 @@ class _PhraseNames:
         phrase = self.matcher.phrases[phrase_id]
         if phrase.capitals:
             return phrase.text
-        for text in self.ev.texts:
-            for key in sorted(phrase.keys, key=len, reverse=True):
+        for key in self.matcher.phrase_keys[phrase_id]:
+            for text in self.ev.texts:
                 if key in text:
                     return key.strip()
         return phrase.text
@@ -285,9 +425,4 @@ def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:
     return count
 
 
-def _confirm(cache: dict, pattern, text: str) -> bool:
-    """Whether a phrase with capitals (US, MP) is in the text in capitals; once per segment."""
-    found = cache.get(pattern)
-    if found is None:
-        found = cache[pattern] = pattern.search(text) is not None
-    return found
+

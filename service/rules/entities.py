@@ -38,6 +38,8 @@ class AliasUse:
     ticker_form: re.Pattern | None = None
     #: One-letter codes (F) count only in a ticker form.
     ticker_form_only: bool = False
+    #: Names a watchlist ticker (whose mentions are counted for relevance).
+    ticker: bool = False
 
 
 @dataclass
@@ -53,6 +55,11 @@ class EntityCatalogue:
     #: entity id -> every phrase id naming it (for rule pre-filtering).
     phrases_of: dict[int, list[int]] = field(default_factory=dict)
     context: frozenset[int] = frozenset()
+
+    @property
+    def position_phrases(self) -> frozenset[int]:
+        """Names whose every occurrence matters: tickers' (counted) and codes (checked in place)."""
+        return frozenset(p for p, uses in self.aliases.items() if any(u.ticker or u.ticker_form for u in uses))
 
     def ids_of_kind(self, kind: str) -> list[int]:
         return [i for i, e in enumerate(self.entities) if e.kind == kind]
@@ -87,7 +94,8 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
         if code is not None:
             form = re.compile(rf"(?:\(\s*|\$|\b(?:{_EXCHANGES})\s*:\s*){re.escape(code)}(?![^\W_])")
             form_only = len(code) == 1
-        uses.setdefault(phrase_id, []).append(AliasUse(index, ambiguous, form, form_only))
+        is_ticker = catalogue.entities[index].kind == "ticker"
+        uses.setdefault(phrase_id, []).append(AliasUse(index, ambiguous, form, form_only, is_ticker))
         catalogue.phrases_of[index].append(phrase_id)
 
     for group, group_spec in spec.groups.items():

@@ -83,7 +83,7 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     if problems:
         raise ConfigError(problems)
     assert catalogue is not None
-    tracked = frozenset(catalogue.aliases) | frozenset(near_words)
+    tracked = catalogue.position_phrases | frozenset(near_words)
     paths = [str(p) for p in ruleset_files(rules_dir)]
     return Ruleset(builder.build(), catalogue, rules, tracked, paths, len(files), ignore)
 

@@ -19,6 +19,10 @@ import ahocorasick
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
 _SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
 _TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
+# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster).
+_ASCII_TABLE = bytes(
+    32 if chr(b) in _SEPARATORS else (b + 32 if 65 <= b <= 90 else b) for b in range(256)
+)
 _WORD = re.compile(r"[^\W_]+")
 _VOWELS = frozenset("aeiou")
 #: Words written in capitals of two to five letters (US, EU, BIS, MP) match only in capitals.
@@ -27,6 +31,8 @@ _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, with a space at each end."""
+    if text.isascii():
+        return " " + " ".join(text.encode().translate(_ASCII_TABLE).decode().split()) + " "
     return " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " "
 
 
@@ -146,22 +152,36 @@ class PhraseMatcher:
     def __init__(self, phrases: Iterable[Phrase]):
         self.phrases = list(phrases)
         by_key: dict[str, list[int]] = {}
-        checks: dict[str, list[tuple[int, re.Pattern]]] = {}
+        checks: dict[str, list[tuple[int, re.Pattern, str]]] = {}
         for index, phrase in enumerate(self.phrases):
             for key in phrase.keys:
                 if phrase.capitals:
-                    checks.setdefault(key, []).append((index, _capitals_pattern(phrase, key)))
+                    # The capitalised word itself: when the text lacks it, no regex is needed.
+                    needle = words_of(phrase.text)[phrase.capitals[0]]
+                    checks.setdefault(key, []).append((index, _capitals_pattern(phrase, key), needle))
                 else:
                     by_key.setdefault(key, []).append(index)
         self.keys: list[str] = sorted(set(by_key) | set(checks))
         #: Per key: phrases matched outright, and phrases that first need a check of capitals.
         self.plain: list[tuple[int, ...]] = [tuple(by_key.get(k, ())) for k in self.keys]
-        self.checked: list[tuple[tuple[int, re.Pattern], ...]] = [tuple(checks.get(k, ())) for k in self.keys]
+        self.checked: list[tuple[tuple[int, re.Pattern, str], ...]] = [tuple(checks.get(k, ())) for k in self.keys]
         self.words_in_key: list[int] = [k.count(" ") - 1 for k in self.keys]
+        #: Per phrase, its keys longest first (to show the form an article used).
+        self.phrase_keys: list[tuple[str, ...]] = [tuple(sorted(p.keys, key=len, reverse=True)) for p in self.phrases]
+        #: Every key -> the phrase it counts for outright, or (a negative number) a group of
+        #: phrases in `groups`; keys of phrases with capitals are left to the engine's checks.
+        #: Plain integers let one C-level `set(map(...))` turn a text's matches into phrase ids.
+        self.groups: list[tuple[int, ...]] = []
         self.automaton = ahocorasick.Automaton()
         for key_id, key in enumerate(self.keys):
-            self.automaton.add_word(key, key_id)
-        if self.keys:
+            found = self.plain[key_id]
+            if len(found) == 1:
+                self.automaton.add_word(key, found[0])
+            elif found:
+                self.groups.append(found)
+                self.automaton.add_word(key, -len(self.groups))
+        self.group_ids = frozenset(range(-len(self.groups), 0))
+        if len(self.automaton):
             self.automaton.make_automaton()
 
     def __len__(self) -> int:
