@@ -297,7 +297,8 @@ class ConditionParser:
     doc: YamlDocument
     builder: MatcherBuilder
     catalogue: EntityCatalogue | None
-    word_lists: dict[str, frozenset[int]]
+    #: None when terms.yaml failed to load: "@name" is then not checked (one root cause, one error).
+    word_lists: dict[str, frozenset[int]] | None
     problems: list[Problem]
     rule_id: str | None = None
     words: dict[int, int] = field(default_factory=dict)
@@ -431,6 +432,8 @@ class ConditionParser:
             return None
         if text.startswith("@"):
             name = text[1:]
+            if self.word_lists is None:
+                return frozenset()
             if name not in self.word_lists:
                 hint = suggest(name, sorted(self.word_lists)) if self.word_lists else "; terms.yaml defines no word lists"
                 self._problem(loc, f"unknown word list {text!r}{hint}")

@@ -149,7 +149,8 @@ def _impact_targets(spec: WatchlistFile) -> set[str]:
     return targets
 
 
-def _load_terms(path: Path, builder: MatcherBuilder, problems: list[Problem]) -> dict[str, frozenset[int]]:
+def _load_terms(path: Path, builder: MatcherBuilder, problems: list[Problem]) -> dict[str, frozenset[int]] | None:
+    """The word lists by name; None when terms.yaml itself is broken (its problems are reported)."""
     if not path.exists():
         return {}
     try:
@@ -159,7 +160,7 @@ def _load_terms(path: Path, builder: MatcherBuilder, problems: list[Problem]) ->
         spec: TermsFile = validate(doc, TermsFile)
     except ConfigError as exc:
         problems.extend(exc.problems)
-        return {}
+        return None
     raw = spec.terms
     resolved: dict[str, frozenset[int]] = {}
 
@@ -195,7 +196,7 @@ def _load_ignore(
     path: Path,
     builder: MatcherBuilder,
     catalogue: EntityCatalogue | None,
-    word_lists: dict[str, frozenset[int]],
+    word_lists: dict[str, frozenset[int]] | None,
     near_words: dict[int, int],
     problems: list[Problem],
 ) -> Condition | None:
@@ -218,7 +219,7 @@ def _load_alerts(
     builder: MatcherBuilder,
     catalogue: EntityCatalogue | None,
     watchlists: WatchlistFile | None,
-    word_lists: dict[str, frozenset[int]],
+    word_lists: dict[str, frozenset[int]] | None,
     near_words: dict[int, int],
     seen_ids: dict[str, str],
     problems: list[Problem],

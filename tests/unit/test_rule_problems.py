@@ -112,3 +112,15 @@ def test_shipped_rules_load():
     ruleset = load_ruleset(ROOT / "rules")
     covered = {t for rule in ruleset.rules for t in rule.event_types}
     assert covered == set(EVENT_TYPES)
+
+
+def test_broken_word_lists_are_one_problem_not_a_cascade(tmp_path):
+    """A bare `no` in terms.yaml (YAML reads it as false) is reported once; rules using the lists
+    do not each add an "unknown word list" error."""
+    folder = tmp_path / "rules"
+    write_rules(folder, {"a.yaml": one_rule("any: ['@curbs', '@minerals']")}, terms="terms:\n  curbs: [ban, no]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_ruleset(folder)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{folder / 'terms.yaml'}:2:15: terms.curbs.1: Input should be a valid string"
+    ]
