@@ -122,5 +122,5 @@ def test_broken_word_lists_are_one_problem_not_a_cascade(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_ruleset(folder)
     assert [str(p) for p in caught.value.problems] == [
-        f"{folder / 'terms.yaml'}:2:15: terms.curbs.1: Input should be a valid string"
+        f"{folder / 'terms.yaml'}:2:16: terms.curbs.1: Input should be a valid string"
     ]
