@@ -109,3 +109,56 @@ def test_scan_failures_are_messages(tmp_path, feed_server):
         result = reewatch("scan", source, env=env, cwd=tmp_path)
         assert result.returncode == 1
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_running_service_keeps_the_last_good_rules(tmp_path, feed_server):
+    """A broken rules edit while `reewatch run` is up is logged with its place; the service goes on
+    scoring new articles with the rules it had."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    first = item(guid="one", title="China bans gallium exports to the US", link="https://x.test/1",
+                 body="The commerce ministry announced the ban.")
+    second = item(guid="two", title="China bans germanium exports to the US", link="https://x.test/2",
+                  body="The commerce ministry announced a second ban.")
+    feed_server.routes["/f"] = Route(rss(first))
+    env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
+    (tmp_path / "rules" / "feeds.yaml").write_text(
+        f"- name: ministry\n  url: {feed_server.url('/f')}\n  interval: 10s\n  kind: official\n", encoding="utf-8"
+    )
+    log = (tmp_path / "service.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+
+    def stored() -> dict[str, tuple]:
+        try:
+            with sqlite3.connect(tmp_path / "cli.db") as db:
+                return {row[0]: row[1:] for row in db.execute("SELECT guid, alert, rules FROM articles")}
+        except sqlite3.OperationalError:
+            return {}
+
+    def wait_for(check, seconds: float = 30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if check():
+                return True
+            time.sleep(0.2)
+        return False
+
+    try:
+        assert wait_for(lambda: "one" in stored())
+        broken = tmp_path / "rules" / "alerts" / "broken.yaml"
+        broken.write_text("rules:\n  - id: broken\n    descripton: typo\n", encoding="utf-8")
+        assert wait_for(lambda: "keeping the last good version" in (tmp_path / "service.log").read_text())
+        feed_server.routes["/f"] = Route(rss(first, second))
+        assert wait_for(lambda: "two" in stored())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+    text = (tmp_path / "service.log").read_text()
+    assert f"{broken}:3:5: [rule broken] unknown key 'descripton'; did you mean 'description'?" in text
+    alert, rules = stored()["two"]
+    assert alert == 1 and "export-controls-new-headline" in rules
