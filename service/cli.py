@@ -197,7 +197,8 @@ def _print_scan_table(report) -> None:
 def _top_tickers(impacts: Mapping[str, str], relevance: Mapping[str, int], limit: int = 4) -> str:
     """The tickers the article names first, then the rest of the impacted ones: "MP\u25b2 USAR\u25b2 +22"."""
     names = sorted(relevance, key=lambda t: (-relevance[t], t))
-    names += [t for t in impacts if t not in relevance]
+    names += [t for t in impacts if t not in relevance and impacts[t] != "neutral"]
+    names += [t for t in impacts if t not in relevance and impacts[t] == "neutral"]
     shown = [f"{t}{ARROWS.get(impacts.get(t, ''), '')}" for t in names[:limit]]
     if len(names) > limit:
         shown.append(f"+{len(names) - limit}")

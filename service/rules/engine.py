@@ -147,6 +147,7 @@ class Ruleset:
                 self._careful_alias.add(phrase_id)
         self._plain_alias_phrases = frozenset(self._plain_alias)
         self._entity_kind = [e.kind for e in catalogue.entities]
+        self._ticker_order = catalogue.tickers
         self._scores: dict[tuple[str, int, float], int] = {}
         self._directional = [r.directional_impact for r in self.rules]
         self._neutral = [r.neutral_impact for r in self.rules]
@@ -371,9 +372,10 @@ class Ruleset:
                 index = self._index[id(rule)]
                 neutral.update(self._neutral[index])
                 directional.update(self._directional[index])
-        impacts = {t: d for t, d in neutral.items() if t not in directional}
-        impacts.update(directional)
-        return impacts
+        # In watchlist order, so every verdict lists tickers the same way.
+        return {
+            t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
+        }
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
         phrases = _PhraseNames(self.matcher, ev)
