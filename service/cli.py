@@ -73,8 +73,9 @@ def _errors_as_messages(settings: Settings | None = None) -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
+        # One problem a line, never wrapped: editors jump to file:line:column.
         for problem in exc.problems:
-            err.print(str(problem), style="red", highlight=False, markup=False)
+            err.print(str(problem), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         where = _safe_database_url(settings.database_url) if settings else "the database"
@@ -140,7 +141,7 @@ def rules_check(
     folder = directory or settings.rules_dir
     with _errors_as_messages(settings):
         ruleset = load_ruleset(folder)
-    out.print(Text(f"{folder}: OK, {ruleset.describe()}"))
+    out.print(Text(f"{folder}: OK, {ruleset.describe()}"), soft_wrap=True)
 
 
 @app.command()

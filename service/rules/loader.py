@@ -81,7 +81,8 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     for path in files:
         rules.extend(_load_alerts(path, builder, catalogue, watchlists, word_lists, near_words, seen_ids, problems, len(rules)))
     if problems:
-        raise ConfigError(problems)
+        # In reading order, so a person fixes them top to bottom.
+        raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     assert catalogue is not None
     tracked = catalogue.position_phrases | frozenset(near_words)
     paths = [str(p) for p in ruleset_files(rules_dir)]
@@ -256,6 +257,12 @@ def _load_alerts(
                 problems.append(doc.problem(loc + ("id",), f"rule id {rule_id!r} is used twice (first at {seen_ids[rule_id]})", rule_id))
             else:
                 seen_ids[rule_id] = where
+        if watchlists is not None and isinstance(data.get("impact"), dict):
+            targets = _impact_targets(watchlists)
+            for target in data["impact"]:
+                if target not in targets:
+                    problems.append(doc.problem(loc + ("impact", target), f"unknown watchlist group or ticker "
+                                                f"{target!r}{suggest(str(target), sorted(targets))}", rule_id))
         condition: Condition | None = None
         if "match" in data:
             parser = ConditionParser(doc, builder, catalogue, word_lists, problems, rule_id, near_words)
@@ -290,10 +297,7 @@ def _compile_rule(
     ok = True
     for target, direction in impact.items():
         if target not in targets:
-            problems.append(doc.problem(loc + ("impact", target),
-                                        f"unknown watchlist group or ticker {target!r}{suggest(target, sorted(targets))}",
-                                        spec.id))
-            ok = False
+            ok = False  # reported with the rule's other problems
         elif target in watchlists.groups:
             for ticker in watchlists.groups[target].tickers:
                 fixed.setdefault(ticker.symbol, direction)

@@ -124,3 +124,16 @@ def test_broken_word_lists_are_one_problem_not_a_cascade(tmp_path):
     assert [str(p) for p in caught.value.problems] == [
         f"{folder / 'terms.yaml'}:2:16: terms.curbs.1: Input should be a valid string"
     ]
+
+
+def test_impact_references_are_checked_even_when_other_fields_are_wrong(tmp_path):
+    """A typo in `severity` does not hide a typo in `impact`; problems come in reading order."""
+    folder = tmp_path / "rules"
+    write_rules(folder, {"a.yaml": one_rule("any: [ban]", severity="critcal", impact="{producer: bullish}")})
+    with pytest.raises(ConfigError) as caught:
+        load_ruleset(folder)
+    messages = [(p.line, p.message.split(";")[0]) for p in caught.value.problems]
+    assert messages == [
+        (6, "rules.0.severity: unknown severity 'critcal'"),
+        (7, "unknown watchlist group or ticker 'producer'"),
+    ]
