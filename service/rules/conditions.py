@@ -52,24 +52,28 @@ class Evidence:
     """
 
     __slots__ = (
-        "hits", "where", "texts", "raw", "offsets", "source", "feed",
-        "_lead_scan", "_resolve", "_mentioned", "_kinds", "_regex_cache", "_spans",
+        "hits", "where", "texts", "raw", "offsets", "lead_end", "source", "feed",
+        "_lead_scan", "_resolve", "_locate", "_mentioned", "_kinds", "_regex_cache", "_spans",
     )
 
-    def __init__(self, headline_hits, all_hits, where, texts, raw, offsets, source, feed, lead_scan, resolve):
+    def __init__(
+        self, headline_hits, all_hits, texts, raw, offsets, lead_end, source, feed, lead_scan, resolve, locate
+    ):
         #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
         #: entry is None until `found(LEAD)` computes it.
         self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
-        #: phrase id -> [(segment, start, end)] for phrases whose positions matter; start and end
-        #: index texts[0] for the headline (segment 0), texts[1] for the text (segments 1 and 2).
-        self.where: dict[int, list[tuple[int, int, int]]] = where
+        #: phrase id -> [(segment, start, end)], filled in by `positions` when first asked;
+        #: start and end index texts[0] for the headline (segment 0), texts[1] for the text.
+        self.where: dict[int, list[tuple[int, int, int]]] = {}
         self.texts: tuple[str, str] = texts  # normalised headline and text
         self.raw: tuple[str, str, str] = raw  # headline, first sentence, rest, as the feed wrote them
         self.offsets: tuple[int, int, int] = offsets  # word offset of headline, first sentence, rest
+        self.lead_end: int = lead_end  # texts[1][:lead_end + 1] is the first sentence
         self.source: str = source
         self.feed: str = feed
         self._lead_scan = lead_scan
         self._resolve = resolve
+        self._locate = locate
         self._mentioned: dict[int, int] | None = None
         self._kinds: dict[str, int] | None = None
         self._regex_cache: dict = {}
@@ -81,6 +85,13 @@ class Evidence:
         if hits is None:
             hits = self.hits[scope] = self.hits[HEADLINE] | self._lead_scan(self)
         return hits
+
+    def positions(self, phrase_id: int) -> list[tuple[int, int, int]]:
+        """(segment, start, end) of each occurrence of a phrase."""
+        spots = self.where.get(phrase_id)
+        if spots is None:
+            spots = self.where[phrase_id] = self._locate(self, phrase_id)
+        return spots
 
     @property
     def mentioned(self) -> dict[int, int]:
@@ -109,7 +120,7 @@ class Evidence:
         if spans is None:
             spans = []
             body_offset = self.offsets[1]
-            for segment, start, _end in self.where.get(phrase_id, ()):
+            for segment, start, _end in self.positions(phrase_id):
                 if segment == HEADLINE:
                     first = self.texts[0].count(" ", 0, start)
                 else:

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import itemgetter, or_
 
-import ahocorasick
-
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
@@ -79,8 +77,6 @@ class Ruleset:
     matcher: PhraseMatcher
     catalogue: EntityCatalogue
     rules: list[Rule]
-    #: Phrase ids whose positions are recorded (entity names and `near` terms).
-    tracked: frozenset[int]
     files: list[str] = field(default_factory=list)
     alert_files: int = 0
     #: Articles matching this (opinion, explainers, recaps) fire no rule at all.
@@ -116,21 +112,7 @@ class Ruleset:
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
         matcher = self.matcher
-        self._key_lengths = [len(k) for k in matcher.keys]
-        # A second automaton with only the keys that need Python: a check of capitals, or a
-        # recorded position (ticker names, `near` terms). The main pass stays in C.
-        self._special = ahocorasick.Automaton()
-        for key_id, key in enumerate(matcher.keys):
-            tracked = any(p in self.tracked for p in matcher.plain[key_id]) or any(
-                p in self.tracked for p, _, _ in matcher.checked[key_id]
-            )
-            if tracked or matcher.checked[key_id]:
-                self._special.add_word(key, (key_id, tracked))
-        self._special_keys = len(self._special) > 0
-        if self._special_keys:
-            self._special.make_automaton()
         self._group_ids = matcher.group_ids
-        self._group_of = lambda group_id: matcher.groups[-group_id - 1]
         self._ticker_alias_phrases = frozenset(
             p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
         )
@@ -162,7 +144,7 @@ class Ruleset:
         return self._verdict(evidence, fired, source, relevance_by_ticker, mentioned_tickers)
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
-        """Everything the rules test: phrases found per scope, positions, and ticker relevance."""
+        """Everything the rules test: phrases found per scope, and ticker relevance."""
         lead, rest = split_lead(summary)
         raw = (title, lead, rest)
         head = normalise(title)
@@ -170,77 +152,63 @@ class Ruleset:
         body = lead_text + normalise(rest)[1:] if rest else lead_text
         # Keys end with a space: one ending at or before the lead's last space lies in the lead.
         lead_end = len(lead_text) - 1
-        raw_body = f"{lead} {rest}"
-        headline_hits = self._scan(head)
-        all_hits = headline_hits | self._scan(body)
-        where: dict[int, list[tuple[int, int, int]]] = {}
-        if self._special_keys:
-            self._special_pass(head, title, 0, lead_end, where, headline_hits, all_hits)
-            self._special_pass(body, raw_body, 1, lead_end, where, None, all_hits)
+        headline_hits = self._scan(head, title)
+        all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
         head_words = head.count(" ") - 1
         body_offset = max(head_words, 0) + _HEADLINE_GAP
         offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
-        relevance_by_ticker = self._ticker_relevance(all_hits, where, raw)
-        mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
         evidence = Evidence(
-            headline_hits, all_hits, where, (head, body), raw, offsets, source.kind, source.name,
-            self._lead_hits, self._resolve_mentions,
+            headline_hits, all_hits, (head, body), raw, offsets, lead_end, source.kind, source.name,
+            self._lead_hits, self._resolve_mentions, self._locate,
         )
+        relevance_by_ticker = self._ticker_relevance(evidence)
+        mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
         return evidence, relevance_by_ticker, mentioned_tickers
 
-    def _scan(self, text: str) -> set[int]:
-        """Phrase ids of the plain (capital-free) phrases in a normalised text."""
+    def _scan(self, text: str, as_written: str) -> set[int]:
+        """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
         if len(text) < 3 or not len(self.matcher.automaton):
             return set()
         found = set(map(_second, self.matcher.automaton.iter(text)))
         grouped = found & self._group_ids
         if grouped:
             found -= grouped
-            found.update(*map(self._group_of, grouped))
-        return found
-
-    def _special_pass(self, text, raw_text, segment, lead_end, where, headline_hits, all_hits) -> None:
-        """Check capitals and record positions for the few keys that need it."""
-        if len(text) < 3:
-            return
-        checked, plain, key_lengths = self.matcher.checked, self.matcher.plain, self._key_lengths
-        verdicts: dict[int, tuple[int, ...]] = {}
-        for end, (key_id, tracked) in self._special.iter(text):
-            confirmed = verdicts.get(key_id)
-            if confirmed is None:
-                confirmed = verdicts[key_id] = tuple(
-                    p for p, pattern, needle in checked[key_id] if needle in raw_text and pattern.search(raw_text)
-                )
-                if headline_hits is not None:
-                    headline_hits.update(confirmed)
-                all_hits.update(confirmed)
-            if tracked:
-                where_segment = segment if segment == 0 else (1 if end <= lead_end else 2)
-                spot = (where_segment, end - key_lengths[key_id] + 1, end)
-                for phrase_id in plain[key_id] + confirmed:
-                    where.setdefault(phrase_id, []).append(spot)
-
-    def _lead_hits(self, ev: Evidence) -> set[int]:
-        """Phrase ids in the first sentence (computed when a condition first asks)."""
-        lead_text = normalise(ev.raw[1])
-        found = self._scan(lead_text)
-        if self._special_keys and len(lead_text) > 2:
-            checked = self.matcher.checked
-            for _, (key_id, _tracked) in self._special.iter(lead_text):
-                for phrase_id, pattern, needle in checked[key_id]:
-                    if needle in ev.raw[1] and pattern.search(ev.raw[1]):
+            matcher = self.matcher
+            found.update(*map(matcher.group_plain.__getitem__, grouped))
+            for group_id in grouped & matcher.checked_group_ids:
+                for phrase_id, pattern, needle in matcher.group_checks[group_id]:
+                    if needle in as_written and pattern.search(as_written):
                         found.add(phrase_id)
         return found
 
-    def _ticker_relevance(self, found: set[int], where, raw) -> dict[str, int]:
+    def _lead_hits(self, ev: Evidence) -> set[int]:
+        """Phrase ids in the first sentence (computed when a condition first asks)."""
+        return self._scan(normalise(ev.raw[1]), ev.raw[1])
+
+    def _locate(self, ev: Evidence, phrase_id: int) -> list[tuple[int, int, int]]:
+        """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
+        spots = []
+        head, body = ev.texts
+        for key in self.matcher.phrase_keys[phrase_id]:
+            width = len(key) - 1
+            for segment, text in ((0, head), (1, body)):
+                start = text.find(key)
+                while start >= 0:
+                    end = start + width
+                    spots.append((segment if segment == 0 else (1 if end <= ev.lead_end else 2), start, end))
+                    start = text.find(key, start + 1)
+        return spots
+
+    def _ticker_relevance(self, ev: Evidence) -> dict[str, int]:
         """Ticker -> relevance, from every counted mention of the company."""
+        found = ev.hits[ANYWHERE]
         names = found & self._ticker_alias_phrases
         if not names:
             return {}
         in_context = not self.catalogue.context.isdisjoint(found)
         places: dict[int, set[tuple[int, int, int]]] = {}
         for phrase_id in names:
-            spots = where.get(phrase_id, ())
+            spots = ev.positions(phrase_id)
             for use in self.catalogue.aliases[phrase_id]:
                 if not use.ticker:
                     continue
@@ -248,7 +216,7 @@ class Ruleset:
                 if use.ticker_form_only or (use.ambiguous and not in_context):
                     if use.ticker_form is None:
                         continue
-                    kept = [o for o in spots if use.ticker_form.search(raw[o[0]])]
+                    kept = [o for o in spots if use.ticker_form.search(ev.raw[o[0]])]
                 if kept:
                     places.setdefault(use.entity, set()).update(kept)
         tickers = self._ticker_entities
@@ -279,7 +247,7 @@ class Ruleset:
                     if use.ticker_form_only or (use.ambiguous and not in_context):
                         if use.ticker_form is None:
                             continue
-                        spots = [o for o in ev.where.get(phrase_id, ()) if use.ticker_form.search(ev.raw[o[0]])]
+                        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(ev.raw[o[0]])]
                         if not spots:
                             continue
                         seen_in = min(o[0] for o in spots)

@@ -56,11 +56,6 @@ class EntityCatalogue:
     phrases_of: dict[int, list[int]] = field(default_factory=dict)
     context: frozenset[int] = frozenset()
 
-    @property
-    def position_phrases(self) -> frozenset[int]:
-        """Names whose every occurrence matters: tickers' (counted) and codes (checked in place)."""
-        return frozenset(p for p, uses in self.aliases.items() if any(u.ticker or u.ticker_form for u in uses))
-
     def ids_of_kind(self, kind: str) -> list[int]:
         return [i for i, e in enumerate(self.entities) if e.kind == kind]
 

@@ -84,9 +84,8 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
         # In reading order, so a person fixes them top to bottom.
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     assert catalogue is not None
-    tracked = catalogue.position_phrases | frozenset(near_words)
     paths = [str(p) for p in ruleset_files(rules_dir)]
-    return Ruleset(builder.build(), catalogue, rules, tracked, paths, len(files), ignore)
+    return Ruleset(builder.build(), catalogue, rules, paths, len(files), ignore)
 
 
 def _load_watchlists(
