@@ -1,9 +1,10 @@
 """A compiled ruleset, and the verdict it gives on one article.
 
-Per article: split off the first sentence, normalise, run the one automaton over headline, first
-sentence and rest, resolve entity mentions, test only the rules whose required phrases were
-found, then score, merge the impacts and explain. No I/O: the pipeline, `scan` and the benchmark
-all call `Ruleset.assess`.
+Per article: normalise, run the one automaton over the headline and over the text, count the
+watchlist companies named, test only the rules whose required phrases were all found, then
+score, merge the impacts and explain. The first sentence, word positions and other entity
+mentions are worked out only when a condition asks. No I/O: the pipeline, `scan` and the
+benchmark all call `Ruleset.assess`.
 """
 
 from __future__ import annotations
@@ -107,7 +108,6 @@ class Ruleset:
                 bit += 1
             self._needed_bits.append(needed)
         self._clause_phrases = frozenset(self._clause_bits)
-        self._alias_phrases = frozenset(self.catalogue.aliases)
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }

@@ -165,7 +165,6 @@ class PhraseMatcher:
         #: Per key: phrases matched outright, and phrases that first need a check of capitals.
         self.plain: list[tuple[int, ...]] = [tuple(by_key.get(k, ())) for k in self.keys]
         self.checked: list[tuple[tuple[int, re.Pattern, str], ...]] = [tuple(checks.get(k, ())) for k in self.keys]
-        self.words_in_key: list[int] = [k.count(" ") - 1 for k in self.keys]
         #: Per phrase, its keys longest first (to show the form an article used).
         self.phrase_keys: list[tuple[str, ...]] = [tuple(sorted(p.keys, key=len, reverse=True)) for p in self.phrases]
         #: Every key -> the one phrase it counts for, or (a negative number) a group in `groups`:
