@@ -17,8 +17,10 @@ import httpx
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.config_watch import WatchedConfig
 from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
 from service.pipeline.parsing import FeedParserPool
+from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
 
@@ -46,6 +48,8 @@ class Runtime:
     http: httpx.AsyncClient
     parser: FeedParserPool
     instance: str
+    #: The alert rules and watchlists, reloaded on change (the last good version kept).
+    rules: WatchedConfig[Ruleset]
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
     # Database calls are blocking: run them on one thread so the event loop keeps fetching,
@@ -67,12 +71,17 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+    """Build the runtime. Raises ConfigError first if the rules folder is broken: the service
+    does not start without rules."""
+    rules = watch_ruleset(settings.rules_dir)
+    rules.load_initial()
     runtime = Runtime(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         http=make_http_client(settings),
         parser=FeedParserPool(settings.parse_workers),
         instance=settings.instance_id or default_instance_id(),
+        rules=rules,
     )
     try:
         yield runtime

@@ -1,10 +1,8 @@
 """price bars and ticker states
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
-
-Revises 0001 for now: re-point down_revision at the head of main when merging.
 """
 from collections.abc import Sequence
 
@@ -14,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0004'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,6 +7,7 @@ import typer
 from service.cli.digest import digest_app
 from service.cli.feeds import feeds_app
 from service.cli.prices import prices_app
+from service.cli.rules import rules_app, scan
 from service.cli.service import db_app, demo, run
 
 app = typer.Typer(
@@ -18,8 +19,10 @@ app = typer.Typer(
 )
 app.command()(run)
 app.command()(demo)
+app.command()(scan)
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(rules_app, name="rules")
 app.add_typer(prices_app, name="prices")
 app.add_typer(digest_app, name="digest")
 

@@ -38,8 +38,9 @@ def errors_as_messages(settings: Settings | None = None) -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
+        # One problem a line, never wrapped: editors jump to file:line:column.
         for problem in exc.problems:
-            err.print(str(problem), style="red", highlight=False, markup=False)
+            err.print(str(problem), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         where = safe_database_url(settings.database_url) if settings else "the database"

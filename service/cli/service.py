@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import errors_as_messages, load_cli_settings, out
+from service.cli.rules import SEVERITY_STYLES, top_tickers
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
@@ -70,12 +71,22 @@ def print_cycle(report, *, show_articles: bool = False) -> None:
     out.print(table)
     out.print(f"{report.new_articles} new articles from {len(report.outcomes)} feeds")
     if show_articles:
-        articles = Table(title="Ingested articles")
-        articles.add_column("feed")
-        articles.add_column("published (UTC)")
-        articles.add_column("title", overflow="fold")
-        for o in report.outcomes:
-            for a in o.articles:
-                published = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "-"
-                articles.add_row(Text(o.feed), published, Text(a.title))
+        articles = Table(title="Ingested articles, scored (alerts first)")
+        for column in ("feed", "published (UTC)", "score", "event types", "tickers", "title"):
+            articles.add_column(column, overflow="fold")
+        rows = [(o.feed, a) for o in report.outcomes for a in o.articles]
+        rows.sort(key=lambda row: (not (row[1].verdict and row[1].verdict.alert), -(row[1].verdict.score if row[1].verdict else 0)))
+        for feed, a in rows:
+            when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "-"
+            verdict = a.verdict
+            score = Text(f"{verdict.score}{' ALERT' if verdict.alert else ''}" if verdict else "-")
+            articles.add_row(
+                Text(feed),
+                when,
+                score,
+                Text(", ".join(verdict.event_types) if verdict and verdict.event_types else "-"),
+                Text(top_tickers(verdict.impacts, verdict.relevance) if verdict else "-"),
+                Text(a.title),
+                style=SEVERITY_STYLES.get(verdict.severity if verdict and verdict.alert else None, ""),
+            )
         out.print(articles)

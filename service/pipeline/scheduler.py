@@ -40,6 +40,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         async def tick() -> None:
             if feeds.refresh():
                 await sync_specs(rt, feeds.current)
+            # A broken edit is logged and the last good rules stay in force.
+            rt.rules.refresh()
             # Each cycle runs as its own task so a slow feed never delays the next tick;
             # leases keep a feed from being polled twice at once.
             task = asyncio.create_task(_cycle(rt))

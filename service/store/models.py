@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.store.types import UTCDateTime
+from service.store.types import PortableJSON, UTCDateTime
 
 # Stable constraint names let Alembic's batch mode on SQLite and autogenerate find them again.
 SQLModel.metadata.naming_convention = {
@@ -82,6 +82,18 @@ class Article(SQLModel, table=True):
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
 
+    # The rules' verdict (service.domain.scoring.Assessment), written in the same transaction
+    # as the article. NULL only for articles stored before scoring existed.
+    event_types: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    score: int | None = None
+    severity: str | None = Field(default=None, max_length=10)
+    alert: bool | None = None
+    impacts: dict[str, str] | None = Field(default=None, sa_type=PortableJSON)
+    relevance: dict[str, int] | None = Field(default=None, sa_type=PortableJSON)
+    rules: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    matched: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    novelty: int | None = None
+    scored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 class PriceBar(SQLModel, table=True):
     """One OHLCV bar. A re-delivered bar (same ticker, interval and start) replaces the old values."""
