@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test run lint clean bench bench-delivery
+.PHONY: demo test run lint clean bench bench-rules bench-delivery
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+bench-rules: $(STAMP)
+	$(BIN)/python benchmarks/rules.py
 
 bench-delivery: $(STAMP)
 	$(BIN)/python benchmarks/delivery.py

@@ -6,22 +6,29 @@ import asyncio
 import os
 import random
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from rich.console import Console
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.config_watch import WatchedConfig
+from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
 from service.delivery.notifier import Notifier
 from service.pipeline.parsing import FeedParserPool
+from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
+
+if TYPE_CHECKING:
+    from service.pipeline.prices import PriceFeed
+    from service.sources.prices.source import PriceSource
 
 T = TypeVar("T")
 
@@ -43,6 +50,8 @@ class Runtime:
     http: httpx.AsyncClient
     parser: FeedParserPool
     instance: str
+    #: The alert rules and watchlists, reloaded on change (the last good version kept).
+    rules: WatchedConfig[Ruleset]
     #: Where alerts go: Slack with a token, the console without.
     notifier: Notifier
     clock: Callable[[], datetime] = utc_now
@@ -83,16 +92,70 @@ def make_notifier(settings: Settings, console: Console | None = None) -> Notifie
 async def open_runtime(
     settings: Settings, *, engine: Engine | None = None, notifier: Notifier | None = None
 ) -> AsyncIterator[Runtime]:
-    workers = settings.parse_workers if settings.parse_workers > 0 else None
+    """Build the runtime. Raises ConfigError first if the rules folder is broken: the service
+    does not start without rules."""
+    rules = watch_ruleset(settings.rules_dir)
+    rules.load_initial()
     runtime = Runtime(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         http=make_http_client(settings),
-        parser=FeedParserPool(workers),
+        parser=FeedParserPool(settings.parse_workers),
         instance=settings.instance_id or default_instance_id(),
+        rules=rules,
         notifier=notifier or make_notifier(settings),
     )
     try:
         yield runtime
     finally:
         await runtime.aclose()
+
+
+def make_price_source(settings: Settings) -> PriceSource:
+    """The price source PRICE_SOURCE names; imported here only, so the CLI stays light without it."""
+    if settings.price_source == "replay":
+        from service.sources.prices.replay import SAMPLE_FILE, ReplayPriceSource
+
+        return ReplayPriceSource(settings.price_replay_file or SAMPLE_FILE)
+    from service.sources.prices.yahoo import YahooPriceSource
+
+    return YahooPriceSource(settings.yfinance_cache_dir)
+
+
+@asynccontextmanager
+async def open_price_feed(
+    settings: Settings, *, stream_tickers: Sequence[str] = ()
+) -> AsyncIterator[PriceFeed]:
+    """The configured price source, plus Yahoo's live stream for `stream_tickers` when enabled."""
+    from service.pipeline.prices import PriceFeed
+
+    feed = PriceFeed(make_price_source(settings))
+    if settings.price_stream and stream_tickers and settings.price_source == "yfinance":
+        from service.sources.prices.listings import listings_for
+        from service.sources.prices.stream import YahooStream
+
+        listings, _ = listings_for(stream_tickers)
+        stream = YahooStream(listings, url=settings.price_stream_url)
+        stream.start()
+        feed.stream = stream
+    try:
+        yield feed
+    finally:
+        if feed.stream is not None:
+            await feed.stream.stop()
+        await feed.source.aclose()
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set; otherwise .eml and .html files under var/outbox/."""
+    if not settings.smtp_host:
+        return OutboxMailer(settings.outbox_dir)
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        envelope_from=sender_address(settings.digest_from).addr_spec,
+        user=settings.smtp_user or None,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout,
+    )

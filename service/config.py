@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,7 +31,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(5_000_000, ge=1024, validation_alias="REEWATCH_MAX_BODY_BYTES")
     max_redirects: int = Field(5, ge=0, le=20, validation_alias="REEWATCH_MAX_REDIRECTS")
     max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
-    parse_workers: int = Field(0, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
+    #: Processes that parse feeds in big cycles: unset = one per CPU, 0 = parse inline.
+    parse_workers: int | None = Field(None, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
     instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
 
@@ -51,8 +53,24 @@ class Settings(BaseSettings):
     smtp_user: str | None = Field(None, validation_alias="SMTP_USER")
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(True, validation_alias="SMTP_STARTTLS")
+    smtp_timeout: float = Field(30.0, gt=0, validation_alias="SMTP_TIMEOUT")
     digest_from: str = Field("reewatch <reewatch@localhost>", validation_alias="DIGEST_FROM")
-    price_source: str = Field("yfinance", validation_alias="PRICE_SOURCE")
+
+    # Prices (see docs/prices.md). `replay` reads bars from a CSV file instead of Yahoo.
+    price_source: Literal["yfinance", "replay"] = Field("yfinance", validation_alias="PRICE_SOURCE")
+    #: The replay CSV; unset means the synthetic sample shipped with the demo.
+    price_replay_file: Path | None = Field(None, validation_alias="REEWATCH_PRICE_REPLAY_FILE")
+    price_poll_seconds: int = Field(120, ge=15, le=3600, validation_alias="REEWATCH_PRICE_POLL_SECONDS")
+    price_intraday_interval: Literal["1m", "2m", "5m", "15m", "30m", "60m"] = Field(
+        "5m", validation_alias="REEWATCH_PRICE_INTERVAL"
+    )
+    #: Also listen to Yahoo's live stream (unofficial); polling covers whatever it misses.
+    price_stream: bool = Field(False, validation_alias="REEWATCH_PRICE_STREAM")
+    price_stream_url: str = Field(
+        "wss://streamer.finance.yahoo.com/?version=2", validation_alias="REEWATCH_PRICE_STREAM_URL"
+    )
+    #: Sessions without trading (zero volume, or no bars) before a ticker is flagged stale.
+    price_stale_sessions: int = Field(3, ge=1, le=30, validation_alias="REEWATCH_PRICE_STALE_SESSIONS")
 
     @property
     def user_agent(self) -> str:
@@ -63,6 +81,27 @@ class Settings(BaseSettings):
     @property
     def feeds_file(self) -> Path:
         return self.rules_dir / "feeds.yaml"
+
+    @property
+    def yfinance_cache_dir(self) -> Path:
+        return self.var_dir / "yfinance"
+
+    @property
+    def digests_file(self) -> Path:
+        return self.rules_dir / "digests.yaml"
+
+    @property
+    def calendar_file(self) -> Path:
+        return self.rules_dir / "calendar.yaml"
+
+    @property
+    def watchlists_file(self) -> Path:
+        return self.rules_dir / "watchlists.yaml"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where digests go as .eml and .html files when no SMTP host is set."""
+        return self.var_dir / "outbox"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,10 @@
 
 ReewatchError
  ├── ConfigError                  a YAML file or a setting is wrong (carries every problem found)
+ ├── ReplayFileError              a price replay CSV cannot be read at all (file:line: reason)
+ ├── MailError                    a digest could not be handed over; recorded on its run, retried
+ │    ├── MailServerUnreachable   DNS failure, refused or dropped connection, timeout, TLS failure
+ │    └── MailRefused             the SMTP server answered 4xx (temporary) or 5xx (permanent)
  ├── FeedError                    one feed failed this cycle; stored on the feed, never fatal
  │    ├── FetchError              the transport or the server said no
  │    │    ├── HostUnreachable    DNS failure, connection refused or reset
@@ -58,6 +62,14 @@ class ConfigError(ReewatchError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ReplayFileError(ReewatchError):
+    """The price replay file is unusable as a whole: missing, unreadable, or a bad header."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 class FeedError(ReewatchError):
@@ -130,6 +142,30 @@ class EmptyBody(ParseError):
 
 class NotAFeed(ParseError):
     """The body is HTML or something else that holds no feed entries."""
+
+
+class MailError(ReewatchError):
+    """A digest could not be handed to the mail server. `reason` is stored on the digest run."""
+
+    #: A temporary failure is retried until the digest's day ends; a permanent one a few times.
+    temporary: bool = True
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class MailServerUnreachable(MailError):
+    """No SMTP conversation happened: DNS, refused or dropped connection, timeout, TLS."""
+
+
+class MailRefused(MailError):
+    """The SMTP server answered with an error code; 4xx is temporary, 5xx permanent."""
+
+    def __init__(self, code: int, reason: str):
+        self.code = code
+        self.temporary = 400 <= code < 500
+        super().__init__(reason)
 
 
 class DeliveryError(ReewatchError):

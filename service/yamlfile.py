@@ -45,6 +45,21 @@ class YamlDocument:
         return Problem(str(self.path), line, column, message, rule_id)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader whose impossible dates (2026-02-30) are located errors, not a bare ValueError."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
     """Parse one YAML file, or raise ConfigError saying where and why it is not valid YAML."""
     path = Path(path)
@@ -55,7 +70,7 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
             raise ConfigError([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason})")]) from None
         except OSError as exc:
             raise ConfigError([Problem(str(path), None, None, f"cannot read: {exc.strerror}")]) from None
-    loader = yaml.SafeLoader(text)
+    loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,27 @@ from sqlalchemy import create_engine, text
 from service.config import Settings
 from service.demo.server import FeedServer
 
+# --- Prices: yfinance must be imported offline-capable, once, before any test runs. ---
+# yfinance picks curl_cffi or `requests` at import; `responses` (tests/fakes/yahoo_http.py) only
+# sees `requests`. Importing it here, outside any test, also keeps its import-time
+# warnings.filterwarnings("default", module="^yfinance") from overriding pyproject's filters.
+os.environ["YF_DISABLE_CURL_CFFI"] = "1"
+import yfinance  # noqa: E402,F401
+
+# --- end prices ---
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+SHIPPED_RULES = ROOT / "rules"
+
+
+def install_rules(folder: Path) -> Path:
+    """Copy the shipped watchlists, word lists and alert rules (not feeds.yaml) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("watchlists.yaml", "terms.yaml", "ignore.yaml"):
+        shutil.copy(SHIPPED_RULES / name, folder / name)
+    shutil.copytree(SHIPPED_RULES / "alerts", folder / "alerts", dirs_exist_ok=True)
+    return folder
 POSTGRES_ADMIN_URL = os.environ.get(
     "REEWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -87,7 +107,9 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def make_settings(tmp_path: Path):
-    """Settings for a test: its own rules and var folders, short timeouts, no .env file."""
+    """Settings for a test: its own rules (a copy of the shipped ones) and var folders, short
+    timeouts, no .env file."""
+    install_rules(tmp_path / "rules")
 
     def make(database_url: str | None = None, **overrides) -> Settings:
         values = {

@@ -1,9 +1,7 @@
 """outbox alerts: one row per alert and channel, drained by the Slack dispatcher
 
-The parent revision is 0001 until the rules engine's 0002 lands; then it follows 0002.
-
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-21
 """
 from collections.abc import Sequence
@@ -14,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0003'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,1 +1,2 @@
-"""Delivery: the dispatcher that drains the outbox to Slack (or the console) without losing or doubling an alert."""
+"""Delivery: handing finished messages to the outside world: Slack alerts from the outbox (or the
+console without a token), and digests by SMTP (or as files)."""

@@ -102,6 +102,9 @@ class FeedServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             server_version = "reewatch-feed-server"
+            # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus
+            # delayed ACKs stall every keep-alive response by ~40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
                 pass

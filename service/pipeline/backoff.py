@@ -45,3 +45,12 @@ def next_poll_after_failure(
 
 def next_poll_after_success(now: datetime, interval: float) -> datetime:
     return now + timedelta(seconds=interval)
+
+
+def rate_limit_pause(strikes: int, *, jitter: float, first: float = 300.0, cap: float = 3600.0) -> float:
+    """Seconds to leave a rate-limited price source alone after its `strikes`-th 429 in a row.
+
+    Yahoo limits the client, not a ticker, and says nothing of when it lifts (yfinance keeps no
+    Retry-After): start at five minutes, double, stop at an hour.
+    """
+    return failure_delay(first, strikes, max_backoff=cap, jitter=jitter)

@@ -32,9 +32,11 @@ class DemoReport:
 
 
 def demo_settings(base: Settings) -> Settings:
-    """The embedded default: its own SQLite file under var/, console alerts, files for mail."""
+    """The embedded default: its own SQLite file under var/, replayed prices, console alerts, files for mail."""
     database = base.var_dir / "demo.db"
-    return base.model_copy(update={"database_url": f"sqlite:///{database}", "instance_id": "demo"})
+    return base.model_copy(
+        update={"database_url": f"sqlite:///{database}", "instance_id": "demo", "price_source": "replay"}
+    )
 
 
 async def run_demo(base: Settings) -> DemoReport:

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from service.bootstrap import Runtime
+from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
 from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
+from service.rules import score_entry
 from service.sources.fetcher import FetchResult, fetch_feed
 from service.sources.parser import ParsedFeed
 from service.store.articles import insert_articles, unseen_entries
@@ -33,6 +35,7 @@ class StoredArticle:
     title: str
     link: str | None
     published: datetime | None
+    verdict: Assessment | None = None
 
 
 @dataclass
@@ -129,11 +132,16 @@ def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
 def _store_new_entries(
     rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime
 ) -> FeedOutcome:
-    """In one transaction: insert the new entries and mark the feed healthy."""
+    """In one transaction: score and insert the new entries, and mark the feed healthy."""
     with open_session(rt.engine) as session:
         feed = _locked_feed(session, feed_id)
         fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
-        inserted = insert_articles(session, feed.id, fresh, now)
+        # Scoring is pure and fast; doing it here stores each article with its verdict, so an
+        # article never exists unscored.
+        ruleset = rt.rules.current
+        source = Source(name=feed.name, kind=feed.kind, weight=feed.weight)
+        verdicts = {entry.guid: score_entry(ruleset, entry, source) for entry in fresh}
+        inserted = insert_articles(session, feed.id, fresh, now, verdicts)
         duplicates += len(fresh) - len(inserted)
         _mark_success(rt, feed, fetched, now)
         feed.body_hash = body_hash
@@ -147,7 +155,7 @@ def _store_new_entries(
             seen=seen,
             duplicates=duplicates,
             warnings=list(parsed.warnings),
-            articles=[StoredArticle(aid, e.title, e.link, e.published) for aid, e in inserted],
+            articles=[StoredArticle(aid, e.title, e.link, e.published, verdicts[e.guid]) for aid, e in inserted],
         )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import UTC
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -14,6 +16,7 @@ from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.config_watch import WatchedConfig
 from service.pipeline.poll import poll_due_feeds
+from service.pipeline.prices import PriceFeed, run_price_cycle
 from service.pipeline.runner import sync_specs
 from service.sources.feed_config import load_feeds
 from service.store import migrate
@@ -37,6 +40,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         async def tick() -> None:
             if feeds.refresh():
                 await sync_specs(rt, feeds.current)
+            # A broken edit is logged and the last good rules stay in force.
+            rt.rules.refresh()
             # Each cycle runs as its own task so a slow feed never delays the next tick;
             # leases keep a feed from being polled twice at once.
             task = asyncio.create_task(_cycle(rt))
@@ -77,6 +82,38 @@ async def _cycle(rt: Runtime) -> None:
             report.new_articles,
             len(report.failed),
         )
+
+
+def add_price_job(
+    scheduler: AsyncIOScheduler, rt: Runtime, feed: PriceFeed, tickers: Callable[[], Sequence[str]]
+) -> Job:
+    """Run the price cycle every REEWATCH_PRICE_POLL_SECONDS; `tickers` is read at each run."""
+
+    async def cycle() -> None:
+        try:
+            report = await run_price_cycle(rt, feed, tickers())
+        except Exception:
+            log.exception("price cycle failed; the next run will try again")
+            return
+        if report.failed:
+            log.warning(
+                "prices: %d bars stored, %d tickers failed: %s",
+                report.stored_bars,
+                len(report.failed),
+                ", ".join(o.ticker for o in report.failed),
+            )
+
+    seconds = rt.settings.price_poll_seconds
+    return scheduler.add_job(
+        cycle,
+        IntervalTrigger(seconds=seconds, timezone=UTC),
+        id="poll-prices",
+        # The scheduler runs on the wall clock, whatever clock the runtime's cycles use.
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(30, seconds // 2),
+    )
 
 
 async def _drain(tasks: set[asyncio.Task]) -> None:

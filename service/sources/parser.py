@@ -48,7 +48,12 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
     if content_type:
         headers["content-type"] = content_type
     # Never hand feedparser raw bytes or a str: it may treat them as a URL or a file path.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    # Its HTML sanitizer and URI rewriting inside markup cost ~40% of parse time and are work
+    # we would throw away: every field is reduced to plain text below (scripts dropped), and
+    # each output channel escapes that text for itself.
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     warnings: list[str] = []
     if stripped:
         warnings.append("the DOCTYPE declared its own entities; they were ignored")

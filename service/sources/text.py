@@ -8,10 +8,12 @@ still escapes it again for its own syntax.
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
+from ftfy.badness import is_bad
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -85,6 +87,7 @@ _THAI_REPAIRS = (
     (re.compile(r"(?<![\w\u0e42])\u0e42(?=\w)"), "\u201c"),  # before a word: opening quote
     (re.compile(r"(?<=[\w.,!?;:)])\u0e42"), "\u201d"),  # after a word: closing quote
 )
+_MOJIBAKE_ALPHABETS = re.compile(r"[\u0080-\u024f\u0400-\u04ff\u2500-\u257f]")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, unescape_html=False, explain=False)
 
 
@@ -92,7 +95,12 @@ def repair_mojibake(text: str) -> str:
     """Undo reversible mojibake (ftfy) and the lossy cp874 kind seen in real feeds."""
     if text.isascii():
         return text
-    text = ftfy.fix_text(text, _FTFY_CONFIG)
+    # Most non-ASCII text is fine (curly quotes, dashes). Mojibake shows up as characters from
+    # the alphabets a wrong decoding produces; only then pay for ftfy's test and fix.
+    if _MOJIBAKE_ALPHABETS.search(text) and is_bad(text):
+        text = ftfy.fix_text(text, _FTFY_CONFIG)
+    else:
+        text = unicodedata.normalize("NFC", text)
     if _THAI.search(text) and not _THAI_WORD.search(text) and _mostly_latin(text):
         text = _THAI.sub(_redecode, text)
         for pattern, replacement in _THAI_REPAIRS:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import false, or_, select
 from sqlmodel import Session
 
 from service.domain.feeds import Entry
+from service.domain.scoring import Assessment
 from service.store.models import Article
 from service.store.upsert import insert_ignoring_conflicts
 
@@ -48,12 +50,18 @@ def unseen_entries(session: Session, feed_id: int, entries: Sequence[Entry]) -> 
 
 
 def insert_articles(
-    session: Session, feed_id: int, entries: Sequence[Entry], fetched_at: datetime
+    session: Session,
+    feed_id: int,
+    entries: Sequence[Entry],
+    fetched_at: datetime,
+    verdicts: Mapping[str, Assessment] | None = None,
 ) -> list[tuple[int, Entry]]:
-    """Insert entries, skipping any that another writer stored first; returns (id, entry) inserted."""
+    """Insert entries with their verdicts (by guid), skipping any that another writer stored
+    first; returns (id, entry) inserted."""
     if not entries:
         return []
     by_guid = {e.guid: e for e in entries}
+    verdicts = verdicts or {}
     rows = [
         {
             "feed_id": feed_id,
@@ -65,12 +73,36 @@ def insert_articles(
             "published": e.published,
             "fetched_at": fetched_at,
             "content_hash": e.content_hash,
+            **verdict_columns(verdicts.get(e.guid), fetched_at),
         }
         for e in entries
     ]
     stmt = insert_ignoring_conflicts(session, Article).returning(Article.id, Article.guid)
     inserted = session.exec(stmt, params=rows).all()
     return [(row.id, by_guid[row.guid]) for row in inserted]
+
+
+def verdict_columns(verdict: Assessment | None, scored_at: datetime) -> dict[str, Any]:
+    """The article columns that hold a verdict (all NULL when the article was not scored)."""
+    if verdict is None:
+        return dict.fromkeys(VERDICT_COLUMNS)
+    return {
+        "event_types": list(verdict.event_types),
+        "score": verdict.score,
+        "severity": verdict.severity,
+        "alert": verdict.alert,
+        "impacts": dict(verdict.impacts),
+        "relevance": dict(verdict.relevance),
+        "rules": list(verdict.rules),
+        "matched": list(verdict.matched),
+        "novelty": verdict.novelty,
+        "scored_at": scored_at,
+    }
+
+
+VERDICT_COLUMNS = (
+    "event_types", "score", "severity", "alert", "impacts", "relevance", "rules", "matched", "novelty", "scored_at",
+)
 
 
 def _chunks(guids: list[str], links: list[str], size: int = 500):

@@ -116,3 +116,14 @@ def enable_feed(session: Session, name: str, now: datetime) -> Feed | None:
     feed.next_poll_at = now
     session.commit()
     return feed
+
+
+def failing_feeds(session: Session) -> list[Feed]:
+    """Feeds still in feeds.yaml whose last poll failed, or that are disabled until someone acts."""
+    return list(
+        session.exec(
+            select(Feed)
+            .where(Feed.enabled.is_(True), or_(Feed.consecutive_failures > 0, Feed.disabled_reason.is_not(None)))
+            .order_by(Feed.name)
+        )
+    )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.store.types import PortableJSON, UTCDateTime
@@ -81,6 +81,103 @@ class Article(SQLModel, table=True):
     published: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
+
+    # The rules' verdict (service.domain.scoring.Assessment), written in the same transaction
+    # as the article. NULL only for articles stored before scoring existed.
+    event_types: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    score: int | None = None
+    severity: str | None = Field(default=None, max_length=10)
+    alert: bool | None = None
+    impacts: dict[str, str] | None = Field(default=None, sa_type=PortableJSON)
+    relevance: dict[str, int] | None = Field(default=None, sa_type=PortableJSON)
+    rules: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    matched: list[str] | None = Field(default=None, sa_type=PortableJSON)
+    novelty: int | None = None
+    scored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+class PriceBar(SQLModel, table=True):
+    """One OHLCV bar. A re-delivered bar (same ticker, interval and start) replaces the old values."""
+
+    __tablename__ = "price_bars"
+    __table_args__ = (UniqueConstraint("ticker", "interval", "timestamp"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticker: str = Field(max_length=32)
+    #: "1m", "5m", ... or "1d" (one exchange session).
+    interval: str = Field(max_length=8)
+    #: The bar's start; a daily bar starts at exchange-local midnight of its session.
+    timestamp: datetime = Field(sa_type=UTCDateTime)
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int = Field(sa_type=BigInteger)
+    source: str = Field(max_length=16)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TickerState(SQLModel, table=True):
+    """A watched ticker: its listing, the freshness of its prices, and its source's health for it."""
+
+    __tablename__ = "ticker_states"
+    __table_args__ = (UniqueConstraint("ticker"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticker: str = Field(max_length=32)
+    #: Unknown (None) when the symbol's suffix names no exchange we know.
+    exchange: str | None = Field(default=None, max_length=16)
+    currency: str | None = Field(default=None, max_length=3)
+    reporting_currency: str | None = Field(default=None, max_length=3)
+    #: The source of the last attempt: "yfinance", "stream" or "replay".
+    source: str | None = Field(default=None, max_length=16)
+
+    last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_bar_interval: str | None = Field(default=None, max_length=8)
+    last_price: float | None = None
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When daily bars were last fetched; they are fetched again once the next session closes.
+    daily_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    #: Set while the prices cannot be trusted as current (e.g. zero volume for 3 sessions).
+    stale_reason: str | None = Field(default=None, sa_type=Text)
+    #: What was wrong with the last delivery although it was used (NaN bars dropped, duplicates).
+    data_warning: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DigestRun(SQLModel, table=True):
+    """One recipient's digest for one day. Its unique key makes it go out at most once,
+    whichever instance, restart or retry gets to it; the lease marks an attempt in flight."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("key"), Index(None, "status", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: digest:{recipient}:{date}, the recipient's address case-folded, the date in their zone.
+    key: str = Field(max_length=400)
+    recipient: str = Field(max_length=320)
+    digest_date: date
+    status: str = Field(default="pending", max_length=10)  # pending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    #: The end of the digest's day in the recipient's zone: a digest not sent by then is dropped.
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Fixed when the run is created, so a retry after an unclear failure carries the same id
+    #: and mail clients can fold a rare second copy into the first.
+    message_id: str = Field(max_length=255)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Where it went: "smtp host:port", or the .eml file written under var/outbox/.
+    delivered_via: str | None = Field(default=None, max_length=2048)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 #: Where an outbox row stands. A row is `sent` only once Slack (or the console) took the message.

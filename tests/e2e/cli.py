@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import install_rules
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a CLI run; its rules folder starts as a copy of the shipped rules."""
+    install_rules(tmp_path / "rules")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REEWATCH_", "SLACK_", "SMTP_", "DATABASE_URL"))}
     env.update(
         {

@@ -12,7 +12,7 @@ import pytest
 
 from service.demo.server import Route
 from tests.e2e.cli import cli_env, reewatch
-from tests.integration.feeds import good_feed
+from tests.sample_feeds import good_feed
 
 
 def write_feeds(tmp_path, text: str) -> None:

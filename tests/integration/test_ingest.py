@@ -14,7 +14,7 @@ import trustme
 
 from service.demo.server import FeedServer, Route
 from service.domain.feeds import FeedSpec
-from tests.integration.feeds import good_feed, item, rss
+from tests.sample_feeds import good_feed, item, rss
 from tests.integration.harness import Ingestion, later
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

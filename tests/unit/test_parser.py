@@ -6,31 +6,10 @@ import pytest
 
 from service.errors import EmptyBody, NotAFeed
 from service.sources.parser import MAX_TITLE_CHARS, parse_feed, strip_internal_subset
+from tests.sample_feeds import item, rss
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 URL = "https://feeds.example.test/rss"
-
-
-def rss(items: str, prolog: str = "") -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?>{prolog}<rss version="2.0"><channel>'
-        f"<title>Test feed</title><link>https://example.test/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def item(guid="g1", title="Title", link="https://example.test/a", date="Fri, 04 Apr 2025 09:00:00 GMT", body="Body"):
-    parts = []
-    if guid is not None:
-        parts.append(f'<guid isPermaLink="false">{guid}</guid>')
-    if title is not None:
-        parts.append(f"<title>{title}</title>")
-    if link is not None:
-        parts.append(f"<link>{link}</link>")
-    if date is not None:
-        parts.append(f"<pubDate>{date}</pubDate>")
-    if body is not None:
-        parts.append(f"<description>{body}</description>")
-    return "<item>" + "".join(parts) + "</item>"
 
 
 def parse(body: bytes, content_type: str | None = "application/rss+xml"):
@@ -56,7 +35,7 @@ def test_entries_are_normalised():
     assert entry.link == "https://example.test/a?utm_source=rss#top"
     assert entry.canonical_link == "https://example.test/a"
     assert entry.guid == "g1"
-    assert parsed.title == "Test feed"
+    assert parsed.title == "Loopback feed"
     assert parsed.warnings == []
 
 

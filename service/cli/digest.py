@@ -1,0 +1,132 @@
+"""The daily digest e-mails: `digest preview`, `digest send`, `digest status`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from service.cli.context import errors_as_messages, load_cli_settings, out, store_session, when
+from service.errors import ReewatchError
+
+digest_app = typer.Typer(no_args_is_help=True, help="The daily digest e-mails.")
+
+
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="The digest's day, YYYY-MM-DD or 'today' (in each recipient's zone).")
+]
+RecipientOption = Annotated[str | None, typer.Option("--recipient", help="Only this recipient's address.")]
+
+
+@digest_app.command("preview")
+def digest_preview(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML.", dir_okay=False)],
+    day: DateOption = None,
+    recipient: RecipientOption = None,
+) -> None:
+    """Write a recipient's digest as HTML (chart inlined) without sending it or recording a run."""
+    from service.bootstrap import open_runtime
+    from service.pipeline.digest import load_digest_setup, preview_digest
+    from service.store import migrate
+
+    settings = load_cli_settings()
+    with errors_as_messages(settings):
+        setup = load_digest_setup(settings)
+        chosen = _chosen_recipients(setup.recipients, recipient)[0]
+        now = datetime.now(UTC)
+        when = _digest_day(day, chosen, now)
+        migrate.upgrade(settings.database_url)
+
+        async def render() -> str:
+            async with open_runtime(settings) as rt:
+                return await preview_digest(rt, setup, chosen, when, now=now)
+
+        html = asyncio.run(render())
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(html, encoding="utf-8")
+        except OSError as exc:
+            raise ReewatchError(f"cannot write {out_file}: {exc.strerror}") from None
+    out.print(f"digest for {chosen.address} on {when} written to {out_file}", markup=False, highlight=False)
+
+
+@digest_app.command("send")
+def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> None:
+    """Send the digests due now, or each recipient's digest for --date; never one already sent."""
+    from service.bootstrap import open_runtime
+    from service.pipeline.digest import load_digest_setup, send_digest, send_due_digests
+    from service.store import migrate
+
+    settings = load_cli_settings()
+    with errors_as_messages(settings):
+        setup = load_digest_setup(settings)
+        chosen = _chosen_recipients(setup.recipients, recipient)
+        now = datetime.now(UTC)
+        days = {r.key: _digest_day(day, r, now) for r in chosen} if day else {}
+        migrate.upgrade(settings.database_url)
+
+        async def send():
+            async with open_runtime(settings) as rt:
+                if not day:
+                    return await send_due_digests(rt, setup, now=now, only={r.key for r in chosen})
+                return [await send_digest(rt, setup, r, days[r.key], now=now, force=True) for r in chosen]
+
+        outcomes = asyncio.run(send())
+    styles = {"sent": "green", "already_sent": "dim", "retrying": "yellow", "waiting": "yellow", "failed": "red"}
+    for o in outcomes:
+        line = Text(f"{o.recipient} {o.day or ''}: ")
+        line.append(o.status.replace("_", " "), style=styles.get(o.status, ""))
+        if o.detail:
+            line.append(f" ({o.detail})")
+        out.print(line)
+    if any(o.status in ("failed", "retrying") for o in outcomes):
+        raise typer.Exit(1)
+
+
+@digest_app.command("status")
+def digest_status() -> None:
+    """The latest digest runs: sent, waiting to retry, or failed, and why."""
+    from service.store.digests import runs_for_status
+
+    settings = load_cli_settings()
+    with errors_as_messages(settings), store_session(settings) as session:
+        runs = runs_for_status(session)
+    now = datetime.now(UTC)
+    table = Table(title="Digest runs")
+    for column in ("day", "recipient", "status", "attempts", "when", "detail"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        if run.status == "sent":
+            status, moment, detail = "[green]sent[/]", when(run.sent_at, now), run.delivered_via or ""
+        elif run.status == "failed":
+            status, moment, detail = "[red]failed[/]", when(run.last_error_at, now), run.last_error or ""
+        else:
+            status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), run.last_error or ""
+        table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), moment, Text(detail))
+    out.print(table)
+
+
+def _chosen_recipients(recipients, address: str | None) -> list:
+    if not recipients:
+        raise ReewatchError("digests.yaml lists no recipients")
+    if address is None:
+        return list(recipients)
+    wanted = [r for r in recipients if r.key == address.strip().lower()]
+    if not wanted:
+        known = ", ".join(r.address for r in recipients)
+        raise ReewatchError(f"no recipient {address!r} in digests.yaml (known: {known})")
+    return wanted
+
+
+def _digest_day(value: str | None, recipient, now: datetime) -> date:
+    if value is None or value.strip().lower() == "today":
+        return now.astimezone(recipient.zone).date()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ReewatchError(f"--date must be YYYY-MM-DD or 'today', not {value!r}") from None

@@ -1,0 +1,244 @@
+"""What a digest says, as plain data: built by `build_digest`, drawn by `render`.
+
+The alert and price parts arrive through `DigestAlert`, `TickerMove` and `PricePoint`, which
+the alert store (issue 4) and the price store (issue 5) fill. A part whose source failed is an
+`Unavailable` with the reason, and the digest says so: an empty section must mean calm, never
+"we could not look".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from service.digest.calendar import UpcomingDeadline
+from service.digest.recipients import Recipient
+from service.digest.schedule import Window
+from service.domain.scoring import EVENT_TYPES, Assessment
+from service.events.stories import group_stories
+
+#: Headings for the event taxonomy's ids (DOMAIN.md), in the words a desk uses.
+EVENT_LABELS: dict[str, str] = {
+    "export_control_new": "New export controls",
+    "export_control_eased": "Export controls eased",
+    "truce": "Truce and de-escalation",
+    "tariff_up": "Tariffs up",
+    "tariff_down": "Tariffs down",
+    "entity_list": "Entity lists",
+    "gov_funding": "Government funding",
+    "supply_disruption": "Supply disruptions",
+    "partnership": "Partnerships",
+    "corporate": "Company news",
+    "legal": "Courts and legal",
+    "price_move": "Price moves",
+}
+OTHER_EVENTS = "other"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A part of the digest whose source could not be read, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class DigestAlert:
+    """One alert raised in the digest's window, with the article it is about."""
+
+    title: str
+    summary: str
+    link: str | None
+    canonical_link: str | None
+    source: str  # the feed's name
+    published: dt.datetime | None  # aware UTC
+    raised_at: dt.datetime  # aware UTC: where the chart puts its marker
+    assessment: Assessment
+
+    @property
+    def score(self) -> int:
+        return self.assessment.score
+
+    @property
+    def event_type(self) -> str:
+        """The alert's main event type: the first the rules named."""
+        return self.assessment.event_types[0] if self.assessment.event_types else OTHER_EVENTS
+
+
+@dataclass(frozen=True)
+class DailyClose:
+    day: dt.date
+    close: float
+
+
+@dataclass(frozen=True)
+class TickerMove:
+    """One row of the watchlist table."""
+
+    ticker: str
+    group: str  # the watchlist group it belongs to
+    currency: str | None
+    last_close: float | None
+    last_close_on: dt.date | None
+    change_1d: float | None  # a fraction: -0.074 is -7.4%
+    change_5d: float | None
+    #: Why numbers are missing or old ("no bar since 2026-11-18"), shown instead of silence.
+    note: str | None = None
+
+    @classmethod
+    def from_closes(
+        cls, ticker: str, group: str, closes: Sequence[DailyClose], *, currency: str | None = None
+    ) -> TickerMove:
+        """A row from daily closes (any order): the last close and its change over 1 and 5 sessions."""
+        ordered = sorted((c for c in closes if c.close == c.close and c.close > 0), key=lambda c: c.day)
+        if not ordered:
+            return cls(ticker, group, currency, None, None, None, None, note="no prices")
+        last = ordered[-1]
+
+        def change(sessions: int) -> float | None:
+            if len(ordered) <= sessions:
+                return None
+            return last.close / ordered[-1 - sessions].close - 1
+
+        return cls(ticker, group, currency, last.close, last.day, change(1), change(5))
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    at: dt.datetime  # aware UTC
+    close: float
+
+
+@dataclass(frozen=True)
+class FailingFeed:
+    """A feed that is failing or disabled, so its silence is not read as calm."""
+
+    name: str
+    consecutive_failures: int
+    last_error: str | None
+    last_success_at: dt.datetime | None
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story, told by one or more alerts; the lead is the highest-scored of them."""
+
+    lead: DigestAlert
+    alerts: tuple[DigestAlert, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The distinct feeds that carried the story, the lead's first."""
+        return tuple(dict.fromkeys(a.source for a in self.alerts))
+
+
+@dataclass(frozen=True)
+class EventSection:
+    event_type: str
+    label: str
+    stories: tuple[Story, ...]
+
+    @property
+    def top_score(self) -> int:
+        return self.stories[0].lead.score
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one recipient's digest for one day says."""
+
+    recipient: Recipient
+    day: dt.date
+    window: Window
+    sections: tuple[EventSection, ...] | Unavailable
+    tickers: tuple[TickerMove, ...] | Unavailable
+    series: Mapping[str, tuple[PricePoint, ...]]
+    markers: Mapping[str, tuple[dt.datetime, ...]]  # ticker -> when alerts about it were raised
+    deadlines: tuple[UpcomingDeadline, ...]
+    failing_feeds: tuple[FailingFeed, ...]
+    alert_count: int = 0
+    generated_at: dt.datetime | None = field(default=None, compare=False)
+
+    @property
+    def story_count(self) -> int:
+        return 0 if isinstance(self.sections, Unavailable) else sum(len(s.stories) for s in self.sections)
+
+
+def build_digest(
+    recipient: Recipient,
+    day: dt.date,
+    window: Window,
+    *,
+    alerts: Sequence[DigestAlert] | Unavailable,
+    tickers: Sequence[TickerMove] | Unavailable,
+    series: Mapping[str, Sequence[PricePoint]],
+    deadlines: Sequence[UpcomingDeadline],
+    failing_feeds: Sequence[FailingFeed],
+    followed_tickers: Collection[str] | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Digest:
+    """Assemble a digest: the recipient's alerts as ranked stories by event type, and the rest.
+
+    Alerts below the recipient's minimum score, outside the window, or about tickers none of
+    which the recipient follows are left out; alerts that name no ticker stay (a new rule on
+    processed minerals matters to every desk). `followed_tickers` None means no ticker filter.
+    """
+    markers: dict[str, list[dt.datetime]] = {}
+    if isinstance(alerts, Unavailable):
+        sections: tuple[EventSection, ...] | Unavailable = alerts
+        kept: list[DigestAlert] = []
+    else:
+        followed = None if followed_tickers is None else frozenset(followed_tickers)
+        kept = [
+            a
+            for a in alerts
+            if a.score >= recipient.min_score
+            and a.raised_at in window
+            and (followed is None or not a.assessment.tickers or followed & set(a.assessment.tickers))
+        ]
+        sections = rank_sections(kept)
+        for alert in kept:
+            for ticker in alert.assessment.tickers:
+                markers.setdefault(ticker, []).append(alert.raised_at)
+    shown_series = {t: tuple(sorted(points, key=lambda p: p.at)) for t, points in series.items() if points}
+    return Digest(
+        recipient=recipient,
+        day=day,
+        window=window,
+        sections=sections,
+        tickers=tickers if isinstance(tickers, Unavailable) else tuple(tickers),
+        series=shown_series,
+        markers={t: tuple(sorted(times)) for t, times in markers.items() if t in shown_series},
+        deadlines=tuple(deadlines),
+        failing_feeds=tuple(sorted(failing_feeds, key=lambda f: (f.disabled_reason is None, f.name))),
+        alert_count=len(kept),
+        generated_at=generated_at,
+    )
+
+
+def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
+    """Alerts as stories, each once, under its lead's event type; best story and section first.
+
+    Stories are found across all alerts before sorting by type, so two outlets whose reports of
+    one story the rules typed differently still make one story.
+    """
+    by_type: dict[str, list[Story]] = {}
+    for group in group_stories(alerts):
+        ordered = sorted(group, key=_strongest_first)
+        by_type.setdefault(ordered[0].event_type, []).append(Story(ordered[0], tuple(ordered)))
+    sections = []
+    for event_type, stories in by_type.items():
+        stories.sort(key=lambda s: _strongest_first(s.lead))
+        label = EVENT_LABELS.get(event_type, "Other alerts" if event_type == OTHER_EVENTS else event_type)
+        sections.append(EventSection(event_type, label, tuple(stories)))
+    order = {event_type: i for i, event_type in enumerate(EVENT_TYPES)}
+    sections.sort(key=lambda s: (-s.top_score, order.get(s.event_type, len(order))))
+    return tuple(sections)
+
+
+def _strongest_first(alert: DigestAlert) -> tuple:
+    # Highest score first; on a tie the earliest report, since it broke the news.
+    published = alert.published or alert.raised_at
+    return (-alert.score, published, alert.title)

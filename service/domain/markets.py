@@ -1,0 +1,276 @@
+"""Exchange hours, holidays, half days and lunch breaks, as pure functions of an instant.
+
+Sessions come from exchange-calendars, read once per exchange into plain Python (dates to aware
+UTC datetimes), so every question here is a dictionary lookup: no pandas at query time, and the
+same answer for the same instant on every machine. Exchange-local dates label sessions: none of
+our exchanges trades across midnight.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from service.domain.prices import DAILY, INTRADAY_INTERVALS, Bar
+
+#: How far back sessions are loaded: enough for backtests over the period the desk studies.
+HISTORY_START = date(2018, 1, 1)
+#: Longest run of closed days we expect (China's Spring Festival and Golden Week are ~9 days).
+LONGEST_CLOSURE_DAYS = 40
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """Where a ticker trades: our short code, its time zone and its exchange-calendars calendar."""
+
+    code: str
+    name: str
+    timezone: str
+    calendar: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+EXCHANGES: dict[str, Exchange] = {
+    exchange.code: exchange
+    for exchange in (
+        # NYSE, Nasdaq and NYSE Arca share hours, holidays and half days.
+        Exchange("US", "NYSE / Nasdaq", "America/New_York", "XNYS"),
+        Exchange("TSX", "Toronto Stock Exchange", "America/Toronto", "XTSE"),
+        Exchange("ASX", "Australian Securities Exchange", "Australia/Sydney", "XASX"),
+        Exchange("HKEX", "Hong Kong Exchanges", "Asia/Hong_Kong", "XHKG"),
+        Exchange("SSE", "Shanghai Stock Exchange", "Asia/Shanghai", "XSHG"),
+        # exchange-calendars has no Shenzhen calendar; Shenzhen keeps Shanghai's holidays and
+        # hours (9:30-11:30, 13:00-15:00), set by the same State Council notice each year.
+        Exchange("SZSE", "Shenzhen Stock Exchange", "Asia/Shanghai", "XSHG"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    """One trading day: open and close in UTC, and the lunch break where there is one."""
+
+    day: date
+    open: datetime
+    close: datetime
+    break_start: datetime | None = None
+    break_end: datetime | None = None
+    #: True past the end of the calendar's published holidays: weekdays at regular hours.
+    estimated: bool = False
+
+    def is_open_at(self, at: datetime) -> bool:
+        if not self.open <= at < self.close:
+            return False
+        if self.break_start is not None and self.break_end is not None:
+            return not self.break_start <= at < self.break_end
+        return True
+
+
+@dataclass(frozen=True)
+class _RegularHours:
+    open: time
+    close: time
+    break_start: time | None
+    break_end: time | None
+    weekdays: frozenset[int]
+
+
+class MarketCalendar:
+    """One exchange's sessions, known ones from exchange-calendars and estimated ones after."""
+
+    def __init__(self, exchange: Exchange, sessions: dict[date, Session], regular: _RegularHours):
+        self.exchange = exchange
+        self._sessions = sessions
+        self._regular = regular
+        self.first_day = min(sessions)
+        self.last_day = max(sessions)
+
+    def session_on(self, day: date) -> Session | None:
+        if self.first_day <= day <= self.last_day:
+            return self._sessions.get(day)
+        return self._estimated(day)
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self.exchange.zone).date()
+
+    def _estimated(self, day: date) -> Session | None:
+        hours = self._regular
+        if day.weekday() not in hours.weekdays:
+            return None
+        zone = self.exchange.zone
+
+        def at(moment: time | None) -> datetime | None:
+            return None if moment is None else datetime.combine(day, moment, zone).astimezone(UTC)
+
+        return Session(
+            day, at(hours.open), at(hours.close), at(hours.break_start), at(hours.break_end), estimated=True
+        )
+
+
+_calendars: dict[str, MarketCalendar] = {}
+_calendars_lock = threading.Lock()
+
+
+def exchange(code: str) -> Exchange:
+    """The exchange with our short code `code` (KeyError names the known ones)."""
+    try:
+        return EXCHANGES[code]
+    except KeyError:
+        raise KeyError(f"unknown exchange {code!r}; known: {', '.join(EXCHANGES)}") from None
+
+
+def calendar(code: str) -> MarketCalendar:
+    """The calendar of exchange `code`, built on first use and then shared."""
+    with _calendars_lock:
+        found = _calendars.get(code)
+        if found is None:
+            found = _calendars[code] = _load_calendar(exchange(code))
+        return found
+
+
+def session_on(code: str, day: date) -> Session | None:
+    """The session on exchange-local date `day`, or None on weekends and holidays."""
+    return calendar(code).session_on(day)
+
+
+def is_open(code: str, at: datetime) -> bool:
+    """Whether exchange `code` is trading at instant `at` (closed at lunch, on holidays, after a half day)."""
+    cal = calendar(code)
+    session = cal.session_on(cal.local_day(_aware(at)))
+    return session is not None and session.is_open_at(at)
+
+
+def current_session(code: str, at: datetime) -> Session | None:
+    """The session whose open..close span contains `at` (lunch break included), or None."""
+    cal = calendar(code)
+    session = cal.session_on(cal.local_day(_aware(at)))
+    return session if session is not None and session.open <= at < session.close else None
+
+
+def last_completed_session(code: str, at: datetime) -> Session:
+    """The latest session that had closed by `at`."""
+    cal = calendar(code)
+    day = cal.local_day(_aware(at))
+    for back in range(LONGEST_CLOSURE_DAYS):
+        session = cal.session_on(day - timedelta(days=back))
+        if session is not None and session.close <= at:
+            return session
+    raise LookupError(f"{code}: no session closed in the {LONGEST_CLOSURE_DAYS} days before {at.isoformat()}")
+
+
+def previous_close(code: str, at: datetime) -> datetime:
+    """The close of the latest session that had closed by `at` (yesterday's while trading today)."""
+    return last_completed_session(code, at).close
+
+
+def completed_sessions(code: str, at: datetime, count: int) -> list[Session]:
+    """The last `count` sessions that had closed by `at`, oldest first."""
+    cal = calendar(code)
+    found: list[Session] = []
+    day = last_completed_session(code, at).day
+    misses = 0
+    while len(found) < count and misses < LONGEST_CLOSURE_DAYS:
+        session = cal.session_on(day)
+        if session is not None:
+            found.append(session)
+            misses = 0
+        else:
+            misses += 1
+        day -= timedelta(days=1)
+    return found[::-1]
+
+
+def daily_bar_start(code: str, day: date) -> datetime:
+    """Where a daily bar is stamped: exchange-local midnight of its session, in UTC (as Yahoo does)."""
+    return datetime.combine(day, time(0), exchange(code).zone).astimezone(UTC)
+
+
+def build_bar(
+    code: str,
+    ticker: str,
+    interval: str,
+    start: datetime,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: float,
+) -> Bar:
+    """A bar of a ticker on exchange `code`, with its end and session day from the calendar.
+
+    A daily bar is final at the session's close; an intraday bar at its start plus its length, or
+    at the close when the session ends sooner (a half day, the last hourly bar).
+    """
+    start = _aware(start).astimezone(UTC)
+    return Bar(
+        ticker,
+        interval,
+        start,
+        bar_end(code, interval, start),
+        calendar(code).local_day(start),
+        open,
+        high,
+        low,
+        close,
+        volume,
+    )
+
+
+def bar_end(code: str, interval: str, start: datetime) -> datetime:
+    """When a bar that starts at `start` is final (see build_bar)."""
+    cal = calendar(code)
+    day = cal.local_day(_aware(start))
+    session = cal.session_on(day)
+    if interval == DAILY:
+        if session is not None:
+            return session.close
+        # A bar on a day the calendar calls closed: trust the data; it is final by midnight.
+        return datetime.combine(day + timedelta(days=1), time(0), cal.exchange.zone).astimezone(UTC)
+    try:
+        end = start + INTRADAY_INTERVALS[interval]
+    except KeyError:
+        raise ValueError(f"unknown bar interval {interval!r}") from None
+    if session is not None and start < session.close < end:
+        return session.close
+    return end
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: market hours need an instant (attach a time zone)")
+    return at
+
+
+def _load_calendar(exchange: Exchange) -> MarketCalendar:
+    import exchange_calendars
+
+    # The default end is a year from today, or earlier where holidays are only published a year
+    # at a time (Shanghai's end with the current year): later days are estimated, and say so.
+    source = exchange_calendars.get_calendar(exchange.calendar, start=HISTORY_START)
+    sessions: dict[date, Session] = {}
+    for label, opens, break_start, break_end, closes in source.schedule.itertuples(name=None):
+        day = label.date()
+        sessions[day] = Session(
+            day, _utc(opens), _utc(closes), _utc_or_none(break_start), _utc_or_none(break_end)
+        )
+    regular = _RegularHours(
+        open=source.open_times[-1][1],
+        close=source.close_times[-1][1],
+        break_start=source.break_start_times[-1][1] if source.break_start_times else None,
+        break_end=source.break_end_times[-1][1] if source.break_end_times else None,
+        weekdays=frozenset(i for i, flag in enumerate(source.weekmask) if flag == "1"),
+    )
+    return MarketCalendar(exchange, sessions, regular)
+
+
+def _utc(moment) -> datetime:
+    return moment.to_pydatetime().astimezone(UTC)
+
+
+def _utc_or_none(moment) -> datetime | None:
+    return None if moment is None or moment != moment else _utc(moment)  # NaT != NaT

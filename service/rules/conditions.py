@@ -1,0 +1,703 @@
+"""A rule's `match:` block: parsed from YAML with located problems, then tested on evidence.
+
+A condition is a mapping whose keys must all hold:
+
+    any:  [phrase, ...]        at least one of these
+    all:  [phrase, ...]        every one of these (an item that is itself a list means "any of it")
+    none: [phrase, ...]        none of these
+    near: {terms: [A, B], within: 5}    A and B at most 5 words apart (A, B: a phrase or a list)
+    regex: 'pattern'           a regular expression over the original text (RE2, case-insensitive)
+    mentions: {country: China, element: any, ticker: MP, group: us_allied_producers, agency: BIS}
+    source: [official, wire]   the feed's kind
+    feed: [ustr, "sec-*"]      the feed's name (* and ? as wildcards)
+    headline: <condition>      the condition, tested on the headline alone
+    lead: <condition>          the condition, tested on the headline and the first sentence
+
+Items of any/all/none are phrases, "@name" word lists from terms.yaml, lists (any of them) or
+nested conditions. Phrases match whole words in any case, with their plurals and -ed/-ing forms.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from re import _parser  # the stdlib's regex parser, used only to inspect patterns for nesting
+from re._constants import MAXREPEAT
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+import re2
+
+from service.domain.feeds import SourceKind
+from service.errors import Problem
+from service.rules.entities import EntityCatalogue
+from service.rules.phrases import MatcherBuilder, phrase_variants
+from service.rules.schema import suggest
+from service.yamlfile import Loc, YamlDocument
+
+#: Where a condition looks: the headline, the headline and first sentence, or everywhere.
+HEADLINE, LEAD, ANYWHERE = 0, 1, 2
+CONDITION_KEYS = ("any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead")
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+MAX_NEAR = 50
+MAX_REGEX_CHARS = 500
+
+
+class Evidence:
+    """What one article holds, as conditions test it. Built once per article by the engine.
+
+    The first-sentence scope and the mentions of countries, agencies and elements are worked
+    out only when a condition asks for them: most articles never need them.
+    """
+
+    __slots__ = (
+        "hits", "where", "texts", "raw", "offsets", "lead_end", "source", "feed",
+        "_lead_scan", "_resolve", "_locate", "_mentioned", "_kinds", "_regex_cache", "_spans",
+    )
+
+    def __init__(
+        self, headline_hits, all_hits, texts, raw, offsets, lead_end, source, feed, lead_scan, resolve, locate
+    ):
+        #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
+        #: entry is None until `found(LEAD)` computes it.
+        self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
+        #: phrase id -> [(segment, start, end)], filled in by `positions` when first asked;
+        #: start and end index texts[0] for the headline (segment 0), texts[1] for the text.
+        self.where: dict[int, list[tuple[int, int, int]]] = {}
+        self.texts: tuple[str, str] = texts  # normalised headline and text
+        self.raw: tuple[str, str, str] = raw  # headline, first sentence, rest, as the feed wrote them
+        self.offsets: tuple[int, int, int] = offsets  # word offset of headline, first sentence, rest
+        self.lead_end: int = lead_end  # texts[1][:lead_end + 1] is the first sentence
+        self.source: str = source
+        self.feed: str = feed
+        self._lead_scan = lead_scan
+        self._resolve = resolve
+        self._locate = locate
+        self._mentioned: dict[int, int] | None = None
+        self._kinds: dict[str, int] | None = None
+        self._regex_cache: dict = {}
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def found(self, scope: int) -> set[int]:
+        """Phrase ids found within `scope`."""
+        hits = self.hits[scope]
+        if hits is None:
+            hits = self.hits[scope] = self.hits[HEADLINE] | self._lead_scan(self)
+        return hits
+
+    def positions(self, phrase_id: int) -> list[tuple[int, int, int]]:
+        """(segment, start, end) of each occurrence of a phrase."""
+        spots = self.where.get(phrase_id)
+        if spots is None:
+            spots = self.where[phrase_id] = self._locate(self, phrase_id)
+        return spots
+
+    @property
+    def mentioned(self) -> dict[int, int]:
+        """Entity id -> the first scope it is named in."""
+        if self._mentioned is None:
+            self._mentioned, self._kinds = self._resolve(self)
+        return self._mentioned
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """Entity kind -> the first scope any entity of that kind is named in."""
+        if self._kinds is None:
+            self._mentioned, self._kinds = self._resolve(self)
+        return self._kinds
+
+    def text_for(self, scope: int) -> str:
+        if scope == HEADLINE:
+            return self.raw[0]
+        if scope == LEAD:
+            return f"{self.raw[0]}\n{self.raw[1]}"
+        return f"{self.raw[0]}\n{self.raw[1]} {self.raw[2]}"
+
+    def word_spans(self, phrase_id: int, words: int) -> list[tuple[int, int]]:
+        """(first word, last word) of each occurrence, counted across the whole article."""
+        spans = self._spans.get(phrase_id)
+        if spans is None:
+            spans = []
+            body_offset = self.offsets[1]
+            for segment, start, _end in self.positions(phrase_id):
+                if segment == HEADLINE:
+                    first = self.texts[0].count(" ", 0, start)
+                else:
+                    first = body_offset + self.texts[1].count(" ", 0, start)
+                spans.append((first, first + words - 1))
+            self._spans[phrase_id] = spans
+        return spans
+
+
+class Condition:
+    """A compiled condition. `clauses` are phrase-id sets of which at least one must be found
+    for the condition to hold: the engine skips a rule at once when one of them is missing."""
+
+    clauses: tuple[frozenset[int], ...] = ()
+
+    def test(self, ev: Evidence) -> bool:
+        raise NotImplementedError
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        """Append the phrases that made this condition hold."""
+
+
+@dataclass(eq=False)
+class Phrases(Condition):
+    ids: frozenset[int]
+    scope: int
+
+    def __post_init__(self) -> None:
+        self.clauses = (self.ids,)
+
+    def test(self, ev: Evidence) -> bool:
+        hits = ev.hits[self.scope]
+        return not self.ids.isdisjoint(hits if hits is not None else ev.found(self.scope))
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        out.extend(phrases[i] for i in sorted(self.ids & ev.found(self.scope)))
+
+
+@dataclass(eq=False)
+class AnyOf(Condition):
+    items: list[Condition]
+
+    def __post_init__(self) -> None:
+        if self.items and all(item.clauses for item in self.items):
+            self.clauses = (frozenset().union(*(min(i.clauses, key=len) for i in self.items)),)
+
+    def test(self, ev: Evidence) -> bool:
+        return any(item.test(ev) for item in self.items)
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        for item in self.items:
+            if item.test(ev):
+                item.explain(ev, out, phrases)
+
+
+@dataclass(eq=False)
+class AllOf(Condition):
+    items: list[Condition]
+
+    def __post_init__(self) -> None:
+        self.clauses = tuple(c for item in self.items for c in item.clauses)
+
+    def test(self, ev: Evidence) -> bool:
+        return all(item.test(ev) for item in self.items)
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        for item in self.items:
+            item.explain(ev, out, phrases)
+
+
+@dataclass(eq=False)
+class NoneOf(Condition):
+    items: list[Condition]
+
+    def test(self, ev: Evidence) -> bool:
+        return not any(item.test(ev) for item in self.items)
+
+
+@dataclass(eq=False)
+class Near(Condition):
+    left: frozenset[int]
+    right: frozenset[int]
+    within: int
+    scope: int
+    words: dict[int, int]  # phrase id -> words in it
+
+    def __post_init__(self) -> None:
+        self.clauses = (self.left, self.right)
+
+    def test(self, ev: Evidence) -> bool:
+        return self._pair(ev) is not None
+
+    def _pair(self, ev: Evidence) -> tuple[int, int] | None:
+        found = ev.found(self.scope)
+        lefts = self.left & found
+        rights = self.right & found
+        if not lefts or not rights:
+            return None
+        limit = self._limit(ev)
+        right_spans = [(r, span) for r in rights for span in ev.word_spans(r, self.words[r]) if span[0] < limit]
+        for left in lefts:
+            for a_first, a_last in ev.word_spans(left, self.words[left]):
+                if a_first >= limit:
+                    continue
+                for right, (b_first, b_last) in right_spans:
+                    gap = b_first - a_last - 1 if b_first > a_last else a_first - b_last - 1
+                    if gap <= self.within:
+                        return left, right
+        return None
+
+    def _limit(self, ev: Evidence) -> int:
+        # A headline- or lead-scoped `near` ignores occurrences past the end of its scope.
+        if self.scope == HEADLINE:
+            return ev.offsets[1]
+        if self.scope == LEAD:
+            return ev.offsets[2]
+        return 1 << 30
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        pair = self._pair(ev)
+        if pair:
+            out.append(f"{phrases[pair[0]]} ~ {phrases[pair[1]]}")
+
+
+@dataclass(eq=False)
+class Regex(Condition):
+    pattern: Any  # a compiled RE2 pattern
+    scope: int
+
+    def test(self, ev: Evidence) -> bool:
+        return self._search(ev) is not None
+
+    def _search(self, ev: Evidence):
+        key = (id(self), self.scope)
+        if key not in ev._regex_cache:
+            ev._regex_cache[key] = self.pattern.search(ev.text_for(self.scope))
+        return ev._regex_cache[key]
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        found = self._search(ev)
+        if found is not None:
+            out.append(found.group(0)[:80])
+
+
+@dataclass(eq=False)
+class Mentions(Condition):
+    entities: frozenset[int] | None  # None: any entity of `kind`
+    kind: str
+    scope: int
+    alias_phrases: frozenset[int]
+
+    def __post_init__(self) -> None:
+        self.clauses = (self.alias_phrases,) if self.alias_phrases else ()
+
+    def test(self, ev: Evidence) -> bool:
+        if self.entities is None:
+            return ev.kinds.get(self.kind, 9) <= self.scope
+        mentioned = ev.mentioned
+        return any(mentioned.get(e, 9) <= self.scope for e in self.entities)
+
+    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+        out.extend(phrases[i] for i in sorted(self.alias_phrases & ev.found(self.scope)))
+
+
+@dataclass(eq=False)
+class FromSource(Condition):
+    kinds: frozenset[str]
+
+    def test(self, ev: Evidence) -> bool:
+        return ev.source in self.kinds
+
+
+@dataclass(eq=False)
+class FromFeed(Condition):
+    pattern: re.Pattern
+
+    def test(self, ev: Evidence) -> bool:
+        return self.pattern.match(ev.feed) is not None
+
+
+@dataclass
+class ConditionParser:
+    """Turns one rule's `match:` value into a Condition, collecting every problem with its place."""
+
+    doc: YamlDocument
+    builder: MatcherBuilder
+    catalogue: EntityCatalogue | None
+    #: None when terms.yaml failed to load: "@name" is then not checked (one root cause, one error).
+    word_lists: dict[str, frozenset[int]] | None
+    problems: list[Problem]
+    rule_id: str | None = None
+    words: dict[int, int] = field(default_factory=dict)
+
+    def parse(self, value: Any, loc: Loc) -> Condition | None:
+        before = len(self.problems)
+        condition = self._node(value, loc, ANYWHERE)
+        if condition is None or len(self.problems) > before:
+            return None
+        if not condition.clauses and not _can_match_alone(condition):
+            self._problem(loc, "this rule matches every article: give it at least one phrase, word list, "
+                          "`near`, `regex` or `mentions` condition to look for")
+            return None
+        return condition
+
+    def _problem(self, loc: Loc, message: str) -> None:
+        self.problems.append(self.doc.problem(loc, message, self.rule_id))
+
+    def _node(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        if isinstance(value, dict):
+            return self._mapping(value, loc, scope)
+        if isinstance(value, (list, str)):
+            # A bare list or phrase means "any of these".
+            return self._any(value, loc, scope)
+        self._problem(loc, f"expected a condition (a mapping such as `any: [...]`), not {_kind(value)}")
+        return None
+
+    def _mapping(self, value: dict, loc: Loc, scope: int) -> Condition | None:
+        if not value:
+            self._problem(loc, "empty condition: use any, all, none, near, regex, mentions, source, feed, "
+                          "headline or lead")
+            return None
+        parts: list[Condition] = []
+        for key, item in value.items():
+            here = loc + (key,)
+            if key not in CONDITION_KEYS:
+                self._problem(here, f"unknown key {key!r}{suggest(str(key), CONDITION_KEYS)}")
+                continue
+            part = self._key(key, item, here, scope)
+            if part is not None:
+                parts.append(part)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else AllOf(parts)
+
+    def _key(self, key: str, item: Any, loc: Loc, scope: int) -> Condition | None:
+        handlers: dict[str, Callable[[Any, Loc, int], Condition | None]] = {
+            "any": self._any,
+            "all": self._all,
+            "none": self._none,
+            "near": self._near,
+            "regex": self._regex,
+            "mentions": self._mentions,
+            "source": self._source,
+            "feed": self._feed,
+            "headline": lambda v, l, s: self._node(v, l, HEADLINE),
+            "lead": lambda v, l, s: self._node(v, l, min(s, LEAD)),
+        }
+        return handlers[key](item, loc, scope)
+
+    def _items(self, value: Any, loc: Loc, scope: int, what: str) -> list[Condition] | None:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self._problem(loc, f"`{what}` takes a list of phrases or conditions, not {_kind(value)}")
+            return None
+        if not value:
+            self._problem(loc, f"`{what}` is empty; list at least one phrase")
+            return None
+        items: list[Condition] = []
+        loose: set[int] = set()
+        for index, entry in enumerate(value):
+            here = loc + (index,)
+            if isinstance(entry, str):
+                ids = self._phrase_ids(entry, here)
+                if ids is not None:
+                    loose |= ids
+            elif isinstance(entry, list):
+                group = self._any(entry, here, scope)
+                if group is not None:
+                    items.append(group)
+            elif isinstance(entry, dict):
+                node = self._mapping(entry, here, scope)
+                if node is not None:
+                    items.append(node)
+            else:
+                self._problem(here, f"expected a phrase, a list or a condition, not {_kind(entry)}")
+        if loose:
+            # Loose phrases of one list are one test: is any of them there?
+            items.insert(0, Phrases(frozenset(loose), scope))
+        return items
+
+    def _any(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        items = self._items(value, loc, scope, "any")
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else AnyOf(items)
+
+    def _all(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        items = self._all_items(value, loc, scope)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else AllOf(items)
+
+    def _all_items(self, value: Any, loc: Loc, scope: int) -> list[Condition] | None:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self._problem(loc, f"`all` takes a list of phrases or conditions, not {_kind(value)}")
+            return None
+        if not value:
+            self._problem(loc, "`all` is empty; list at least one phrase")
+            return None
+        items: list[Condition] = []
+        for index, entry in enumerate(value):
+            node = self._node(entry, loc + (index,), scope)
+            if node is not None:
+                items.append(node)
+        return items
+
+    def _none(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        items = self._items(value, loc, scope, "none")
+        if not items:
+            return None
+        return NoneOf(items)
+
+    def _phrase_ids(self, text: str, loc: Loc) -> frozenset[int] | None:
+        text = text.strip()
+        if not text:
+            self._problem(loc, "empty phrase")
+            return None
+        if text.startswith("@"):
+            name = text[1:]
+            if self.word_lists is None:
+                return frozenset()
+            if name not in self.word_lists:
+                hint = suggest(name, sorted(self.word_lists)) if self.word_lists else "; terms.yaml defines no word lists"
+                self._problem(loc, f"unknown word list {text!r}{hint}")
+                return None
+            return self.word_lists[name]
+        try:
+            phrase = phrase_variants(text)
+        except ValueError as exc:
+            self._problem(loc, str(exc))
+            return None
+        phrase_id = self.builder.add(phrase)
+        return frozenset({phrase_id})
+
+    def _near(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        if not isinstance(value, dict):
+            self._problem(loc, f"`near` takes a mapping like {{terms: [China, ban], within: 5}}, not {_kind(value)}")
+            return None
+        ok = True
+        for key in value:
+            if key not in ("terms", "within"):
+                self._problem(loc + (key,), f"unknown key {key!r}{suggest(str(key), ('terms', 'within'))}")
+                ok = False
+        terms = value.get("terms")
+        within = value.get("within")
+        if terms is None:
+            self._problem(loc, "missing required key 'terms'")
+            return None
+        if within is None:
+            self._problem(loc, "missing required key 'within'")
+            ok = False
+        elif isinstance(within, bool) or not isinstance(within, int) or not 0 < within <= MAX_NEAR:
+            self._problem(loc + ("within",), f"within must be a whole number of words from 1 to {MAX_NEAR}, "
+                          f"not {within!r}")
+            ok = False
+        if not isinstance(terms, list) or len(terms) != 2:
+            self._problem(loc + ("terms",), "terms must list exactly two phrases (or two lists of phrases)")
+            return None
+        sides: list[frozenset[int]] = []
+        for index, side in enumerate(terms):
+            here = loc + ("terms", index)
+            entries = side if isinstance(side, list) else [side]
+            if not entries or not all(isinstance(e, str) for e in entries):
+                self._problem(here, "each side of `near` is a phrase or a list of phrases")
+                ok = False
+                continue
+            ids: set[int] = set()
+            for sub, entry in enumerate(entries):
+                found = self._phrase_ids(entry, here + (sub,) if isinstance(side, list) else here)
+                if found is None:
+                    ok = False
+                else:
+                    ids |= found
+            sides.append(frozenset(ids))
+        if not ok or len(sides) != 2:
+            return None
+        for phrase_id in sides[0] | sides[1]:
+            self.words[phrase_id] = self.builder.phrases[phrase_id].words
+        return Near(sides[0], sides[1], within, scope, self.words)
+
+    def _regex(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        patterns = value if isinstance(value, list) else [value]
+        if not patterns:
+            self._problem(loc, "`regex` is empty")
+            return None
+        items: list[Condition] = []
+        for index, pattern in enumerate(patterns):
+            here = loc + (index,) if isinstance(value, list) else loc
+            compiled = self._compile_regex(pattern, here)
+            if compiled is not None:
+                items.append(Regex(compiled, scope))
+        if len(items) != len(patterns):
+            return None
+        return items[0] if len(items) == 1 else AnyOf(items)
+
+    def _compile_regex(self, pattern: Any, loc: Loc):
+        if not isinstance(pattern, str) or not pattern:
+            self._problem(loc, f"a regex must be a non-empty string, not {_kind(pattern)}")
+            return None
+        if len(pattern) > MAX_REGEX_CHARS:
+            self._problem(loc, f"regex is longer than {MAX_REGEX_CHARS} characters; split it or use phrases")
+            return None
+        nested = nested_quantifier(pattern)
+        if nested:
+            self._problem(loc, f"regex {pattern!r} has a nested quantifier ({nested}) that can take exponential "
+                          "time; rewrite it without repeating a repeated group")
+            return None
+        options = re2.Options()
+        options.case_sensitive = False
+        options.log_errors = False
+        try:
+            return re2.compile(pattern, options)
+        except re2.error as exc:
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            self._problem(loc, f"regex {pattern!r} does not compile: {reason}")
+            return None
+
+    def _mentions(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        if self.catalogue is None:
+            return None  # watchlists.yaml failed; its own problems are reported
+        if isinstance(value, str):
+            value = {value: "any"}
+        if not isinstance(value, dict) or not value:
+            self._problem(loc, "`mentions` takes a mapping such as {country: China} or {element: any}")
+            return None
+        parts: list[Condition] = []
+        for kind, names in value.items():
+            here = loc + (kind,)
+            if kind not in ("ticker", "group", "element", "country", "agency"):
+                self._problem(here, f"unknown entity kind {kind!r}"
+                              f"{suggest(str(kind), ('ticker', 'group', 'element', 'country', 'agency'))}")
+                continue
+            part = self._mention(kind, names, here, scope)
+            if part is not None:
+                parts.append(part)
+        if len(parts) != len(value):
+            return None
+        return parts[0] if len(parts) == 1 else AllOf(parts)
+
+    def _mention(self, kind: str, names: Any, loc: Loc, scope: int) -> Condition | None:
+        catalogue = self.catalogue
+        assert catalogue is not None
+        entity_kind = "ticker" if kind == "group" else kind
+        if names == "any":
+            if kind == "group":
+                self._problem(loc, "name a watchlist group, e.g. {group: us_allied_producers}")
+                return None
+            ids = catalogue.ids_of_kind(entity_kind)
+            return Mentions(None, entity_kind, scope, self._alias_phrases(ids))
+        listed = names if isinstance(names, list) else [names]
+        if not listed or not all(isinstance(n, str) for n in listed):
+            self._problem(loc, f"`{kind}` takes a name, a list of names, or any")
+            return None
+        ids: set[int] = set()
+        ok = True
+        for index, name in enumerate(listed):
+            here = loc + (index,) if isinstance(names, list) else loc
+            found = self._resolve(kind, name, here)
+            if found is None:
+                ok = False
+            else:
+                ids |= found
+        if not ok:
+            return None
+        return Mentions(frozenset(ids), entity_kind, scope, self._alias_phrases(ids))
+
+    def _resolve(self, kind: str, name: str, loc: Loc) -> set[int] | None:
+        catalogue = self.catalogue
+        assert catalogue is not None
+        if kind == "group":
+            if name not in catalogue.groups:
+                self._problem(loc, f"unknown watchlist group {name!r}{suggest(name, sorted(catalogue.groups))}")
+                return None
+            return {catalogue.find("ticker", s) for s in catalogue.groups[name]}  # type: ignore[misc]
+        if kind == "element" and name in catalogue.element_categories:
+            return set(catalogue.element_categories[name])
+        found = catalogue.find(kind, name)
+        if found is None:
+            choices = catalogue.names_of_kind(kind)
+            if kind == "element":
+                choices = [*catalogue.element_categories, *choices]
+            self._problem(loc, f"unknown {kind} {name!r}{suggest(name, choices)}")
+            return None
+        return {found}
+
+    def _alias_phrases(self, ids) -> frozenset[int]:
+        catalogue = self.catalogue
+        assert catalogue is not None
+        return frozenset(p for i in ids for p in catalogue.phrases_of[i])
+
+    def _source(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        kinds = value if isinstance(value, list) else [value]
+        ok = bool(kinds)
+        for index, kind in enumerate(kinds):
+            if kind not in SOURCE_KINDS:
+                here = loc + (index,) if isinstance(value, list) else loc
+                self._problem(here, f"unknown source kind {kind!r}{suggest(str(kind), SOURCE_KINDS)}")
+                ok = False
+        if not kinds:
+            self._problem(loc, "`source` is empty; list at least one kind")
+        return FromSource(frozenset(kinds)) if ok else None
+
+    def _feed(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        names = value if isinstance(value, list) else [value]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            self._problem(loc, "`feed` takes a feed name or a list of them")
+            return None
+        pattern = re.compile("|".join(fnmatch.translate(n) for n in names))
+        return FromFeed(pattern)
+
+
+def _can_match_alone(condition: Condition) -> bool:
+    """Conditions with no phrase to look for may still pick articles (a regex, a source)."""
+    if isinstance(condition, (Regex, FromSource, FromFeed)):
+        return True
+    if isinstance(condition, AllOf):
+        return any(_can_match_alone(item) for item in condition.items)
+    if isinstance(condition, AnyOf):
+        return all(_can_match_alone(item) or item.clauses for item in condition.items)
+    return False
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def nested_quantifier(pattern: str) -> str | None:
+    """The first repeated group that itself contains a repeat ("(a+)+"), or None.
+
+    Such patterns backtrack exponentially in engines like Python's `re`. RE2 runs them in
+    linear time, but a rule that would hang elsewhere (or in a copy-pasted test) is refused.
+    """
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - RE2 reports syntax errors in its own words below
+        return None
+    return _find_nested(tree, inside_repeat=False)
+
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def _find_nested(tree, *, inside_repeat: bool) -> str | None:
+    for op, arg in tree:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, sub = arg
+            unbounded_or_wide = high is MAXREPEAT or high > 1
+            if inside_repeat and unbounded_or_wide:
+                return "a repeat inside a repeat"
+            found = _find_nested(sub, inside_repeat=inside_repeat or unbounded_or_wide)
+            if found:
+                return found
+        elif name == "SUBPATTERN":
+            found = _find_nested(arg[-1], inside_repeat=inside_repeat)
+            if found:
+                return found
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                found = _find_nested(branch, inside_repeat=inside_repeat)
+                if found:
+                    return found
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            found = _find_nested(arg[1], inside_repeat=inside_repeat)
+            if found:
+                return found
+        elif name == "ATOMIC_GROUP":
+            found = _find_nested(arg, inside_repeat=inside_repeat)
+            if found:
+                return found
+    return None

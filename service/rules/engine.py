@@ -1,0 +1,398 @@
+"""A compiled ruleset, and the verdict it gives on one article.
+
+Per article: normalise, run the one automaton over the headline and over the text, count the
+watchlist companies named, test only the rules whose required phrases were all found, then
+score, merge the impacts and explain. The first sentence, word positions and other entity
+mentions are worked out only when a condition asks. No I/O: the pipeline, `scan` and the
+benchmark all call `Ruleset.assess`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import itemgetter, or_
+
+from service.domain.feeds import Entry
+from service.domain.scoring import Assessment, Direction, Source
+from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
+from service.rules.entities import EntityCatalogue, relevance
+from service.rules.phrases import PhraseMatcher, normalise, split_lead
+from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
+from service.rules.schema import DEFAULT_THROTTLE_SECONDS
+
+#: Words between the headline and the body, so `near` never pairs a headline word with the text.
+_HEADLINE_GAP = 1000
+_second = itemgetter(1)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert rule, compiled."""
+
+    id: str
+    description: str
+    order: int
+    where: str  # file:line, for messages
+    condition: Condition
+    event_types: tuple[str, ...]
+    severity: str
+    min_score: int
+    channel: str | None
+    throttle: int
+    #: ticker -> direction from the rule's groups and named tickers (tickers win over groups).
+    fixed_impact: Mapping[str, Direction]
+    #: Direction for the tickers the article names (`mentioned:` in the rule), if any.
+    mentioned_impact: Direction | None
+    #: Tickers the rule names itself: `mentioned` does not override them.
+    named_tickers: frozenset[str] = frozenset()
+    #: Phrase ids the rule looks for (not those under `none`), to tell a headline match.
+    positive_phrases: frozenset[int] = frozenset()
+
+    @property
+    def clauses(self) -> tuple[frozenset[int], ...]:
+        return self.condition.clauses
+
+    def impact_on(self, mentioned: Sequence[str]) -> dict[str, Direction]:
+        impact = dict(self.fixed_impact)
+        if self.mentioned_impact is not None:
+            for ticker in mentioned:
+                if ticker not in self.named_tickers:
+                    impact[ticker] = self.mentioned_impact
+        return impact
+
+    @property
+    def directional_impact(self) -> dict[str, Direction]:
+        return {t: d for t, d in self.fixed_impact.items() if d != "neutral"}
+
+    @property
+    def neutral_impact(self) -> dict[str, Direction]:
+        return {t: d for t, d in self.fixed_impact.items() if d == "neutral"}
+
+
+@dataclass
+class Ruleset:
+    """Every rule and watchlist of a rules folder, compiled into one matcher."""
+
+    matcher: PhraseMatcher
+    catalogue: EntityCatalogue
+    rules: list[Rule]
+    files: list[str] = field(default_factory=list)
+    alert_files: int = 0
+    #: Articles matching this (opinion, explainers, recaps) fire no rule at all.
+    ignore: Condition | None = None
+
+    def __post_init__(self) -> None:
+        self._by_phrase: dict[int, list[int]] = {}
+        self._always: list[int] = []
+        for index, rule in enumerate(self.rules):
+            if not rule.clauses:
+                self._always.append(index)
+                continue
+            # Index each rule under its rarest-looking required clause (the smallest set).
+            anchor = min(rule.clauses, key=len)
+            for phrase_id in anchor:
+                self._by_phrase.setdefault(phrase_id, []).append(index)
+        self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
+        self._anchors = frozenset(self._by_phrase)
+        self._clause_bits: dict[int, int] = {}
+        self._needed_bits: list[int] = []
+        bit = 0
+        for rule in self.rules:
+            needed = 0
+            for clause in rule.clauses:
+                for phrase_id in clause:
+                    self._clause_bits[phrase_id] = self._clause_bits.get(phrase_id, 0) | (1 << bit)
+                needed |= 1 << bit
+                bit += 1
+            self._needed_bits.append(needed)
+        self._clause_phrases = frozenset(self._clause_bits)
+        self._ticker_entities = {
+            i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
+        }
+        matcher = self.matcher
+        self._group_ids = matcher.group_ids
+        self._ticker_alias_phrases = frozenset(
+            p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
+        )
+        catalogue = self.catalogue
+        # Names of countries, agencies and elements that count wherever they appear: resolved
+        # with set operations; the other names (tickers, ambiguous ones) case by case.
+        self._plain_alias: dict[int, tuple[int, ...]] = {}
+        self._careful_alias: set[int] = set()
+        for phrase_id, uses in catalogue.aliases.items():
+            simple = tuple(u.entity for u in uses if not (u.ticker or u.ambiguous or u.ticker_form or u.ticker_form_only))
+            if simple:
+                self._plain_alias[phrase_id] = simple
+            if len(simple) < len(uses):
+                self._careful_alias.add(phrase_id)
+        self._plain_alias_phrases = frozenset(self._plain_alias)
+        self._entity_kind = [e.kind for e in catalogue.entities]
+        self._ticker_order = catalogue.tickers
+        self._scores: dict[tuple[str, int, float], int] = {}
+        self._directional = [r.directional_impact for r in self.rules]
+        self._neutral = [r.neutral_impact for r in self.rules]
+        self._index = {id(r): i for i, r in enumerate(self.rules)}
+
+    def assess(self, title: str, summary: str, source: Source) -> Assessment:
+        """The rules' verdict on one article."""
+        evidence, relevance_by_ticker, mentioned_tickers = self.evidence(title, summary, source)
+        fired = [self.rules[i] for i in self._candidates(evidence) if self.rules[i].condition.test(evidence)]
+        if fired and self.ignore is not None and self.ignore.test(evidence):
+            fired = []
+        return self._verdict(evidence, fired, source, relevance_by_ticker, mentioned_tickers)
+
+    def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
+        """Everything the rules test: phrases found per scope, and ticker relevance."""
+        lead, rest = split_lead(summary)
+        raw = (title, lead, rest)
+        head = normalise(title)
+        lead_text = normalise(lead)
+        body = lead_text + normalise(rest)[1:] if rest else lead_text
+        # Keys end with a space: one ending at or before the lead's last space lies in the lead.
+        lead_end = len(lead_text) - 1
+        headline_hits = self._scan(head, title)
+        all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
+        head_words = head.count(" ") - 1
+        body_offset = max(head_words, 0) + _HEADLINE_GAP
+        offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
+        evidence = Evidence(
+            headline_hits, all_hits, (head, body), raw, offsets, lead_end, source.kind, source.name,
+            self._lead_hits, self._resolve_mentions, self._locate,
+        )
+        relevance_by_ticker = self._ticker_relevance(evidence)
+        mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
+        return evidence, relevance_by_ticker, mentioned_tickers
+
+    def _scan(self, text: str, as_written: str) -> set[int]:
+        """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
+        if len(text) < 3 or not len(self.matcher.automaton):
+            return set()
+        found = set(map(_second, self.matcher.automaton.iter(text)))
+        grouped = found & self._group_ids
+        if grouped:
+            found -= grouped
+            matcher = self.matcher
+            found.update(*map(matcher.group_plain.__getitem__, grouped))
+            for group_id in grouped & matcher.checked_group_ids:
+                for phrase_id, pattern, needle in matcher.group_checks[group_id]:
+                    if needle in as_written and pattern.search(as_written):
+                        found.add(phrase_id)
+        return found
+
+    def _lead_hits(self, ev: Evidence) -> set[int]:
+        """Phrase ids in the first sentence (computed when a condition first asks)."""
+        return self._scan(normalise(ev.raw[1]), ev.raw[1])
+
+    def _locate(self, ev: Evidence, phrase_id: int) -> list[tuple[int, int, int]]:
+        """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
+        spots = []
+        head, body = ev.texts
+        for key in self.matcher.phrase_keys[phrase_id]:
+            width = len(key) - 1
+            for segment, text in ((0, head), (1, body)):
+                start = text.find(key)
+                while start >= 0:
+                    end = start + width
+                    spots.append((segment if segment == 0 else (1 if end <= ev.lead_end else 2), start, end))
+                    start = text.find(key, start + 1)
+        return spots
+
+    def _ticker_relevance(self, ev: Evidence) -> dict[str, int]:
+        """Ticker -> relevance, from every counted mention of the company."""
+        found = ev.hits[ANYWHERE]
+        names = found & self._ticker_alias_phrases
+        if not names:
+            return {}
+        in_context = not self.catalogue.context.isdisjoint(found)
+        places: dict[int, set[tuple[int, int, int]]] = {}
+        for phrase_id in names:
+            spots = ev.positions(phrase_id)
+            for use in self.catalogue.aliases[phrase_id]:
+                if not use.ticker:
+                    continue
+                kept = spots
+                if use.ticker_form_only or (use.ambiguous and not in_context):
+                    if use.ticker_form is None:
+                        continue
+                    kept = [o for o in spots if use.ticker_form.search(ev.raw[o[0]])]
+                if kept:
+                    places.setdefault(use.entity, set()).update(kept)
+        tickers = self._ticker_entities
+        return {
+            tickers[entity]: relevance(min(spot[0] for spot in spots), _distinct_mentions(spots))
+            for entity, spots in places.items()
+        }
+
+    def _resolve_mentions(self, ev: Evidence) -> tuple[dict[int, int], dict[str, int]]:
+        """Entity id -> first scope it is named in, and the same per entity kind."""
+        first: dict[int, int] = {}
+        plain_alias = self._plain_alias
+        for scope in (ANYWHERE, LEAD, HEADLINE):
+            # Wider scopes first, so a narrower one overwrites: first[e] is the earliest.
+            names = ev.found(scope) & self._plain_alias_phrases
+            if names:
+                first.update(dict.fromkeys(frozenset().union(*map(plain_alias.__getitem__, names)), scope))
+        found = ev.hits[ANYWHERE]
+        careful = found & self._careful_alias
+        if careful:
+            in_context = not self.catalogue.context.isdisjoint(found)
+            for phrase_id in careful:
+                scope = 0 if phrase_id in ev.hits[0] else 1 if phrase_id in ev.found(LEAD) else 2
+                for use in self.catalogue.aliases[phrase_id]:
+                    if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
+                        continue  # resolved above
+                    seen_in = scope
+                    if use.ticker_form_only or (use.ambiguous and not in_context):
+                        if use.ticker_form is None:
+                            continue
+                        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(ev.raw[o[0]])]
+                        if not spots:
+                            continue
+                        seen_in = min(o[0] for o in spots)
+                    if seen_in < first.get(use.entity, 9):
+                        first[use.entity] = seen_in
+        kinds: dict[str, int] = {}
+        entity_kind = self._entity_kind
+        for entity_id, scope in first.items():
+            kind = entity_kind[entity_id]
+            if scope < kinds.get(kind, 9):
+                kinds[kind] = scope
+        return first, kinds
+
+    def _candidates(self, ev: Evidence) -> list[int]:
+        found = ev.hits[ANYWHERE]
+        by_phrase = self._by_phrase
+        picked = set().union(*map(by_phrase.__getitem__, found & self._anchors))
+        # One bit per required clause of every rule: a rule stays a candidate only if all its
+        # clause bits are set by the phrases found (integer operations instead of set tests).
+        present = reduce(or_, map(self._clause_bits.__getitem__, found & self._clause_phrases), 0)
+        needed = self._needed_bits
+        picked = [i for i in picked if present & needed[i] == needed[i]]
+        picked.extend(self._always)
+        picked.sort()
+        return picked
+
+    def _verdict(
+        self,
+        ev: Evidence,
+        fired: list[Rule],
+        source: Source,
+        relevance_by_ticker: dict[str, int],
+        mentioned_tickers: list[str],
+    ) -> Assessment:
+        top_relevance = max(relevance_by_ticker.values(), default=0)
+        if not fired:
+            return Assessment(
+                event_types=(),
+                score=unmatched_score(top_relevance, source.weight),
+                severity=None,
+                alert=False,
+                rules=(),
+                matched=(),
+                relevance=relevance_by_ticker,
+            )
+        headline = ev.hits[HEADLINE]
+        # Strongest first: severity, then whether the rule's own phrases are in the headline.
+        ordered = sorted(
+            fired,
+            key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
+        )
+        scores = {r.id: self._score(r.severity, top_relevance, source.weight) for r in ordered}
+        alerting = [r for r in ordered if scores[r.id] >= r.min_score]
+        impacts = self._impacts(ordered, mentioned_tickers)
+        event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+        matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
+        channels = tuple(dict.fromkeys(r.channel for r in alerting if r.channel))
+        return Assessment(
+            event_types=event_types,
+            score=max(scores.values()),
+            severity=ordered[0].severity,
+            alert=bool(alerting),
+            rules=tuple(r.id for r in ordered),
+            matched=matched,
+            impacts=impacts,
+            relevance=relevance_by_ticker,
+            channels=channels,
+            throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
+        )
+
+    def _score(self, severity: str, top_relevance: int, weight: float) -> int:
+        key = (severity, top_relevance, weight)
+        score = self._scores.get(key)
+        if score is None:
+            score = self._scores[key] = rule_score(severity, top_relevance, weight)
+        return score
+
+    def _impacts(self, ordered: list[Rule], mentioned: list[str]) -> dict[str, Direction]:
+        """Per ticker, the direction of the strongest rule that gives one; neutral only where no
+        rule gives a direction. Applied weakest first, so stronger rules overwrite."""
+        neutral: dict[str, Direction] = {}
+        directional: dict[str, Direction] = {}
+        for rule in reversed(ordered):
+            if rule.mentioned_impact is not None and mentioned:
+                # Inside one rule the most specific target wins: ticker, then mentioned, then group.
+                resolved = rule.impact_on(mentioned)
+                neutral.update((t, d) for t, d in resolved.items() if d == "neutral")
+                directional.update((t, d) for t, d in resolved.items() if d != "neutral")
+            else:
+                index = self._index[id(rule)]
+                neutral.update(self._neutral[index])
+                directional.update(self._directional[index])
+        # In watchlist order, so every verdict lists tickers the same way.
+        return {
+            t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
+        }
+
+    def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
+        phrases = _PhraseNames(self.matcher, ev)
+        out: list[str] = []
+        for rule in rules:
+            rule.condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+        return out
+
+    def describe(self) -> str:
+        """One line for `rules check`: what was loaded."""
+        tickers = len(self.catalogue.tickers)
+        return (
+            f"{len(self.rules)} rules in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
+            f"({tickers} tickers), {len(self.matcher)} phrases"
+        )
+
+
+def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
+    """The verdict on a feed entry: its headline and its text."""
+    return ruleset.assess(entry.title, entry.summary, source)
+
+
+class _PhraseNames:
+    """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
+
+    def __init__(self, matcher: PhraseMatcher, ev: Evidence):
+        self.matcher = matcher
+        self.ev = ev
+
+    def __getitem__(self, phrase_id: int) -> str:
+        phrase = self.matcher.phrases[phrase_id]
+        if phrase.capitals:
+            return phrase.text
+        for key in self.matcher.phrase_keys[phrase_id]:
+            for text in self.ev.texts:
+                if key in text:
+                    return key.strip()
+        return phrase.text
+
+
+def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:
+    """Occurrences of one entity, counting overlapping names once ("MP Materials (MP)" is one)."""
+    count = 0
+    last_segment, last_end = -1, -1
+    for segment, start, end in sorted(spots):
+        if segment != last_segment or start > last_end:
+            count += 1
+        last_segment, last_end = segment, max(end, last_end) if segment == last_segment else end
+    return count
+
+
+

@@ -1,0 +1,238 @@
+"""Phrases as rules write them -> one Aho-Corasick automaton that finds all of them in one pass.
+
+Text is normalised to lower-case words separated by single spaces and padded with a space at
+each end, and every phrase variant is stored the same way (" export controls "), so a match in
+the automaton is always a match of whole words. Hyphens, apostrophes and other punctuation become
+spaces on both sides: "rare-earth" matches "rare earth", "China's" matches "China".
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+# Everything that separates words. Mapping "โ" (U+0E42) too keeps the lossy cp874 mojibake that
+# ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
+_SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
+_TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
+# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster).
+_ASCII_TABLE = bytes(
+    32 if chr(b) in _SEPARATORS else (b + 32 if 65 <= b <= 90 else b) for b in range(256)
+)
+_WORD = re.compile(r"[^\W_]+")
+_VOWELS = frozenset("aeiou")
+#: Words written in capitals of two to five letters (US, EU, BIS, MP) match only in capitals.
+_ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, with a space at each end."""
+    if text.isascii():
+        return " " + " ".join(text.encode().translate(_ASCII_TABLE).decode().split()) + " "
+    return " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " "
+
+
+def words_of(phrase: str) -> list[str]:
+    """The words of a phrase as written (case kept), split the way `normalise` splits text."""
+    return phrase.translate(_TO_SPACE).split()
+
+
+def is_acronym(word: str) -> bool:
+    return bool(_ACRONYM.match(word))
+
+
+def word_forms(word: str) -> set[str]:
+    """A lower-case word and the inflections a reader expects to match it (tariff -> tariffs).
+
+    Plurals and -ed/-ing forms of the base; a plural written in the rule also matches its
+    singular. Short words (under four letters, such as "us"), numbers and acronyms stay exact.
+    """
+    if len(word) < 3 or not word.isalpha():
+        return {word}
+    # A word written as a plural is a noun: it matches its singular, never verb forms
+    # ("units" must not match "united").
+    if word.endswith("ies") and len(word) > 4:
+        return {word, word[:-3] + "y"}
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return {word, word[:-2]}
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return {word, word[:-1]}
+    return {word} | _inflect(word)
+
+
+def _inflect(base: str) -> set[str]:
+    out: set[str] = set()
+    last, before = base[-1], base[-2]
+    if last == "y" and before not in _VOWELS:
+        stem = base[:-1]
+        out.update({stem + "ies", stem + "ied", base + "ing"})
+    elif base.endswith(("s", "x", "z", "ch", "sh")):
+        out.update({base + "es", base + "ed", base + "ing"})
+    elif last == "e":
+        out.update({base + "s", base + "d", base[:-1] + "ing"})
+        if base.endswith("ee"):
+            out.add(base + "ing")
+    else:
+        out.update({base + "s", base + "ed", base + "ing"})
+        if _ends_consonant_vowel_consonant(base):
+            # ban -> banned, control -> controlled; both spellings are kept (target -> targeted).
+            doubled = base + last
+            out.update({doubled + "ed", doubled + "ing"})
+    return out
+
+
+def _ends_consonant_vowel_consonant(word: str) -> bool:
+    if len(word) < 3:
+        return False
+    a, b, c = word[-3], word[-2], word[-1]
+    return a not in _VOWELS and b in _VOWELS and c not in _VOWELS and c not in "wxy"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One phrase of a rule or a watchlist, as the matcher knows it."""
+
+    #: The phrase as a person wrote it (shown in `matched`).
+    text: str
+    #: Normalised variants that count as this phrase (" tariff ", " tariffs ").
+    keys: frozenset[str]
+    #: Positions of words that must appear in capitals (US in "US tariff"), or empty.
+    capitals: tuple[int, ...] = ()
+
+    @property
+    def words(self) -> int:
+        return len(words_of(self.text))
+
+
+def phrase_variants(text: str, *, inflect: bool = True) -> Phrase:
+    """Compile one phrase. A leading "=" turns inflections off ("=rule" does not match "ruling")."""
+    raw = text.strip()
+    if raw.startswith("="):
+        raw, inflect = raw[1:].strip(), False
+    words = words_of(raw)
+    if not words:
+        raise ValueError(f"phrase {text!r} has no words in it")
+    capitals = tuple(i for i, w in enumerate(words) if is_acronym(w))
+    lowered = [w.lower() for w in words]
+    head, last = lowered[:-1], lowered[-1]
+    forms = word_forms(last) if inflect and (len(words) - 1) not in capitals else {last}
+    keys = frozenset(" " + " ".join([*head, form]) + " " for form in forms)
+    return Phrase(raw, keys, capitals)
+
+
+@dataclass
+class MatcherBuilder:
+    """Collects every phrase of a ruleset, then builds the one automaton that finds them all."""
+
+    phrases: list[Phrase] = field(default_factory=list)
+    _ids: dict[tuple[frozenset[str], tuple[int, ...], str], int] = field(default_factory=dict)
+
+    def add(self, phrase: Phrase) -> int:
+        """Register a phrase; the same variants in the same case rule share one id."""
+        marker = phrase.text.lower() if phrase.capitals else ""
+        identity = (phrase.keys, phrase.capitals, marker)
+        found = self._ids.get(identity)
+        if found is not None:
+            return found
+        self.phrases.append(phrase)
+        self._ids[identity] = len(self.phrases) - 1
+        return len(self.phrases) - 1
+
+    def build(self) -> PhraseMatcher:
+        return PhraseMatcher(self.phrases)
+
+
+class PhraseMatcher:
+    """All phrases of a ruleset in one automaton: one pass over the text finds every phrase."""
+
+    def __init__(self, phrases: Iterable[Phrase]):
+        self.phrases = list(phrases)
+        by_key: dict[str, list[int]] = {}
+        checks: dict[str, list[tuple[int, re.Pattern, str]]] = {}
+        for index, phrase in enumerate(self.phrases):
+            for key in phrase.keys:
+                if phrase.capitals:
+                    # The capitalised word itself: when the text lacks it, no regex is needed.
+                    needle = words_of(phrase.text)[phrase.capitals[0]]
+                    checks.setdefault(key, []).append((index, _capitals_pattern(phrase, key), needle))
+                else:
+                    by_key.setdefault(key, []).append(index)
+        self.keys: list[str] = sorted(set(by_key) | set(checks))
+        #: Per key: phrases matched outright, and phrases that first need a check of capitals.
+        self.plain: list[tuple[int, ...]] = [tuple(by_key.get(k, ())) for k in self.keys]
+        self.checked: list[tuple[tuple[int, re.Pattern, str], ...]] = [tuple(checks.get(k, ())) for k in self.keys]
+        #: Per phrase, its keys longest first (to show the form an article used).
+        self.phrase_keys: list[tuple[str, ...]] = [tuple(sorted(p.keys, key=len, reverse=True)) for p in self.phrases]
+        #: Every key -> the one phrase it counts for, or (a negative number) a group in `groups`:
+        #: several phrases, or phrases whose capitals must be checked in the original text.
+        #: Plain integers let one C-level `set(map(...))` turn a text's matches into phrase ids.
+        self.groups: list[tuple[tuple[int, ...], tuple[tuple[int, re.Pattern, str], ...]]] = []
+        self.automaton = ahocorasick.Automaton()
+        for key_id, key in enumerate(self.keys):
+            found, checked = self.plain[key_id], self.checked[key_id]
+            if len(found) == 1 and not checked:
+                self.automaton.add_word(key, found[0])
+            else:
+                self.groups.append((found, checked))
+                self.automaton.add_word(key, -len(self.groups))
+        self.group_ids = frozenset(range(-len(self.groups), 0))
+        #: The same, split for speed: group id -> its plain phrases; and the groups with checks.
+        self.group_plain: dict[int, tuple[int, ...]] = {-i - 1: g[0] for i, g in enumerate(self.groups)}
+        self.group_checks: dict[int, tuple[tuple[int, re.Pattern, str], ...]] = {
+            -i - 1: g[1] for i, g in enumerate(self.groups) if g[1]
+        }
+        self.checked_group_ids = frozenset(self.group_checks)
+        if len(self.automaton):
+            self.automaton.make_automaton()
+
+    def __len__(self) -> int:
+        return len(self.phrases)
+
+
+def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:
+    """A case-aware regex for one variant: capitals where the phrase had them, any case elsewhere."""
+    key_words = key.split()
+    written = words_of(phrase.text)
+    parts = []
+    for index, word in enumerate(key_words):
+        if index in phrase.capitals:
+            parts.append(re.escape(written[index]))
+        else:
+            parts.append(f"(?i:{re.escape(word)})")
+    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(parts) + r"(?![^\W_])")
+
+
+# A sentence ends at . ! or ? (and any closing quote) followed by a space and a capital or digit.
+_SENTENCE_END = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    "no nos inc corp co ltd plc mr mrs ms dr st jr sr gen gov sen rep dept est approx vs "
+    "jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
+)
+
+
+#: A first sentence shorter than this ("Quick notes after today's readouts.") says nothing
+#: yet: the lead runs on to the next sentence.
+MIN_LEAD_WORDS = 6
+
+
+def split_lead(summary: str) -> tuple[str, str]:
+    """The first sentence of an article's text, and the rest.
+
+    Abbreviations do not end a sentence: "U.S." (single capitals), "No. 61", "Corp.", "Nov. 10".
+    """
+    for match in _SENTENCE_END.finditer(summary):
+        start = match.start()
+        word_start = start
+        while word_start > 0 and summary[word_start - 1].isalnum():
+            word_start -= 1
+        word = summary[word_start:start]
+        if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
+            continue
+        if len(summary[:start].split()) < MIN_LEAD_WORDS:
+            continue
+        return summary[: match.end()].rstrip(), summary[match.end() :]
+    return summary, ""

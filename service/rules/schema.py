@@ -1,0 +1,152 @@
+"""The shape of the rule files traders edit: watchlists.yaml, terms.yaml and alerts/*.yaml.
+
+Checked strictly by `service.yamlfile`: an unknown key is an error with a did-you-mean
+suggestion, and every problem carries file:line:column (and the rule id inside alert files).
+The conditions under a rule's `match:` are checked by `service.rules.conditions`, which knows
+the phrases, word lists and entities they name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from service.domain.feeds import parse_interval
+from service.domain.scoring import EVENT_TYPES, SEVERITIES, Direction
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+DEFAULT_THROTTLE_SECONDS = 1800
+DEFAULT_MIN_SCORE = 50
+
+
+def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
+    """'; did you mean X?' for a near miss among `choices`, else the list of choices."""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; expected one of: {', '.join(choices)}"
+
+
+def _event_type(value: str) -> str:
+    if value not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {value!r}{suggest(value, EVENT_TYPES)}")
+    return value
+
+
+def _severity(value: str) -> str:
+    if value not in SEVERITIES:
+        raise ValueError(f"unknown severity {value!r}{suggest(value, SEVERITIES)}")
+    return value
+
+
+def _phrase(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a phrase must not be empty")
+    return value
+
+
+def _named(value: Any) -> Any:
+    # `- gallium` is shorthand for `- name: gallium`.
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _throttle(value: Any) -> int:
+    return parse_interval(value)
+
+
+EventTypeId = Annotated[str, AfterValidator(_event_type)]
+Severity = Annotated[str, AfterValidator(_severity)]
+PhraseText = Annotated[str, AfterValidator(_phrase)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=60)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TickerSpec(StrictModel):
+    """One watchlist company: its Yahoo symbol, its name, and other ways news refers to it."""
+
+    symbol: str = Field(pattern=r"^[A-Z0-9][A-Z0-9.^=-]*$", max_length=20)
+    name: PhraseText
+    aliases: list[PhraseText] = []
+    #: Names that also mean something else ("Mountain Pass" is a highway too): they count only
+    #: when the article also uses a word from the watchlist's `context` list.
+    ambiguous: list[PhraseText] = []
+
+
+class GroupSpec(StrictModel):
+    description: str = ""
+    tickers: list[TickerSpec] = Field(min_length=1)
+
+
+class NamedEntitySpec(StrictModel):
+    """An element, country or agency, with the other names news uses for it."""
+
+    name: PhraseText
+    aliases: list[PhraseText] = []
+    ambiguous: list[PhraseText] = []
+
+
+NamedEntity = Annotated[NamedEntitySpec, BeforeValidator(_named)]
+
+
+class WatchlistFile(StrictModel):
+    """rules/watchlists.yaml."""
+
+    context: list[PhraseText] = Field(min_length=1)
+    groups: dict[Name, GroupSpec] = Field(min_length=1)
+    elements: dict[Name, list[NamedEntity]] = {}
+    countries: list[NamedEntity] = []
+    agencies: list[NamedEntity] = []
+    default_impact: dict[EventTypeId, dict[str, Direction]] = {}
+
+
+class TermsFile(StrictModel):
+    """rules/terms.yaml: named word lists that rules use as "@name"."""
+
+    terms: dict[Name, list[PhraseText]] = Field(min_length=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _not_empty(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, phrases in value.items():
+            if not phrases:
+                raise ValueError(f"word list {name!r} is empty; give it at least one phrase")
+        return value
+
+
+class RuleSpec(StrictModel):
+    """One alert rule as written in rules/alerts/*.yaml."""
+
+    id: str = Field(pattern=RULE_ID_PATTERN, max_length=80)
+    description: str = Field(min_length=1)
+    #: News rules read articles. The prices feature adds `kind: price` rules in the same files.
+    kind: Literal["news"] = "news"
+    match: Any = Field(...)
+    event_types: list[EventTypeId] = Field(min_length=1)
+    severity: Severity
+    #: Direction per watchlist group, per ticker, or for `mentioned` (the tickers the article
+    #: names). Left out: the default impact of the rule's event types (watchlists.yaml).
+    impact: dict[str, Direction] | None = None
+    min_score: int = Field(DEFAULT_MIN_SCORE, ge=0, le=100)
+    channel: str | None = Field(None, pattern=r"^[#@]?[A-Za-z0-9][\w.-]*$", max_length=80)
+    throttle: Annotated[int, BeforeValidator(_throttle)] = DEFAULT_THROTTLE_SECONDS
+    enabled: bool = True
+
+    @field_validator("event_types")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({v for v in value if value.count(v) > 1})
+        if repeated:
+            raise ValueError(f"event type listed twice: {', '.join(repeated)}")
+        return value
+
+
+class AlertsFile(StrictModel):
+    """One file in rules/alerts/."""
+
+    rules: list[RuleSpec] = Field(min_length=1)

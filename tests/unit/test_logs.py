@@ -1,0 +1,31 @@
+"""Secrets never reach the logs, whatever code logs them."""
+
+import logging
+
+from service.logs import REDACTED, SecretFilter
+
+
+def test_secret_values_are_scrubbed_from_messages_args_and_tracebacks():
+    """A token in a message, in %-args or in an exception text is replaced before output."""
+    token = "xoxb-1234-secret-token"
+    secret_filter = SecretFilter([token, "", "abc"])
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "posting with %s to %s", (token, "#desk"), None)
+    try:
+        raise RuntimeError(f"auth failed for {token}")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert secret_filter.filter(record) is True
+    text = logging.Formatter().format(record)
+    assert token not in text
+    assert f"posting with {REDACTED} to #desk" in text
+    assert f"auth failed for {REDACTED}" in text
+
+
+def test_short_values_are_not_treated_as_secrets():
+    """Empty or tiny values would redact ordinary words; they are ignored."""
+    secret_filter = SecretFilter(["", "ab"])
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "about a tab", None, None)
+    secret_filter.filter(record)
+    assert record.getMessage() == "about a tab"

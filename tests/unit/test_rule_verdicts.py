@@ -1,0 +1,116 @@
+"""The verdict on an article: impacts, relevance, score, alert, explanation, ignore list."""
+
+from pathlib import Path
+
+import pytest
+
+from service.rules import load_ruleset
+from service.rules.conditions import ANYWHERE
+from tests.corpus.metrics import CORPUS, load_items
+from tests.rulesets import assess, load, one_rule
+
+ROOT = Path(__file__).resolve().parents[2]
+
+EXPORT_RULE = one_rule("all: [['@curbs'], ['@minerals']]")
+
+
+def test_default_impact_covers_every_ticker_of_each_group(tmp_path):
+    """A rule without `impact` takes its event type's default for every ticker in each group."""
+    ruleset = load(tmp_path / "rules", {"a.yaml": EXPORT_RULE})
+    verdict = assess(ruleset, "China bans gallium exports")
+    assert verdict.impacts == {"MP": "bullish", "LYC.AX": "bullish", "F": "bearish"}
+    assert verdict.event_types == ("export_control_new",)
+
+
+def test_specific_impacts_override_group_ones(tmp_path):
+    """A named ticker beats its group; `mentioned` applies to the tickers the article names."""
+    rule = one_rule("any: [ban]", impact="{producers: bullish, mentioned: neutral, F: bullish}")
+    ruleset = load(tmp_path / "rules", {"a.yaml": rule})
+    verdict = assess(ruleset, "Lynas and Ford react to a ban")
+    assert verdict.impacts == {"MP": "bullish", "LYC.AX": "neutral", "F": "bullish"}
+
+
+def test_the_strongest_rule_sets_the_direction(tmp_path):
+    """When rules disagree, the more severe one decides; a neutral never hides a direction."""
+    rules = {
+        "a.yaml": one_rule("any: [truce]", event_types="[truce]", severity="high"),
+        "b.yaml": one_rule("any: [ban]", severity="critical").replace("id: r", "id: r2"),
+        "c.yaml": one_rule("any: [ban]", severity="low", impact="{mentioned: neutral}").replace("id: r", "id: r3"),
+    }
+    ruleset = load(tmp_path / "rules", rules)
+    verdict = assess(ruleset, "Truce ends as China revives ban", "MP Materials responds.")
+    assert verdict.rules == ("r2", "r", "r3")
+    assert verdict.severity == "critical"
+    assert verdict.impacts["MP"] == "bullish"
+    assert verdict.event_types == ("export_control_new", "truce")
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        ("MP Materials (MP) expands", "", {"MP": 100}),
+        ("Miners expand", "MP Materials (MP) said so on Monday morning. Other news.", {"MP": 55}),
+        ("Miners expand", "Rare earth news came in on Monday. MP Materials said so. MP Materials again.", {"MP": 40}),
+        ("Lynas and MP Materials expand", "", {"LYC.AX": 100, "MP": 100}),
+        ("Nothing here", "", {}),
+    ],
+)
+def test_relevance_per_ticker(tmp_path, title, summary, expected):
+    """Headline mentions are fully relevant, the first sentence less, the body least; "X (X)" is one mention."""
+    ruleset = load(tmp_path / "rules", {"a.yaml": EXPORT_RULE})
+    assert dict(assess(ruleset, title, summary).relevance) == expected
+
+
+def test_score_alert_and_explanation(tmp_path):
+    """A fired rule scores by severity and source; below min_score it fires without alerting."""
+    rule = one_rule("all: [['@curbs'], ['@minerals']]", severity="high", min_score="60", channel="'#desk'")
+    ruleset = load(tmp_path / "rules", {"a.yaml": rule})
+    official = assess(ruleset, "China bans gallium exports", kind="official")
+    blog = assess(ruleset, "China bans gallium exports", kind="blog")
+    assert (official.score, official.alert, official.channels) == (68, True, ("#desk",))
+    assert (blog.score, blog.alert, blog.channels) == (54, False, ())
+    assert blog.rules == ("r",) and blog.severity == "high"
+    assert official.matched == ("bans", "gallium")
+
+
+def test_unmatched_article_scores_from_relevance_only(tmp_path):
+    """No rule fired: no event types, no alert, a small score from the companies named."""
+    ruleset = load(tmp_path / "rules", {"a.yaml": EXPORT_RULE})
+    verdict = assess(ruleset, "MP Materials hosts a webcast", kind="official")
+    assert (verdict.event_types, verdict.alert, verdict.severity, verdict.score) == ((), False, None, 20)
+
+
+def test_ignore_file_silences_every_rule(tmp_path):
+    """An article matching ignore.yaml fires no rule, whatever it says."""
+    ignore = "ignore:\n  headline: {regex: '^opinion'}\n"
+    ruleset = load(tmp_path / "rules", {"a.yaml": EXPORT_RULE}, ignore=ignore)
+    assert assess(ruleset, "Opinion: China bans gallium").rules == ()
+    assert assess(ruleset, "China bans gallium").rules == ("r",)
+
+
+def test_disabled_rule_never_fires(tmp_path):
+    """`enabled: false` keeps a rule in the file without running it."""
+    ruleset = load(tmp_path / "rules", {"a.yaml": one_rule("any: [ban]", enabled="false")})
+    assert assess(ruleset, "A ban").rules == ()
+
+
+def test_prefilter_never_skips_a_rule_that_holds():
+    """Testing only rules whose required phrases were found gives the same verdicts as testing all."""
+    ruleset = load_ruleset(ROOT / "rules")
+    items = load_items(CORPUS / "items.yaml")
+    checked = 0
+    for item in items:
+        evidence, _, _ = ruleset.evidence(item.title, item.summary, _source(item))
+        every = {r.id for r in ruleset.rules if r.condition.test(evidence)}
+        picked = {ruleset.rules[i].id for i in ruleset._candidates(evidence) if ruleset.rules[i].condition.test(evidence)}
+        assert picked == every, item.id
+        checked += bool(every)
+        assert evidence.hits[ANYWHERE] >= evidence.hits[0]
+    assert checked > 50
+
+
+def _source(item):
+    from service.domain.feeds import SOURCE_WEIGHTS
+    from service.domain.scoring import Source
+
+    return Source(item.feed, item.source, SOURCE_WEIGHTS[item.source])
