@@ -107,6 +107,7 @@ class Run:
         settings = Settings(
             _env_file=None,
             database_url=self.database_url,
+            rules_dir=ROOT / "rules",  # the service starts only with rules; the shipped ones do
             slack_bot_token=TEST_TOKEN,
             slack_api_url=self.slack.url,
             instance_id="bench",
