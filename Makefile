@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test run lint clean bench bench-rules
+.PHONY: demo test run lint clean bench bench-rules bench-delivery
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ bench: $(STAMP)
 
 bench-rules: $(STAMP)
 	$(BIN)/python benchmarks/rules.py
+
+bench-delivery: $(STAMP)
+	$(BIN)/python benchmarks/delivery.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache

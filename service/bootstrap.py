@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from rich.console import Console
 from sqlalchemy import Engine
 
 from service.config import Settings
 from service.config_watch import WatchedConfig
 from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
+from service.delivery.notifier import Notifier
 from service.pipeline.parsing import FeedParserPool
 from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
@@ -50,8 +52,12 @@ class Runtime:
     instance: str
     #: The alert rules and watchlists, reloaded on change (the last good version kept).
     rules: WatchedConfig[Ruleset]
+    #: Where alerts go: Slack with a token, the console without.
+    notifier: Notifier
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
+    #: Set after committing outbox rows, so the dispatcher claims them at once instead of at its next poll.
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Database calls are blocking: run them on one thread so the event loop keeps fetching,
     # and so SQLite sees one writer at a time.
     _db_thread: ThreadPoolExecutor = field(
@@ -63,14 +69,29 @@ class Runtime:
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
 
     async def aclose(self) -> None:
+        await self.notifier.aclose()
         await self.http.aclose()
         self.parser.close()
         self._db_thread.shutdown(wait=True)
         self.engine.dispose()
 
 
+def make_notifier(settings: Settings, console: Console | None = None) -> Notifier:
+    """Slack when a bot token is set; otherwise the console, in the same layout."""
+    token = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
+    if not token:
+        from service.delivery.console import ConsoleNotifier
+
+        return ConsoleNotifier(console or Console())
+    from service.delivery.slack import SlackNotifier
+
+    return SlackNotifier(token=token, base_url=settings.slack_api_url, timeout=settings.slack_timeout)
+
+
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, engine: Engine | None = None, notifier: Notifier | None = None
+) -> AsyncIterator[Runtime]:
     """Build the runtime. Raises ConfigError first if the rules folder is broken: the service
     does not start without rules."""
     rules = watch_ruleset(settings.rules_dir)
@@ -82,6 +103,7 @@ async def open_runtime(settings: Settings, *, engine: Engine | None = None) -> A
         parser=FeedParserPool(settings.parse_workers),
         instance=settings.instance_id or default_instance_id(),
         rules=rules,
+        notifier=notifier or make_notifier(settings),
     )
     try:
         yield runtime

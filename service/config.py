@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_default_channel: str = Field("#rare-earth-alerts", validation_alias="SLACK_DEFAULT_CHANNEL")
+    #: Seconds to wait for Slack's answer; past it the outcome is unknown and the channel is searched.
+    slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="SLACK_TIMEOUT")
+    #: Messages per second per channel (Slack allows about one), and how many may go at once.
+    slack_channel_rate: float = Field(1.0, gt=0, le=100, validation_alias="SLACK_CHANNEL_RATE")
+    slack_channel_burst: int = Field(3, ge=1, le=50, validation_alias="SLACK_CHANNEL_BURST")
+    #: Back-off after a failed post: doubles from the base up to the cap, with jitter.
+    slack_retry_base: float = Field(2.0, gt=0, validation_alias="SLACK_RETRY_BASE")
+    slack_retry_max: float = Field(600.0, gt=0, validation_alias="SLACK_RETRY_MAX")
     smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
     smtp_port: int = Field(587, validation_alias="SMTP_PORT")
     smtp_user: str | None = Field(None, validation_alias="SMTP_USER")

@@ -6,19 +6,25 @@ ReewatchError
  ├── MailError                    a digest could not be handed over; recorded on its run, retried
  │    ├── MailServerUnreachable   DNS failure, refused or dropped connection, timeout, TLS failure
  │    └── MailRefused             the SMTP server answered 4xx (temporary) or 5xx (permanent)
- └── FeedError                    one feed failed this cycle; stored on the feed, never fatal
-      ├── FetchError              the transport or the server said no
-      │    ├── HostUnreachable    DNS failure, connection refused or reset
-      │    ├── TLSFailure         the TLS handshake or certificate check failed
-      │    ├── FetchTimeout       connect or read took longer than allowed
-      │    ├── TooManyRedirects   a redirect loop or chain longer than allowed
-      │    ├── BodyTooLarge       the body passed the size cap before it ended
-      │    └── HTTPStatusError    any status other than 2xx and 304
-      │         ├── RateLimited   429, with the server's Retry-After if it gave one
-      │         └── FeedGone      410: the feed is disabled until an operator re-enables it
-      └── ParseError              the body is not a usable feed
-           ├── EmptyBody          zero bytes, or only whitespace
-           └── NotAFeed           HTML or other content where a feed was expected
+ ├── FeedError                    one feed failed this cycle; stored on the feed, never fatal
+ │    ├── FetchError              the transport or the server said no
+ │    │    ├── HostUnreachable    DNS failure, connection refused or reset
+ │    │    ├── TLSFailure         the TLS handshake or certificate check failed
+ │    │    ├── FetchTimeout       connect or read took longer than allowed
+ │    │    ├── TooManyRedirects   a redirect loop or chain longer than allowed
+ │    │    ├── BodyTooLarge       the body passed the size cap before it ended
+ │    │    └── HTTPStatusError    any status other than 2xx and 304
+ │    │         ├── RateLimited   429, with the server's Retry-After if it gave one
+ │    │         └── FeedGone      410: the feed is disabled until an operator re-enables it
+ │    └── ParseError              the body is not a usable feed
+ │         ├── EmptyBody          zero bytes, or only whitespace
+ │         └── NotAFeed           HTML or other content where a feed was expected
+ └── DeliveryError                one attempt to deliver an alert failed; stored on its outbox row
+      ├── DeliveryRejected        Slack said no for a reason retrying cannot fix: the row fails
+      └── DeliveryDeferred        try again later (connection refused, DNS)
+           ├── SlackRateLimited   429: wait for Retry-After, and hold the channel until then
+           └── OutcomeUnknown     timeout, dropped connection or 5xx after the request went out:
+                                  Slack may have posted it, so look before posting again
 """
 
 from __future__ import annotations
@@ -160,3 +166,39 @@ class MailRefused(MailError):
         self.code = code
         self.temporary = 400 <= code < 500
         super().__init__(reason)
+
+
+class DeliveryError(ReewatchError):
+    """An attempt to deliver an alert failed. `reason` is what `reewatch alerts status` shows."""
+
+    retryable: bool = False
+    #: Whether Slack may have posted the message despite the error.
+    maybe_delivered: bool = False
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class DeliveryRejected(DeliveryError):
+    """Slack refused the message (invalid_auth, channel_not_found, msg_too_long...): the row fails."""
+
+
+class DeliveryDeferred(DeliveryError):
+    """The message did not get through this time; the row is retried with back-off."""
+
+    retryable = True
+
+
+class SlackRateLimited(DeliveryDeferred):
+    """429 Too Many Requests; `retry_after` is how long Slack asked us to wait, in seconds."""
+
+    def __init__(self, reason: str, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class OutcomeUnknown(DeliveryDeferred):
+    """The request went out but no usable answer came back: the message may be in the channel."""
+
+    maybe_delivered = True

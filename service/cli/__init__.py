@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from service.cli.alerts import alerts_app
 from service.cli.digest import digest_app
 from service.cli.feeds import feeds_app
 from service.cli.prices import prices_app
@@ -25,6 +26,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(rules_app, name="rules")
 app.add_typer(prices_app, name="prices")
 app.add_typer(digest_app, name="digest")
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

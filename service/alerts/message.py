@@ -1,0 +1,132 @@
+"""An alert as a Slack message: Block Kit for people, a plain `text` fallback for notifications.
+
+Block Kit limits (per message: 50 blocks; header 150 characters; section text 3,000; at most 10
+fields of 2,000; context at most 10 elements; about 12,000 characters in all) are met by
+construction: every piece has its own budget below, and feed text is cut with an ellipsis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from service.alerts.card import AlertCard, alert_card
+from service.alerts.mrkdwn import escape, escape_within, link, truncate
+from service.domain.alerts import Alert
+
+HEADER_LIMIT = 150
+SECTION_TEXT_LIMIT = 3000
+MAX_FIELDS = 10
+#: Our own budgets, well inside Slack's, so a whole message stays under about 6,000 characters.
+HEADLINE_CHARS = 400
+TICKER_CHARS = 40
+TICKER_FIELD_LIMIT = 120
+WHY_LIMIT = 1500
+CONTEXT_ITEM_LIMIT = 300
+TEXT_LIMIT = 1000
+
+#: The Slack message metadata event type that carries the outbox key.
+METADATA_EVENT_TYPE = "reewatch_alert"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What `chat.postMessage` gets: fallback `text` and `blocks`."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def render_alert(alert: Alert, *, reply: bool = False) -> SlackMessage:
+    """The Block Kit message for `alert`; every string from the feed escaped, every field in bounds."""
+    card = alert_card(alert, reply=reply)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": escape_within(card.title, HEADER_LIMIT)}},
+        _section(f"*{link(card.link, truncate(card.headline, HEADLINE_CHARS), limit=SECTION_TEXT_LIMIT - 2)}*"),
+    ]
+    if card.tickers:
+        blocks.append({"type": "section", "fields": [_mrkdwn(text) for text in ticker_fields(card)]})
+    why = why_it_fired(card)
+    if why:
+        blocks.append(_section(why))
+    blocks.append({"type": "context", "elements": [_mrkdwn(text) for text in context_items(card)]})
+    return SlackMessage(text=fallback_text(card), blocks=blocks)
+
+
+def ticker_fields(card: AlertCard) -> list[str]:
+    """One field per ticker, most relevant first: `▲ *MP* bullish · relevance 100`; at most 10."""
+    lines = list(card.tickers)
+    shown = lines if len(lines) <= MAX_FIELDS else lines[: MAX_FIELDS - 1]
+    fields = []
+    for line in shown:
+        relevance = f" · relevance {line.relevance}" if line.relevance is not None else ""
+        ticker = escape_within(line.ticker, TICKER_CHARS)
+        fields.append(f"{line.arrow} *{ticker}* {escape(line.direction)}{relevance}")
+    if len(shown) < len(lines):
+        rest = lines[len(shown) :]
+        fields.append(
+            escape_within(f"+{len(rest)} more: " + ", ".join(f"{l.arrow} {l.ticker}" for l in rest), TICKER_FIELD_LIMIT)
+        )
+    return fields
+
+
+def why_it_fired(card: AlertCard) -> str:
+    """`*Why:* rule ids · *Matched:* “phrases”`, as many as fit; empty when there is nothing to say."""
+    parts = []
+    if card.rules:
+        rules = [f"`{rule.replace('`', '')}`" for rule in card.rules]
+        parts.append("*Why:* " + _as_many_as_fit(rules, WHY_LIMIT // 2))
+    if card.matched:
+        phrases = [f"“{phrase}”" for phrase in card.matched]
+        parts.append("*Matched:* " + _as_many_as_fit(phrases, WHY_LIMIT // 2))
+    return "\n".join(parts)
+
+
+def context_items(card: AlertCard) -> list[str]:
+    """Source, published time (each reader's local time), score and novelty."""
+    return [
+        escape_within(card.source, CONTEXT_ITEM_LIMIT),
+        slack_date(card.published),
+        f"score {card.score} · novelty {card.novelty}",
+    ]
+
+
+def slack_date(moment: datetime | None) -> str:
+    """`<!date^UNIX^{date_short_pretty} {time}|2025-10-09 14:03 UTC>`: Slack shows it in local time."""
+    if moment is None:
+        return "published time unknown"
+    moment = moment.astimezone(UTC)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def fallback_text(card: AlertCard) -> str:
+    """The one-line `text` that notifications and screen readers show."""
+    tickers = " ".join(f"{line.ticker} {line.arrow}" for line in card.tickers[:MAX_FIELDS])
+    summary = f"{card.title}: {card.headline}"
+    if tickers:
+        summary += f" ({tickers})"
+    return escape_within(f"{summary} · {card.source}", TEXT_LIMIT)
+
+
+def _as_many_as_fit(items: list[str], limit: int) -> str:
+    """Items escaped and joined with ` · `, ending with `+N more` once the next would not fit."""
+    shown: list[str] = []
+    used = 0
+    for index, item in enumerate(items):
+        piece = escape_within(item, limit // 2)
+        more = f" +{len(items) - index} more"
+        if used + len(piece) + 3 + len(more) > limit:
+            return " · ".join(shown) + more
+        shown.append(piece)
+        used += len(piece) + 3
+    return " · ".join(shown)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}

@@ -1,0 +1,369 @@
+"""Delivering the outbox, top to bottom: claim -> limit -> send -> record.
+
+claim   lease due rows no other instance holds, a few per channel, and hand each to its
+        channel's lane (a queue with one worker, so a channel's alerts go out in order)
+limit   the lane waits for its token bucket: about one message per second, short bursts
+send    a row whose last attempt ended unknown (timeout, dropped connection, crash) is first
+        looked for in the channel by its key; otherwise the attempt is noted, then posted
+record  sent with its ts only after Slack said ok; retried with back-off (429: after
+        Retry-After, and the channel is held); failed with the reason, logged once
+
+`drain_outbox` runs this until nothing is due (`reewatch run --once`, tests); `serve_outbox` runs
+it until stopped, waking as soon as `rt.outbox_wakeup` is set (`reewatch run`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from service.bootstrap import Runtime
+from service.config import Settings
+from service.delivery.limiter import TokenBucket
+from service.delivery.notifier import Delivery, Posted
+from service.delivery.retry import retry_delay
+from service.domain.alerts import Alert
+from service.errors import DeliveryError, DeliveryRejected, SlackRateLimited
+from service.store.db import session as open_session
+from service.store.outbox import (
+    Claimed,
+    begin_attempt,
+    claim_due_alerts,
+    known_channel_id,
+    next_due_at,
+    record_failure,
+    record_retry,
+    record_sent,
+    release_alerts,
+)
+
+log = logging.getLogger(__name__)
+
+#: How long `drain_outbox` waits for retries that fall due soon (a 429's Retry-After, a back-off).
+DEFAULT_PATIENCE = 30.0
+#: The shortest sleep of the claim loop, so a row due "now" that another instance holds is no busy loop.
+MIN_WAIT = 0.05
+#: How long a stopping dispatcher lets posts in flight finish.
+STOP_GRACE_SECONDS = 15.0
+#: A lane holds its channel this much past Retry-After, so every held row is due when it lets go.
+HOLD_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard the dispatcher may push."""
+
+    rate: float = 1.0
+    burst: int = 3
+    retry_base: float = 2.0
+    retry_cap: float = 600.0
+    #: Rows a channel's lane holds at once; with `rate` this bounds how long a lease must last.
+    per_channel: int = 5
+    batch: int = 200
+    lease: timedelta = timedelta(minutes=2)
+    #: How often an idle dispatcher looks for rows that another instance queued.
+    idle_poll: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryPolicy:
+        return cls(
+            rate=settings.slack_channel_rate,
+            burst=settings.slack_channel_burst,
+            retry_base=settings.slack_retry_base,
+            retry_cap=settings.slack_retry_max,
+            idle_poll=settings.scheduler_tick_seconds,
+        )
+
+
+@dataclass
+class DeliveryReport:
+    """What a dispatcher did."""
+
+    sent: int = 0
+    #: Of those sent, how many an earlier attempt had already posted (found by their key).
+    found: int = 0
+    retried: int = 0
+    failed: int = 0
+    rate_limited: int = 0
+
+
+@dataclass(frozen=True)
+class Sent:
+    posted: Posted
+    found: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: DeliveryError
+    #: Whether the post itself was attempted (else the failure came while looking it up).
+    posted: bool
+
+
+@dataclass
+class Lane:
+    """One channel's queue and pace."""
+
+    channel: str
+    bucket: TokenBucket | None
+    queue: deque[Claimed] = field(default_factory=deque)
+    worker: asyncio.Task | None = None
+    #: Seconds the lane must keep its channel after a 429 (no claims for it meanwhile).
+    hold: float = 0.0
+    holding: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue) or (self.worker is not None and not self.worker.done())
+
+
+class Dispatcher:
+    """Drains the outbox through `rt.notifier`, one lane per channel."""
+
+    def __init__(self, rt: Runtime, policy: DeliveryPolicy | None = None):
+        self.rt = rt
+        self.notifier = rt.notifier
+        self.policy = policy or DeliveryPolicy.from_settings(rt.settings)
+        self.report = DeliveryReport()
+        self._lanes: dict[str, Lane] = {}
+
+    async def run(self, stop: asyncio.Event | None = None, *, patience: float | None = None) -> DeliveryReport:
+        """Deliver until `stop` is set or, with `patience`, until nothing falls due within it."""
+        stop = stop or asyncio.Event()
+        wakeup = self.rt.outbox_wakeup
+        try:
+            while not stop.is_set():
+                wakeup.clear()
+                try:
+                    claimed = await self.rt.db(self._claim, self._busy_channels())
+                    for item in claimed:
+                        self._lane(item.alert.channel).queue.append(item)
+                    self._start_lanes()
+                    if len(claimed) >= self.policy.batch:
+                        continue
+                    # One snapshot of the busy channels for both the query and the decision: a lane
+                    # that finishes meanwhile has set the wakeup, and must not look like "all done".
+                    busy = self._busy_channels()
+                    next_due = await self.rt.db(self._next_due, busy)
+                except Exception:
+                    if patience is not None:
+                        raise  # run --once reports it; the long-running service carries on
+                    log.exception("cannot read the outbox; trying again in %ss", self.policy.idle_poll)
+                    await _first_of(stop, timeout=self.policy.idle_poll)
+                    continue
+                now = self.rt.clock()
+                waiting = None if next_due is None else (next_due - now).total_seconds()
+                idle = not busy and not wakeup.is_set()
+                if patience is not None and idle and (waiting is None or waiting > patience):
+                    break
+                timeout = self.policy.idle_poll if waiting is None else min(self.policy.idle_poll, max(waiting, MIN_WAIT))
+                await _first_of(wakeup, stop, timeout=timeout)
+        finally:
+            await self._stop_lanes()
+        return self.report
+
+    # -- claim ---------------------------------------------------------------------------------
+
+    def _claim(self, busy: list[str]) -> list[Claimed]:
+        with open_session(self.rt.engine) as session:
+            return claim_due_alerts(
+                session,
+                self.rt.instance,
+                self.rt.clock(),
+                self.policy.lease,
+                per_channel=self.policy.per_channel,
+                limit=self.policy.batch,
+                busy_channels=busy,
+            )
+
+    def _next_due(self, busy: list[str]):
+        with open_session(self.rt.engine) as session:
+            return next_due_at(session, self.rt.clock(), busy)
+
+    def _lane(self, channel: str) -> Lane:
+        lane = self._lanes.get(channel)
+        if lane is None:
+            bucket = TokenBucket(self.policy.rate, self.policy.burst) if self.notifier.paced else None
+            lane = self._lanes[channel] = Lane(channel, bucket)
+        return lane
+
+    def _busy_channels(self) -> list[str]:
+        return [lane.channel for lane in self._lanes.values() if lane.busy]
+
+    def _start_lanes(self) -> None:
+        for lane in self._lanes.values():
+            if lane.queue and (lane.worker is None or lane.worker.done()):
+                lane.worker = asyncio.create_task(self._work_lane(lane), name=f"outbox-lane:{lane.channel}")
+
+    async def _work_lane(self, lane: Lane) -> None:
+        try:
+            while lane.queue:
+                item = lane.queue.popleft()
+                try:
+                    await self._limit(lane)
+                    outcome = await self._send(item)
+                    await self._record(item, outcome, lane)
+                except Exception:
+                    # A bug or a database outage costs this row one lease period, not the lane.
+                    log.exception("internal error delivering alert %s; it is retried when its lease ends", item.alert.key)
+            if lane.hold:
+                # Rate limited: keep the channel (no claims for it) until Retry-After has passed,
+                # so the held rows and newer ones go out together, in order.
+                lane.holding = True
+                await asyncio.sleep(lane.hold + HOLD_MARGIN)
+        finally:
+            lane.hold, lane.holding = 0.0, False
+            self.rt.outbox_wakeup.set()
+
+    # -- limit ---------------------------------------------------------------------------------
+
+    async def _limit(self, lane: Lane) -> None:
+        if lane.bucket is None:
+            return
+        wait = lane.bucket.reserve(asyncio.get_running_loop().time())
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    # -- send ----------------------------------------------------------------------------------
+
+    async def _send(self, item: Claimed) -> Sent | Failed:
+        row = item.alert
+        try:
+            alert = Alert.from_payload(row.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            return Failed(DeliveryRejected(f"unreadable alert payload: {exc}"), posted=False)
+        thread = item.thread
+        delivery = Delivery(
+            key=row.key,
+            alert=alert,
+            channel=row.channel,
+            channel_id=thread[0] if thread else row.channel_id,
+            thread_ts=thread[1] if thread else None,
+            queued_at=row.created_at,
+        )
+        if row.outcome_unknown:
+            if delivery.channel_id is None:
+                delivery = replace(delivery, channel_id=await self.rt.db(self._known_channel_id, row.channel))
+            try:
+                found = await self.notifier.find_posted(delivery)
+            except DeliveryError as exc:
+                return Failed(exc, posted=False)
+            if found is not None:
+                return Sent(found, found=True)
+        await self.rt.db(self._begin, row.id, delivery)
+        try:
+            return Sent(await self.notifier.post(delivery), found=False)
+        except DeliveryError as exc:
+            return Failed(exc, posted=True)
+
+    def _known_channel_id(self, channel: str) -> str | None:
+        with open_session(self.rt.engine) as session:
+            return known_channel_id(session, channel)
+
+    def _begin(self, alert_id: int, delivery: Delivery) -> None:
+        with open_session(self.rt.engine) as session:
+            begin_attempt(session, alert_id, self.rt.clock(), channel_id=delivery.channel_id, thread_ts=delivery.thread_ts)
+
+    # -- record --------------------------------------------------------------------------------
+
+    async def _record(self, item: Claimed, outcome: Sent | Failed, lane: Lane) -> None:
+        row = item.alert
+        if isinstance(outcome, Sent):
+            waiting = await self.rt.db(self._sent, row.id, outcome.posted)
+            self.report.sent += 1
+            self.report.found += outcome.found
+            how = "found already posted" if outcome.found else "sent"
+            log.info("alert %s %s to %s (ts %s)", row.key, how, outcome.posted.channel_id, outcome.posted.ts)
+            if waiting:
+                self.rt.outbox_wakeup.set()  # its thread replies can go now
+            return
+        error = outcome.error
+        if not error.retryable:
+            await self.rt.db(self._failed, row.id, error.reason)
+            self.report.failed += 1
+            log.error("alert %s to %s failed for good: %s", row.key, row.channel, error.reason)
+            return
+        # After a failed lookup the earlier attempt is still unaccounted for.
+        unknown = error.maybe_delivered if outcome.posted else row.outcome_unknown
+        retry_after = error.retry_after if isinstance(error, SlackRateLimited) else None
+        delay = retry_delay(
+            row.attempts + 1,
+            base=self.policy.retry_base,
+            cap=self.policy.retry_cap,
+            jitter=self.rt.rng.random(),
+            retry_after=retry_after,
+        )
+        now = self.rt.clock()
+        await self.rt.db(self._retry, row.id, now + timedelta(seconds=delay), error.reason, unknown)
+        self.report.retried += 1
+        log.warning("alert %s to %s: %s; trying again in %.1fs", row.key, row.channel, error.reason, delay)
+        if retry_after is not None:
+            self.report.rate_limited += 1
+            if lane.bucket is not None:
+                lane.bucket.pause_until(asyncio.get_running_loop().time() + retry_after)
+            # Hand the channel's other rows back, due with this one, rather than sit on their leases.
+            held = [queued.alert.id for queued in lane.queue]
+            lane.queue.clear()
+            lane.hold = max(lane.hold, delay)
+            await self.rt.db(self._release, held, now + timedelta(seconds=delay))
+
+    def _sent(self, alert_id: int, posted: Posted) -> int:
+        with open_session(self.rt.engine) as session:
+            return record_sent(session, alert_id, self.rt.clock(), channel_id=posted.channel_id, ts=posted.ts)
+
+    def _failed(self, alert_id: int, reason: str) -> None:
+        with open_session(self.rt.engine) as session:
+            record_failure(session, alert_id, reason)
+
+    def _retry(self, alert_id: int, next_at, reason: str, unknown: bool) -> None:
+        with open_session(self.rt.engine) as session:
+            record_retry(session, alert_id, next_at=next_at, reason=reason, outcome_unknown=unknown)
+
+    def _release(self, alert_ids: list[int], next_at) -> None:
+        with open_session(self.rt.engine) as session:
+            release_alerts(session, alert_ids, next_at)
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    async def _stop_lanes(self) -> None:
+        """Hand queued rows back at once, let posts in flight finish, then cancel what is left."""
+        queued = [item.alert.id for lane in self._lanes.values() for item in lane.queue]
+        for lane in self._lanes.values():
+            lane.queue.clear()
+        if queued:
+            await self.rt.db(self._release, queued, self.rt.clock())
+        for lane in self._lanes.values():
+            if lane.holding and lane.worker is not None:
+                lane.worker.cancel()  # only waiting out a 429: nothing in flight
+        workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None and not lane.worker.done()]
+        if not workers:
+            return
+        _, pending = await asyncio.wait(workers, timeout=STOP_GRACE_SECONDS)
+        for worker in pending:
+            # Cancelled mid-post, the row keeps outcome_unknown and is looked up before any repost.
+            worker.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+
+
+async def drain_outbox(rt: Runtime, *, patience: float = DEFAULT_PATIENCE, policy: DeliveryPolicy | None = None) -> DeliveryReport:
+    """Deliver everything due, waiting up to `patience` seconds for retries; return when done."""
+    return await Dispatcher(rt, policy).run(patience=patience)
+
+
+async def serve_outbox(rt: Runtime, stop: asyncio.Event, *, policy: DeliveryPolicy | None = None) -> DeliveryReport:
+    """Deliver until `stop` is set, claiming as soon as `rt.outbox_wakeup` is set."""
+    return await Dispatcher(rt, policy).run(stop)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

@@ -1,0 +1,262 @@
+"""Outbox rows: queued in the caller's transaction, leased by a dispatcher, recorded after each attempt.
+
+Every function takes the caller's session. `add_alerts` and `thread_parent` never commit: they
+run inside the transaction that stores the article. The dispatcher's functions (claim, begin,
+record, release) each commit their own short transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from service.store.models import OutboxAlert
+from service.store.upsert import insert_ignoring_conflicts
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row, with its thread's parent when it is a reply."""
+
+    alert: OutboxAlert
+    parent: OutboxAlert | None = None
+    lease_token: str = ""
+
+    @property
+    def thread(self) -> tuple[str, str] | None:
+        """(channel id, ts) of the sent parent to reply under; None posts a top-level message."""
+        if self.parent is not None and self.parent.status == SENT and self.parent.ts and self.parent.channel_id:
+            return self.parent.channel_id, self.parent.ts
+        return None
+
+
+def thread_parent(session: Session, throttle_key: str, channel: str, since: datetime) -> OutboxAlert | None:
+    """The first top-level alert with this key in this channel since `since`, unless it failed."""
+    return session.exec(
+        select(OutboxAlert)
+        .where(
+            OutboxAlert.throttle_key == throttle_key,
+            OutboxAlert.channel == channel,
+            OutboxAlert.created_at >= since,
+            OutboxAlert.parent_id.is_(None),
+            OutboxAlert.status != FAILED,
+        )
+        .order_by(OutboxAlert.created_at, OutboxAlert.id)
+        .limit(1)
+    ).first()
+
+
+def add_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> list[OutboxAlert]:
+    """Insert outbox rows, skipping keys already queued; returns the rows inserted. No commit."""
+    if not rows:
+        return []
+    inserted = session.exec(insert_ignoring_conflicts(session, OutboxAlert).returning(OutboxAlert.id), params=list(rows)).all()
+    ids = [row.id for row in inserted]
+    if not ids:
+        return []
+    return list(session.exec(select(OutboxAlert).where(OutboxAlert.id.in_(ids)).order_by(OutboxAlert.id)))
+
+
+def _claimable(row, now: datetime, busy_channels: Iterable[str]):
+    """Pending, not leased by anyone alive, not in a busy channel, and not waiting for its parent."""
+    parent = aliased(OutboxAlert, name="parent")
+    conditions = [
+        row.status == PENDING,
+        or_(row.lease_until.is_(None), row.lease_until < now),
+        or_(
+            row.parent_id.is_(None),
+            exists(select(parent.id).where(parent.id == row.parent_id, parent.status != PENDING)),
+        ),
+    ]
+    busy = sorted(set(busy_channels))
+    if busy:
+        conditions.append(row.channel.not_in(busy))
+    return conditions
+
+
+def claim_due_alerts(
+    session: Session,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    *,
+    per_channel: int,
+    limit: int,
+    busy_channels: Iterable[str] = (),
+) -> list[Claimed]:
+    """Lease due rows no other instance holds, at most `per_channel` per channel, oldest first.
+
+    The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two dispatchers never
+    hold the same row; a lease left by a killed instance simply expires. Capping rows per
+    channel keeps the lease longer than the time the channel's limiter needs to send them.
+    """
+    token = f"{owner}:{uuid.uuid4().hex[:12]}"
+    busy_channels = list(busy_channels)
+    candidate = aliased(OutboxAlert, name="candidate")
+    ranked = (
+        select(
+            candidate.id,
+            func.row_number().over(partition_by=candidate.channel, order_by=candidate.id).label("rank"),
+        )
+        .where(candidate.next_attempt_at <= now, *_claimable(candidate, now, busy_channels))
+        .subquery("ranked")
+    )
+    chosen = select(ranked.c.id).where(ranked.c.rank <= per_channel).order_by(ranked.c.id).limit(limit)
+    session.exec(
+        update(OutboxAlert)
+        .where(
+            OutboxAlert.id.in_(chosen),
+            # Checked again on the row itself: another dispatcher may have leased it meanwhile.
+            OutboxAlert.status == PENDING,
+            or_(OutboxAlert.lease_until.is_(None), OutboxAlert.lease_until < now),
+        )
+        .values(lease_owner=token, lease_until=now + lease)
+    )
+    session.commit()
+    alerts = list(session.exec(select(OutboxAlert).where(OutboxAlert.lease_owner == token).order_by(OutboxAlert.id)))
+    parent_ids = {a.parent_id for a in alerts if a.parent_id is not None}
+    parents = {p.id: p for p in session.exec(select(OutboxAlert).where(OutboxAlert.id.in_(parent_ids)))} if parent_ids else {}
+    return [Claimed(a, parents.get(a.parent_id) if a.parent_id else None, token) for a in alerts]
+
+
+def next_due_at(session: Session, now: datetime, busy_channels: Iterable[str] = ()) -> datetime | None:
+    """When the earliest row a dispatcher could claim (outside busy channels) falls due."""
+    row = aliased(OutboxAlert, name="row")
+    return session.exec(select(func.min(row.next_attempt_at)).where(*_claimable(row, now, busy_channels))).one()
+
+
+def begin_attempt(session: Session, alert_id: int, now: datetime, *, channel_id: str | None, thread_ts: str | None) -> None:
+    """Note an attempt before posting: if the process dies now, the next one will look first."""
+    session.exec(
+        update(OutboxAlert)
+        .where(OutboxAlert.id == alert_id)
+        .values(
+            attempts=OutboxAlert.attempts + 1,
+            last_attempt_at=now,
+            outcome_unknown=True,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+        )
+    )
+    session.commit()
+
+
+def record_sent(session: Session, alert_id: int, now: datetime, *, channel_id: str, ts: str) -> int:
+    """Mark the row sent with Slack's ts; returns how many replies were waiting for it."""
+    session.exec(
+        update(OutboxAlert)
+        .where(OutboxAlert.id == alert_id)
+        .values(
+            status=SENT,
+            sent_at=now,
+            channel_id=channel_id,
+            ts=ts,
+            outcome_unknown=False,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    waiting = session.exec(
+        select(func.count()).select_from(OutboxAlert).where(OutboxAlert.parent_id == alert_id, OutboxAlert.status == PENDING)
+    ).one()
+    session.commit()
+    return int(waiting)
+
+
+def record_retry(session: Session, alert_id: int, *, next_at: datetime, reason: str, outcome_unknown: bool) -> None:
+    """Put the row back for another attempt at `next_at`, keeping the reason for `alerts status`."""
+    session.exec(
+        update(OutboxAlert)
+        .where(OutboxAlert.id == alert_id)
+        .values(
+            next_attempt_at=next_at,
+            last_error=reason,
+            outcome_unknown=outcome_unknown,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    session.commit()
+
+
+def record_failure(session: Session, alert_id: int, reason: str) -> None:
+    """Give up on the row: a person must fix the cause (token, channel, membership)."""
+    session.exec(
+        update(OutboxAlert)
+        .where(OutboxAlert.id == alert_id)
+        .values(status=FAILED, last_error=reason, outcome_unknown=False, lease_owner=None, lease_until=None)
+    )
+    session.commit()
+
+
+def release_alerts(session: Session, alert_ids: Sequence[int], next_at: datetime) -> None:
+    """Hand leased rows back unattempted (their channel is paused), due again at `next_at`."""
+    if not alert_ids:
+        return
+    session.exec(
+        update(OutboxAlert)
+        .where(OutboxAlert.id.in_(list(alert_ids)), OutboxAlert.status == PENDING)
+        .values(next_attempt_at=next_at, lease_owner=None, lease_until=None)
+    )
+    session.commit()
+
+
+def known_channel_id(session: Session, channel: str) -> str | None:
+    """The Slack id a routed channel name resolved to on an earlier successful post."""
+    return session.exec(
+        select(OutboxAlert.channel_id)
+        .where(OutboxAlert.channel == channel, OutboxAlert.status == SENT, OutboxAlert.channel_id.is_not(None))
+        .order_by(OutboxAlert.id.desc())
+        .limit(1)
+    ).first()
+
+
+@dataclass
+class OutboxStatus:
+    """What `reewatch alerts status` shows."""
+
+    #: {channel: {status: count}}
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest_pending: OutboxAlert | None = None
+    last_failures: list[OutboxAlert] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = {PENDING: 0, SENT: 0, FAILED: 0}
+        for by_status in self.counts.values():
+            for status, count in by_status.items():
+                totals[status] = totals.get(status, 0) + count
+        return totals
+
+
+def outbox_status(session: Session, *, failures: int = 10) -> OutboxStatus:
+    """Counts by channel and status, the oldest pending row, and the latest failures."""
+    status = OutboxStatus()
+    rows = session.exec(
+        select(OutboxAlert.channel, OutboxAlert.status, func.count())
+        .group_by(OutboxAlert.channel, OutboxAlert.status)
+        .order_by(OutboxAlert.channel)
+    )
+    for channel, state, count in rows:
+        status.counts.setdefault(channel, {})[state] = int(count)
+    status.oldest_pending = session.exec(
+        select(OutboxAlert).where(OutboxAlert.status == PENDING).order_by(OutboxAlert.created_at, OutboxAlert.id).limit(1)
+    ).first()
+    status.last_failures = list(
+        session.exec(
+            select(OutboxAlert)
+            .where(OutboxAlert.status == FAILED)
+            .order_by(func.coalesce(OutboxAlert.last_attempt_at, OutboxAlert.created_at).desc(), OutboxAlert.id.desc())
+            .limit(failures)
+        )
+    )
+    return status
