@@ -70,9 +70,12 @@ class AlertCard:
 def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
     """The card for `alert`; `reply` marks a repeat posted in the first alert's thread."""
     a = alert.assessment
+    # The companies the article names first (most relevant first), then the moved ones, then
+    # the neutral ones, each in watchlist order (the order `impacts` keeps).
+    order = {ticker: index for index, ticker in enumerate(a.impacts)}
     tickers = sorted(
         (TickerLine(one_line(t), d, a.relevance.get(t)) for t, d in a.impacts.items()),
-        key=lambda line: (-(line.relevance or 0), line.ticker),
+        key=lambda line: (-(line.relevance or 0), line.direction == "neutral", order[line.ticker]),
     )
     events = ", ".join(EVENT_LABELS.get(e, one_line(e).replace("_", " ")) for e in a.event_types)
     return AlertCard(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -26,7 +27,9 @@ def run(
         if once:
             from service.pipeline.runner import run_once
 
-            print_cycle(asyncio.run(run_once(settings)))
+            report = asyncio.run(run_once(settings))
+            print_cycle(report.cycle)
+            print_delivery(report.delivery, settings)
             return
         from service.pipeline.scheduler import serve
 
@@ -36,16 +39,28 @@ def run(
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
-    from service.pipeline.demo import run_demo
+    from service.pipeline.demo import Delivered, Ingested, Revisited, run_demo
 
     settings = load_cli_settings()
+    if "log_level" not in settings.model_fields_set:
+        # The demo's output is the tables and alerts; routine INFO lines would bury them.
+        logging.getLogger().setLevel(logging.WARNING)
+
+    async def show() -> None:
+        async for stage in run_demo(settings):
+            if isinstance(stage, Ingested):
+                out.rule("[bold]reewatch demo")
+                out.print(f"Database: {stage.database}")
+                print_cycle(stage.cycle, show_articles=True)
+            elif isinstance(stage, Revisited):
+                statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in stage.cycle.outcomes)
+                out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+                out.rule("[bold]Alerts, as they would reach Slack")
+            elif isinstance(stage, Delivered):
+                out.print(f"{stage.report.sent} alerts delivered to the console (set SLACK_BOT_TOKEN for Slack)")
+
     with errors_as_messages(settings):
-        report = asyncio.run(run_demo(settings))
-    out.rule("[bold]reewatch demo")
-    out.print(f"Database: {report.database}")
-    print_cycle(report.first, show_articles=True)
-    statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in report.second.outcomes)
-    out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+        asyncio.run(show())
 
 
 @db_app.command("upgrade")
@@ -59,6 +74,17 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     out.print(f"database at revision {revision}")
 
 
+def print_delivery(report, settings) -> None:
+    """One line on what the dispatcher did."""
+    where = "Slack" if settings.slack_bot_token and settings.slack_bot_token.get_secret_value().strip() else "the console"
+    line = f"{report.sent} alerts delivered to {where}"
+    if report.failed:
+        line += f", {report.failed} failed (see `reewatch alerts status`)"
+    if report.retried:
+        line += f", {report.retried} to retry"
+    out.print(line)
+
+
 def print_cycle(report, *, show_articles: bool = False) -> None:
     """The outcome of a poll cycle, one row per feed (and, for the demo, what it stored)."""
     table = Table(title="Poll cycle")
@@ -69,7 +95,9 @@ def print_cycle(report, *, show_articles: bool = False) -> None:
         notes = o.error or "; ".join(o.warnings) or ""
         table.add_row(Text(o.feed), result, str(o.new), str(o.seen), str(o.duplicates), Text(notes))
     out.print(table)
-    out.print(f"{report.new_articles} new articles from {len(report.outcomes)} feeds")
+    out.print(
+        f"{report.new_articles} new articles from {len(report.outcomes)} feeds, {report.queued_alerts} alerts queued"
+    )
     if show_articles:
         articles = Table(title="Ingested articles, scored (alerts first)")
         for column in ("feed", "published (UTC)", "score", "event types", "tickers", "title"):

@@ -29,10 +29,15 @@ class Alert:
 
     @property
     def throttle_key(self) -> str | None:
-        """Top rule id and sorted tickers: repeats with the same key share a Slack thread."""
+        """Top rule id and the tickers at stake: repeats with the same key share a Slack thread.
+
+        The tickers are the companies the article names when it names any: two stories of one
+        rule about different companies are different stories. Otherwise the impacted ones.
+        """
         if not self.assessment.rules:
             return None
-        key = f"{self.assessment.rules[0]}|{','.join(self.assessment.tickers)}"
+        tickers = sorted(self.assessment.relevance) or list(self.assessment.tickers)
+        key = f"{self.assessment.rules[0]}|{','.join(tickers)}"
         if len(key) <= MAX_THROTTLE_KEY:
             return key
         digest = hashlib.sha256(key.encode()).hexdigest()

@@ -1,18 +1,22 @@
 """`make demo`: the main job on the embedded default, with no internet and no set-up.
 
 Starts a loopback HTTP server with the sample feeds shipped in the package, points the real
-ingestion path at it with a fresh SQLite file, runs one cycle, then a second to show that
-unchanged feeds cost a 304 and no parsing.
+ingestion path at it with a fresh SQLite file, runs one cycle (fetch, parse, score, queue
+alerts), a second to show that unchanged feeds cost a 304 and no parsing, then delivers the
+queued alerts to the console in the layout Slack would show. Each stage is yielded as it
+completes, so the command line can show it before the next one starts.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from service.bootstrap import open_runtime
 from service.config import Settings
+from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.demo.server import FeedServer
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import CycleReport, poll_due_feeds
@@ -25,21 +29,47 @@ DEMO_KINDS = {"bis-rules": "official", "mining-wire": "sector", "markets-aggrega
 
 
 @dataclass
-class DemoReport:
+class Ingested:
+    """The first cycle: every sample item fetched, parsed, scored and stored."""
+
     database: Path
-    first: CycleReport
-    second: CycleReport
+    cycle: CycleReport
+
+
+@dataclass
+class Revisited:
+    """The second cycle, a minute later: the server answers 304 to our validators."""
+
+    cycle: CycleReport
+
+
+@dataclass
+class Delivered:
+    """The queued alerts, delivered (printed on the console as they go)."""
+
+    report: DeliveryReport
+
+
+DemoStage = Ingested | Revisited | Delivered
 
 
 def demo_settings(base: Settings) -> Settings:
     """The embedded default: its own SQLite file under var/, replayed prices, console alerts, files for mail."""
     database = base.var_dir / "demo.db"
+    # Never post the demo's alerts to a real workspace or mail server, whatever .env says.
     return base.model_copy(
-        update={"database_url": f"sqlite:///{database}", "instance_id": "demo", "price_source": "replay"}
+        update={
+            "database_url": f"sqlite:///{database}",
+            "instance_id": "demo",
+            "price_source": "replay",
+            "slack_bot_token": None,
+            "smtp_host": None,
+        }
     )
 
 
-async def run_demo(base: Settings) -> DemoReport:
+async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
+    """Run the demo's stages in order, yielding each one's outcome as it completes."""
     settings = demo_settings(base)
     database = Path(settings.database_url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
@@ -53,9 +83,9 @@ async def run_demo(base: Settings) -> DemoReport:
         ]
         async with open_runtime(settings) as rt:
             await sync_specs(rt, specs)
-            first = await poll_due_feeds(rt)
+            yield Ingested(database, await poll_due_feeds(rt))
             # A minute later every feed is due again; the server answers 304 to our validators.
             start = rt.clock()
             rt.clock = lambda: start + timedelta(seconds=61)
-            second = await poll_due_feeds(rt)
-    return DemoReport(database, first, second)
+            yield Revisited(await poll_due_feeds(rt))
+            yield Delivered(await drain_outbox(rt, patience=0))

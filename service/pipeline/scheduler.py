@@ -15,9 +15,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.config_watch import WatchedConfig
+from service.delivery.dispatcher import serve_outbox
 from service.pipeline.poll import poll_due_feeds
 from service.pipeline.prices import PriceFeed, run_price_cycle
-from service.pipeline.runner import sync_specs
+from service.pipeline.runner import recover_leases, sync_specs
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 
@@ -34,6 +35,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     feeds.load_initial()
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt:
+        await recover_leases(rt)
         await sync_specs(rt, feeds.current)
         in_flight: set[asyncio.Task] = set()
 
@@ -60,12 +62,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )
         _install_signal_handlers(stop)
         scheduler.start()
+        # Alerts are delivered by their own task: polling queues rows and wakes it; it also
+        # delivers whatever a killed or earlier process left pending.
+        delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
         log.info("reewatch %s polling; tick every %ss", rt.instance, settings.scheduler_tick_seconds)
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
             await _drain(in_flight)
+            await _stop_delivery(delivery)
             log.info("reewatch stopped")
 
 
@@ -114,6 +120,16 @@ def add_price_job(
         coalesce=True,
         misfire_grace_time=max(30, seconds // 2),
     )
+
+
+async def _stop_delivery(delivery: asyncio.Task) -> None:
+    """Let the dispatcher hand back its queue and finish posts in flight (it watches `stop`)."""
+    try:
+        await asyncio.wait_for(delivery, timeout=STOP_GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("alert delivery did not stop in %ss; pending alerts go out on the next start", STOP_GRACE_SECONDS)
+    except Exception:
+        log.exception("alert delivery stopped with an error; pending alerts go out on the next start")
 
 
 async def _drain(tasks: set[asyncio.Task]) -> None:

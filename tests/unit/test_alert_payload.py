@@ -70,12 +70,15 @@ def test_a_payload_that_is_not_ours_is_refused(change, message):
     ("verdict", "expected"),
     [
         ({}, "us_china_truce|GM,MP,USAR"),
+        # The companies the article names define the story; group-wide impacts do not.
+        ({"relevance": {"MP": 90}}, "us_china_truce|MP"),
+        ({"relevance": {}}, "us_china_truce|GM,MP,USAR"),
         ({"impacts": {}, "relevance": {}}, "us_china_truce|"),
         ({"rules": ()}, None),
     ],
 )
 def test_throttle_key_is_top_rule_and_sorted_tickers(verdict, expected):
-    """Repeats are recognised by the strongest rule and the sorted ticker set."""
+    """Repeats are recognised by the strongest rule and the named (else impacted) tickers, sorted."""
     assert an_alert(**verdict).throttle_key == expected
 
 
