@@ -2,26 +2,16 @@
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import pytest
 from sqlmodel import select
 
 from service.domain.markets import build_bar, daily_bar_start
 from service.sources.prices.listings import listing_for
-from service.store import migrate
-from service.store.db import make_engine, session
+from service.store.db import session
 from service.store.models import PriceBar, TickerState
 from service.store.prices import load_history, sync_ticker_states, upsert_bars
 
 NOW = datetime(2025, 10, 9, 15, 0, tzinfo=UTC)
 T0 = datetime(2025, 10, 9, 13, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def five_minute(ticker: str, minute: int, close: float, volume: float = 1000):
