@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -32,7 +33,7 @@ from service.digest.content import (
     Unavailable,
     build_digest,
 )
-from service.digest.recipients import Recipient, load_recipients, watchlist_names
+from service.digest.recipients import Recipient, load_recipients
 from service.digest.render import compose_message, preview_html, render_digest
 from service.digest.schedule import (
     Window,
@@ -47,6 +48,7 @@ from service.digest.schedule import (
 )
 from service.errors import ConfigError, MailError, Problem
 from service.pipeline.backoff import failure_delay
+from service.rules import Ruleset, load_ruleset
 from service.store.db import session as open_session
 from service.store.digests import (
     FAILED,
@@ -116,16 +118,26 @@ class DigestOutcome:
     detail: str = ""
 
 
-def load_digest_setup(settings: Settings, market: MarketData | None = None) -> DigestSetup:
+def load_digest_setup(
+    settings: Settings,
+    market: MarketData | None = None,
+    *,
+    ruleset: Ruleset | None = None,
+    digests_file: Path | None = None,
+) -> DigestSetup:
     """Recipients and calendar from the rules folder, the mailer and sender from settings.
 
+    The recipients' watchlists are checked against the groups of `ruleset` (the rules folder's,
+    loaded now, when not given). `digests_file` replaces rules/digests.yaml (the demo has its own).
     Raises ConfigError with every located problem. A missing calendar means no deadlines.
     """
-    if not settings.digests_file.is_file():
+    digests_file = digests_file or settings.digests_file
+    if not digests_file.is_file():
         raise ConfigError(
-            [Problem(str(settings.digests_file), None, None, "no digests file; list the recipients there (see docs/digest.md)")]
+            [Problem(str(digests_file), None, None, "no digests file; list the recipients there (see docs/digest.md)")]
         )
-    recipients = load_recipients(settings.digests_file, watchlists=watchlist_names(settings.watchlists_file))
+    ruleset = ruleset or load_ruleset(settings.rules_dir)
+    recipients = load_recipients(digests_file, watchlists=ruleset.catalogue.groups)
     deadlines = load_calendar(settings.calendar_file) if settings.calendar_file.is_file() else []
     return DigestSetup(recipients, deadlines, make_mailer(settings), sender_address(settings.digest_from), market)
 

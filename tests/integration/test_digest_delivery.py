@@ -15,9 +15,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from service.bootstrap import open_runtime
 from service.delivery.email import OutboxMailer, SmtpMailer
 from service.digest.schedule import next_send
+from service.errors import ConfigError
 from service.pipeline.digest import (
     MAX_PERMANENT_ATTEMPTS,
     DigestSetup,
+    load_digest_setup,
     schedule_digests,
     send_digest,
     send_due_digests,
@@ -320,3 +322,27 @@ def test_a_server_without_starttls_or_with_an_untrusted_certificate_gets_nothing
     assert untrusted.status == "retrying" and "TLS with 127.0.0.1" in untrusted.detail
     assert "CERTIFICATE_VERIFY_FAILED" in untrusted.detail
     assert server.messages == []
+
+
+TWO_DESKS = """\
+recipients:
+  - address: us@desk.example
+    time: "07:30"
+    timezone: America/New_York
+    watchlists: [us_allied_producers, etf]
+  - address: apac@desk.example
+    time: "08:00"
+    timezone: Australia/Sydney
+"""
+
+
+def test_unknown_watchlists_are_located_errors_checked_against_the_rules(settings):
+    """A digests.yaml group the rules' watchlists do not have is an error with its place and a suggestion."""
+    settings.digests_file.write_text(TWO_DESKS.replace("etf]", "etfs]"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_digest_setup(settings)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(settings.digests_file), 5, 39)
+    assert problem.message == "unknown watchlist 'etfs'; did you mean 'etf'?"
+    settings.digests_file.write_text(TWO_DESKS, encoding="utf-8")
+    assert [r.watchlists for r in load_digest_setup(settings).recipients] == [("us_allied_producers", "etf"), ()]
