@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import ssl
+import subprocess
+import sys
+import time
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import trustme
+
+from service.demo.server import Route
 
 from service.rules import load_ruleset
 from service.store import migrate
@@ -15,6 +22,7 @@ from service.store.db import session as open_session
 from service.store.digests import runs_for_status
 from tests.digest_store import FUNDING, GENEVA, GENEVA_RETOLD, HOSTILE, add_feed, store_article
 from tests.e2e.cli import cli_env, reewatch
+from tests.sample_feeds import rss
 from tests.integration.smtp import MailServer
 
 RECIPIENTS = """\
@@ -227,3 +235,47 @@ def test_send_with_stored_data_reaches_smtp_once(tmp_path):
     assert (html.get_content_type(), image.get_content_type()) == ("text/html", "image/png")
     assert HOSTILE[0] in text.get_content() and "(2 sources)" in text.get_content()
     assert "&lt;!channel&gt; &lt;script&gt;" in html.get_content()
+
+
+def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_server):
+    """`reewatch run` sends a digest that is due at start, picks up a recipient added to
+    digests.yaml, and keeps the last good recipients (logging the error) on a broken edit."""
+    feed_server.routes["/empty"] = Route(rss())
+    first = RECIPIENTS.split("  - address: risk")[0]
+    write_rules(tmp_path, first)
+    (tmp_path / "rules" / "feeds.yaml").write_text(f"- name: wire\n  url: {feed_server.url('/empty')}\n", encoding="utf-8")
+    env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
+    outbox = tmp_path / "var" / "outbox"
+    log_file = tmp_path / "service.log"
+    digests = tmp_path / "rules" / "digests.yaml"
+
+    def written(address: str, zone: str) -> bool:
+        today = dt.datetime.now(ZoneInfo(zone)).date()
+        return (outbox / f"{today.isoformat()}_{address}.eml").is_file()
+
+    with log_file.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        # Due since midnight UTC, so the sweep sends it at start, as after a restart.
+        assert wait_for(lambda: written("trader@desk.example", "UTC")), log_file.read_text()
+        digests.write_text(RECIPIENTS, encoding="utf-8")
+        assert wait_for(lambda: written("risk@desk.example", "Asia/Tokyo")), log_file.read_text()
+        digests.write_text(RECIPIENTS.replace("timezone: Asia/Tokyo", "timezone: Asia/Tokio"), encoding="utf-8")
+        assert wait_for(lambda: "keeping the last good version" in log_file.read_text()), log_file.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    text = log_file.read_text()
+    assert process.returncode == 0, text
+    assert f"{digests}:9:5: recipients.1.timezone: unknown time zone 'Asia/Tokio'" in text
+    assert "digest for risk@desk.example rescheduled: next on" in text
+    assert sorted(p.suffix for p in outbox.iterdir()) == [".eml", ".eml", ".html", ".html"]
+
+
+def wait_for(check, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()
