@@ -39,7 +39,7 @@ def run(
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
-    from service.pipeline.demo import Delivered, Ingested, Revisited, run_demo
+    from service.pipeline.demo import Delivered, DigestWritten, Ingested, Revisited, run_demo
 
     settings = load_cli_settings()
     if "log_level" not in settings.model_fields_set:
@@ -58,9 +58,28 @@ def demo() -> None:
                 out.rule("[bold]Alerts, as they would reach Slack")
             elif isinstance(stage, Delivered):
                 out.print(f"{stage.report.sent} alerts delivered to the console (set SLACK_BOT_TOKEN for Slack)")
+            elif isinstance(stage, DigestWritten):
+                print_demo_digest(stage)
 
     with errors_as_messages(settings):
         asyncio.run(show())
+
+
+def print_demo_digest(stage) -> None:
+    """Where the demo's digest went, and the prices it shows."""
+    out.rule("[bold]Daily digest, as it would be e-mailed")
+    stored = sum(1 for o in stage.prices.outcomes if o.bars)
+    out.print(
+        f"Prices: synthetic sample replayed as the latest sessions for {stored} of "
+        f"{len(stage.prices.outcomes)} followed tickers (the others say so in the table)"
+    )
+    outcome = stage.outcome
+    if not stage.files:
+        out.print(Text(f"Digest for {outcome.recipient} on {outcome.day}: {outcome.status} ({outcome.detail})"), style="red")
+        return
+    out.print(Text(f"Digest for {outcome.recipient} on {outcome.day} (no SMTP_HOST, so written to files):"))
+    for path in stage.files:
+        out.print(Text(f"  {path.resolve()}"), soft_wrap=True)
 
 
 @db_app.command("upgrade")

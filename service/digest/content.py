@@ -16,7 +16,7 @@ from service.digest.calendar import UpcomingDeadline
 from service.digest.recipients import Recipient
 from service.digest.schedule import Window
 from service.domain.scoring import EVENT_TYPES, Assessment
-from service.events.stories import group_stories
+from service.events.stories import PROMINENT, Event, group_stories
 
 #: Headings for the event taxonomy's ids (DOMAIN.md), in the words a desk uses.
 EVENT_LABELS: dict[str, str] = {
@@ -55,10 +55,24 @@ class DigestAlert:
     published: dt.datetime | None  # aware UTC
     raised_at: dt.datetime  # aware UTC: where the chart puts its marker
     assessment: Assessment
+    #: Countries, agencies and elements the verdict matched, as "kind:name" (see Ruleset.named_in).
+    named: frozenset[str] = frozenset()
 
     @property
     def score(self) -> int:
         return self.assessment.score
+
+    @property
+    def event(self) -> Event:
+        """The alert as story grouping compares events: its types, the names in it, its time."""
+        relevance = self.assessment.relevance
+        return Event(
+            event_types=self.assessment.event_types,
+            entities=frozenset(f"ticker:{t}" for t in relevance) | self.named,
+            # When the outlet published it, which is closest to when the event happened.
+            at=self.published or self.raised_at,
+            prominent=frozenset(f"ticker:{t}" for t, r in relevance.items() if r >= PROMINENT),
+        )
 
     @property
     def event_type(self) -> str:
@@ -221,11 +235,11 @@ def build_digest(
 def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
     """Alerts as stories, each once, under its lead's event type; best story and section first.
 
-    Stories are found across all alerts before sorting by type, so two outlets whose reports of
-    one story the rules typed differently still make one story.
+    Stories are found across all alerts before sorting by type, by link, by text and as events,
+    so two outlets whose reports of one story the rules typed differently still make one story.
     """
     by_type: dict[str, list[Story]] = {}
-    for group in group_stories(alerts):
+    for group in group_stories(alerts, event_of=lambda alert: alert.event):
         ordered = sorted(group, key=_strongest_first)
         by_type.setdefault(ordered[0].event_type, []).append(Story(ordered[0], tuple(ordered)))
     sections = []

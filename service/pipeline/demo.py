@@ -3,27 +3,35 @@
 Starts a loopback HTTP server with the sample feeds shipped in the package, points the real
 ingestion path at it with a fresh SQLite file, runs one cycle (fetch, parse, score, queue
 alerts), a second to show that unchanged feeds cost a 304 and no parsing, then delivers the
-queued alerts to the console in the layout Slack would show. Each stage is yielded as it
-completes, so the command line can show it before the next one starts.
+queued alerts to the console in the layout Slack would show, and writes the daily digest of a
+demo reader to files under var/outbox/. Each stage is yielded as it completes, so the command
+line can show it before the next one starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from service.bootstrap import open_runtime
+from service.bootstrap import Runtime, make_market_data, open_runtime
 from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
+from service.demo.recent_prices import write_recent_sample
 from service.demo.server import FeedServer
+from service.digest.schedule import next_send
 from service.domain.feeds import FeedSpec
+from service.pipeline.digest import DigestOutcome, load_digest_setup, send_digest
 from service.pipeline.poll import CycleReport, poll_due_feeds
+from service.pipeline.prices import PriceCycleReport, PriceFeed, run_price_cycle
 from service.pipeline.runner import sync_specs
+from service.sources.prices.replay import ReplayPriceSource
 from service.store import migrate
 
 DEMO_FEEDS = Path(__file__).resolve().parents[1] / "demo" / "feeds"
+#: The demo's digest reader: every day, an .example address, files instead of mail.
+DEMO_DIGESTS = Path(__file__).resolve().parents[1] / "demo" / "digests.yaml"
 #: The kind of source each sample feed imitates (it sets the source's weight in scoring).
 DEMO_KINDS = {"bis-rules": "official", "mining-wire": "sector", "markets-aggregator": "aggregator"}
 
@@ -50,7 +58,16 @@ class Delivered:
     report: DeliveryReport
 
 
-DemoStage = Ingested | Revisited | Delivered
+@dataclass
+class DigestWritten:
+    """The demo reader's digest, written to var/outbox/ as .eml and .html (no mail is sent)."""
+
+    prices: PriceCycleReport
+    outcome: DigestOutcome
+    files: list[Path]
+
+
+DemoStage = Ingested | Revisited | Delivered | DigestWritten
 
 
 def demo_settings(base: Settings) -> Settings:
@@ -89,3 +106,21 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
             rt.clock = lambda: start + timedelta(seconds=61)
             yield Revisited(await poll_due_feeds(rt))
             yield Delivered(await drain_outbox(rt, patience=0))
+            yield await write_demo_digest(rt, settings, ingested_at=start)
+
+
+async def write_demo_digest(rt: Runtime, settings: Settings, *, ingested_at: datetime) -> DigestWritten:
+    """Store the (moved) sample prices of the reader's tickers, then write their next digest,
+    the one that carries what the demo ingested."""
+    market = make_market_data(rt)
+    setup = load_digest_setup(settings, market, ruleset=rt.rules.current, digests_file=DEMO_DIGESTS)
+    [recipient] = setup.recipients
+    sample = settings.var_dir / "demo-prices.csv"
+    write_recent_sample(sample, rt.clock())
+    tickers = list(market.followed_tickers(recipient.watchlists))
+    prices = await run_price_cycle(rt, PriceFeed(ReplayPriceSource(sample)), tickers)
+    day, _ = next_send(recipient, ingested_at)
+    outcome = await send_digest(rt, setup, recipient, day, now=rt.clock(), force=True)
+    eml = Path(outcome.detail)
+    files = [eml, eml.with_suffix(".html")] if outcome.status == "sent" else []
+    return DigestWritten(prices, outcome, files)

@@ -16,6 +16,7 @@ from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.config_watch import WatchedConfig
 from service.delivery.dispatcher import serve_outbox
+from service.pipeline.digest import serve_digests
 from service.pipeline.poll import poll_due_feeds
 from service.pipeline.prices import PriceFeed, run_price_cycle
 from service.pipeline.runner import recover_leases, sync_specs
@@ -60,6 +61,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             coalesce=True,
             misfire_grace_time=max(30, int(settings.scheduler_tick_seconds * 2)),
         )
+        # One job per recipient at their time in their zone, a sweep for retries and catch-up.
+        serve_digests(scheduler, rt)
         _install_signal_handlers(stop)
         scheduler.start()
         # Alerts are delivered by their own task: polling queues rows and wakes it; it also

@@ -9,9 +9,9 @@ benchmark all call `Ruleset.assess`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from operator import itemgetter, or_
 
 from service.domain.feeds import Entry
@@ -24,6 +24,10 @@ from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
 #: Words between the headline and the body, so `near` never pairs a headline word with the text.
 _HEADLINE_GAP = 1000
+#: The entity kinds `Ruleset.named_in` reads back from a verdict's `matched` phrases.
+NAMED_KINDS = ("country", "agency", "element")
+#: How `explain` writes a `near` match: "truce ~ china".
+_NEAR_PAIR = " ~ "
 _second = itemgetter(1)
 
 
@@ -351,6 +355,40 @@ class Ruleset:
         for rule in rules:
             rule.condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
+
+    def named_in(self, matched: Iterable[str]) -> frozenset[str]:
+        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name".
+
+        Reads what was stored with an article ("beijing", "u s", "truce ~ china") back into the
+        entities of the current watchlists, e.g. for telling whether two reports tell one event.
+        """
+        written, spoken = self._named_phrases
+        found: set[str] = set()
+        for item in matched:
+            for part in item.split(_NEAR_PAIR):
+                part = part.strip()
+                found.update(written.get(part, ()))
+                found.update(spoken.get(normalise(part).strip(), ()))
+        return frozenset(found)
+
+    @cached_property
+    def _named_phrases(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        # `matched` holds a phrase with capitals as written ("US") and any other phrase in the
+        # normalised form the article used ("u s" for "U.S."): look each kind up its own way.
+        written: dict[str, set[str]] = {}
+        spoken: dict[str, set[str]] = {}
+        for index, entity in enumerate(self.catalogue.entities):
+            if entity.kind not in NAMED_KINDS:
+                continue
+            label = f"{entity.kind}:{entity.name}"
+            for phrase_id in self.catalogue.phrases_of[index]:
+                phrase = self.matcher.phrases[phrase_id]
+                if phrase.capitals:
+                    written.setdefault(phrase.text, set()).add(label)
+                else:
+                    for key in phrase.keys:
+                        spoken.setdefault(key.strip(), set()).add(label)
+        return written, spoken
 
     def describe(self) -> str:
         """One line for `rules check`: what was loaded."""

@@ -69,6 +69,8 @@ class Article(SQLModel, table=True):
         UniqueConstraint("feed_id", "guid"),
         UniqueConstraint("canonical_link"),
         Index(None, "fetched_at"),
+        # The digest's query: the alerts scored in its window.
+        Index(None, "alert", "scored_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from email import message_from_bytes, policy
+from pathlib import Path
 
 from tests.e2e.cli import cli_env, reewatch
 
@@ -25,6 +28,34 @@ def test_demo_ingests_the_sample_feeds_into_sqlite(tmp_path):
     # The second cycle sent validators and got 304s.
     assert set(feeds.values()) == {304}
     assert "not modified" in result.stdout
+
+
+def test_demo_ends_by_writing_a_digest_and_printing_where(tmp_path):
+    """The demo writes its reader's digest as .eml and .html under var/outbox/ and prints both
+    paths; the message has the text, the HTML and the inline chart, and escapes feed text."""
+    result = reewatch("demo", env=cli_env(tmp_path), cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    printed = [Path(p) for p in re.findall(r"^\s+(/\S+\.(?:eml|html))$", result.stdout, flags=re.MULTILINE)]
+    outbox = (tmp_path / "var" / "outbox").resolve()
+    assert [p.suffix for p in printed] == [".eml", ".html"]
+    assert all(p.parent == outbox and p.is_file() for p in printed)
+    assert printed[0].name.endswith("_desk@reewatch-demo.example.eml")
+
+    message = message_from_bytes(printed[0].read_bytes(), policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    text, related = message.get_payload()
+    assert (text.get_content_type(), related.get_content_type()) == ("text/plain", "multipart/related")
+    html, image = related.get_payload()
+    assert (html.get_content_type(), image.get_content_type()) == ("text/html", "image/png")
+    assert image.get_content().startswith(b"\x89PNG")
+    assert f'src="cid:{image["Content-ID"][1:-1]}"' in html.get_content()
+    # The sample feed's headline that tries to ping a Slack channel, escaped in the HTML.
+    assert "&lt;!channel&gt; @here BREAKING: China suspends" in html.get_content()
+    assert "<!channel>" not in html.get_content()
+    assert "<!channel> @here BREAKING: China suspends" in text.get_content()
+    # The watchlist shows the replayed sample's prices, and says which tickers it lacks.
+    assert re.search(r"^MP +us_allied_producers +\d+\.\d\d USD", text.get_content(), flags=re.MULTILINE)
+    assert "no prices: NB is not in the replay file" in text.get_content()
 
 
 def test_demo_can_run_twice(tmp_path):
