@@ -174,6 +174,8 @@ class Digest:
     failing_feeds: tuple[FailingFeed, ...]
     alert_count: int = 0
     generated_at: dt.datetime | None = field(default=None, compare=False)
+    #: The tickers the recipient follows; None when they follow everything.
+    followed: frozenset[str] | None = None
 
     @property
     def story_count(self) -> int:
@@ -229,7 +231,32 @@ def build_digest(
         failing_feeds=tuple(sorted(failing_feeds, key=lambda f: (f.disabled_reason is None, f.name))),
         alert_count=len(kept),
         generated_at=generated_at,
+        followed=None if followed_tickers is None else frozenset(followed_tickers),
     )
+
+
+#: At most this many tickers are listed under a story; the rest are counted.
+TICKERS_SHOWN = 6
+
+
+def tickers_at_stake(
+    assessment: Assessment, followed: Collection[str] | None, limit: int = TICKERS_SHOWN
+) -> tuple[list[tuple[str, str]], int]:
+    """The (ticker, direction) pairs worth a line under a story, and how many more there are.
+
+    The companies the article names come first, most relevant first; then the tickers the rule
+    moves, in watchlist order. Tickers the reader does not follow, and group-wide "neutral"
+    entries, are left out: they are noise in a morning read.
+    """
+    relevance = assessment.relevance
+    order = {ticker: index for index, ticker in enumerate(assessment.impacts)}
+    candidates = [
+        (ticker, direction)
+        for ticker, direction in assessment.impacts.items()
+        if (followed is None or ticker in followed) and (direction != "neutral" or ticker in relevance)
+    ]
+    candidates.sort(key=lambda pair: (-relevance.get(pair[0], 0), order[pair[0]]))
+    return candidates[:limit], max(0, len(candidates) - limit)
 
 
 def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
