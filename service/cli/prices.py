@@ -17,7 +17,8 @@ prices_app = typer.Typer(no_args_is_help=True, help="Ticker prices: sources, sto
 
 @prices_app.command("status")
 def prices_status() -> None:
-    """Each ticker: last bar and its age, source, currency and exchange, last error, stale flags."""
+    """Each ticker: last bar and its age, source, currency and exchange, last error, stale flags,
+    and its price rules: which fired at their last check, and which could not judge and why."""
     from service.store.prices import ticker_states_for_status
 
     settings = load_cli_settings()
@@ -28,7 +29,10 @@ def prices_status() -> None:
         return
     now = datetime.now(UTC)
     table = Table(title="Prices", show_lines=False)
-    columns = ("ticker", "exchange", "currency", "market", "last bar", "age", "last", "source", "last error", "flags")
+    columns = (
+        "ticker", "exchange", "currency", "market", "last bar", "age", "last", "source", "last error", "flags",
+        "price rules",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for state in states:
@@ -62,6 +66,25 @@ def prices_poll(
     count = len(report.outcomes)
     tickers = "ticker" if count == 1 else "tickers"
     out.print(f"{report.stored_bars} bars stored for {count} {tickers}, {len(report.failed)} failed")
+    for fired in report.fired:
+        news = "queued" if fired.queued else "already alerted this session"
+        out.print(Text(f"price rule {fired.rule} fired on {fired.ticker}: {fired.reason} ({news})"))
+
+
+def quote_cells(quote) -> list[Text]:
+    """`63.55 USD` and `+5.2% today` for a table, or `-` and why there is no price."""
+    if quote is None:
+        return [Text("-"), Text("-")]
+    if quote.price is None:
+        return [Text("-"), Text(f"no price: {quote.missing}", style="yellow")]
+    from service.alerts.card import percent_text, price_text
+
+    last = Text(f"{price_text(quote.price)} {quote.currency or ''}".strip())
+    if quote.change_pct is None:
+        return [last, Text("-")]
+    when = "today" if quote.live or quote.session is None else f"on {quote.session:%b} {quote.session.day}"
+    style = "green" if quote.change_pct > 0 else "red" if quote.change_pct < 0 else ""
+    return [last, Text(f"{percent_text(quote.change_pct)} {when}", style=style)]
 
 
 def _instant(text: str) -> datetime:
@@ -130,4 +153,17 @@ def _price_row(state, now: datetime) -> list:
         state.source or "-",
         error,
         flags if flags else "-",
+        _rules_cell(state, now),
     ]
+
+
+def _rules_cell(state, now: datetime) -> Text:
+    """`firing: rule (reason)` and `cannot judge: rule: reason`, as of the last check; `-` before any."""
+    if state.rules_checked_at is None:
+        return Text("-")
+    cell = Text(f"checked {when(state.rules_checked_at, now)}", style="dim")
+    if state.rules_firing:
+        cell.append(f"; firing: {state.rules_firing}", style="bold")
+    if state.rules_blocked:
+        cell.append(f"; cannot judge: {state.rules_blocked}", style="yellow")
+    return cell
