@@ -5,27 +5,40 @@ ingestion path at it with a fresh SQLite file, runs one cycle (fetch, parse, sco
 alerts), a second to show that unchanged feeds cost a 304 and no parsing, then delivers the
 queued alerts to the console in the layout Slack would show. Each stage is yielded as it
 completes, so the command line can show it before the next one starts.
+
+Prices come from the synthetic sample (`service/demo/prices.csv`), so the demo runs on a clock
+set to the sample's day, 2025-11-10 16:05 UTC: a price cycle first (bars, price rules), then the
+feeds (alerts show the prices stored at that moment), and twenty minutes later a second price
+cycle and the 15-minute follow-ups in the alerts' threads.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from service.bootstrap import open_runtime
+from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.demo.server import FeedServer
 from service.domain.feeds import FeedSpec
+from service.domain.quotes import Quote
 from service.pipeline.poll import CycleReport, poll_due_feeds
+from service.pipeline.prices import PriceCycleReport, run_watchlist_cycle, watchlist_tickers
 from service.pipeline.runner import sync_specs
 from service.store import migrate
+from service.store.db import session as open_session
+from service.store.prices import load_quotes
 
 DEMO_FEEDS = Path(__file__).resolve().parents[1] / "demo" / "feeds"
 #: The kind of source each sample feed imitates (it sets the source's weight in scoring).
 DEMO_KINDS = {"bis-rules": "official", "mining-wire": "sector", "markets-aggregator": "aggregator"}
+#: The demo's clock: the sample's last news day, New York trading, five minutes after the BIS notice.
+DEMO_START = datetime(2025, 11, 10, 16, 5, tzinfo=UTC)
+#: When the demo looks again: after the 15-minute follow-ups fall due.
+DEMO_LATER = timedelta(minutes=20)
 
 
 @dataclass
@@ -50,7 +63,16 @@ class Delivered:
     report: DeliveryReport
 
 
-DemoStage = Ingested | Revisited | Delivered
+@dataclass
+class PricesReplayed:
+    """A price cycle on the synthetic sample at `at`: bars stored, rules judged, each ticker's quote."""
+
+    at: datetime
+    report: PriceCycleReport
+    quotes: dict[str, Quote] = field(default_factory=dict)
+
+
+DemoStage = PricesReplayed | Ingested | Revisited | Delivered
 
 
 def demo_settings(base: Settings) -> Settings:
@@ -82,10 +104,33 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
             for name, url in urls.items()
         ]
         async with open_runtime(settings) as rt:
+            rt.clock = lambda: DEMO_START
             await sync_specs(rt, specs)
+            yield await replay_prices(rt)
             yield Ingested(database, await poll_due_feeds(rt))
             # A minute later every feed is due again; the server answers 304 to our validators.
             start = rt.clock()
             rt.clock = lambda: start + timedelta(seconds=61)
             yield Revisited(await poll_due_feeds(rt))
             yield Delivered(await drain_outbox(rt, patience=0))
+            rt.clock = lambda: start + DEMO_LATER
+            yield await replay_prices(rt)
+            yield Delivered(await drain_outbox(rt, patience=0))
+
+
+async def replay_prices(rt: Runtime) -> PricesReplayed:
+    """One price cycle for the watchlists at the runtime's clock, and the quotes it leaves."""
+    report = await run_watchlist_cycle(rt)
+    at = rt.clock()
+
+    def quotes() -> dict[str, Quote]:
+        with open_session(rt.engine) as session:
+            return load_quotes(
+                session,
+                watchlist_tickers(rt),
+                at,
+                stale_sessions=rt.settings.price_stale_sessions,
+                intraday=rt.settings.price_intraday_interval,
+            )
+
+    return PricesReplayed(at, report, await rt.db(quotes))
