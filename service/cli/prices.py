@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
+
+if TYPE_CHECKING:
+    from service.domain.quotes import Quote
 
 prices_app = typer.Typer(no_args_is_help=True, help="Ticker prices: sources, stored bars, health.")
 
@@ -48,7 +51,8 @@ def prices_poll(
         typer.Option("--at", help="Run as of this ISO 8601 instant (with a zone), e.g. to replay a past day."),
     ] = None,
 ) -> None:
-    """Run one price cycle for TICKERS with the configured source (PRICE_SOURCE) and store the bars."""
+    """Run one price cycle for TICKERS with the configured source (PRICE_SOURCE) and store the bars;
+    judge the price rules and queue their alerts (with --at: judge only)."""
     from service.pipeline.prices import poll_prices_once
 
     settings = load_cli_settings()
@@ -67,11 +71,14 @@ def prices_poll(
     tickers = "ticker" if count == 1 else "tickers"
     out.print(f"{report.stored_bars} bars stored for {count} {tickers}, {len(report.failed)} failed")
     for fired in report.fired:
-        news = "queued" if fired.queued else "already alerted this session"
+        if as_of is not None:
+            news = "not queued: --at is a dry run"
+        else:
+            news = "queued" if fired.queued else "already alerted this session"
         out.print(Text(f"price rule {fired.rule} fired on {fired.ticker}: {fired.reason} ({news})"))
 
 
-def quote_cells(quote) -> list[Text]:
+def quote_cells(quote: Quote | None) -> list[Text]:
     """`63.55 USD` and `+5.2% today` for a table, or `-` and why there is no price."""
     if quote is None:
         return [Text("-"), Text("-")]

@@ -39,15 +39,18 @@ class RuleOutcome:
     queued: bool
 
 
-async def raise_price_alerts(rt: Runtime, listings: Sequence[Listing], now: datetime) -> list[RuleOutcome]:
-    """Judge every price rule on every listed ticker at `now`; queue the alerts; wake the dispatcher."""
+async def raise_price_alerts(
+    rt: Runtime, listings: Sequence[Listing], now: datetime, *, queue: bool = True
+) -> list[RuleOutcome]:
+    """Judge every price rule on every listed ticker at `now`; queue the alerts (unless `queue` is
+    False: a dry run that records the verdicts only); wake the dispatcher."""
     rules = rt.rules.current.price_rules
     news = await rt.db(_recent_news, rt, rules, now) if any(r.after_news for r in rules) else []
     outcomes: list[RuleOutcome] = []
     for listing in listings:
         watching = [rule for rule in rules if rule.watches(listing.ticker)]
         try:
-            outcomes += await rt.db(_judge_ticker, rt, listing, watching, news, now)
+            outcomes += await rt.db(_judge_ticker, rt, listing, watching, news, now, queue)
         except Exception:  # a bug or a database hiccup costs one ticker its rules this cycle
             log.exception("internal error while judging the price rules of %s", listing.ticker)
     if any(o.queued for o in outcomes):
@@ -67,7 +70,12 @@ def _recent_news(rt: Runtime, rules: Sequence[PriceRule], now: datetime) -> list
 
 
 def _judge_ticker(
-    rt: Runtime, listing: Listing, rules: Sequence[PriceRule], news: Sequence[RecentNews], now: datetime
+    rt: Runtime,
+    listing: Listing,
+    rules: Sequence[PriceRule],
+    news: Sequence[RecentNews],
+    now: datetime,
+    queue: bool,
 ) -> list[RuleOutcome]:
     """In one transaction: verdicts for one ticker, its alerts, and what its status shows."""
     settings = rt.settings
@@ -90,14 +98,15 @@ def _judge_ticker(
         if fired:
             quote = quote_at(history, listing, now, stale_sessions=settings.price_stale_sessions)
             for verdict in fired:
-                alert = price_alert(verdict, quote, now)
-                rows = queue_price_alert(
-                    session,
-                    alert,
-                    channel=verdict.rule.channel or settings.slack_default_channel,
-                    throttle_seconds=verdict.rule.throttle,
-                    now=now,
-                )
+                rows = []
+                if queue:
+                    rows = queue_price_alert(
+                        session,
+                        price_alert(verdict, quote, now),
+                        channel=verdict.rule.channel or settings.slack_default_channel,
+                        throttle_seconds=verdict.rule.throttle,
+                        now=now,
+                    )
                 outcomes.append(RuleOutcome(listing.ticker, verdict.rule.id, verdict.reason, bool(rows)))
         state.rules_checked_at = now
         state.rules_firing = "; ".join(f"{v.rule.id} ({v.reason})" for v in fired) or None

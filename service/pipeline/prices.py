@@ -98,8 +98,11 @@ class PriceCycleReport:
         return next(o for o in self.outcomes if o.ticker == ticker)
 
 
-async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) -> PriceCycleReport:
-    """Fetch what each ticker needs now from the feed, store the bars, record every ticker's health."""
+async def run_price_cycle(
+    rt: Runtime, feed: PriceFeed, tickers: Sequence[str], *, alert: bool = True
+) -> PriceCycleReport:
+    """Fetch what each ticker needs now from the feed, store the bars, record every ticker's health,
+    then judge the price rules; `alert=False` judges them without queuing alerts (a dry run)."""
     now = rt.clock()
     listings, unplaced = listings_for(tickers)
     states = await rt.db(_sync_states, rt, listings, unplaced, feed.source.name)
@@ -119,7 +122,9 @@ async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) 
         outcomes.update(
             {listing.ticker: TickerOutcome(listing.ticker, "waiting", error=why) for listing in listings}
         )
-        return _report(feed, outcomes, stream_live)
+        report = _report(feed, outcomes, stream_live)
+        report.fired = await raise_price_alerts(rt, listings, now, queue=alert)  # without new bars they say so
+        return report
 
     streamed = feed.stream.covered(now) if feed.stream is not None else frozenset()
     plan = plan_fetches(
@@ -151,7 +156,7 @@ async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) 
     report.rate_limited = fetched.rate_limited
     # Judged on what is stored, whatever this cycle fetched: a ticker that failed has old bars,
     # and its rules say they cannot judge rather than that nothing moved.
-    report.fired = await raise_price_alerts(rt, listings, now)
+    report.fired = await raise_price_alerts(rt, listings, now, queue=alert)
     return report
 
 
@@ -232,13 +237,15 @@ async def poll_prices_once(
 ) -> PriceCycleReport:
     """Migrate, then run one price cycle for `tickers` with the configured source (no stream).
 
-    `at` runs the cycle as of another instant: with the replay source, a point in a backtest.
+    `at` runs the cycle as of another instant: with the replay source, a point in a backtest. The
+    price rules are judged either way, but only a cycle as of now queues their alerts: a backtest
+    must not send a trader last year's moves.
     """
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt, open_price_feed(settings, stream_tickers=()) as feed:
         if at is not None:
             rt.clock = lambda: at
-        return await run_price_cycle(rt, feed, tickers)
+        return await run_price_cycle(rt, feed, tickers, alert=at is None)
 
 
 def _stream_bars(stream: LiveBars | None, now: datetime) -> dict[str, list[Bar]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.e2e.cli import cli_env, reewatch
 
 HEADER = "ticker,interval,timestamp,open,high,low,close,volume\n"
@@ -75,7 +77,9 @@ def test_status_shows_the_price_rules_firing_and_those_that_cannot_judge(tmp_pat
     env = cli_env(tmp_path, PRICE_SOURCE="replay", COLUMNS="600")
     poll = reewatch("prices", "poll", "--at", "2025-11-10T16:05:00Z", "USAR", "ARU.AX", env=env, cwd=tmp_path)
     assert poll.returncode == 0, poll.stderr
-    assert "price rule producer-opening-gap fired on USAR: -6.48% at the open (queued)" in poll.stdout
+    assert "price rule producer-opening-gap fired on USAR: -6.48% at the open (not queued: --at is a dry run)" in poll.stdout
     shown = rows(reewatch("prices", "status", env=env, cwd=tmp_path).stdout)
     assert "firing: producer-opening-gap (-6.48% at the open)" in shown["USAR"]
     assert "cannot judge: all 5 rules: stale: zero volume for 3 sessions (since 2025-11-06)" in shown["ARU.AX"]
+    with sqlite3.connect(tmp_path / "cli.db") as db:  # a backtest never sends last year's moves
+        assert db.execute("SELECT count(*) FROM outbox_alerts").fetchone() == (0,)

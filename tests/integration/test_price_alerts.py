@@ -20,6 +20,7 @@ from service.sources.prices.yahoo import YahooPriceSource
 from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed, OutboxAlert, TickerState
+from service.store.prices import load_quotes
 from tests.fakes.yahoo_http import EMPTY, cold_yfinance, fake_yahoo  # noqa: F401  (cold_yfinance: fixture)
 from tests.fakes.yahoo_http import daily_bars as yahoo_daily
 from tests.fakes.yahoo_http import intraday_bars as yahoo_intraday
@@ -321,3 +322,21 @@ def test_a_move_polled_from_yahoo_fires_and_a_ticker_without_data_cannot_judge(t
     assert found["USAR"].rules_firing is None and found["USAR"].rules_blocked.startswith("all 2 rules: stale: no bars for")
     (alert,) = [PriceAlert.from_payload(a.payload) for a in rows(settings, "price")]
     assert (alert.start_price, alert.end_price, alert.quote.currency) == (20.1, 21.5, "USD")
+
+
+def test_an_unusable_replay_file_blocks_every_rule_and_every_price(prices):
+    """A CSV missing a column fails each ticker with file:line; no rule fires on nothing, and alerts say there is no price."""
+    settings = prices()
+    settings.price_replay_file.write_text(HEADER.replace(",volume", "") + "MP,1d,2025-10-08,1,1,1,1\n", encoding="utf-8")
+    report, _ = cycle(settings, OPEN + timedelta(minutes=50))
+    assert {o.status for o in report.outcomes} == {"failed"} and report.fired == []
+    assert report.outcome("MP").error.endswith(":1: missing column 'volume'; the header must name ticker,interval,timestamp,open,high,low,close,volume")
+    found = states(settings)
+    assert found["MP"].rules_blocked == "all 2 rules: stale: no bars for 3 sessions (no daily bars stored)"
+    engine = make_engine(settings.database_url)
+    try:
+        with session(engine) as s:
+            quotes = load_quotes(s, ["MP", "LYC.AX"], OPEN + timedelta(minutes=51), stale_sessions=3)
+    finally:
+        engine.dispose()
+    assert [q.missing for q in quotes.values()] == ["no bars stored", "no bars stored"]
