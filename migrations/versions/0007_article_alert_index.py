@@ -1,7 +1,7 @@
 """index articles by alert and scored time, for the digest's alerts of a day
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-22
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

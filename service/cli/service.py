@@ -29,6 +29,7 @@ def run(
 
             report = asyncio.run(run_once(settings))
             print_cycle(report.cycle)
+            print_prices(report.prices)
             print_delivery(report.delivery, settings)
             return
         from service.pipeline.scheduler import serve
@@ -39,7 +40,7 @@ def run(
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
-    from service.pipeline.demo import Delivered, DigestWritten, Ingested, Revisited, run_demo
+    from service.pipeline.demo import Delivered, DigestWritten, Ingested, PricesReplayed, Revisited, run_demo
 
     settings = load_cli_settings()
     if "log_level" not in settings.model_fields_set:
@@ -47,9 +48,17 @@ def demo() -> None:
         logging.getLogger().setLevel(logging.WARNING)
 
     async def show() -> None:
+        replays = 0
         async for stage in run_demo(settings):
-            if isinstance(stage, Ingested):
-                out.rule("[bold]reewatch demo")
+            if isinstance(stage, PricesReplayed):
+                replays += 1
+                if replays == 1:
+                    out.rule("[bold]reewatch demo")
+                    print_replay(stage, show_quotes=True)
+                else:
+                    out.rule(f"[bold]{stage.at:%H:%M} UTC: prices again, and the 15-minute follow-ups")
+                    print_replay(stage)
+            elif isinstance(stage, Ingested):
                 out.print(f"Database: {stage.database}")
                 print_cycle(stage.cycle, show_articles=True)
             elif isinstance(stage, Revisited):
@@ -67,12 +76,8 @@ def demo() -> None:
 
 def print_demo_digest(stage) -> None:
     """Where the demo's digest went, and the prices it shows."""
-    out.rule("[bold]Daily digest, as it would be e-mailed")
-    stored = sum(1 for o in stage.prices.outcomes if o.bars)
-    out.print(
-        f"Prices: synthetic sample replayed as the latest sessions for {stored} of "
-        f"{len(stage.prices.outcomes)} followed tickers (the others say so in the table)"
-    )
+    out.rule(f"[bold]{stage.prices.at:%Y-%m-%d %H:%M} UTC: the reader's morning digest, as it would be e-mailed")
+    print_replay(stage.prices)
     outcome = stage.outcome
     if not stage.files:
         out.print(Text(f"Digest for {outcome.recipient} on {outcome.day}: {outcome.status} ({outcome.detail})"), style="red")
@@ -102,6 +107,40 @@ def print_delivery(report, settings) -> None:
     if report.retried:
         line += f", {report.retried} to retry"
     out.print(line)
+
+
+def print_replay(stage, *, show_quotes: bool = False) -> None:
+    """A demo price cycle: one row per ticker with its quote, then the price rules that fired."""
+    from service.cli.prices import quote_cells
+
+    report = stage.report
+    out.print(f"Prices replayed from the synthetic sample as of {stage.at:%Y-%m-%d %H:%M} UTC")
+    if show_quotes:
+        table = Table(title="Price cycle (replay)")
+        for column in ("ticker", "result", "bars", "last", "day", "notes"):
+            table.add_column(column, overflow="fold")
+        for o in report.outcomes:
+            result = "[red]failed[/]" if o.status == "failed" else o.status
+            notes = "; ".join(n for n in (o.error, o.stale and f"stale: {o.stale}", *o.warnings) if n)
+            table.add_row(Text(o.ticker), result, str(o.bars), *quote_cells(stage.quotes.get(o.ticker)), Text(notes))
+        out.print(table)
+    print_prices(report)
+    for fired in report.fired:
+        news = "" if fired.queued else " (already alerted this session)"
+        out.print(Text(f"  price rule {fired.rule} fired on {fired.ticker}: {fired.reason}{news}"))
+
+
+def print_prices(report) -> None:
+    """One line on the price cycle: tickers, bars, failures, price alerts (None: it failed, see the log)."""
+    if report is None:
+        out.print("[red]price cycle failed[/] (see the log); `reewatch prices status` shows each ticker")
+        return
+    alerts = f"{report.price_alerts} price alert{'' if report.price_alerts == 1 else 's'} queued"
+    line = (
+        f"prices ({report.source}): {len(report.outcomes)} tickers, {report.stored_bars} bars stored, "
+        f"{len(report.failed)} failed, {alerts}"
+    )
+    out.print(Text(line))
 
 
 def print_cycle(report, *, show_articles: bool = False) -> None:

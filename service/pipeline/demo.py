@@ -6,34 +6,45 @@ alerts), a second to show that unchanged feeds cost a 304 and no parsing, then d
 queued alerts to the console in the layout Slack would show, and writes the daily digest of a
 demo reader to files under var/outbox/. Each stage is yielded as it completes, so the command
 line can show it before the next one starts.
+
+Prices come from the synthetic sample (`service/demo/prices.csv`), so the demo runs on a clock
+set to the sample's day, 2025-11-10 16:05 UTC: a price cycle first (bars, price rules), then the
+feeds (alerts show the prices stored at that moment), twenty minutes later a second price
+cycle and the 15-minute follow-ups in the alerts' threads, and at last the reader's next
+morning: one more price cycle (the day's closes) and the digest that carries the day.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from service.bootstrap import Runtime, make_market_data, open_runtime
 from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
-from service.demo.recent_prices import write_recent_sample
 from service.demo.server import FeedServer
-from service.digest.schedule import next_send
 from service.domain.feeds import FeedSpec
+from service.digest.schedule import next_send
+from service.domain.quotes import Quote
 from service.pipeline.digest import DigestOutcome, load_digest_setup, send_digest
 from service.pipeline.poll import CycleReport, poll_due_feeds
-from service.pipeline.prices import PriceCycleReport, PriceFeed, run_price_cycle
+from service.pipeline.prices import PriceCycleReport, run_watchlist_cycle, watchlist_tickers
 from service.pipeline.runner import sync_specs
-from service.sources.prices.replay import ReplayPriceSource
 from service.store import migrate
+from service.store.db import session as open_session
+from service.store.prices import load_quotes
 
 DEMO_FEEDS = Path(__file__).resolve().parents[1] / "demo" / "feeds"
 #: The demo's digest reader: every day, an .example address, files instead of mail.
 DEMO_DIGESTS = Path(__file__).resolve().parents[1] / "demo" / "digests.yaml"
 #: The kind of source each sample feed imitates (it sets the source's weight in scoring).
 DEMO_KINDS = {"bis-rules": "official", "mining-wire": "sector", "markets-aggregator": "aggregator"}
+#: The demo's clock: the sample's last news day, New York trading, five minutes after the BIS notice.
+DEMO_START = datetime(2025, 11, 10, 16, 5, tzinfo=UTC)
+#: When the demo looks again: after the 15-minute follow-ups fall due.
+DEMO_LATER = timedelta(minutes=20)
 
 
 @dataclass
@@ -59,15 +70,24 @@ class Delivered:
 
 
 @dataclass
-class DigestWritten:
-    """The demo reader's digest, written to var/outbox/ as .eml and .html (no mail is sent)."""
+class PricesReplayed:
+    """A price cycle on the synthetic sample at `at`: bars stored, rules judged, each ticker's quote."""
 
-    prices: PriceCycleReport
+    at: datetime
+    report: PriceCycleReport
+    quotes: dict[str, Quote] = field(default_factory=dict)
+
+
+@dataclass
+class DigestWritten:
+    """The demo reader's next-morning digest, written to var/outbox/ as .eml and .html."""
+
+    prices: PricesReplayed
     outcome: DigestOutcome
     files: list[Path]
 
 
-DemoStage = Ingested | Revisited | Delivered | DigestWritten
+DemoStage = PricesReplayed | Ingested | Revisited | Delivered | DigestWritten
 
 
 def demo_settings(base: Settings) -> Settings:
@@ -99,28 +119,48 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
             for name, url in urls.items()
         ]
         async with open_runtime(settings) as rt:
+            rt.clock = lambda: DEMO_START
             await sync_specs(rt, specs)
+            yield await replay_prices(rt)
             yield Ingested(database, await poll_due_feeds(rt))
             # A minute later every feed is due again; the server answers 304 to our validators.
             start = rt.clock()
             rt.clock = lambda: start + timedelta(seconds=61)
             yield Revisited(await poll_due_feeds(rt))
             yield Delivered(await drain_outbox(rt, patience=0))
-            yield await write_demo_digest(rt, settings, ingested_at=start)
+            rt.clock = lambda: start + DEMO_LATER
+            yield await replay_prices(rt)
+            yield Delivered(await drain_outbox(rt, patience=0))
+            yield await write_demo_digest(rt, settings)
 
 
-async def write_demo_digest(rt: Runtime, settings: Settings, *, ingested_at: datetime) -> DigestWritten:
-    """Store the (moved) sample prices of the reader's tickers, then write their next digest,
-    the one that carries what the demo ingested."""
-    market = make_market_data(rt)
-    setup = load_digest_setup(settings, market, ruleset=rt.rules.current, digests_file=DEMO_DIGESTS)
+async def write_demo_digest(rt: Runtime, settings: Settings) -> DigestWritten:
+    """Move the clock to the demo reader's next digest time, store the prices known by then,
+    and write that digest: the one that carries what the demo ingested."""
+    setup = load_digest_setup(settings, make_market_data(rt), ruleset=rt.rules.current, digests_file=DEMO_DIGESTS)
     [recipient] = setup.recipients
-    sample = settings.var_dir / "demo-prices.csv"
-    write_recent_sample(sample, rt.clock())
-    tickers = list(market.followed_tickers(recipient.watchlists))
-    prices = await run_price_cycle(rt, PriceFeed(ReplayPriceSource(sample)), tickers)
-    day, _ = next_send(recipient, ingested_at)
-    outcome = await send_digest(rt, setup, recipient, day, now=rt.clock(), force=True)
+    day, send_at = next_send(recipient, rt.clock())
+    rt.clock = lambda: send_at
+    prices = await replay_prices(rt)
+    outcome = await send_digest(rt, setup, recipient, day, now=send_at, force=True)
     eml = Path(outcome.detail)
     files = [eml, eml.with_suffix(".html")] if outcome.status == "sent" else []
     return DigestWritten(prices, outcome, files)
+
+
+async def replay_prices(rt: Runtime) -> PricesReplayed:
+    """One price cycle for the watchlists at the runtime's clock, and the quotes it leaves."""
+    report = await run_watchlist_cycle(rt)
+    at = rt.clock()
+
+    def quotes() -> dict[str, Quote]:
+        with open_session(rt.engine) as session:
+            return load_quotes(
+                session,
+                watchlist_tickers(rt),
+                at,
+                stale_sessions=rt.settings.price_stale_sessions,
+                intraday=rt.settings.price_intraday_interval,
+            )
+
+    return PricesReplayed(at, report, await rt.db(quotes))

@@ -16,11 +16,13 @@ from sqlmodel import Session
 
 from service.digest.content import DailyClose, DigestAlert, PricePoint, TickerMove
 from service.digest.schedule import Window
-from service.domain.alerts import Alert
+from service.alerts.card import price_card
+from service.domain.alerts import PriceAlert
 from service.domain.markets import completed_sessions
 from service.domain.prices import DAILY, INTRADAY_INTERVALS, Bar
 from service.domain.scoring import Assessment
 from service.rules import Ruleset
+from service.rules.score import SEVERITY_POINTS
 from service.sources.prices.listings import UnknownListing, listing_for
 from service.store.digest_data import alerted_articles, queued_price_alerts, ticker_states
 from service.store.models import Article, Feed, OutboxAlert, TickerState
@@ -170,21 +172,38 @@ def _price_alerts(rows: Sequence[OutboxAlert]) -> list[DigestAlert]:
             continue
         seen.add(subject)
         try:
-            alert = Alert.from_payload(row.payload)
+            alert = PriceAlert.from_payload(row.payload)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("price alert %s cannot be read for the digest (%s); left out", row.key, exc)
             continue
-        alerts.append(
-            DigestAlert(
-                title=alert.title,
-                summary="",
-                link=alert.link,
-                # Price alerts are told apart by their event (type, tickers, time), never by a link.
-                canonical_link=None,
-                source=alert.source.name,
-                published=alert.published,
-                raised_at=row.created_at,
-                assessment=alert.assessment,
-            )
-        )
+        alerts.append(price_digest_alert(alert, raised_at=row.created_at))
     return alerts
+
+
+def price_digest_alert(alert: PriceAlert, *, raised_at: dt.datetime) -> DigestAlert:
+    """A price rule's alert as a digest story: its headline, the move's direction, its rule."""
+    card = price_card(alert)
+    news = alert.news
+    pct = alert.change_pct
+    direction = "neutral" if pct is None or pct == 0 else ("bullish" if pct > 0 else "bearish")
+    summary = card.detail + (f". After: {news.title}" if news is not None else "")
+    return DigestAlert(
+        title=card.headline,
+        summary=summary,
+        link=news.link if news is not None else None,
+        # Price alerts are told apart by their event (type, tickers, time), never by a link.
+        canonical_link=None,
+        source="prices",
+        published=alert.raised_at,
+        raised_at=raised_at,
+        assessment=Assessment(
+            event_types=("price_move",),
+            score=SEVERITY_POINTS.get(alert.severity, SEVERITY_POINTS["medium"]),
+            severity=alert.severity,
+            alert=True,
+            rules=(alert.rule_id,),
+            matched=(alert.reason,),
+            impacts={alert.ticker: direction},
+            relevance={alert.ticker: 100},
+        ),
+    )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from service.alerts.queue import queue_alerts
+from service.alerts.queue import Enrichment, queue_alerts
 from service.bootstrap import Runtime
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
@@ -156,6 +156,8 @@ def _store_new_entries(
         # The alert rows go in with their article: an alert exists if and only if its article does.
         # Oldest first, so a story's first report heads its thread and later ones reply to it.
         alerts = 0
+        # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
+        enrichment = Enrichment.from_settings(rt.settings)
         for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now):
             alerts += len(
                 queue_alerts(
@@ -168,6 +170,7 @@ def _store_new_entries(
                     assessment=verdicts[entry.guid],
                     default_channel=rt.settings.slack_default_channel,
                     now=now,
+                    enrichment=enrichment,
                 )
             )
         _mark_success(rt, feed, fetched, now)

@@ -11,6 +11,7 @@ from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import CycleReport, poll_due_feeds
+from service.pipeline.prices import PriceCycleReport, run_watchlist_cycle
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 from service.store.db import session as open_session
@@ -22,14 +23,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class OnceReport:
-    """What one pass of the main job did: the poll cycle, then the alerts it delivered."""
+    """What one pass of the main job did: the poll cycle, the price cycle, then the alerts it delivered."""
 
     cycle: CycleReport
     delivery: DeliveryReport
+    #: None when the price cycle itself failed (logged); the delivery still ran.
+    prices: PriceCycleReport | None = None
 
 
 async def run_once(settings: Settings) -> OnceReport:
-    """Migrate, sync feeds.yaml, poll every due feed once, deliver every alert that is due.
+    """Migrate, sync feeds.yaml, poll every due feed once, run one price cycle for the watchlists
+    (with the price rules), deliver every alert that is due.
 
     Raises ConfigError on a bad file. Delivery also picks up alerts an earlier run left pending.
     """
@@ -39,8 +43,18 @@ async def run_once(settings: Settings) -> OnceReport:
         await recover_leases(rt)
         await sync_specs(rt, specs)
         cycle = await poll_due_feeds(rt)
+        prices = await run_prices(rt)
         delivery = await drain_outbox(rt)
-        return OnceReport(cycle, delivery)
+        return OnceReport(cycle, delivery, prices)
+
+
+async def run_prices(rt: Runtime) -> PriceCycleReport | None:
+    """One price cycle for the watchlists; a failure is logged, so the alerts still go out."""
+    try:
+        return await run_watchlist_cycle(rt)
+    except Exception:
+        log.exception("price cycle failed; alerts are delivered anyway")
+        return None
 
 
 async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:

@@ -19,6 +19,7 @@ from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.phrases import PhraseMatcher, normalise, split_lead
+from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
@@ -86,6 +87,8 @@ class Ruleset:
     alert_files: int = 0
     #: Articles matching this (opinion, explainers, recaps) fire no rule at all.
     ignore: Condition | None = None
+    #: `kind: price` rules: judged on the tickers' bars after each price cycle, never on articles.
+    price_rules: list[PriceRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -390,11 +393,17 @@ class Ruleset:
                         spoken.setdefault(key.strip(), set()).add(label)
         return written, spoken
 
+    @property
+    def watched_tickers(self) -> list[str]:
+        """Every watchlist ticker, in watchlist order: what the price cycle and the stream follow."""
+        return self.catalogue.tickers
+
     def describe(self) -> str:
         """One line for `rules check`: what was loaded."""
         tickers = len(self.catalogue.tickers)
+        prices = f" and {len(self.price_rules)} price rules" if self.price_rules else ""
         return (
-            f"{len(self.rules)} rules in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
+            f"{len(self.rules)} news rules{prices} in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
             f"({tickers} tickers), {len(self.matcher)} phrases"
         )
 

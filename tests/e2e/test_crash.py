@@ -39,9 +39,16 @@ def start_service(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen
 
 
 def queued(folder: Path) -> dict[str, str]:
-    """Outbox key -> headline of every alert the run queued (read from its SQLite file)."""
+    """Outbox key -> headline of every news alert the run queued (read from its SQLite file).
+
+    Their follow-ups are queued too, but fall due 15 minutes later, after the trial has ended.
+    """
     with sqlite3.connect(folder / "cli.db") as db:
-        return dict(db.execute("SELECT o.key, a.title FROM outbox_alerts o JOIN articles a ON a.id = o.article_id"))
+        return dict(
+            db.execute(
+                "SELECT o.key, a.title FROM outbox_alerts o JOIN articles a ON a.id = o.article_id WHERE o.kind = 'news'"
+            )
+        )
 
 
 def posted_keys(slack: SlackAPI) -> Counter:

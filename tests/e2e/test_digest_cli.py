@@ -197,9 +197,9 @@ def test_preview_shows_the_stored_alerts_ranked_and_grouped_and_the_prices(tmp_p
     assert hostile < funding < geneva  # scores 78, 74, 65: strongest story (and its section) first
     assert GENEVA_RETOLD[0] not in page and "wire, mining-wire (2 sources)" in page
     assert "<!channel>" not in page and "<script>" not in page
-    # MP as of that morning: Thursday's close 59.48, up from 55.54 (1 day) and 56.00 (5 sessions).
+    # MP as of that morning: Thursday's close 69.13, from 64.55 a day and 69.23 five sessions before.
     mp = page[page.index(">MP</td>"):]
-    assert "59.48" in mp[:400] and "+7.1%" in mp[:800] and "+6.2%" in mp[:1000]
+    assert "69.13" in mp[:400] and "+7.1%" in mp[:800] and "-0.1%" in mp[:1000]
     # Followed but never polled: the row says so rather than showing a blank.
     uuuu = page[page.index(">UUUU</td>"):]
     assert "no prices stored yet" in uuuu[:600]

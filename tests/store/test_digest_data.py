@@ -13,8 +13,8 @@ from service.bootstrap import make_market_data, open_runtime
 from service.delivery.email import OutboxMailer, sender_address
 from service.digest.content import Unavailable
 from service.digest.schedule import Window
-from service.domain.alerts import Alert
-from service.domain.scoring import Assessment, Source
+from service.domain.alerts import PriceAlert
+from service.domain.scoring import Source
 from service.pipeline.digest import DigestSetup, gather_digest
 from service.pipeline.digest_data import StoredMarketData
 from service.rules import load_ruleset
@@ -94,15 +94,23 @@ def price_alert(key: str, channel: str, created_at: dt.datetime, payload: dict) 
 
 def test_price_alerts_from_the_outbox_appear_once_each(engine, market):
     """A price alert routed to two channels is one alert; news rows and unreadable payloads are not."""
-    move = Alert(
-        article_id=None,
-        title="MP down 6.1% in 60 minutes",
-        link=None,
-        source=Source("prices", "official", 1.0),
-        published=START + dt.timedelta(hours=2),
-        assessment=Assessment(("price_move",), 70, "high", True, ("mp-drop",), ("MP -6.1%",), impacts={"MP": "bearish"}),
-    ).to_payload()
     at = START + dt.timedelta(hours=2)
+    move = PriceAlert(
+        rule_id="mp-drop",
+        description="MP falls fast",
+        severity="high",
+        check="move",
+        ticker="MP",
+        session=at.date(),
+        reason="-6.10% within 1h",
+        raised_at=at,
+        change_pct=-6.1,
+        start_price=60.0,
+        start_at=at - dt.timedelta(hours=1),
+        end_price=56.34,
+        end_at=at,
+        window_seconds=3600,
+    ).to_payload()
     with open_session(engine) as s:
         s.add(price_alert("price:mp-drop:1", "#alerts", at, move))
         s.add(price_alert("price:mp-drop:1", "#prices", at, move))
@@ -112,8 +120,11 @@ def test_price_alerts_from_the_outbox_appear_once_each(engine, market):
     with open_session(engine) as s:
         alerts = market.alerts(s, WINDOW)
     assert [(a.title, a.source, a.raised_at, a.event_type, a.assessment.tickers) for a in alerts] == [
-        ("MP down 6.1% in 60 minutes", "prices", at, "price_move", ("MP",))
+        ("MP down 6.1% within 1h", "prices", at, "price_move", ("MP",))
     ]
+    (drop,) = alerts
+    assert drop.assessment.impacts == {"MP": "bearish"} and drop.assessment.severity == "high"
+    assert drop.summary == f"60.00 → 56.34, {at - dt.timedelta(hours=1):%H:%M} → {at:%H:%M} UTC"
 
 
 def test_stored_alerts_become_ranked_stories_with_their_sources(engine, database_url, make_settings, ruleset):
