@@ -1,8 +1,12 @@
 """Ingestion benchmark: 200 feeds x 50 entries on a loopback server. Prints JSON.
 
-Compares, in the same run, our first cycle (fetch, parse, normalise, store) with the time
-feedparser alone takes to parse the same bytes, and times a second cycle where every feed
-answers 304 Not Modified.
+Compares, in the same run, our first cycle with the time feedparser alone takes to parse the
+same bytes (with its default options), and times a second cycle where every feed answers 304
+Not Modified. The first cycle is the whole job for new items: fetch, parse, normalise, score
+every entry with the shipped rules, store the articles and queue the alerts (with their price
+snapshot and follow-ups). The entries read like a sector feed: one policy story in ten, which
+the rules alert on. It runs twice, parsing inline and in worker processes, on a fresh SQLite
+file each time; the server runs in its own process.
 
     .venv/bin/python benchmarks/ingest.py [--feeds 200] [--entries 50]
 """
@@ -35,11 +39,19 @@ from service.store import migrate  # noqa: E402
 
 from benchmarks.loopback import serve_forever  # noqa: E402
 
+#: What a sector feed carries: mostly general mining and markets news, one policy story in ten
+#: that the shipped rules alert on (real feeds such as mining.com run well below that).
 TOPICS = [
-    ("China adds {n} rare earths to export licensing list", "MOFCOM said licences are needed for dysprosium and terbium."),
-    ("Pentagon takes stake in magnet maker, sets NdPr floor #{n}", "The Defense Department agreed a price floor of $110/kg."),
-    ("Tariffs on heavy trucks rise to 25% in round {n}", "The measure covers imported trucks and parts."),
-    ("Lynas ships first heavy rare earths from Malaysia, batch {n}", "Lynas Rare Earths said output of Dy and Tb began."),
+    ("China adds {n} rare earths to export licensing list", "MOFCOM said licences are needed for dysprosium and terbium, effective at once."),
+    ("Gold miners extend rally as bullion holds near record, session {n}", "Producers in Nevada and Ontario led gains as central banks kept buying."),
+    ("Copper smelter fees fall to multi-year low in round {n}", "Chinese smelters agreed lower treatment charges with Chilean suppliers."),
+    ("Lithium prices slip on slower electric-vehicle sales, week {n}", "Spodumene cargoes were offered below last month's level in Western Australia."),
+    ("Iron ore steady as port stocks build, day {n}", "Dalian futures were little changed; steel margins stayed thin in the north."),
+    ("Coal exporters face lower Asian demand in quarter {n}", "Newcastle benchmark prices eased as Japanese utilities restocked early."),
+    ("Nickel producer trims guidance after mill outage {n}", "The company said repairs would take about three weeks at its Sulawesi plant."),
+    ("Silver demand from solar makers climbs, survey {n}", "Panel makers used more silver paste despite efforts to thrift."),
+    ("Uranium explorer raises funds for drilling season {n}", "The placement was priced at a small discount to the last close."),
+    ("Zinc miners weigh restarts as prices recover, note {n}", "Analysts said idle capacity in Europe could return within a year."),
 ]
 
 
@@ -53,7 +65,7 @@ def feed_body(feed: int, entries: int) -> bytes:
             f'<guid isPermaLink="false">feed{feed}-item{n}</guid>'
             f"<pubDate>Thu, 09 Oct 2025 {n % 24:02d}:{n % 60:02d}:00 GMT</pubDate>"
             f"<description>&lt;p&gt;{lede} &lt;b&gt;Analysts&lt;/b&gt; at a broker said the move"
-            f" &amp;amp; its timing matter for MP Materials&#8217; shares. "
+            f" &amp;amp; its timing matter for the sector&#8217;s shares. "
             f'&lt;a href="/more/{n}"&gt;Read more&lt;/a&gt;&lt;/p&gt;</description></item>'
         )
     return (
@@ -87,6 +99,7 @@ async def cycles(settings: Settings, specs: list[FeedSpec]) -> dict:
         "first_cycle_wall_s": round(first_wall, 3),
         "first_and_second_cycle_cpu_s": round(cpu_seconds() - start_cpu, 3),
         "new_articles": first.new_articles,
+        "alerts_queued": first.queued_alerts,
         "failed_feeds": len(first.failed),
         "second_cycle_wall_s": round(second_wall, 3),
         "second_cycle_statuses": sorted({o.status for o in second.outcomes}),

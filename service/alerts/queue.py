@@ -19,7 +19,7 @@ from service.alerts.card import shown_tickers
 from service.domain.alerts import FOLLOWUP, NEWS, PRICE, Alert, FollowUp, PriceAlert
 from service.domain.scoring import Assessment, Direction, Source
 from service.store.models import OutboxAlert
-from service.store.outbox import PENDING, add_alerts, thread_parent
+from service.store.outbox import PENDING, add_alerts, thread_parent, thread_parents
 from service.store.prices import load_quotes
 
 if TYPE_CHECKING:
@@ -56,6 +56,18 @@ def routed_channels(assessment: Assessment, default_channel: str) -> list[str]:
     return list(dict.fromkeys(channels)) or [default_channel[:MAX_CHANNEL]]
 
 
+@dataclass(frozen=True)
+class NewsAlert:
+    """A stored article whose verdict may alert: what queueing needs to know about it."""
+
+    article_id: int
+    title: str
+    link: str | None
+    source: Source
+    published: datetime | None
+    assessment: Assessment
+
+
 def queue_alerts(
     session: Session,
     *,
@@ -69,43 +81,62 @@ def queue_alerts(
     now: datetime,
     enrichment: Enrichment = Enrichment(),
 ) -> list[OutboxAlert]:
-    """Queue the article's alert for each routed channel; nothing when the rules did not alert.
+    """Queue one article's alert for each routed channel; nothing when the rules did not alert.
+
+    See `queue_news_alerts`, which this calls with one article.
+    """
+    news = NewsAlert(article_id, title, link, source, published, assessment)
+    return queue_news_alerts(session, [news], default_channel=default_channel, now=now, enrichment=enrichment)
+
+
+def queue_news_alerts(
+    session: Session,
+    news: Sequence[NewsAlert],
+    *,
+    default_channel: str,
+    now: datetime,
+    enrichment: Enrichment = Enrichment(),
+) -> list[OutboxAlert]:
+    """Queue the alerts of a batch of articles (oldest first), one row per routed channel.
 
     A repeat of the same top rule and tickers within the rule's throttle window becomes a reply
-    in the first alert's thread (posted once that alert has its ts). Runs in the caller's
-    transaction and never commits. Queuing the same article twice adds nothing. Returns the
-    alert rows (not their follow-ups).
+    in the first alert's thread (posted once that alert has its ts), whether the first came in an
+    earlier cycle or earlier in this batch. Each alert carries its shown tickers' prices as
+    stored now, and brings its follow-ups. Runs in the caller's transaction and never commits;
+    queueing the same article twice adds nothing. The whole batch costs a handful of queries,
+    not a few per alert. Returns the alert rows (not their follow-ups).
     """
-    if not assessment.alert:
+    alerting = [item for item in news if item.assessment.alert]
+    if not alerting:
         return []
-    shown = shown_tickers(assessment.impacts, assessment.relevance)
+    shown = {item.article_id: shown_tickers(item.assessment.impacts, item.assessment.relevance) for item in alerting}
+    every_ticker = list(dict.fromkeys(t for tickers in shown.values() for t in tickers))
     quotes = load_quotes(
-        session, shown, now, stale_sessions=enrichment.stale_sessions, intraday=enrichment.intraday
+        session, every_ticker, now, stale_sessions=enrichment.stale_sessions, intraday=enrichment.intraday
     )
-    alert = Alert(
-        article_id=article_id,
-        title=title,
-        link=link,
-        source=source,
-        published=published,
-        assessment=assessment,
-        quotes=quotes,
-    )
-    payload = alert.to_payload()
-    throttle_key = alert.throttle_key
-    rows = []
-    for channel in routed_channels(assessment, default_channel):
-        parent = None
-        if throttle_key and assessment.throttle_seconds > 0:
-            parent = thread_parent(session, throttle_key, channel, now - timedelta(seconds=assessment.throttle_seconds))
-        rows.append(
-            {
-                "key": alert_key(NEWS, article_id, channel),
+    planned: list[tuple[dict[str, Any], tuple[str, str] | None]] = []
+    cutoffs: dict[tuple[str, str], datetime] = {}
+    for item in alerting:
+        alert = Alert(
+            article_id=item.article_id,
+            title=item.title,
+            link=item.link,
+            source=item.source,
+            published=item.published,
+            assessment=item.assessment,
+            quotes={t: quotes[t] for t in shown[item.article_id]},
+        )
+        payload = alert.to_payload()
+        throttle_key = alert.throttle_key
+        threaded = bool(throttle_key) and item.assessment.throttle_seconds > 0
+        for channel in routed_channels(item.assessment, default_channel):
+            row = {
+                "key": alert_key(NEWS, item.article_id, channel),
                 "kind": NEWS,
-                "article_id": article_id,
+                "article_id": item.article_id,
                 "channel": channel,
                 "throttle_key": throttle_key,
-                "parent_id": parent.id if parent is not None else None,
+                "parent_id": None,
                 "payload": payload,
                 "status": PENDING,
                 "attempts": 0,
@@ -113,12 +144,42 @@ def queue_alerts(
                 "outcome_unknown": False,
                 "created_at": now,
             }
-        )
-    queued = add_alerts(session, rows)
-    if shown and enrichment.followup_minutes:
-        tickers = tuple((ticker, assessment.impacts[ticker]) for ticker in shown)
-        add_alerts(session, _follow_ups(queued, article_id, title, tickers, enrichment.followup_minutes, now))
-    return queued
+            thread = (throttle_key, channel) if threaded else None
+            if thread is not None:
+                cutoffs[thread] = now - timedelta(seconds=item.assessment.throttle_seconds)
+            planned.append((row, thread))
+    parents = thread_parents(session, cutoffs)
+    # Rows whose thread has no parent yet: the first of each thread in this batch heads it, and
+    # goes in first so the rest of the batch can reply to it.
+    heads: list[dict[str, Any]] = []
+    replies: list[tuple[dict[str, Any], tuple[str, str]]] = []
+    heading: set[tuple[str, str]] = set()
+    for row, thread in planned:
+        if thread is None:
+            heads.append(row)
+        elif thread in parents:
+            row["parent_id"] = parents[thread]
+            heads.append(row)
+        elif thread in heading:
+            replies.append((row, thread))
+        else:
+            heading.add(thread)
+            heads.append(row)
+    queued = add_alerts(session, heads)
+    started = {(a.throttle_key, a.channel): a.id for a in queued if a.parent_id is None and a.throttle_key}
+    for row, thread in replies:
+        row["parent_id"] = started.get(thread) or parents.get(thread)
+    queued += add_alerts(session, [row for row, _ in replies])
+    if enrichment.followup_minutes:
+        by_article = {item.article_id: item for item in alerting}
+        follow_ups = []
+        for alert_row in queued:
+            item = by_article[alert_row.article_id]
+            tickers = tuple((t, item.assessment.impacts[t]) for t in shown[item.article_id])
+            if tickers:
+                follow_ups += _follow_ups([alert_row], item.article_id, item.title, tickers, enrichment.followup_minutes, now)
+        add_alerts(session, follow_ups)
+    return sorted(queued, key=lambda a: a.id)
 
 
 def _follow_ups(

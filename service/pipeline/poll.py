@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from service.alerts.queue import Enrichment, queue_alerts
+from service.alerts.queue import Enrichment, NewsAlert, queue_news_alerts
 from service.bootstrap import Runtime
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
@@ -155,24 +155,20 @@ def _store_new_entries(
         duplicates += len(fresh) - len(inserted)
         # The alert rows go in with their article: an alert exists if and only if its article does.
         # Oldest first, so a story's first report heads its thread and later ones reply to it.
-        alerts = 0
         # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
-        enrichment = Enrichment.from_settings(rt.settings)
-        for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now):
-            alerts += len(
-                queue_alerts(
-                    session,
-                    article_id=article_id,
-                    title=entry.title,
-                    link=entry.link,
-                    source=source,
-                    published=entry.published,
-                    assessment=verdicts[entry.guid],
-                    default_channel=rt.settings.slack_default_channel,
-                    now=now,
-                    enrichment=enrichment,
-                )
+        news = [
+            NewsAlert(article_id, entry.title, entry.link, source, entry.published, verdicts[entry.guid])
+            for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now)
+        ]
+        alerts = len(
+            queue_news_alerts(
+                session,
+                news,
+                default_channel=rt.settings.slack_default_channel,
+                now=now,
+                enrichment=Enrichment.from_settings(rt.settings),
             )
+        )
         _mark_success(rt, feed, fetched, now)
         feed.body_hash = body_hash
         feed.title = parsed.title or feed.title

@@ -55,6 +55,32 @@ def thread_parent(session: Session, throttle_key: str, channel: str, since: date
     ).first()
 
 
+def thread_parents(session: Session, threads: dict[tuple[str, str], datetime]) -> dict[tuple[str, str], int]:
+    """For many (throttle key, channel) threads at once: the id of each one's first top-level
+    alert since its own cut-off, unless it failed. Threads without one are left out."""
+    if not threads:
+        return {}
+    keys = sorted({key for key, _ in threads})
+    channels = sorted({channel for _, channel in threads})
+    rows = session.exec(
+        select(OutboxAlert.id, OutboxAlert.throttle_key, OutboxAlert.channel, OutboxAlert.created_at)
+        .where(
+            OutboxAlert.throttle_key.in_(keys),
+            OutboxAlert.channel.in_(channels),
+            OutboxAlert.created_at >= min(threads.values()),
+            OutboxAlert.parent_id.is_(None),
+            OutboxAlert.status != FAILED,
+        )
+        .order_by(OutboxAlert.created_at, OutboxAlert.id)
+    ).all()
+    found: dict[tuple[str, str], int] = {}
+    for alert_id, key, channel, created_at in rows:
+        thread = (key, channel)
+        if thread in threads and thread not in found and created_at >= threads[thread]:
+            found[thread] = alert_id
+    return found
+
+
 def add_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> list[OutboxAlert]:
     """Insert outbox rows, skipping keys already queued; returns the rows inserted. No commit."""
     if not rows:

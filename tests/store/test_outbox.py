@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from service.alerts.queue import queue_alerts, routed_channels
+from service.alerts.queue import NewsAlert, queue_alerts, queue_news_alerts, routed_channels
 from service.domain.alerts import Alert
 from service.domain.scoring import Source
 from service.store.db import session
@@ -298,3 +298,36 @@ def test_deleting_an_article_deletes_its_alerts(box):
         s.delete(s.get(Article, row.article_id))
         s.commit()
         assert list(s.exec(select(OutboxAlert))) == []
+
+
+def test_one_batch_threads_its_own_repeats_and_follows_earlier_threads(box):
+    """In one cycle's batch, the first report of a story heads its thread and the later ones reply;
+    a story already threaded by an earlier cycle keeps its parent; other stories stand alone."""
+    earlier = box.queue("Earlier cycle", verdict=assessment(rules=("truce_deal",), relevance={"MP": 90}), now=T0)[0]
+    with session(box.engine) as s:
+        articles = []
+        for n in range(4):
+            article = Article(feed_id=box.feed_id, guid=f"batch-{n}", title=f"t{n}", content_hash="h")
+            s.add(article)
+            articles.append(article)
+        s.flush()
+        verdicts = [
+            assessment(),  # a new story: heads its thread
+            assessment(),  # the same story from another outlet: replies
+            assessment(rules=("truce_deal",), relevance={"MP": 90}),  # the earlier cycle's story
+            assessment(rules=("another_rule",)),  # a different story
+        ]
+        news = [
+            NewsAlert(a.id, a.title, None, Source("wire"), None, verdict)
+            for a, verdict in zip(articles, verdicts, strict=True)
+        ]
+        queued = queue_news_alerts(s, news, default_channel="#rare-earth-alerts", now=T0 + timedelta(minutes=3))
+        s.commit()
+    parent_of = {row.article_id: row.parent_id for row in queued}
+    head = next(row.id for row in queued if row.article_id == articles[0].id)
+    assert parent_of == {
+        articles[0].id: None,
+        articles[1].id: head,
+        articles[2].id: earlier.id,
+        articles[3].id: None,
+    }
