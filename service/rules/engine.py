@@ -22,8 +22,6 @@ from service.rules.phrases import PhraseMatcher, normalise, split_lead
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
-#: Words between the headline and the body, so `near` never pairs a headline word with the text.
-_HEADLINE_GAP = 1000
 _second = itemgetter(1)
 
 
@@ -145,25 +143,33 @@ class Ruleset:
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
-        lead, rest = split_lead(summary)
-        raw = (title, lead, rest)
-        head = normalise(title)
-        lead_text = normalise(lead)
-        body = lead_text + normalise(rest)[1:] if rest else lead_text
-        # Keys end with a space: one ending at or before the lead's last space lies in the lead.
-        lead_end = len(lead_text) - 1
-        headline_hits = self._scan(head, title)
-        all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
-        head_words = head.count(" ") - 1
-        body_offset = max(head_words, 0) + _HEADLINE_GAP
-        offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
-        evidence = Evidence(
-            headline_hits, all_hits, (head, body), raw, offsets, lead_end, source.kind, source.name,
-            self._lead_hits, self._resolve_mentions, self._locate,
-        )
+        evidence = self._evidence(title, summary, source)
         relevance_by_ticker = self._ticker_relevance(evidence)
         mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
         return evidence, relevance_by_ticker, mentioned_tickers
+
+    def _evidence(self, title: str, summary: str, source: Source) -> Evidence:
+        """The phrases in the headline and in the whole text; the first sentence waits until asked."""
+        head = normalise(title)
+        headline_hits = self._scan(head, title)
+        if "\x1c" in summary or "\x1d" in summary or "\x1e" in summary or "\x1f" in summary:
+            # Whitespace to str.split() but not to bytes.split(): normalising the first sentence
+            # and the rest apart could then differ from normalising the text in one piece.
+            lead, rest = split_lead(summary)
+            lead_text = normalise(lead)
+            body = lead_text + normalise(rest)[1:] if rest else lead_text
+            all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
+            return Evidence(
+                self, title, summary, (head, body), headline_hits, all_hits, source.kind, source.name,
+                (lead, rest, lead_text),
+            )
+        # The first sentence ends with punctuation and whitespace, so normalising the text in one
+        # piece gives the first sentence's normalised words followed by the rest's, and a
+        # capitals check matches the same whether the two are joined by the original whitespace
+        # or by one space.
+        body = normalise(summary)
+        all_hits = headline_hits | self._scan(body, summary)
+        return Evidence(self, title, summary, (head, body), headline_hits, all_hits, source.kind, source.name)
 
     def _scan(self, text: str, as_written: str) -> set[int]:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
@@ -183,7 +189,7 @@ class Ruleset:
 
     def _lead_hits(self, ev: Evidence) -> set[int]:
         """Phrase ids in the first sentence (computed when a condition first asks)."""
-        return self._scan(normalise(ev.raw[1]), ev.raw[1])
+        return self._scan(ev.lead_text, ev.raw[1])
 
     def _locate(self, ev: Evidence, phrase_id: int) -> list[tuple[int, int, int]]:
         """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
@@ -191,12 +197,17 @@ class Ruleset:
         head, body = ev.texts
         for key in self.matcher.phrase_keys[phrase_id]:
             width = len(key) - 1
-            for segment, text in ((0, head), (1, body)):
-                start = text.find(key)
+            start = head.find(key)
+            while start >= 0:
+                spots.append((0, start, start + width))
+                start = head.find(key, start + 1)
+            start = body.find(key)
+            if start >= 0:
+                lead_end = ev.lead_end  # only now is the first sentence needed
                 while start >= 0:
                     end = start + width
-                    spots.append((segment if segment == 0 else (1 if end <= ev.lead_end else 2), start, end))
-                    start = text.find(key, start + 1)
+                    spots.append((1 if end <= lead_end else 2, start, end))
+                    start = body.find(key, start + 1)
         return spots
 
     def _ticker_relevance(self, ev: Evidence) -> dict[str, int]:
