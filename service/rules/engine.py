@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import itemgetter, or_
+from operator import itemgetter
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
@@ -84,28 +83,24 @@ class Ruleset:
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
         self._always: list[int] = []
+        #: Per rule, its required clauses other than the one it is indexed under, smallest first
+        #: (a small clause is the likeliest to be missing, which ends the test soonest).
+        self._other_clauses: list[tuple[frozenset[int], ...]] = []
         for index, rule in enumerate(self.rules):
             if not rule.clauses:
                 self._always.append(index)
+                self._other_clauses.append(())
                 continue
             # Index each rule under its rarest-looking required clause (the smallest set).
             anchor = min(rule.clauses, key=len)
             for phrase_id in anchor:
                 self._by_phrase.setdefault(phrase_id, []).append(index)
+            others = list(rule.clauses)
+            others.remove(anchor)
+            self._other_clauses.append(tuple(sorted(others, key=len)))
         self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
         self._anchors = frozenset(self._by_phrase)
-        self._clause_bits: dict[int, int] = {}
-        self._needed_bits: list[int] = []
-        bit = 0
-        for rule in self.rules:
-            needed = 0
-            for clause in rule.clauses:
-                for phrase_id in clause:
-                    self._clause_bits[phrase_id] = self._clause_bits.get(phrase_id, 0) | (1 << bit)
-                needed |= 1 << bit
-                bit += 1
-            self._needed_bits.append(needed)
-        self._clause_phrases = frozenset(self._clause_bits)
+        self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
@@ -273,14 +268,16 @@ class Ruleset:
         return first, kinds
 
     def _candidates(self, ev: Evidence) -> list[int]:
+        """Indexes of the rules whose every required clause has a phrase in the article, in order."""
         found = ev.hits[ANYWHERE]
-        by_phrase = self._by_phrase
-        picked = set().union(*map(by_phrase.__getitem__, found & self._anchors))
-        # One bit per required clause of every rule: a rule stays a candidate only if all its
-        # clause bits are set by the phrases found (integer operations instead of set tests).
-        present = reduce(or_, map(self._clause_bits.__getitem__, found & self._clause_phrases), 0)
-        needed = self._needed_bits
-        picked = [i for i in picked if present & needed[i] == needed[i]]
+        picked = set().union(*map(self._by_phrase_get, found & self._anchors))
+        if not picked:
+            return list(self._always)
+        # A picked rule's anchor clause holds; it stays a candidate if none of its other
+        # clauses is disjoint from the phrases found (map/any keep the test in C).
+        disjoint = found.isdisjoint
+        others = self._other_clauses
+        picked = [i for i in picked if not any(map(disjoint, others[i]))]
         picked.extend(self._always)
         picked.sort()
         return picked
