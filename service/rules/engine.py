@@ -124,24 +124,43 @@ class Ruleset:
         self._entity_kind = [e.kind for e in catalogue.entities]
         self._ticker_order = catalogue.tickers
         self._scores: dict[tuple[str, int, float], int] = {}
+        self._unmatched: dict[tuple[int, float], int] = {}
+        self._tests = [rule.condition.test for rule in self.rules]
+        self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
+        #: Each rule's impact when it fires alone and names no `mentioned` tickers, in watchlist order.
+        self._own_impact = [
+            {t: rule.fixed_impact[t] for t in self._ticker_order if t in rule.fixed_impact} for rule in self.rules
+        ]
         self._directional = [r.directional_impact for r in self.rules]
         self._neutral = [r.neutral_impact for r in self.rules]
         self._index = {id(r): i for i, r in enumerate(self.rules)}
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
-        evidence, relevance_by_ticker, mentioned_tickers = self.evidence(title, summary, source)
-        fired = [self.rules[i] for i in self._candidates(evidence) if self.rules[i].condition.test(evidence)]
-        if fired and self.ignore is not None and self.ignore.test(evidence):
+        ev = self._evidence(title, summary, source)
+        tests = self._tests
+        fired = [i for i in self._candidates(ev) if tests[i](ev)]
+        if fired and self.ignore is not None and self.ignore.test(ev):
             fired = []
-        return self._verdict(evidence, fired, source, relevance_by_ticker, mentioned_tickers)
+        relevance_by_ticker = self._ticker_relevance(ev)
+        if fired:
+            return self._verdict(ev, fired, source, relevance_by_ticker)
+        if not relevance_by_ticker:
+            # Nothing fired and no watchlist company named: the same verdict every time.
+            return _NOTHING
+        key = (max(relevance_by_ticker.values()), source.weight)
+        score = self._unmatched.get(key)
+        if score is None:
+            score = self._unmatched[key] = unmatched_score(*key)
+        return Assessment(
+            event_types=(), score=score, severity=None, alert=False, rules=(), matched=(), relevance=relevance_by_ticker
+        )
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
         evidence = self._evidence(title, summary, source)
         relevance_by_ticker = self._ticker_relevance(evidence)
-        mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
-        return evidence, relevance_by_ticker, mentioned_tickers
+        return evidence, relevance_by_ticker, _by_relevance(relevance_by_ticker)
 
     def _evidence(self, title: str, summary: str, source: Source) -> Evidence:
         """The phrases in the headline and in the whole text; the first sentence waits until asked."""
@@ -283,39 +302,48 @@ class Ruleset:
         return picked
 
     def _verdict(
-        self,
-        ev: Evidence,
-        fired: list[Rule],
-        source: Source,
-        relevance_by_ticker: dict[str, int],
-        mentioned_tickers: list[str],
+        self, ev: Evidence, fired: list[int], source: Source, relevance_by_ticker: dict[str, int]
     ) -> Assessment:
-        top_relevance = max(relevance_by_ticker.values(), default=0)
-        if not fired:
-            return Assessment(
-                event_types=(),
-                score=unmatched_score(top_relevance, source.weight),
-                severity=None,
-                alert=False,
-                rules=(),
-                matched=(),
-                relevance=relevance_by_ticker,
+        rules = self.rules
+        if len(fired) == 1:
+            ordered = [rules[fired[0]]]
+        else:
+            headline = ev.hits[HEADLINE]
+            # Strongest first: severity, then whether the rule's own phrases are in the headline.
+            ordered = sorted(
+                (rules[i] for i in fired),
+                key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
             )
-        headline = ev.hits[HEADLINE]
-        # Strongest first: severity, then whether the rule's own phrases are in the headline.
-        ordered = sorted(
-            fired,
-            key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
-        )
-        scores = {r.id: self._score(r.severity, top_relevance, source.weight) for r in ordered}
-        alerting = [r for r in ordered if scores[r.id] >= r.min_score]
-        impacts = self._impacts(ordered, mentioned_tickers)
-        event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+        top_relevance = max(relevance_by_ticker.values()) if relevance_by_ticker else 0
+        weight = source.weight
+        scores = self._scores
+        score = 0
+        alerting = []
+        for rule in ordered:
+            key = (rule.severity, top_relevance, weight)
+            rule_points = scores.get(key)
+            if rule_points is None:
+                rule_points = scores[key] = rule_score(*key)
+            if rule_points > score:
+                score = rule_points
+            if rule_points >= rule.min_score:
+                alerting.append(rule)
+        if len(ordered) == 1:
+            rule = ordered[0]
+            event_types = self._event_types[fired[0]]
+            impacts = (
+                self._impacts(ordered, relevance_by_ticker)
+                if rule.mentioned_impact is not None and relevance_by_ticker
+                else dict(self._own_impact[fired[0]])
+            )
+        else:
+            event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+            impacts = self._impacts(ordered, relevance_by_ticker)
         matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
         channels = tuple(dict.fromkeys(r.channel for r in alerting if r.channel))
         return Assessment(
             event_types=event_types,
-            score=max(scores.values()),
+            score=score,
             severity=ordered[0].severity,
             alert=bool(alerting),
             rules=tuple(r.id for r in ordered),
@@ -326,20 +354,16 @@ class Ruleset:
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
         )
 
-    def _score(self, severity: str, top_relevance: int, weight: float) -> int:
-        key = (severity, top_relevance, weight)
-        score = self._scores.get(key)
-        if score is None:
-            score = self._scores[key] = rule_score(severity, top_relevance, weight)
-        return score
-
-    def _impacts(self, ordered: list[Rule], mentioned: list[str]) -> dict[str, Direction]:
+    def _impacts(self, ordered: list[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
         """Per ticker, the direction of the strongest rule that gives one; neutral only where no
         rule gives a direction. Applied weakest first, so stronger rules overwrite."""
         neutral: dict[str, Direction] = {}
         directional: dict[str, Direction] = {}
+        mentioned = None
         for rule in reversed(ordered):
-            if rule.mentioned_impact is not None and mentioned:
+            if rule.mentioned_impact is not None and relevance_by_ticker:
+                if mentioned is None:
+                    mentioned = _by_relevance(relevance_by_ticker)
                 # Inside one rule the most specific target wins: ticker, then mentioned, then group.
                 resolved = rule.impact_on(mentioned)
                 neutral.update((t, d) for t, d in resolved.items() if d == "neutral")
@@ -348,6 +372,8 @@ class Ruleset:
                 index = self._index[id(rule)]
                 neutral.update(self._neutral[index])
                 directional.update(self._directional[index])
+        if not neutral and not directional:
+            return {}
         # In watchlist order, so every verdict lists tickers the same way.
         return {
             t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
@@ -367,6 +393,16 @@ class Ruleset:
             f"{len(self.rules)} rules in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
             f"({tickers} tickers), {len(self.matcher)} phrases"
         )
+
+
+#: The verdict on an article no rule fired on and that names no watchlist company: its score,
+#: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
+_NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+def _by_relevance(relevance_by_ticker: dict[str, int]) -> list[str]:
+    """Tickers the article names, most relevant first."""
+    return sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
 
 
 def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
