@@ -215,7 +215,10 @@ class AnyOf(Condition):
             self.clauses = (frozenset().union(*(min(i.clauses, key=len) for i in self.items)),)
 
     def test(self, ev: Evidence) -> bool:
-        return any(item.test(ev) for item in self.items)
+        for item in self.items:  # a loop, not any(generator): this runs for every candidate rule
+            if item.test(ev):
+                return True
+        return False
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         for item in self.items:
@@ -231,7 +234,10 @@ class AllOf(Condition):
         self.clauses = tuple(c for item in self.items for c in item.clauses)
 
     def test(self, ev: Evidence) -> bool:
-        return all(item.test(ev) for item in self.items)
+        for item in self.items:
+            if not item.test(ev):
+                return False
+        return True
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         for item in self.items:
@@ -243,7 +249,10 @@ class NoneOf(Condition):
     items: list[Condition]
 
     def test(self, ev: Evidence) -> bool:
-        return not any(item.test(ev) for item in self.items)
+        for item in self.items:
+            if item.test(ev):
+                return False
+        return True
 
 
 @dataclass(eq=False)
@@ -261,6 +270,14 @@ class Near(Condition):
         return self._pair(ev) is not None
 
     def _pair(self, ev: Evidence) -> tuple[int, int] | None:
+        # Worked out once per article: `explain` asks again for the rules that fired.
+        cache = ev.cache
+        if self in cache:
+            return cache[self]
+        pair = cache[self] = self._find_pair(ev)
+        return pair
+
+    def _find_pair(self, ev: Evidence) -> tuple[int, int] | None:
         found = ev.found(self.scope)
         lefts = self.left & found
         rights = self.right & found
@@ -301,10 +318,10 @@ class Regex(Condition):
         return self._search(ev) is not None
 
     def _search(self, ev: Evidence):
-        key = (id(self), self.scope)
-        if key not in ev.cache:
-            ev.cache[key] = self.pattern.search(ev.text_for(self.scope))
-        return ev.cache[key]
+        cache = ev.cache
+        if self not in cache:
+            cache[self] = self.pattern.search(ev.text_for(self.scope))
+        return cache[self]
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         found = self._search(ev)
