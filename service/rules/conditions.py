@@ -62,7 +62,7 @@ class Evidence:
         "_mentioned", "_kinds", "_spans",
     )
 
-    def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed, split=None):
+    def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed):
         #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
         #: entry is None until `found(LEAD)` computes it.
         self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
@@ -81,14 +81,11 @@ class Evidence:
         self._mentioned: dict[int, int] | None = None
         self._kinds: dict[str, int] | None = None
         self._spans: dict[int, list[tuple[int, int]]] = {}
-        if split is not None:
-            self._split(*split)
 
-    def _split(self, lead: str | None = None, rest: str | None = None, lead_text: str | None = None) -> None:
-        """Find the first sentence (or take the engine's), and where it ends in the normalised text."""
-        if lead is None:
-            lead, rest = split_lead(self._summary)
-            lead_text = normalise(lead)
+    def _split(self) -> None:
+        """Find the first sentence, and where it ends in the normalised text."""
+        lead, rest = split_lead(self._summary)
+        lead_text = normalise(lead)
         self._raw = (self._title, lead, rest)
         self._lead_text = lead_text
         # Keys end with a space: one ending at or before the lead's last space lies in the lead.

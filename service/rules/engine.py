@@ -105,7 +105,11 @@ class Ruleset:
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
         matcher = self.matcher
+        self._automaton_iter = matcher.automaton.iter if len(matcher.automaton) else None
         self._group_ids = matcher.group_ids
+        self._group_plain_get = matcher.group_plain.__getitem__
+        self._checked_group_ids = matcher.checked_group_ids
+        self._group_checks = matcher.group_checks
         self._ticker_alias_phrases = frozenset(
             p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
         )
@@ -124,6 +128,19 @@ class Ruleset:
         self._entity_kind = [e.kind for e in catalogue.entities]
         self._ticker_order = catalogue.tickers
         self._scores: dict[tuple[str, int, float], int] = {}
+        #: Per phrase naming a watchlist ticker: (entity, code only in ticker form, ambiguous, form).
+        self._ticker_uses = {
+            p: tuple((u.entity, u.ticker_form_only, u.ambiguous, u.ticker_form) for u in uses if u.ticker)
+            for p, uses in catalogue.aliases.items()
+        }
+        #: Per phrase, how `matched` shows it: the text for phrases with capitals, else its forms
+        #: longest first (each with its words) to find the one the article used, and the text.
+        self._phrase_names: list = [
+            phrase.text
+            if phrase.capitals
+            else (tuple((key, key.strip()) for key in matcher.phrase_keys[index]), phrase.text)
+            for index, phrase in enumerate(matcher.phrases)
+        ]
         self._unmatched: dict[tuple[int, float], int] = {}
         self._tests = [rule.condition.test for rule in self.rules]
         self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
@@ -166,39 +183,30 @@ class Ruleset:
         """The phrases in the headline and in the whole text; the first sentence waits until asked."""
         head = normalise(title)
         headline_hits = self._scan(head, title)
-        if "\x1c" in summary or "\x1d" in summary or "\x1e" in summary or "\x1f" in summary:
-            # Whitespace to str.split() but not to bytes.split(): normalising the first sentence
-            # and the rest apart could then differ from normalising the text in one piece.
-            lead, rest = split_lead(summary)
-            lead_text = normalise(lead)
-            body = lead_text + normalise(rest)[1:] if rest else lead_text
-            all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
-            return Evidence(
-                self, title, summary, (head, body), headline_hits, all_hits, source.kind, source.name,
-                (lead, rest, lead_text),
-            )
-        # The first sentence ends with punctuation and whitespace, so normalising the text in one
-        # piece gives the first sentence's normalised words followed by the rest's, and a
+        # A first sentence ends with punctuation and whitespace, so normalising the text in one
+        # piece gives the first sentence's normalised words followed by the rest's; and a
         # capitals check matches the same whether the two are joined by the original whitespace
-        # or by one space.
+        # or by one space, so the text as written serves for both.
         body = normalise(summary)
         all_hits = headline_hits | self._scan(body, summary)
         return Evidence(self, title, summary, (head, body), headline_hits, all_hits, source.kind, source.name)
 
     def _scan(self, text: str, as_written: str) -> set[int]:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
-        if len(text) < 3 or not len(self.matcher.automaton):
+        if len(text) < 3 or self._automaton_iter is None:
             return set()
-        found = set(map(_second, self.matcher.automaton.iter(text)))
+        found = set(map(_second, self._automaton_iter(text)))
         grouped = found & self._group_ids
         if grouped:
             found -= grouped
-            matcher = self.matcher
-            found.update(*map(matcher.group_plain.__getitem__, grouped))
-            for group_id in grouped & matcher.checked_group_ids:
-                for phrase_id, pattern, needle in matcher.group_checks[group_id]:
-                    if needle in as_written and pattern.search(as_written):
-                        found.add(phrase_id)
+            found.update(*map(self._group_plain_get, grouped))
+            checked = grouped & self._checked_group_ids
+            if checked:
+                group_checks = self._group_checks
+                for group_id in checked:
+                    for phrase_id, pattern, needle in group_checks[group_id]:
+                        if needle in as_written and pattern.search(as_written):
+                            found.add(phrase_id)
         return found
 
     def _lead_hits(self, ev: Evidence) -> set[int]:
@@ -232,23 +240,29 @@ class Ruleset:
             return {}
         in_context = not self.catalogue.context.isdisjoint(found)
         places: dict[int, set[tuple[int, int, int]]] = {}
+        ticker_uses = self._ticker_uses
         for phrase_id in names:
             spots = ev.positions(phrase_id)
-            for use in self.catalogue.aliases[phrase_id]:
-                if not use.ticker:
-                    continue
+            for entity, form_only, ambiguous, ticker_form in ticker_uses[phrase_id]:
                 kept = spots
-                if use.ticker_form_only or (use.ambiguous and not in_context):
-                    if use.ticker_form is None:
+                if form_only or (ambiguous and not in_context):
+                    if ticker_form is None:
                         continue
-                    kept = [o for o in spots if use.ticker_form.search(ev.raw[o[0]])]
+                    raw = ev.raw
+                    kept = [o for o in spots if ticker_form.search(raw[o[0]])]
                 if kept:
-                    places.setdefault(use.entity, set()).update(kept)
+                    place = places.get(entity)
+                    if place is None:
+                        places[entity] = set(kept)
+                    else:
+                        place.update(kept)
         tickers = self._ticker_entities
-        return {
-            tickers[entity]: relevance(min(spot[0] for spot in spots), _distinct_mentions(spots))
-            for entity, spots in places.items()
-        }
+        out = {}
+        for entity, spots in places.items():
+            first = min(spots)[0]
+            # A headline mention scores 100 however many mentions follow: no need to count them.
+            out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(spots))
+        return out
 
     def _resolve_mentions(self, ev: Evidence) -> tuple[dict[int, int], dict[str, int]]:
         """Entity id -> first scope it is named in, and the same per entity kind."""
@@ -380,7 +394,7 @@ class Ruleset:
         }
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
-        phrases = _PhraseNames(self.matcher, ev)
+        phrases = _PhraseNames(self._phrase_names, ev)
         out: list[str] = []
         for rule in rules:
             rule.condition.explain(ev, out, phrases)  # type: ignore[arg-type]
@@ -413,19 +427,21 @@ def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    def __init__(self, matcher: PhraseMatcher, ev: Evidence):
-        self.matcher = matcher
-        self.ev = ev
+    __slots__ = ("names", "texts")
+
+    def __init__(self, names: list, ev: Evidence):
+        self.names = names  # Ruleset._phrase_names
+        self.texts = ev.texts
 
     def __getitem__(self, phrase_id: int) -> str:
-        phrase = self.matcher.phrases[phrase_id]
-        if phrase.capitals:
-            return phrase.text
-        for key in self.matcher.phrase_keys[phrase_id]:
-            for text in self.ev.texts:
-                if key in text:
-                    return key.strip()
-        return phrase.text
+        name = self.names[phrase_id]
+        if name.__class__ is str:
+            return name  # a phrase with capitals is shown as the rule wrote it
+        head, body = self.texts
+        for key, words in name[0]:  # longest form first
+            if key in head or key in body:
+                return words
+        return name[1]
 
 
 def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:
