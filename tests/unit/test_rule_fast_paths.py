@@ -1,0 +1,113 @@
+"""The engine's shortcuts give what the plain computation would: each test states the property
+a shortcut relies on and checks it on the corpus and on articles the benchmark generates."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from benchmarks import rules as bench
+from service.domain.feeds import SOURCE_WEIGHTS
+from service.domain.scoring import Assessment, Source
+from service.rules import load_ruleset
+from service.rules.conditions import ANYWHERE, HEADLINE, HEADLINE_GAP, LEAD
+from service.rules.phrases import normalise, split_lead
+from service.rules.score import unmatched_score
+from tests.corpus.metrics import CORPUS, load_items
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Texts where sentence ends, whitespace and case meet in awkward ways.
+AWKWARD = [
+    "",
+    "   ",
+    "One two three four five six. Seven",
+    "The US said on Monday it would act. \x1cMP Materials rose.",
+    "Exports fell sharply in the third quarter.\u2003\u2003Beijing said nothing more on Friday.",
+    "ΟΔΟΣ ΟΔΟΣ ΟΔΟΣ ΟΔΟΣ ΟΔΟΣ ΟΔΟΣ.\nΣΟΦΙΑ said the US would act.",
+    "It rose (as expected) by ten per cent.\t\"Prices of NdPr oxide\" fell, the EU said.",
+    "No. 61 of 2025 was published by MOFCOM on Oct. 9 and took effect. Then the US responded.",
+    "Lynas and MP Materials (NYSE: MP) said so in a joint statement today!  (MP) rose 5% - é.",
+]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_ruleset(ROOT / "rules")
+
+
+@pytest.fixture(scope="module")
+def articles():
+    """The corpus, then articles made the way the benchmark makes them."""
+    items = load_items(CORPUS / "items.yaml") + load_items(CORPUS / "holdout.yaml")
+    corpus = [(i.title, i.summary, Source(i.feed, i.source, SOURCE_WEIGHTS[i.source])) for i in items]
+    awkward = [(text.split(".")[0], text, Source("f", "wire", 0.9)) for text in AWKWARD]
+    return corpus + awkward + bench.make_articles(600, random.Random(3))
+
+
+def test_text_normalised_in_one_piece_is_its_sentences_normalised(articles):
+    """The engine normalises an article's text once; the first sentence is a prefix of it."""
+    for _title, summary, _source in articles:
+        lead, rest = split_lead(summary)
+        lead_text = normalise(lead)
+        assert normalise(summary) == (lead_text + normalise(rest)[1:] if rest else lead_text), summary
+
+
+def test_capitals_checked_on_the_text_as_written_find_the_same_phrases(shipped, articles):
+    """The summary as written and its sentences joined by one space give the same phrases."""
+    for _title, summary, _source in articles:
+        lead, rest = split_lead(summary)
+        body = normalise(summary)
+        assert shipped._scan(body, summary) == shipped._scan(body, f"{lead} {rest}"), summary
+
+
+def test_first_sentence_worked_out_when_asked_is_the_same(shipped, articles):
+    """Where the lead ends, word offsets, lead phrases and positions match an eager split."""
+    for title, summary, source in articles:
+        ev, _, _ = shipped.evidence(title, summary, source)
+        lead, rest = split_lead(summary)
+        lead_text = normalise(lead)
+        head, body = ev.texts
+        assert ev.raw == (title, lead, rest)
+        assert body[: ev.lead_end + 1] == lead_text
+        body_offset = max(head.count(" ") - 1, 0) + HEADLINE_GAP
+        assert ev.offsets == (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
+        assert ev.found(LEAD) == ev.hits[HEADLINE] | shipped._scan(lead_text, lead)
+        for phrase_id in ev.hits[ANYWHERE]:
+            for segment, start, end in ev.positions(phrase_id):
+                text = head if segment == 0 else body
+                assert text[start] == " " and text[end] == " "
+                assert segment == 0 or (segment == 1) == (end <= len(lead_text) - 1)
+
+
+def test_shared_verdict_for_articles_nothing_fired_on_is_the_one_computed(shipped):
+    """An article with no rule fired and no company named gets the verdict the plain path builds."""
+    nothing = "A quiet day for the weather in the valley, with light rain expected."
+    for kind, weight in SOURCE_WEIGHTS.items():
+        verdict = shipped.assess("Weather", nothing, Source("f", kind, weight))
+        assert verdict == Assessment(
+            event_types=(), score=unmatched_score(0, weight), severity=None, alert=False, rules=(), matched=(),
+            impacts={}, relevance={},
+        )
+
+
+def test_one_rule_impacts_are_the_merged_impacts(shipped):
+    """The impacts kept per rule for when it fires alone equal the general merge, order included."""
+    for index, rule in enumerate(shipped.rules):
+        merged = shipped._impacts([rule], {})
+        assert list(shipped._own_impact[index].items()) == list(merged.items()), rule.id
+
+
+def test_prefilter_with_generated_rules_never_skips_a_rule_that_holds():
+    """With the benchmark's 200 generated rules, the candidates hold every rule that holds."""
+    rng = random.Random(bench.SEED)
+    articles = bench.make_articles(400, rng)
+    _, rules_yaml = bench.generated_rules(200, rng)
+    ruleset = bench.ruleset_with(rules_yaml)
+    fired = 0
+    for title, summary, source in articles:
+        ev, _, _ = ruleset.evidence(title, summary, source)
+        every = [i for i, rule in enumerate(ruleset.rules) if rule.condition.test(ev)]
+        assert [i for i in ruleset._candidates(ev) if ruleset.rules[i].condition.test(ev)] == every
+        fired += bool(every)
+    assert fired > 100
