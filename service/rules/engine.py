@@ -239,26 +239,44 @@ class Ruleset:
         if not names:
             return {}
         in_context = not self.catalogue.context.isdisjoint(found)
-        places: dict[int, set[tuple[int, int, int]]] = {}
+        headline = ev.hits[HEADLINE]
+        # entity -> its mentions, or _IN_HEADLINE once a name that needs no ticker-form check is
+        # in the headline: the relevance is then 100 whatever else the article says, so its
+        # positions (and the first sentence) need not be worked out.
+        places: dict[int, set[tuple[int, int, int]] | None] = {}
         ticker_uses = self._ticker_uses
         for phrase_id in names:
-            spots = ev.positions(phrase_id)
+            in_headline = phrase_id in headline
+            spots = None
             for entity, form_only, ambiguous, ticker_form in ticker_uses[phrase_id]:
-                kept = spots
                 if form_only or (ambiguous and not in_context):
                     if ticker_form is None:
                         continue
+                    if spots is None:
+                        spots = ev.positions(phrase_id)
                     raw = ev.raw
                     kept = [o for o in spots if ticker_form.search(raw[o[0]])]
-                if kept:
-                    place = places.get(entity)
-                    if place is None:
-                        places[entity] = set(kept)
-                    else:
-                        place.update(kept)
+                    if not kept:
+                        continue
+                elif in_headline:
+                    places[entity] = _IN_HEADLINE
+                    continue
+                else:
+                    # A phrase found has at least one occurrence: the entity is named.
+                    if spots is None:
+                        spots = ev.positions(phrase_id)
+                    kept = spots
+                place = places.get(entity)
+                if place is None:
+                    places[entity] = set(kept)
+                elif place is not _IN_HEADLINE:
+                    place.update(kept)
         tickers = self._ticker_entities
         out = {}
         for entity, spots in places.items():
+            if spots is _IN_HEADLINE:
+                out[tickers[entity]] = 100
+                continue
             first = min(spots)[0]
             # A headline mention scores 100 however many mentions follow: no need to count them.
             out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(spots))
@@ -408,6 +426,9 @@ class Ruleset:
             f"({tickers} tickers), {len(self.matcher)} phrases"
         )
 
+
+#: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
+_IN_HEADLINE: set = set()
 
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
