@@ -154,16 +154,31 @@ class Ruleset:
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
-        ev = self._evidence(title, summary, source)
-        tests = self._tests
-        fired = [i for i in self._candidates(ev) if tests[i](ev)]
-        if fired and self.ignore is not None and self.ignore.test(ev):
-            fired = []
-        relevance_by_ticker = self._ticker_relevance(ev)
+        head = normalise(title)
+        headline_hits = self._scan(head, title)
+        # A first sentence ends with punctuation and whitespace, so normalising the text in one
+        # piece gives the first sentence's normalised words followed by the rest's; and a
+        # capitals check matches the same whether the two are joined by the original whitespace
+        # or by one space, so the text as written serves for both.
+        body = normalise(summary)
+        found = headline_hits | self._scan(body, summary)
+        candidates = self._pick(found)
+        names = found & self._ticker_alias_phrases
+        if not candidates and not names:
+            # No rule can fire and no watchlist company is named: the same verdict every time.
+            return _NOTHING
+        ev = Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
+        if candidates:
+            tests = self._tests
+            fired = [i for i in candidates if tests[i](ev)]
+            if fired and self.ignore is not None and self.ignore.test(ev):
+                fired = []
+        else:
+            fired = candidates
+        relevance_by_ticker = self._ticker_relevance(ev, names) if names else {}
         if fired:
             return self._verdict(ev, fired, source, relevance_by_ticker)
         if not relevance_by_ticker:
-            # Nothing fired and no watchlist company named: the same verdict every time.
             return _NOTHING
         key = (max(relevance_by_ticker.values()), source.weight)
         score = self._unmatched.get(key)
@@ -176,20 +191,16 @@ class Ruleset:
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
         evidence = self._evidence(title, summary, source)
-        relevance_by_ticker = self._ticker_relevance(evidence)
+        relevance_by_ticker = self._ticker_relevance(evidence, evidence.hits[ANYWHERE] & self._ticker_alias_phrases)
         return evidence, relevance_by_ticker, _by_relevance(relevance_by_ticker)
 
     def _evidence(self, title: str, summary: str, source: Source) -> Evidence:
-        """The phrases in the headline and in the whole text; the first sentence waits until asked."""
+        """The phrases in the headline and in the whole text (as `assess` finds them)."""
         head = normalise(title)
         headline_hits = self._scan(head, title)
-        # A first sentence ends with punctuation and whitespace, so normalising the text in one
-        # piece gives the first sentence's normalised words followed by the rest's; and a
-        # capitals check matches the same whether the two are joined by the original whitespace
-        # or by one space, so the text as written serves for both.
         body = normalise(summary)
-        all_hits = headline_hits | self._scan(body, summary)
-        return Evidence(self, title, summary, (head, body), headline_hits, all_hits, source.kind, source.name)
+        found = headline_hits | self._scan(body, summary)
+        return Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
 
     def _scan(self, text: str, as_written: str) -> set[int]:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
@@ -232,13 +243,12 @@ class Ruleset:
                     start = body.find(key, start + 1)
         return spots
 
-    def _ticker_relevance(self, ev: Evidence) -> dict[str, int]:
-        """Ticker -> relevance, from every counted mention of the company."""
-        found = ev.hits[ANYWHERE]
-        names = found & self._ticker_alias_phrases
+    def _ticker_relevance(self, ev: Evidence, names: set[int]) -> dict[str, int]:
+        """Ticker -> relevance, from every counted mention of the company (`names` are the
+        phrases found that name a watchlist ticker)."""
         if not names:
             return {}
-        in_context = not self.catalogue.context.isdisjoint(found)
+        in_context = not self.catalogue.context.isdisjoint(ev.hits[ANYWHERE])
         headline = ev.hits[HEADLINE]
         # entity -> its mentions, or _IN_HEADLINE once a name that needs no ticker-form check is
         # in the headline: the relevance is then 100 whatever else the article says, so its
@@ -320,10 +330,12 @@ class Ruleset:
 
     def _candidates(self, ev: Evidence) -> list[int]:
         """Indexes of the rules whose every required clause has a phrase in the article, in order."""
-        found = ev.hits[ANYWHERE]
+        return self._pick(ev.hits[ANYWHERE])
+
+    def _pick(self, found: set[int]) -> list[int]:
         picked = set().union(*map(self._by_phrase_get, found & self._anchors))
         if not picked:
-            return list(self._always)
+            return self._always[:]
         # A picked rule's anchor clause holds; it stays a candidate if none of its other
         # clauses is disjoint from the phrases found (map/any keep the test in C).
         disjoint = found.isdisjoint
