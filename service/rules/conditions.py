@@ -91,7 +91,10 @@ class Evidence:
         # Keys end with a space: one ending at or before the lead's last space lies in the lead.
         self._lead_end = len(lead_text) - 1
         body_offset = max(self.texts[0].count(" ") - 1, 0) + HEADLINE_GAP
-        self._offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
+        # The text starts with the first sentence's words, if it has any ("- - - - - - ." has
+        # none, and the rest's words then start right at the body offset).
+        lead_words = lead_text.count(" ") - 1 if len(lead_text) > 2 else 0
+        self._offsets = (0, body_offset, body_offset + lead_words)
 
     @property
     def raw(self) -> tuple[str, str, str]:

@@ -28,6 +28,7 @@ AWKWARD = [
     "It rose (as expected) by ten per cent.\t\"Prices of NdPr oxide\" fell, the EU said.",
     "No. 61 of 2025 was published by MOFCOM on Oct. 9 and took effect. Then the US responded.",
     "Lynas and MP Materials (NYSE: MP) said so in a joint statement today!  (MP) rose 5% - é.",
+    "- - - - - - . China bans gallium exports to the US. MP Materials rose.",  # a lead without words
 ]
 
 
@@ -46,11 +47,15 @@ def articles():
 
 
 def test_text_normalised_in_one_piece_is_its_sentences_normalised(articles):
-    """The engine normalises an article's text once; the first sentence is a prefix of it."""
+    """The engine normalises an article's text once: that is the first sentence's words followed
+    by the rest's (the old joined form had one more leading space when the lead had no words)."""
     for _title, summary, _source in articles:
         lead, rest = split_lead(summary)
         lead_text = normalise(lead)
-        assert normalise(summary) == (lead_text + normalise(rest)[1:] if rest else lead_text), summary
+        joined = lead_text + normalise(rest)[1:] if rest else lead_text
+        if rest and lead_text == "  ":
+            joined = joined[1:]
+        assert normalise(summary) == joined, summary
 
 
 def test_capitals_checked_on_the_text_as_written_find_the_same_phrases(shipped, articles):
@@ -62,22 +67,40 @@ def test_capitals_checked_on_the_text_as_written_find_the_same_phrases(shipped, 
 
 
 def test_first_sentence_worked_out_when_asked_is_the_same(shipped, articles):
-    """Where the lead ends, word offsets, lead phrases and positions match an eager split."""
+    """Lead phrases, segments and word spans (relative to where each part starts) match the old
+    eager split, whose text was the first sentence normalised followed by the rest."""
     for title, summary, source in articles:
         ev, _, _ = shipped.evidence(title, summary, source)
         lead, rest = split_lead(summary)
         lead_text = normalise(lead)
-        head, body = ev.texts
-        assert ev.raw == (title, lead, rest)
-        assert body[: ev.lead_end + 1] == lead_text
+        old_body = lead_text + normalise(rest)[1:] if rest else lead_text
+        old_lead_end = len(lead_text) - 1
+        head = ev.texts[0]
         body_offset = max(head.count(" ") - 1, 0) + HEADLINE_GAP
-        assert ev.offsets == (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
+        old_rest_offset = body_offset + max(lead_text.count(" ") - 1, 0)
+        assert ev.raw == (title, lead, rest)
+        assert ev.offsets[:2] == (0, body_offset)
         assert ev.found(LEAD) == ev.hits[HEADLINE] | shipped._scan(lead_text, lead)
         for phrase_id in ev.hits[ANYWHERE]:
-            for segment, start, end in ev.positions(phrase_id):
-                text = head if segment == 0 else body
-                assert text[start] == " " and text[end] == " "
-                assert segment == 0 or (segment == 1) == (end <= len(lead_text) - 1)
+            old_segments, old_firsts = [], []
+            for key in shipped.matcher.phrase_keys[phrase_id]:
+                for start in _starts(head, key):
+                    old_segments.append(0)
+                    old_firsts.append(head.count(" ", 0, start))
+                for start in _starts(old_body, key):
+                    old_segments.append(1 if start + len(key) - 1 <= old_lead_end else 2)
+                    old_firsts.append(body_offset + old_body.count(" ", 0, start) - old_rest_offset)
+            assert [spot[0] for spot in ev.positions(phrase_id)] == old_segments, summary
+            spans = ev.word_spans(phrase_id, shipped.matcher.phrases[phrase_id].words)
+            firsts = [first if first < body_offset else first - ev.offsets[2] for first, _ in spans]
+            assert firsts == old_firsts, summary
+
+
+def _starts(text, key):
+    start = text.find(key)
+    while start >= 0:
+        yield start
+        start = text.find(key, start + 1)
 
 
 def test_shared_verdict_for_articles_nothing_fired_on_is_the_one_computed(shipped):
