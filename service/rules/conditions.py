@@ -59,7 +59,7 @@ class Evidence:
     __slots__ = (
         "hits", "where", "texts", "source", "feed", "cache",
         "_engine", "_title", "_summary", "_raw", "_lead_text", "_lead_end", "_offsets",
-        "_mentioned", "_kinds", "_spans",
+        "_mentioned", "_kinds", "_anywhere", "_spans",
     )
 
     def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed):
@@ -80,6 +80,7 @@ class Evidence:
         self._raw: tuple[str, str, str] | None = None
         self._mentioned: dict[int, int] | None = None
         self._kinds: dict[str, int] | None = None
+        self._anywhere: tuple[set[int], set[str]] | None = None
         self._spans: dict[int, list[tuple[int, int]]] = {}
 
     def _split(self) -> None:
@@ -151,6 +152,16 @@ class Evidence:
         if self._kinds is None:
             self._mentioned, self._kinds = self._engine._resolve_mentions(self)
         return self._kinds
+
+    @property
+    def anywhere(self) -> tuple[set[int], set[str]]:
+        """Entities named anywhere in the article, and their kinds (no first sentence needed)."""
+        if self._anywhere is None:
+            if self._mentioned is not None:
+                self._anywhere = set(self._mentioned), set(self._kinds)  # type: ignore[arg-type]
+            else:
+                self._anywhere = self._engine._named_anywhere(self)
+        return self._anywhere
 
     def text_for(self, scope: int) -> str:
         raw = self.raw
@@ -340,6 +351,10 @@ class Mentions(Condition):
         self.clauses = (self.alias_phrases,) if self.alias_phrases else ()
 
     def test(self, ev: Evidence) -> bool:
+        if self.scope == ANYWHERE:
+            # Named anywhere at all: no need to find the first scope of every entity.
+            named, kinds = ev.anywhere
+            return self.kind in kinds if self.entities is None else not self.entities.isdisjoint(named)
         if self.entities is None:
             return ev.kinds.get(self.kind, 9) <= self.scope
         mentioned = ev.mentioned

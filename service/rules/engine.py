@@ -332,6 +332,31 @@ class Ruleset:
         """Indexes of the rules whose every required clause has a phrase in the article, in order."""
         return self._pick(ev.hits[ANYWHERE])
 
+    def _named_anywhere(self, ev: Evidence) -> tuple[set[int], set[str]]:
+        """Entities named anywhere, and their kinds: the entities `_resolve_mentions` gives a
+        scope to, found without working out which scope (so without the first sentence)."""
+        found = ev.hits[ANYWHERE]
+        named: set[int] = set()
+        plain = found & self._plain_alias_phrases
+        if plain:
+            named.update(*map(self._plain_alias.__getitem__, plain))
+        careful = found & self._careful_alias
+        if careful:
+            in_context = not self.catalogue.context.isdisjoint(found)
+            for phrase_id in careful:
+                for use in self.catalogue.aliases[phrase_id]:
+                    if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
+                        continue  # among the plain names above
+                    if use.ticker_form_only or (use.ambiguous and not in_context):
+                        if use.ticker_form is None:
+                            continue
+                        raw = ev.raw
+                        if not any(use.ticker_form.search(raw[o[0]]) for o in ev.positions(phrase_id)):
+                            continue
+                    named.add(use.entity)
+        entity_kind = self._entity_kind
+        return named, {entity_kind[e] for e in named}
+
     def _pick(self, found: set[int]) -> list[int]:
         picked = set().union(*map(self._by_phrase_get, found & self._anchors))
         if not picked:

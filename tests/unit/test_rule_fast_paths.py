@@ -134,3 +134,13 @@ def test_prefilter_with_generated_rules_never_skips_a_rule_that_holds():
         assert [i for i in ruleset._candidates(ev) if ruleset.rules[i].condition.test(ev)] == every
         fired += bool(every)
     assert fired > 100
+
+
+def test_entities_named_anywhere_are_those_given_a_scope(shipped, articles):
+    """`mentions` over the whole article asks only whether an entity is named: the same entities
+    (and kinds) as the full per-scope resolution, worked out without the first sentence."""
+    for title, summary, source in articles:
+        quick, _, _ = shipped.evidence(title, summary, source)
+        named, kinds = quick.anywhere
+        full, _, _ = shipped.evidence(title, summary, source)
+        assert (named, kinds) == (set(full.mentioned), set(full.kinds)), summary
