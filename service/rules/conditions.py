@@ -214,7 +214,7 @@ class Phrases(Condition):
         return not self.ids.isdisjoint(hits if hits is not None else ev.found(self.scope))
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.ids & ev.found(self.scope)))
+        out.extend(map(phrases.__getitem__, sorted(self.ids & ev.found(self.scope))))
 
 
 @dataclass(eq=False)
@@ -361,7 +361,7 @@ class Mentions(Condition):
         return any(mentioned.get(e, 9) <= self.scope for e in self.entities)
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.alias_phrases & ev.found(self.scope)))
+        out.extend(map(phrases.__getitem__, sorted(self.alias_phrases & ev.found(self.scope))))
 
 
 @dataclass(eq=False)

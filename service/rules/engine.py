@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
-from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
+from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.phrases import PhraseMatcher, normalise, split_lead
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
@@ -143,6 +143,10 @@ class Ruleset:
         ]
         self._unmatched: dict[tuple[int, float], int] = {}
         self._tests = [rule.condition.test for rule in self.rules]
+        #: Per rule (by id()), the conditions whose explain adds something, in the order the
+        #: rule's own explain would visit them: an `all` only visits its items in order, and
+        #: none/source/feed add nothing.
+        self._explainers = {id(rule): tuple(_explainers(rule.condition)) for rule in self.rules}
         self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
         #: Each rule's impact when it fires alone and names no `mentioned` tickers, in watchlist order.
         self._own_impact = [
@@ -409,13 +413,13 @@ class Ruleset:
             event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
             impacts = self._impacts(ordered, relevance_by_ticker)
         matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
-        channels = tuple(dict.fromkeys(r.channel for r in alerting if r.channel))
+        channels = tuple(dict.fromkeys([r.channel for r in alerting if r.channel]))
         return Assessment(
             event_types=event_types,
             score=score,
             severity=ordered[0].severity,
             alert=bool(alerting),
-            rules=tuple(r.id for r in ordered),
+            rules=tuple([r.id for r in ordered]),
             matched=matched,
             impacts=impacts,
             relevance=relevance_by_ticker,
@@ -451,8 +455,10 @@ class Ruleset:
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
         phrases = _PhraseNames(self._phrase_names, ev)
         out: list[str] = []
+        explainers = self._explainers
         for rule in rules:
-            rule.condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+            for condition in explainers[id(rule)]:
+                condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
 
     def describe(self) -> str:
@@ -470,6 +476,14 @@ _IN_HEADLINE: set = set()
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+def _explainers(condition: Condition) -> list[Condition]:
+    if isinstance(condition, AllOf):
+        return [leaf for item in condition.items for leaf in _explainers(item)]
+    if type(condition).explain is Condition.explain:
+        return []
+    return [condition]
 
 
 def _by_relevance(relevance_by_ticker: dict[str, int]) -> list[str]:
