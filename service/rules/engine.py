@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from operator import itemgetter
 
 from service.domain.feeds import Entry
@@ -99,8 +100,7 @@ class Ruleset:
             others.remove(anchor)
             self._other_clauses.append(tuple(sorted(others, key=len)))
         self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
-        self._anchors = frozenset(self._by_phrase)
-        self._by_phrase_get = self._by_phrase.__getitem__
+        self._by_phrase_get = self._by_phrase.get
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
@@ -362,7 +362,8 @@ class Ruleset:
         return named, {entity_kind[e] for e in named}
 
     def _pick(self, found: set[int]) -> list[int]:
-        picked = set().union(*map(self._by_phrase_get, found & self._anchors))
+        # The rules indexed under each phrase found (() for phrases no rule is indexed under).
+        picked = set(chain.from_iterable(map(self._by_phrase_get, found, repeat(()))))
         if not picked:
             return self._always[:]
         # A picked rule's anchor clause holds; it stays a candidate if none of its other
@@ -499,19 +500,21 @@ def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    __slots__ = ("names", "texts")
+    __slots__ = ("names", "text")
 
     def __init__(self, names: list, ev: Evidence):
         self.names = names  # Ruleset._phrase_names
-        self.texts = ev.texts
+        # A key (" word ... ") cannot straddle the two texts (it would need two spaces in a
+        # row), so it is in the headline or the text exactly when it is in the two joined.
+        self.text = "".join(ev.texts)
 
     def __getitem__(self, phrase_id: int) -> str:
         name = self.names[phrase_id]
         if name.__class__ is str:
             return name  # a phrase with capitals is shown as the rule wrote it
-        head, body = self.texts
+        text = self.text
         for key, words in name[0]:  # longest form first
-            if key in head or key in body:
+            if key in text:
                 return words
         return name[1]
 

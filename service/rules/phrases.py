@@ -19,9 +19,11 @@ import ahocorasick
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
 _SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
 _TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
-# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster).
+# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster)
+# and turns what str.split() takes for whitespace into spaces too.
 _ASCII_TABLE = bytes(
-    32 if chr(b) in _SEPARATORS else (b + 32 if 65 <= b <= 90 else b) for b in range(256)
+    32 if chr(b) in _SEPARATORS or (b < 128 and chr(b).isspace()) else (b + 32 if 65 <= b <= 90 else b)
+    for b in range(256)
 )
 _WORD = re.compile(r"[^\W_]+")
 _VOWELS = frozenset("aeiou")
@@ -32,7 +34,12 @@ _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, with a space at each end."""
     if text.isascii():
-        return " " + " ".join(text.encode().translate(_ASCII_TABLE).decode().split()) + " "
+        # Every separator is a space now: collapsing runs of spaces gives the same words,
+        # single-spaced and padded, as split() and join() (cheaper for typical texts).
+        spaced = " " + text.encode().translate(_ASCII_TABLE).decode() + " "
+        while "  " in spaced:
+            spaced = spaced.replace("  ", " ")
+        return spaced if len(spaced) > 1 else "  "
     return " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " "
 
 

@@ -144,3 +144,15 @@ def test_entities_named_anywhere_are_those_given_a_scope(shipped, articles):
         named, kinds = quick.anywhere
         full, _, _ = shipped.evidence(title, summary, source)
         assert (named, kinds) == (set(full.mentioned), set(full.kinds)), summary
+
+
+def test_ascii_normalise_is_the_general_one(articles):
+    """The ASCII shortcut of normalise (one byte table, runs of spaces collapsed) gives what the
+    general path (lower, translate, split, join) gives, control characters included."""
+    from service.rules.phrases import _TO_SPACE
+
+    texts = [text for article in articles for text in article[:2]]
+    texts += ["".join(chr(c) for c in range(128)), "\x1c\x1d\x1e\x1f", "a\x0bb\x0cc\rd", "  ", "--", "A  B"]
+    for text in texts:
+        if text.isascii():
+            assert normalise(text) == " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " ", repr(text)
