@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain
 from operator import itemgetter
 
 from service.domain.feeds import Entry
@@ -100,7 +100,8 @@ class Ruleset:
             others.remove(anchor)
             self._other_clauses.append(tuple(sorted(others, key=len)))
         self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
-        self._by_phrase_get = self._by_phrase.get
+        self._anchors = frozenset(self._by_phrase)
+        self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
@@ -362,8 +363,8 @@ class Ruleset:
         return named, {entity_kind[e] for e in named}
 
     def _pick(self, found: set[int]) -> list[int]:
-        # The rules indexed under each phrase found (() for phrases no rule is indexed under).
-        picked = set(chain.from_iterable(map(self._by_phrase_get, found, repeat(()))))
+        # The rules indexed under the phrases found.
+        picked = set(chain.from_iterable(map(self._by_phrase_get, found & self._anchors)))
         if not picked:
             return self._always[:]
         # A picked rule's anchor clause holds; it stays a candidate if none of its other
