@@ -1,11 +1,16 @@
 """A compiled ruleset, and the verdict it gives on one article.
 
-Per article: normalise, run the one automaton over the headline and over the text, count the
-watchlist companies named, test only the rules whose required phrases were all found, then
-score, merge the impacts and explain. The first sentence, word positions and other entity
-mentions are worked out only when a condition asks. No I/O: the pipeline, `scan` and the
-benchmark all call `Ruleset.assess`.
-"""
+Per article: normalise the headline and the text, run the one automaton over each, pick the
+rules whose required phrases were all found and test them; then, if a rule fired or a watchlist
+company is named, work out relevance, score, merge the impacts and explain. The first sentence,
+word positions and per-scope entity mentions are worked out only when something asks; articles
+where no rule can fire and no company is named share one verdict. No I/O: the pipeline, `scan`
+and the benchmark all call `Ruleset.assess`.
+
+The phrase-id sets are built one fixed way (automaton order, then group expansion, then the
+headline's set | the text's). Some outputs follow their hash-table iteration order (the order
+of `relevance`, which `near` pair `matched` shows when several qualify), so building them
+another way, even with the same members, can change those outputs."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
-from service.rules.phrases import PhraseMatcher, normalise, split_lead
+from service.rules.phrases import PhraseMatcher, normalise
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
