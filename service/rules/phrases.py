@@ -219,6 +219,8 @@ def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:
 
 # A sentence ends at . ! or ? (and any closing quote) followed by a space and a capital or digit.
 _SENTENCE_END = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
+# [^\W_] is str.isalnum() for one character; with endpos, \Z is the end of that slice.
+_WORD_AT_END = re.compile(r"[^\W_]*\Z")
 _ABBREVIATIONS = frozenset(
     "no nos inc corp co ltd plc mr mrs ms dr st jr sr gen gov sen rep dept est approx vs "
     "jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
@@ -237,13 +239,14 @@ def split_lead(summary: str) -> tuple[str, str]:
     """
     for match in _SENTENCE_END.finditer(summary):
         start = match.start()
-        word_start = start
-        while word_start > 0 and summary[word_start - 1].isalnum():
-            word_start -= 1
-        word = summary[word_start:start]
+        # The letters and digits right before the stop. Only one letter or an abbreviation
+        # (at most 6 characters, and lower() never shortens) matters, so 7 characters back
+        # decide as well as the whole word would.
+        word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()
         if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
             continue
-        if len(summary[:start].split()) < MIN_LEAD_WORDS:
+        # Fewer than MIN_LEAD_WORDS words before the stop (counting stops there).
+        if len(summary[:start].split(None, MIN_LEAD_WORDS - 1)) < MIN_LEAD_WORDS:
             continue
         return summary[: match.end()].rstrip(), summary[match.end() :]
     return summary, ""

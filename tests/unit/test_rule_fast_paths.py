@@ -156,3 +156,36 @@ def test_ascii_normalise_is_the_general_one(articles):
     for text in texts:
         if text.isascii():
             assert normalise(text) == " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " ", repr(text)
+
+
+def _split_lead_reference(summary):
+    """split_lead as first written: the word before the stop found one character at a time."""
+    from service.rules.phrases import _ABBREVIATIONS, _SENTENCE_END, MIN_LEAD_WORDS
+
+    for match in _SENTENCE_END.finditer(summary):
+        start = match.start()
+        word_start = start
+        while word_start > 0 and summary[word_start - 1].isalnum():
+            word_start -= 1
+        word = summary[word_start:start]
+        if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
+            continue
+        if len(summary[:start].split()) < MIN_LEAD_WORDS:
+            continue
+        return summary[: match.end()].rstrip(), summary[match.end() :]
+    return summary, ""
+
+
+def test_split_lead_is_the_plain_loop(articles):
+    """split_lead looks at most 7 characters back for an abbreviation and counts words only up to
+    the minimum: the same split as the plain loop, on articles and on awkward made-up texts."""
+    pieces = [
+        "U.S.", "No.", "Inc.", "Corp.", "approx.", "Approx.", "APPROXIMATELY.", "é.", "İnc.", "A.", "x_y.", "12.",
+        "Nov.", "sept.", "word", "words!", "Why?", "\"Quote.\"", "(paren.)", "Dr.", "\u2019Tis.", "ab1.", "-",
+        "Tariffs", "Beijing", "MP", "2025", "\u201cSaid\u201d", "\n", "  ",
+    ]
+    rng = random.Random(11)
+    texts = [summary for _title, summary, _source in articles]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))) for _ in range(3000)]
+    for text in texts:
+        assert split_lead(text) == _split_lead_reference(text), repr(text)
