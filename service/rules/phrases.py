@@ -19,6 +19,8 @@ import ahocorasick
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
 _SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
 _TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
+# The same as one regex: str.translate looks every character up in a dict, which is ~4x slower.
+_SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
 # The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster)
 # and turns what str.split() takes for whitespace into spaces too.
 _ASCII_TABLE = bytes(
@@ -40,7 +42,7 @@ def normalise(text: str) -> str:
         while "  " in spaced:
             spaced = spaced.replace("  ", " ")
         return spaced if len(spaced) > 1 else "  "
-    return " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " "
+    return " " + " ".join(_SEPARATOR.sub(" ", text.lower()).split()) + " "
 
 
 def words_of(phrase: str) -> list[str]:
