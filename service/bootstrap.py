@@ -27,6 +27,7 @@ from service.sources.fetcher import make_http_client
 from service.store.db import make_engine
 
 if TYPE_CHECKING:
+    from service.pipeline.digest_data import StoredMarketData
     from service.pipeline.prices import PriceFeed
     from service.sources.prices.source import PriceSource
 
@@ -144,6 +145,13 @@ async def open_price_feed(
         if feed.stream is not None:
             await feed.stream.stop()
         await feed.source.aclose()
+
+
+def make_market_data(runtime: Runtime) -> StoredMarketData:
+    """The digest's alerts and prices, read from the store with the rules in force at each read."""
+    from service.pipeline.digest_data import StoredMarketData
+
+    return StoredMarketData(lambda: runtime.rules.current)
 
 
 def make_mailer(settings: Settings) -> Mailer:

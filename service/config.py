@@ -5,10 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/reewatch.db"
+#: A follow-up later than a day would report on another session's news.
+MAX_FOLLOWUP_MINUTES = 24 * 60
+
+
+def parse_followup_minutes(text: str) -> tuple[int, ...]:
+    """'15,60' -> (15, 60); blank means no follow-ups. ValueError names what is wrong."""
+    delays: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= MAX_FOLLOWUP_MINUTES:
+            raise ValueError(
+                f"follow-up delays are whole minutes from 1 to {MAX_FOLLOWUP_MINUTES}, like 15,60; not {part!r}"
+            )
+        delays.add(int(part))
+    return tuple(sorted(delays))
 
 
 class Settings(BaseSettings):
@@ -71,6 +87,19 @@ class Settings(BaseSettings):
     )
     #: Sessions without trading (zero volume, or no bars) before a ticker is flagged stale.
     price_stale_sessions: int = Field(3, ge=1, le=30, validation_alias="REEWATCH_PRICE_STALE_SESSIONS")
+    #: Minutes after a news alert at which a thread reply reports the tickers' moves since; empty for none.
+    followup_minutes: str = Field("15,60", validation_alias="REEWATCH_FOLLOWUP_MINUTES")
+
+    @field_validator("followup_minutes")
+    @classmethod
+    def _followup_minutes(cls, value: str) -> str:
+        parse_followup_minutes(value)
+        return value
+
+    @property
+    def followup_delays(self) -> tuple[int, ...]:
+        """REEWATCH_FOLLOWUP_MINUTES as whole minutes, ascending, each once."""
+        return parse_followup_minutes(self.followup_minutes)
 
     @property
     def user_agent(self) -> str:

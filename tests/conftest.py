@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 
 from service.config import Settings
 from service.demo.server import FeedServer
+from service.store import migrate
+from service.store.db import make_engine
 
 # --- Prices: yfinance must be imported offline-capable, once, before any test runs. ---
 # yfinance picks curl_cffi or `requests` at import; `responses` (tests/fakes/yahoo_http.py) only
@@ -83,6 +85,15 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    """An engine on a migrated, empty database (SQLite and PostgreSQL in turn)."""
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -1,12 +1,18 @@
-"""What an alert shows, whatever the surface: Slack's Block Kit and the console read the same card."""
+"""What an alert shows, whatever the surface: Slack's Block Kit and the console read the same card.
+
+Three cards: a news alert (with each shown ticker's price), a price alert (a price rule fired),
+and a follow-up (a thread reply on the moves since a news alert)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from service.alerts.mrkdwn import one_line
-from service.domain.alerts import Alert
+from service.domain.alerts import Alert, FollowUp, PriceAlert
+from service.domain.quotes import Quote
+from service.domain.scoring import Direction
 
 ARROWS = {"bullish": "▲", "bearish": "▼", "neutral": "●"}
 SEVERITY_MARKS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵"}
@@ -28,15 +34,26 @@ EVENT_LABELS = {
 }
 
 
+#: Tickers a card shows by name (Block Kit allows 10 fields; the tenth may say "+N more").
+SHOWN_TICKERS = 10
+
+
 @dataclass(frozen=True)
 class TickerLine:
     ticker: str
     direction: str
     relevance: int | None
+    #: The price when the alert was raised; None in alerts queued before prices were recorded.
+    quote: Quote | None = None
 
     @property
     def arrow(self) -> str:
         return ARROWS.get(self.direction, ARROWS["neutral"])
+
+    @property
+    def price(self) -> str | None:
+        """`63.55 USD · +5.2% today`, `no price: stale 3 sessions`, or None when nothing was recorded."""
+        return quote_text(self.quote) if self.quote is not None else None
 
 
 @dataclass(frozen=True)
@@ -67,13 +84,28 @@ class AlertCard:
         return f"{self.mark} {prefix}{self.severity.upper()} · {self.events}"
 
 
+def ticker_order(impacts: Mapping[str, Direction], relevance: Mapping[str, int]) -> list[str]:
+    """The order a card lists tickers in: the companies the article names first (most relevant
+    first), then the moved ones, then the neutral ones, each in watchlist order (`impacts`' order)."""
+    order = {ticker: index for index, ticker in enumerate(impacts)}
+    return sorted(
+        impacts, key=lambda t: (-(relevance.get(t) or 0), impacts[t] == "neutral", order[t])
+    )
+
+
+def shown_tickers(impacts: Mapping[str, Direction], relevance: Mapping[str, int]) -> list[str]:
+    """The tickers a card shows by name: those get prices and follow-ups."""
+    ordered = ticker_order(impacts, relevance)
+    return ordered if len(ordered) <= SHOWN_TICKERS else ordered[: SHOWN_TICKERS - 1]
+
+
 def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
     """The card for `alert`; `reply` marks a repeat posted in the first alert's thread."""
     a = alert.assessment
-    tickers = sorted(
-        (TickerLine(one_line(t), d, a.relevance.get(t)) for t, d in a.impacts.items()),
-        key=lambda line: (-(line.relevance or 0), line.ticker),
-    )
+    tickers = [
+        TickerLine(one_line(t), a.impacts[t], a.relevance.get(t), alert.quotes.get(t))
+        for t in ticker_order(a.impacts, a.relevance)
+    ]
     events = ", ".join(EVENT_LABELS.get(e, one_line(e).replace("_", " ")) for e in a.event_types)
     return AlertCard(
         severity=one_line(a.severity or "info"),
@@ -88,4 +120,169 @@ def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
         score=a.score,
         novelty=a.novelty,
         reply=reply,
+    )
+
+
+def price_text(price: float) -> str:
+    """Enough digits to see a move: 63.55, 1,234.50, 0.145."""
+    if price >= 1:
+        return f"{price:,.2f}"
+    return f"{price:.3g}"
+
+
+def quote_text(quote: Quote) -> str:
+    """`63.55 USD · +5.2% today`, `16.20 AUD · +1.2% on Nov 10`, or `no price: stale 3 sessions ...`."""
+    if quote.missing is not None or quote.price is None:
+        return one_line(f"no price: {quote.missing or 'none recorded'}")
+    text = price_text(quote.price)
+    if quote.currency:
+        text += f" {one_line(quote.currency)}"
+    if quote.change_pct is None:
+        return text + " · day's change unknown"
+    when = "today" if quote.live or quote.session is None else f"on {quote.session:%b} {quote.session.day}"
+    return f"{text} · {percent_text(quote.change_pct)} {when}"
+
+
+def percent_text(pct: float) -> str:
+    """`+5.2%`, `-0.3%`, and `0.0%` for anything that rounds to nothing (never `-0.0%`)."""
+    rounded = round(pct, 1)
+    return "0.0%" if rounded == 0 else f"{rounded:+.1f}%"
+
+
+CHECK_LABELS = {"move": "Price move", "gap": "Opening gap", "volume": "Volume surge"}
+VERDICT_LABELS = {
+    "as_expected": "✓ as expected",
+    "against": "✗ against the call",
+    "flat": "– flat",
+    "no_expectation": "no call (neutral)",
+}
+
+
+@dataclass(frozen=True)
+class PriceCard:
+    """A price alert's parts, cleaned to one line each but not yet escaped for any surface."""
+
+    severity: str
+    title: str
+    #: `MP down 4.6% within 20 min of the news`.
+    headline: str
+    #: `63.55 → 60.63 USD, 16:05 → 16:25 UTC`, or the detector's words for a volume surge.
+    detail: str
+    #: The ticker's price as the alert was raised.
+    price: str | None
+    news_title: str | None
+    news_link: str | None
+    news_events: str | None
+    rule: str
+    description: str
+    raised_at: datetime
+
+    @property
+    def mark(self) -> str:
+        return SEVERITY_MARKS.get(self.severity.lower(), "⚪")
+
+
+def price_card(alert: PriceAlert, *, reply: bool = False) -> PriceCard:
+    """The card for a price rule's alert; `reply` marks one posted in the ticker's price thread."""
+    ticker = one_line(alert.ticker)
+    label = "Price move after news" if alert.news is not None else CHECK_LABELS.get(alert.check, "Price")
+    prefix = "Follow-up · " if reply else ""
+    severity = one_line(alert.severity) or "medium"
+    mark = SEVERITY_MARKS.get(severity.lower(), "⚪")
+    currency = alert.quote.currency if alert.quote is not None and alert.quote.currency else ""
+    news = alert.news
+    return PriceCard(
+        severity=severity,
+        title=f"{mark} {prefix}{severity.upper()} · {label} · {ticker}",
+        headline=_price_headline(alert, ticker),
+        detail=_price_detail(alert, one_line(currency)),
+        price=quote_text(alert.quote) if alert.quote is not None else None,
+        news_title=one_line(news.title) or "(untitled)" if news is not None else None,
+        news_link=news.link if news is not None else None,
+        news_events=", ".join(EVENT_LABELS.get(e, one_line(e).replace("_", " ")) for e in news.event_types)
+        if news is not None
+        else None,
+        rule=one_line(alert.rule_id),
+        description=one_line(alert.description),
+        raised_at=alert.raised_at,
+    )
+
+
+def _price_headline(alert: PriceAlert, ticker: str) -> str:
+    pct = alert.change_pct
+    if alert.check == "volume" or pct is None:
+        return f"{ticker}: {one_line(alert.reason)}"
+    way = "up" if pct > 0 else "down"
+    if alert.check == "gap":
+        return f"{ticker} opened {way} {abs(pct):.1f}% from the previous close"
+    if alert.news is not None and alert.end_at is not None:
+        return f"{ticker} {way} {abs(pct):.1f}% within {_minutes(alert.end_at - alert.news.at)} of the news"
+    window = f" within {_minutes(timedelta(seconds=alert.window_seconds))}" if alert.window_seconds else ""
+    return f"{ticker} {way} {abs(pct):.1f}%{window}"
+
+
+def _price_detail(alert: PriceAlert, currency: str) -> str:
+    if alert.start_price is None or alert.end_price is None:
+        return one_line(alert.reason)
+    unit = f" {currency}" if currency else ""
+    if alert.check == "gap":
+        return f"previous close {price_text(alert.start_price)} → open {price_text(alert.end_price)}{unit}"
+    prices = f"{price_text(alert.start_price)} → {price_text(alert.end_price)}{unit}"
+    if alert.start_at is None or alert.end_at is None:
+        return prices
+    return f"{prices}, {alert.start_at:%H:%M} → {alert.end_at:%H:%M} UTC"
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = max(int(span.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{rest:02d}" if rest else f"{hours}h"
+    return f"{hours // 24} days"
+
+
+@dataclass(frozen=True)
+class ReactionLine:
+    ticker: str
+    direction: str
+    #: `63.55 → 60.63 USD (-4.6%) ✓ as expected`, or `market closed since the alert`.
+    text: str
+    verdict: str | None
+
+    @property
+    def arrow(self) -> str:
+        return ARROWS.get(self.direction, ARROWS["neutral"])
+
+
+@dataclass(frozen=True)
+class FollowUpCard:
+    """A follow-up's parts: how long after which alert, and one line per ticker."""
+
+    title: str
+    headline: str
+    until: datetime
+    lines: tuple[ReactionLine, ...]
+
+
+def follow_up_card(follow_up: FollowUp) -> FollowUpCard:
+    """The card for a follow-up whose reactions were measured."""
+    lines = []
+    for reaction in follow_up.reactions:
+        if reaction.note is not None or reaction.change_pct is None:
+            lines.append(ReactionLine(one_line(reaction.ticker), reaction.direction, one_line(reaction.note or "no move known"), None))
+            continue
+        currency = f" {one_line(reaction.currency)}" if reaction.currency else ""
+        text = (
+            f"{price_text(reaction.start or 0)} → {price_text(reaction.end or 0)}{currency} "
+            f"({percent_text(reaction.change_pct)})"
+        )
+        verdict = VERDICT_LABELS.get(reaction.verdict or "", None)
+        lines.append(ReactionLine(one_line(reaction.ticker), reaction.direction, text, verdict))
+    return FollowUpCard(
+        title=f"⏱ {_minutes(timedelta(minutes=follow_up.minutes))} after the alert",
+        headline=one_line(follow_up.title) or "(untitled)",
+        until=follow_up.due_at,
+        lines=tuple(lines),
     )

@@ -6,23 +6,33 @@ control characters were dropped when the card was built, so no escape sequence r
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.columns import Columns
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from service.alerts.card import AlertCard, alert_card
+from service.alerts.card import AlertCard, alert_card, follow_up_card, price_card
 from service.alerts.mrkdwn import link_target, truncate
 from service.alerts.message import HEADLINE_CHARS, MAX_FIELDS
-from service.domain.alerts import Alert
+from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert
 
 _SEVERITY_STYLES = {"critical": "bold red", "high": "bold dark_orange", "medium": "bold yellow", "low": "bold blue"}
 _DIRECTION_STYLES = {"bullish": "green", "bearish": "red", "neutral": "dim"}
 
 
+def render_console_notice(notice: Notice, *, channel: str, reply: bool = False) -> Panel:
+    """The panel for whatever the outbox holds: a news alert, a price alert or a follow-up."""
+    if isinstance(notice, PriceAlert):
+        return render_console_price_alert(notice, channel=channel, reply=reply)
+    if isinstance(notice, FollowUp):
+        return render_console_follow_up(notice, channel=channel, reply=reply)
+    return render_console(notice, channel=channel, reply=reply)
+
+
 def render_console(alert: Alert, *, channel: str, reply: bool = False) -> Panel:
     """A rich panel with the same parts, in the same order, as the Slack message."""
     card = alert_card(alert, reply=reply)
-    lines: list[Text] = [Text(truncate(card.headline, HEADLINE_CHARS), style="bold")]
+    lines: list[RenderableType] = [Text(truncate(card.headline, HEADLINE_CHARS), style="bold")]
     if link_target(card.link):
         lines.append(Text(card.link or "", style="underline"))
     if card.tickers:
@@ -42,7 +52,9 @@ def render_console(alert: Alert, *, channel: str, reply: bool = False) -> Panel:
     )
 
 
-def _tickers(card: AlertCard) -> Text:
+def _tickers(card: AlertCard) -> RenderableType:
+    if any(line.price is not None for line in card.tickers):
+        return _tickers_with_prices(card)
     text = Text()
     for index, line in enumerate(card.tickers[:MAX_FIELDS]):
         if index:
@@ -54,3 +66,72 @@ def _tickers(card: AlertCard) -> Text:
     if len(card.tickers) > MAX_FIELDS:
         text.append(f"   +{len(card.tickers) - MAX_FIELDS} more", style="dim")
     return text
+
+
+def _tickers_with_prices(card: AlertCard) -> Columns:
+    """One cell per ticker, `▲ MP bullish · 100  63.55 USD · +5.2% today`, as many a row as fit."""
+    lines = list(card.tickers)
+    shown = lines if len(lines) <= MAX_FIELDS else lines[: MAX_FIELDS - 1]  # as in Slack: 9 and "+N more"
+    cells = []
+    for line in shown:
+        cell = Text()
+        cell.append(f"{line.arrow} {line.ticker}", style=_DIRECTION_STYLES.get(line.direction, ""))
+        cell.append(f" {line.direction}")
+        if line.relevance is not None:
+            cell.append(f" · {line.relevance}", style="dim")
+        if line.price is not None:
+            cell.append(f"  {line.price}", style="yellow" if line.price.startswith("no price") else "")
+        cells.append(cell)
+    if len(shown) < len(lines):
+        cells.append(Text(f"+{len(lines) - len(shown)} more", style="dim"))
+    return Columns(cells, padding=(0, 3))
+
+
+def render_console_price_alert(alert: PriceAlert, *, channel: str, reply: bool = False) -> Panel:
+    """A price rule's alert, in the layout of its Slack message."""
+    card = price_card(alert, reply=reply)
+    lines: list[RenderableType] = [Text(card.headline, style="bold"), Text(card.detail)]
+    if card.price is not None:
+        lines.append(Text.assemble(("Now: ", "bold"), card.price))
+    if card.news_title is not None:
+        events = f" ({card.news_events})" if card.news_events else ""
+        lines.append(Text.assemble(("After: ", "bold"), truncate(card.news_title, HEADLINE_CHARS), events))
+    lines.append(Text.assemble(("Why: ", "bold"), f"{card.rule} · {card.description}"))
+    lines.append(Text(card.raised_at.strftime("%Y-%m-%d %H:%M UTC"), style="dim"))
+    return Panel(
+        Group(*lines),
+        title=Text(card.title, style=_SEVERITY_STYLES.get(card.severity.lower(), "bold")),
+        title_align="left",
+        subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
+        subtitle_align="right",
+    )
+
+
+_VERDICT_STYLES = {"✓": "green", "✗": "red"}
+
+
+def render_console_follow_up(follow_up: FollowUp, *, channel: str, reply: bool = True) -> Panel:
+    """A follow-up: one line per ticker with its move since the alert and the verdict."""
+    card = follow_up_card(follow_up)
+    lines: list[RenderableType] = [Text(truncate(card.headline, HEADLINE_CHARS), style="dim")]
+    for line in card.lines[:MAX_FIELDS]:
+        if line.verdict is None:
+            lines.append(Text.assemble((line.ticker, "bold"), f": {line.text}"))
+            continue
+        lines.append(
+            Text.assemble(
+                (f"{line.arrow} {line.ticker}", _DIRECTION_STYLES.get(line.direction, "")),
+                f" {line.direction} · {line.text} ",
+                (line.verdict, _VERDICT_STYLES.get(line.verdict[:1], "dim")),
+            )
+        )
+    if len(card.lines) > MAX_FIELDS:
+        lines.append(Text(f"+{len(card.lines) - MAX_FIELDS} more", style="dim"))
+    lines.append(Text(f"prices up to {card.until:%Y-%m-%d %H:%M} UTC", style="dim"))
+    return Panel(
+        Group(*lines),
+        title=Text(card.title, style="bold"),
+        title_align="left",
+        subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
+        subtitle_align="right",
+    )

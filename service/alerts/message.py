@@ -3,6 +3,7 @@
 Block Kit limits (per message: 50 blocks; header 150 characters; section text 3,000; at most 10
 fields of 2,000; context at most 10 elements; about 12,000 characters in all) are met by
 construction: every piece has its own budget below, and feed text is cut with an ellipsis.
+Price alerts and follow-ups are drawn from their own cards under the same budgets.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from service.alerts.card import AlertCard, alert_card
+from service.alerts.card import AlertCard, ReactionLine, TickerLine, alert_card, follow_up_card, price_card
 from service.alerts.mrkdwn import escape, escape_within, link, truncate
-from service.domain.alerts import Alert
+from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert
 
 HEADER_LIMIT = 150
 SECTION_TEXT_LIMIT = 3000
@@ -25,6 +26,8 @@ TICKER_FIELD_LIMIT = 120
 WHY_LIMIT = 1500
 CONTEXT_ITEM_LIMIT = 300
 TEXT_LIMIT = 1000
+PRICE_LIMIT = 120
+REACTION_LIMIT = 160
 
 #: The Slack message metadata event type that carries the outbox key.
 METADATA_EVENT_TYPE = "reewatch_alert"
@@ -36,6 +39,15 @@ class SlackMessage:
 
     text: str
     blocks: list[dict[str, Any]]
+
+
+def render_notice(notice: Notice, *, reply: bool = False) -> SlackMessage:
+    """The Slack message for whatever the outbox holds: a news alert, a price alert or a follow-up."""
+    if isinstance(notice, PriceAlert):
+        return render_price_alert(notice, reply=reply)
+    if isinstance(notice, FollowUp):
+        return render_follow_up(notice)
+    return render_alert(notice, reply=reply)
 
 
 def render_alert(alert: Alert, *, reply: bool = False) -> SlackMessage:
@@ -55,14 +67,16 @@ def render_alert(alert: Alert, *, reply: bool = False) -> SlackMessage:
 
 
 def ticker_fields(card: AlertCard) -> list[str]:
-    """One field per ticker, most relevant first: `▲ *MP* bullish · relevance 100`; at most 10."""
+    """One field per ticker, most relevant first: `▲ *MP* bullish · relevance 100`, then its price
+    when the alert was raised (`63.55 USD · +5.2% today`); at most 10."""
     lines = list(card.tickers)
     shown = lines if len(lines) <= MAX_FIELDS else lines[: MAX_FIELDS - 1]
     fields = []
     for line in shown:
         relevance = f" · relevance {line.relevance}" if line.relevance is not None else ""
         ticker = escape_within(line.ticker, TICKER_CHARS)
-        fields.append(f"{line.arrow} *{ticker}* {escape(line.direction)}{relevance}")
+        price = f"\n{escape_within(line.price, PRICE_LIMIT)}" if line.price is not None else ""
+        fields.append(f"{line.arrow} *{ticker}* {escape(line.direction)}{relevance}{price}")
     if len(shown) < len(lines):
         rest = lines[len(shown) :]
         fields.append(
@@ -103,11 +117,78 @@ def slack_date(moment: datetime | None) -> str:
 
 def fallback_text(card: AlertCard) -> str:
     """The one-line `text` that notifications and screen readers show."""
-    tickers = " ".join(f"{line.ticker} {line.arrow}" for line in card.tickers[:MAX_FIELDS])
+    shown = card.tickers[:MAX_FIELDS]
+    if any(line.price is not None for line in shown):
+        tickers = ", ".join(_ticker_with_price(line) for line in shown)
+    else:
+        tickers = " ".join(f"{line.ticker} {line.arrow}" for line in shown)
     summary = f"{card.title}: {card.headline}"
     if tickers:
         summary += f" ({tickers})"
     return escape_within(f"{summary} · {card.source}", TEXT_LIMIT)
+
+
+def _ticker_with_price(line: TickerLine) -> str:
+    return f"{line.ticker} {line.arrow} {line.price}" if line.price is not None else f"{line.ticker} {line.arrow}"
+
+
+def render_price_alert(alert: PriceAlert, *, reply: bool = False) -> SlackMessage:
+    """A price rule's alert: the move in the header and headline, the prices, the news it followed."""
+    card = price_card(alert, reply=reply)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": escape_within(card.title, HEADER_LIMIT)}},
+        _section(f"*{escape_within(card.headline, HEADLINE_CHARS)}*\n{escape_within(card.detail, HEADLINE_CHARS)}"),
+    ]
+    if card.price is not None:
+        blocks.append(_section(f"*Now:* {escape_within(card.price, PRICE_LIMIT)}"))
+    if card.news_title is not None:
+        events = f" ({escape_within(card.news_events or '', CONTEXT_ITEM_LIMIT)})" if card.news_events else ""
+        news = link(card.news_link, truncate(card.news_title, HEADLINE_CHARS), limit=SECTION_TEXT_LIMIT // 2)
+        blocks.append(_section(f"*After:* {news}{events}"))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(f"*Why:* `{card.rule.replace('`', '')}` · {escape_within(card.description, CONTEXT_ITEM_LIMIT)}"),
+                _mrkdwn(slack_date(card.raised_at)),
+            ],
+        }
+    )
+    text = f"{card.title}: {card.headline}"
+    if card.news_title is not None:
+        text += f" · after “{card.news_title}”"
+    return SlackMessage(text=escape_within(text, TEXT_LIMIT), blocks=blocks)
+
+
+def render_follow_up(follow_up: FollowUp) -> SlackMessage:
+    """A thread reply: per ticker the move since the alert and whether it went the rule's way."""
+    card = follow_up_card(follow_up)
+    lines = [reaction_line(line) for line in card.lines[:MAX_FIELDS]] or ["no tickers to follow"]
+    if len(card.lines) > MAX_FIELDS:
+        lines.append(f"+{len(card.lines) - MAX_FIELDS} more")
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{escape_within(card.title, HEADER_LIMIT)}*\n" + "\n".join(lines)),
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(escape_within(card.headline, CONTEXT_ITEM_LIMIT)),
+                _mrkdwn(f"prices up to {slack_date(card.until)}"),
+            ],
+        },
+    ]
+    summary = ", ".join(
+        f"{line.ticker} {line.text} {line.verdict}" if line.verdict else f"{line.ticker}: {line.text}"
+        for line in card.lines[:MAX_FIELDS]
+    )
+    return SlackMessage(text=escape_within(f"{card.title}: {summary} · {card.headline}", TEXT_LIMIT), blocks=blocks)
+
+
+def reaction_line(line: ReactionLine) -> str:
+    """`▼ *MP* bearish · 63.55 → 60.63 USD (-4.6%) ✓ as expected`, or `*LYC.AX*: market closed since the alert`."""
+    ticker = escape_within(line.ticker, TICKER_CHARS)
+    if line.verdict is None:
+        return f"*{ticker}*: {escape_within(line.text, REACTION_LIMIT)}"
+    return f"{line.arrow} *{ticker}* {escape(line.direction)} · {escape_within(line.text, REACTION_LIMIT)} {line.verdict}"
 
 
 def _as_many_as_fit(items: list[str], limit: int) -> str:

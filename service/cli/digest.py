@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -30,23 +31,21 @@ def digest_preview(
     recipient: RecipientOption = None,
 ) -> None:
     """Write a recipient's digest as HTML (chart inlined) without sending it or recording a run."""
-    from service.bootstrap import open_runtime
-    from service.pipeline.digest import load_digest_setup, preview_digest
+    from service.pipeline.digest import preview_digest
     from service.store import migrate
 
     settings = load_cli_settings()
     with errors_as_messages(settings):
-        setup = load_digest_setup(settings)
-        chosen = _chosen_recipients(setup.recipients, recipient)[0]
-        now = datetime.now(UTC)
-        when = _digest_day(day, chosen, now)
-        migrate.upgrade(settings.database_url)
 
-        async def render() -> str:
-            async with open_runtime(settings) as rt:
-                return await preview_digest(rt, setup, chosen, when, now=now)
+        async def render():
+            async with _digest_runtime(settings) as (rt, setup):
+                chosen = _chosen_recipients(setup.recipients, recipient)[0]
+                now = datetime.now(UTC)
+                when = _digest_day(day, chosen, now)
+                migrate.upgrade(settings.database_url)
+                return chosen, when, await preview_digest(rt, setup, chosen, when, now=now)
 
-        html = asyncio.run(render())
+        chosen, when, html = asyncio.run(render())
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             out_file.write_text(html, encoding="utf-8")
@@ -58,20 +57,18 @@ def digest_preview(
 @digest_app.command("send")
 def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> None:
     """Send the digests due now, or each recipient's digest for --date; never one already sent."""
-    from service.bootstrap import open_runtime
-    from service.pipeline.digest import load_digest_setup, send_digest, send_due_digests
+    from service.pipeline.digest import send_digest, send_due_digests
     from service.store import migrate
 
     settings = load_cli_settings()
     with errors_as_messages(settings):
-        setup = load_digest_setup(settings)
-        chosen = _chosen_recipients(setup.recipients, recipient)
-        now = datetime.now(UTC)
-        days = {r.key: _digest_day(day, r, now) for r in chosen} if day else {}
-        migrate.upgrade(settings.database_url)
 
         async def send():
-            async with open_runtime(settings) as rt:
+            async with _digest_runtime(settings) as (rt, setup):
+                chosen = _chosen_recipients(setup.recipients, recipient)
+                now = datetime.now(UTC)
+                days = {r.key: _digest_day(day, r, now) for r in chosen} if day else {}
+                migrate.upgrade(settings.database_url)
                 if not day:
                     return await send_due_digests(rt, setup, now=now, only={r.key for r in chosen})
                 return [await send_digest(rt, setup, r, days[r.key], now=now, force=True) for r in chosen]
@@ -109,6 +106,16 @@ def digest_status() -> None:
             status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), run.last_error or ""
         table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), moment, Text(detail))
     out.print(table)
+
+
+@asynccontextmanager
+async def _digest_runtime(settings):
+    """The runtime, and the digest set-up checked against its rules and reading the store."""
+    from service.bootstrap import make_market_data, open_runtime
+    from service.pipeline.digest import load_digest_setup
+
+    async with open_runtime(settings) as rt:
+        yield rt, load_digest_setup(settings, make_market_data(rt), ruleset=rt.rules.current)
 
 
 def _chosen_recipients(recipients, address: str | None) -> list:

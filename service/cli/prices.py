@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,12 +12,16 @@ from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
 
+if TYPE_CHECKING:
+    from service.domain.quotes import Quote
+
 prices_app = typer.Typer(no_args_is_help=True, help="Ticker prices: sources, stored bars, health.")
 
 
 @prices_app.command("status")
 def prices_status() -> None:
-    """Each ticker: last bar and its age, source, currency and exchange, last error, stale flags."""
+    """Each ticker: last bar and its age, source, currency and exchange, last error, stale flags,
+    and its price rules: which fired at their last check, and which could not judge and why."""
     from service.store.prices import ticker_states_for_status
 
     settings = load_cli_settings()
@@ -28,7 +32,10 @@ def prices_status() -> None:
         return
     now = datetime.now(UTC)
     table = Table(title="Prices", show_lines=False)
-    columns = ("ticker", "exchange", "currency", "market", "last bar", "age", "last", "source", "last error", "flags")
+    columns = (
+        "ticker", "exchange", "currency", "market", "last bar", "age", "last", "source", "last error", "flags",
+        "price rules",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for state in states:
@@ -44,7 +51,8 @@ def prices_poll(
         typer.Option("--at", help="Run as of this ISO 8601 instant (with a zone), e.g. to replay a past day."),
     ] = None,
 ) -> None:
-    """Run one price cycle for TICKERS with the configured source (PRICE_SOURCE) and store the bars."""
+    """Run one price cycle for TICKERS with the configured source (PRICE_SOURCE) and store the bars;
+    judge the price rules and queue their alerts (with --at: judge only)."""
     from service.pipeline.prices import poll_prices_once
 
     settings = load_cli_settings()
@@ -62,6 +70,28 @@ def prices_poll(
     count = len(report.outcomes)
     tickers = "ticker" if count == 1 else "tickers"
     out.print(f"{report.stored_bars} bars stored for {count} {tickers}, {len(report.failed)} failed")
+    for fired in report.fired:
+        if as_of is not None:
+            news = "not queued: --at is a dry run"
+        else:
+            news = "queued" if fired.queued else "already alerted this session"
+        out.print(Text(f"price rule {fired.rule} fired on {fired.ticker}: {fired.reason} ({news})"))
+
+
+def quote_cells(quote: Quote | None) -> list[Text]:
+    """`63.55 USD` and `+5.2% today` for a table, or `-` and why there is no price."""
+    if quote is None:
+        return [Text("-"), Text("-")]
+    if quote.price is None:
+        return [Text("-"), Text(f"no price: {quote.missing}", style="yellow")]
+    from service.alerts.card import percent_text, price_text
+
+    last = Text(f"{price_text(quote.price)} {quote.currency or ''}".strip())
+    if quote.change_pct is None:
+        return [last, Text("-")]
+    when = "today" if quote.live or quote.session is None else f"on {quote.session:%b} {quote.session.day}"
+    style = "green" if quote.change_pct > 0 else "red" if quote.change_pct < 0 else ""
+    return [last, Text(f"{percent_text(quote.change_pct)} {when}", style=style)]
 
 
 def _instant(text: str) -> datetime:
@@ -130,4 +160,17 @@ def _price_row(state, now: datetime) -> list:
         state.source or "-",
         error,
         flags if flags else "-",
+        _rules_cell(state, now),
     ]
+
+
+def _rules_cell(state, now: datetime) -> Text:
+    """`firing: rule (reason)` and `cannot judge: rule: reason`, as of the last check; `-` before any."""
+    if state.rules_checked_at is None:
+        return Text("-")
+    cell = Text(f"checked {when(state.rules_checked_at, now)}", style="dim")
+    if state.rules_firing:
+        cell.append(f"; firing: {state.rules_firing}", style="bold")
+    if state.rules_blocked:
+        cell.append(f"; cannot judge: {state.rules_blocked}", style="yellow")
+    return cell

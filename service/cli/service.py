@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -26,7 +27,10 @@ def run(
         if once:
             from service.pipeline.runner import run_once
 
-            print_cycle(asyncio.run(run_once(settings)))
+            report = asyncio.run(run_once(settings))
+            print_cycle(report.cycle)
+            print_prices(report.prices)
+            print_delivery(report.delivery, settings)
             return
         from service.pipeline.scheduler import serve
 
@@ -36,16 +40,51 @@ def run(
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
-    from service.pipeline.demo import run_demo
+    from service.pipeline.demo import Delivered, DigestWritten, Ingested, PricesReplayed, Revisited, run_demo
 
     settings = load_cli_settings()
+    if "log_level" not in settings.model_fields_set:
+        # The demo's output is the tables and alerts; routine INFO lines would bury them.
+        logging.getLogger().setLevel(logging.WARNING)
+
+    async def show() -> None:
+        replays = 0
+        async for stage in run_demo(settings):
+            if isinstance(stage, PricesReplayed):
+                replays += 1
+                if replays == 1:
+                    out.rule("[bold]reewatch demo")
+                    print_replay(stage, show_quotes=True)
+                else:
+                    out.rule(f"[bold]{stage.at:%H:%M} UTC: prices again, and the 15-minute follow-ups")
+                    print_replay(stage)
+            elif isinstance(stage, Ingested):
+                out.print(f"Database: {stage.database}")
+                print_cycle(stage.cycle, show_articles=True)
+            elif isinstance(stage, Revisited):
+                statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in stage.cycle.outcomes)
+                out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+                out.rule("[bold]Alerts, as they would reach Slack")
+            elif isinstance(stage, Delivered):
+                out.print(f"{stage.report.sent} alerts delivered to the console (set SLACK_BOT_TOKEN for Slack)")
+            elif isinstance(stage, DigestWritten):
+                print_demo_digest(stage)
+
     with errors_as_messages(settings):
-        report = asyncio.run(run_demo(settings))
-    out.rule("[bold]reewatch demo")
-    out.print(f"Database: {report.database}")
-    print_cycle(report.first, show_articles=True)
-    statuses = ", ".join(f"{o.feed}: {o.status.replace('_', ' ')}" for o in report.second.outcomes)
-    out.print(f"\nSecond cycle a minute later (conditional GET): {statuses}")
+        asyncio.run(show())
+
+
+def print_demo_digest(stage) -> None:
+    """Where the demo's digest went, and the prices it shows."""
+    out.rule(f"[bold]{stage.prices.at:%Y-%m-%d %H:%M} UTC: the reader's morning digest, as it would be e-mailed")
+    print_replay(stage.prices)
+    outcome = stage.outcome
+    if not stage.files:
+        out.print(Text(f"Digest for {outcome.recipient} on {outcome.day}: {outcome.status} ({outcome.detail})"), style="red")
+        return
+    out.print(Text(f"Digest for {outcome.recipient} on {outcome.day} (no SMTP_HOST, so written to files):"))
+    for path in stage.files:
+        out.print(Text(f"  {path.resolve()}"), soft_wrap=True)
 
 
 @db_app.command("upgrade")
@@ -59,6 +98,51 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     out.print(f"database at revision {revision}")
 
 
+def print_delivery(report, settings) -> None:
+    """One line on what the dispatcher did."""
+    where = "Slack" if settings.slack_bot_token and settings.slack_bot_token.get_secret_value().strip() else "the console"
+    line = f"{report.sent} alerts delivered to {where}"
+    if report.failed:
+        line += f", {report.failed} failed (see `reewatch alerts status`)"
+    if report.retried:
+        line += f", {report.retried} to retry"
+    out.print(line)
+
+
+def print_replay(stage, *, show_quotes: bool = False) -> None:
+    """A demo price cycle: one row per ticker with its quote, then the price rules that fired."""
+    from service.cli.prices import quote_cells
+
+    report = stage.report
+    out.print(f"Prices replayed from the synthetic sample as of {stage.at:%Y-%m-%d %H:%M} UTC")
+    if show_quotes:
+        table = Table(title="Price cycle (replay)")
+        for column in ("ticker", "result", "bars", "last", "day", "notes"):
+            table.add_column(column, overflow="fold")
+        for o in report.outcomes:
+            result = "[red]failed[/]" if o.status == "failed" else o.status
+            notes = "; ".join(n for n in (o.error, o.stale and f"stale: {o.stale}", *o.warnings) if n)
+            table.add_row(Text(o.ticker), result, str(o.bars), *quote_cells(stage.quotes.get(o.ticker)), Text(notes))
+        out.print(table)
+    print_prices(report)
+    for fired in report.fired:
+        news = "" if fired.queued else " (already alerted this session)"
+        out.print(Text(f"  price rule {fired.rule} fired on {fired.ticker}: {fired.reason}{news}"))
+
+
+def print_prices(report) -> None:
+    """One line on the price cycle: tickers, bars, failures, price alerts (None: it failed, see the log)."""
+    if report is None:
+        out.print("[red]price cycle failed[/] (see the log); `reewatch prices status` shows each ticker")
+        return
+    alerts = f"{report.price_alerts} price alert{'' if report.price_alerts == 1 else 's'} queued"
+    line = (
+        f"prices ({report.source}): {len(report.outcomes)} tickers, {report.stored_bars} bars stored, "
+        f"{len(report.failed)} failed, {alerts}"
+    )
+    out.print(Text(line))
+
+
 def print_cycle(report, *, show_articles: bool = False) -> None:
     """The outcome of a poll cycle, one row per feed (and, for the demo, what it stored)."""
     table = Table(title="Poll cycle")
@@ -69,7 +153,9 @@ def print_cycle(report, *, show_articles: bool = False) -> None:
         notes = o.error or "; ".join(o.warnings) or ""
         table.add_row(Text(o.feed), result, str(o.new), str(o.seen), str(o.duplicates), Text(notes))
     out.print(table)
-    out.print(f"{report.new_articles} new articles from {len(report.outcomes)} feeds")
+    out.print(
+        f"{report.new_articles} new articles from {len(report.outcomes)} feeds, {report.queued_alerts} alerts queued"
+    )
     if show_articles:
         articles = Table(title="Ingested articles, scored (alerts first)")
         for column in ("feed", "published (UTC)", "score", "event types", "tickers", "title"):

@@ -7,7 +7,7 @@ import time
 
 from rich.console import Console
 
-from service.alerts.console import render_console
+from service.alerts.console import render_console_notice
 from service.delivery.notifier import Delivery, Posted
 
 CONSOLE_CHANNEL_ID = "console"
@@ -25,7 +25,7 @@ class ConsoleNotifier:
 
     async def post(self, delivery: Delivery) -> Posted:
         """Print the alert; a reply is marked as one."""
-        self.console.print(render_console(delivery.alert, channel=delivery.channel, reply=delivery.thread_ts is not None))
+        self.console.print(render_console_notice(delivery.alert, channel=delivery.channel, reply=delivery.thread_ts is not None))
         # Slack-shaped, unique and increasing, so replies can name their parent like in Slack.
         return Posted(channel_id=CONSOLE_CHANNEL_ID, ts=f"{int(time.time())}.{next(self._sequence):06d}")
 

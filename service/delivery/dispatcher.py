@@ -4,7 +4,8 @@ claim   lease due rows no other instance holds, a few per channel, and hand each
         channel's lane (a queue with one worker, so a channel's alerts go out in order)
 limit   the lane waits for its token bucket: about one message per second, short bursts
 send    a row whose last attempt ended unknown (timeout, dropped connection, crash) is first
-        looked for in the channel by its key; otherwise the attempt is noted, then posted
+        looked for in the channel by its key; otherwise the attempt is noted, then posted.
+        A follow-up's moves are measured now, from the bars stored by its due time
 record  sent with its ts only after Slack said ok; retried with back-off (429: after
         Retry-After, and the channel is held); failed with the reason, logged once
 
@@ -25,10 +26,11 @@ from service.config import Settings
 from service.delivery.limiter import TokenBucket
 from service.delivery.notifier import Delivery, Posted
 from service.delivery.retry import retry_delay
-from service.domain.alerts import Alert
+from service.domain.alerts import FollowUp, notice_from_row
 from service.errors import DeliveryError, DeliveryRejected, SlackRateLimited
 from service.store.db import session as open_session
 from service.store.outbox import (
+    FAILED,
     Claimed,
     begin_attempt,
     claim_due_alerts,
@@ -39,6 +41,7 @@ from service.store.outbox import (
     record_sent,
     release_alerts,
 )
+from service.store.prices import load_reactions
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +235,14 @@ class Dispatcher:
     async def _send(self, item: Claimed) -> Sent | Failed:
         row = item.alert
         try:
-            alert = Alert.from_payload(row.payload)
+            alert = notice_from_row(row.kind, row.payload)
         except (KeyError, TypeError, ValueError) as exc:
             return Failed(DeliveryRejected(f"unreadable alert payload: {exc}"), posted=False)
+        if isinstance(alert, FollowUp):
+            if item.parent is not None and item.parent.status == FAILED:
+                # Nobody saw the alert: a reply about it would make no sense on its own.
+                return Failed(DeliveryRejected(f"its alert failed: {item.parent.last_error}"), posted=False)
+            alert = await self.rt.db(self._measure, alert)
         thread = item.thread
         delivery = Delivery(
             key=row.key,
@@ -258,6 +266,12 @@ class Dispatcher:
             return Sent(await self.notifier.post(delivery), found=False)
         except DeliveryError as exc:
             return Failed(exc, posted=True)
+
+    def _measure(self, follow_up: FollowUp) -> FollowUp:
+        with open_session(self.rt.engine) as session:
+            return load_reactions(
+                session, follow_up, self.rt.clock(), intraday=self.rt.settings.price_intraday_interval
+            )
 
     def _known_channel_id(self, channel: str) -> str | None:
         with open_session(self.rt.engine) as session:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from service.domain.alerts import Alert
+from service.domain.alerts import Notice
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,8 @@ class Delivery:
     """One alert to post: where, under which thread, and the key that identifies it in Slack."""
 
     key: str
-    alert: Alert
+    #: A news alert, a price alert, or a follow-up with its moves measured.
+    alert: Notice
     #: The channel as routed: a name ("#alerts") or an id ("C0123").
     channel: str
     #: The channel's id when known (a reply's parent, or an earlier post); needed to read history.

@@ -17,7 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from service.alerts.message import METADATA_EVENT_TYPE, render_alert
+from service.alerts.message import METADATA_EVENT_TYPE, render_notice
 from service.delivery.notifier import Delivery, Posted
 from service.delivery.retry import classify_answer
 from service.errors import DeliveryDeferred, DeliveryRejected, OutcomeUnknown
@@ -49,7 +49,7 @@ class SlackNotifier:
 
     async def post(self, delivery: Delivery) -> Posted:
         """Post the alert (in its thread when it is a reply) and return where it landed."""
-        message = render_alert(delivery.alert, reply=delivery.thread_ts is not None)
+        message = render_notice(delivery.alert, reply=delivery.thread_ts is not None)
         response = await self._call(
             "chat_postMessage",
             # A reply must go to the parent's channel id; a top-level post may use the name.

@@ -16,7 +16,7 @@ from service.digest.calendar import UpcomingDeadline
 from service.digest.recipients import Recipient
 from service.digest.schedule import Window
 from service.domain.scoring import EVENT_TYPES, Assessment
-from service.events.stories import group_stories
+from service.events.stories import PROMINENT, Event, group_stories
 
 #: Headings for the event taxonomy's ids (DOMAIN.md), in the words a desk uses.
 EVENT_LABELS: dict[str, str] = {
@@ -55,10 +55,24 @@ class DigestAlert:
     published: dt.datetime | None  # aware UTC
     raised_at: dt.datetime  # aware UTC: where the chart puts its marker
     assessment: Assessment
+    #: Countries, agencies and elements the verdict matched, as "kind:name" (see Ruleset.named_in).
+    named: frozenset[str] = frozenset()
 
     @property
     def score(self) -> int:
         return self.assessment.score
+
+    @property
+    def event(self) -> Event:
+        """The alert as story grouping compares events: its types, the names in it, its time."""
+        relevance = self.assessment.relevance
+        return Event(
+            event_types=self.assessment.event_types,
+            entities=frozenset(f"ticker:{t}" for t in relevance) | self.named,
+            # When the outlet published it, which is closest to when the event happened.
+            at=self.published or self.raised_at,
+            prominent=frozenset(f"ticker:{t}" for t, r in relevance.items() if r >= PROMINENT),
+        )
 
     @property
     def event_type(self) -> str:
@@ -160,6 +174,8 @@ class Digest:
     failing_feeds: tuple[FailingFeed, ...]
     alert_count: int = 0
     generated_at: dt.datetime | None = field(default=None, compare=False)
+    #: The tickers the recipient follows; None when they follow everything.
+    followed: frozenset[str] | None = None
 
     @property
     def story_count(self) -> int:
@@ -215,17 +231,42 @@ def build_digest(
         failing_feeds=tuple(sorted(failing_feeds, key=lambda f: (f.disabled_reason is None, f.name))),
         alert_count=len(kept),
         generated_at=generated_at,
+        followed=None if followed_tickers is None else frozenset(followed_tickers),
     )
+
+
+#: At most this many tickers are listed under a story; the rest are counted.
+TICKERS_SHOWN = 6
+
+
+def tickers_at_stake(
+    assessment: Assessment, followed: Collection[str] | None, limit: int = TICKERS_SHOWN
+) -> tuple[list[tuple[str, str]], int]:
+    """The (ticker, direction) pairs worth a line under a story, and how many more there are.
+
+    The companies the article names come first, most relevant first; then the tickers the rule
+    moves, in watchlist order. Tickers the reader does not follow, and group-wide "neutral"
+    entries, are left out: they are noise in a morning read.
+    """
+    relevance = assessment.relevance
+    order = {ticker: index for index, ticker in enumerate(assessment.impacts)}
+    candidates = [
+        (ticker, direction)
+        for ticker, direction in assessment.impacts.items()
+        if (followed is None or ticker in followed) and (direction != "neutral" or ticker in relevance)
+    ]
+    candidates.sort(key=lambda pair: (-relevance.get(pair[0], 0), order[pair[0]]))
+    return candidates[:limit], max(0, len(candidates) - limit)
 
 
 def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
     """Alerts as stories, each once, under its lead's event type; best story and section first.
 
-    Stories are found across all alerts before sorting by type, so two outlets whose reports of
-    one story the rules typed differently still make one story.
+    Stories are found across all alerts before sorting by type, by link, by text and as events,
+    so two outlets whose reports of one story the rules typed differently still make one story.
     """
     by_type: dict[str, list[Story]] = {}
-    for group in group_stories(alerts):
+    for group in group_stories(alerts, event_of=lambda alert: alert.event):
         ordered = sorted(group, key=_strongest_first)
         by_type.setdefault(ordered[0].event_type, []).append(Story(ordered[0], tuple(ordered)))
     sections = []

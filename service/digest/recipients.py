@@ -154,7 +154,7 @@ class DigestsFile(BaseModel):
 def load_recipients(path: Path, *, watchlists: Collection[str] | None = None) -> list[Recipient]:
     """Read and check a digests file; raise ConfigError listing every problem with its place.
 
-    `watchlists` is the set of known watchlist group names; None skips that check.
+    `watchlists` holds the watchlist group names of the loaded rules; None skips that check.
     """
     doc = read_yaml(path)
     if doc.data is None:
@@ -186,22 +186,3 @@ def load_recipients(path: Path, *, watchlists: Collection[str] | None = None) ->
     if problems:
         raise ConfigError(problems)
     return recipients
-
-
-def watchlist_names(path: Path) -> frozenset[str] | None:
-    """Group names declared in the watchlists file, or None when there is no such file.
-
-    The names are the keys of the top-level mapping, or of its `watchlists:` entry (a mapping,
-    or a list of items with a `name`).
-    """
-    if not Path(path).is_file():
-        return None
-    doc = read_yaml(path)
-    data = doc.data
-    if isinstance(data, dict) and "watchlists" in data:
-        data = data["watchlists"]
-    if isinstance(data, dict):
-        return frozenset(str(key) for key in data)
-    if isinstance(data, list):
-        return frozenset(str(item["name"]) for item in data if isinstance(item, dict) and "name" in item)
-    raise ConfigError([doc.problem((), "expected a mapping of watchlist names")])

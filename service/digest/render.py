@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from service.digest.content import Digest, Unavailable
+from service.digest.content import Digest, Unavailable, tickers_at_stake
 from service.sources.text import safe_link
 
 UP_COLOUR = "#1a7f37"
@@ -45,6 +45,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(pct=_pct, price=_price, arrow=_arrow, colour=_colour, link=safe_link)
+    env.globals.update(at_stake=tickers_at_stake)
     env.tests["unavailable"] = lambda value: isinstance(value, Unavailable)
     return env
 

@@ -70,6 +70,13 @@ class Session:
             return not self.break_start <= at < self.break_end
         return True
 
+    @property
+    def trading_spans(self) -> tuple[tuple[datetime, datetime], ...]:
+        """(start, end) of each stretch of trading: one, or two around a lunch break."""
+        if self.break_start is not None and self.break_end is not None:
+            return ((self.open, self.break_start), (self.break_end, self.close))
+        return ((self.open, self.close),)
+
 
 @dataclass(frozen=True)
 class _RegularHours:
@@ -150,6 +157,20 @@ def current_session(code: str, at: datetime) -> Session | None:
     cal = calendar(code)
     session = cal.session_on(cal.local_day(_aware(at)))
     return session if session is not None and session.open <= at < session.close else None
+
+
+def traded_between(code: str, start: datetime, end: datetime) -> bool:
+    """Whether exchange `code` was trading at any instant after `start` and up to `end` (lunch is not trading)."""
+    if end <= start:
+        return False
+    cal = calendar(code)
+    day, last = cal.local_day(_aware(start)), cal.local_day(_aware(end))
+    while day <= last:
+        session = cal.session_on(day)
+        if session is not None and any(open_ < end and close > start for open_, close in session.trading_spans):
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def last_completed_session(code: str, at: datetime) -> Session:

@@ -12,14 +12,16 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
-from service.bootstrap import Runtime, make_mailer
+from service.bootstrap import Runtime, make_mailer, make_market_data
 from service.config import Settings
+from service.config_watch import WatchedConfig
 from service.delivery.email import Mailer, sender_address
 from service.digest.calendar import Deadline, load_calendar, upcoming_deadlines
 from service.digest.chart import price_chart
@@ -32,7 +34,7 @@ from service.digest.content import (
     Unavailable,
     build_digest,
 )
-from service.digest.recipients import Recipient, load_recipients, watchlist_names
+from service.digest.recipients import Recipient, load_recipients
 from service.digest.render import compose_message, preview_html, render_digest
 from service.digest.schedule import (
     Window,
@@ -47,6 +49,7 @@ from service.digest.schedule import (
 )
 from service.errors import ConfigError, MailError, Problem
 from service.pipeline.backoff import failure_delay
+from service.rules import Ruleset, load_ruleset
 from service.store.db import session as open_session
 from service.store.digests import (
     FAILED,
@@ -116,16 +119,26 @@ class DigestOutcome:
     detail: str = ""
 
 
-def load_digest_setup(settings: Settings, market: MarketData | None = None) -> DigestSetup:
+def load_digest_setup(
+    settings: Settings,
+    market: MarketData | None = None,
+    *,
+    ruleset: Ruleset | None = None,
+    digests_file: Path | None = None,
+) -> DigestSetup:
     """Recipients and calendar from the rules folder, the mailer and sender from settings.
 
+    The recipients' watchlists are checked against the groups of `ruleset` (the rules folder's,
+    loaded now, when not given). `digests_file` replaces rules/digests.yaml (the demo has its own).
     Raises ConfigError with every located problem. A missing calendar means no deadlines.
     """
-    if not settings.digests_file.is_file():
+    digests_file = digests_file or settings.digests_file
+    if not digests_file.is_file():
         raise ConfigError(
-            [Problem(str(settings.digests_file), None, None, "no digests file; list the recipients there (see docs/digest.md)")]
+            [Problem(str(digests_file), None, None, "no digests file; list the recipients there (see docs/digest.md)")]
         )
-    recipients = load_recipients(settings.digests_file, watchlists=watchlist_names(settings.watchlists_file))
+    ruleset = ruleset or load_ruleset(settings.rules_dir)
+    recipients = load_recipients(digests_file, watchlists=ruleset.catalogue.groups)
     deadlines = load_calendar(settings.calendar_file) if settings.calendar_file.is_file() else []
     return DigestSetup(recipients, deadlines, make_mailer(settings), sender_address(settings.digest_from), market)
 
@@ -226,6 +239,11 @@ def schedule_digests(scheduler: BaseScheduler, rt: Runtime, setup: DigestSetup) 
     through the ledger, never through a shared job store.
     """
     ids = []
+    wanted = {f"digest:{recipient.key}" for recipient in setup.recipients}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("digest:") and job.id not in wanted:
+            # A recipient taken out of digests.yaml gets no more digests.
+            job.remove()
     for recipient in setup.recipients:
         job = scheduler.add_job(
             send_due_digests,
@@ -255,6 +273,64 @@ def schedule_digests(scheduler: BaseScheduler, rt: Runtime, setup: DigestSetup) 
     )
     ids.append(sweep.id)
     return ids
+
+
+def watch_digest_setup(rt: Runtime) -> WatchedConfig[DigestSetup]:
+    """The service's digest set-up, read again when digests.yaml, calendar.yaml or the
+    watchlists change; a broken edit is logged and the last good set-up stays in force.
+
+    Without a digests file there are no recipients (digests are optional for a running service).
+    """
+    settings = rt.settings
+    market = make_market_data(rt)
+
+    def load() -> DigestSetup:
+        if not settings.digests_file.is_file():
+            return DigestSetup([], [], make_mailer(settings), sender_address(settings.digest_from), market)
+        return load_digest_setup(settings, market, ruleset=rt.rules.current)
+
+    def files() -> list[Path]:
+        return [settings.digests_file, settings.calendar_file, settings.watchlists_file]
+
+    return WatchedConfig("digest set-up (digests.yaml, calendar.yaml)", files, load)
+
+
+def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[DigestSetup]:
+    """Schedule every recipient's digest and the sweep (`schedule_digests`), and schedule them
+    again when the files change. Raises ConfigError at start, as the rules and feeds do."""
+    setup = watch_digest_setup(rt)
+    setup.load_initial()
+    _log_schedule(rt, setup.current, "scheduled")
+    schedule_digests(scheduler, rt, setup.current)
+
+    async def reload() -> None:
+        # The watchlists are checked against the rules in force: take their edit first.
+        rt.rules.refresh()
+        if setup.refresh():
+            schedule_digests(scheduler, rt, setup.current)
+            _log_schedule(rt, setup.current, "rescheduled")
+
+    scheduler.add_job(
+        reload,
+        IntervalTrigger(seconds=rt.settings.scheduler_tick_seconds, timezone=dt.UTC),
+        id="digest-reload",
+        name="reload digests.yaml and calendar.yaml on change",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(30, int(rt.settings.scheduler_tick_seconds * 2)),
+    )
+    return setup
+
+
+def _log_schedule(rt: Runtime, setup: DigestSetup, what: str) -> None:
+    if not setup.recipients:
+        log.info("no digest recipients (%s); no digests are sent", rt.settings.digests_file)
+        return
+    now = rt.clock()
+    for recipient in setup.recipients:
+        day, at = next_send(recipient, now)
+        log.info("digest for %s %s: next on %s at %s", recipient.address, what, day, _local(at, recipient))
 
 
 def _compose(digest: Digest, sender: Address, message_id: str, now: dt.datetime) -> tuple[EmailMessage, str]:

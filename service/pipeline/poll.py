@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from service.alerts.queue import Enrichment, queue_alerts
 from service.bootstrap import Runtime
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
@@ -45,6 +46,8 @@ class FeedOutcome:
     feed: str
     status: str  # "new", "not_modified", "unchanged", "failed"
     new: int = 0
+    #: Outbox rows queued for the new articles (one per alert and channel).
+    alerts: int = 0
     seen: int = 0
     duplicates: int = 0
     error: str | None = None
@@ -59,6 +62,10 @@ class CycleReport:
     @property
     def new_articles(self) -> int:
         return sum(o.new for o in self.outcomes)
+
+    @property
+    def queued_alerts(self) -> int:
+        return sum(o.alerts for o in self.outcomes)
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -121,7 +128,10 @@ async def poll_feed(rt: Runtime, feed: Feed, *, batch_size: int = 1) -> FeedOutc
         return FeedOutcome(feed.name, "failed", error=err.reason)
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.name, warning)
-    return await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock())
+    outcome = await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock())
+    if outcome.alerts:
+        rt.outbox_wakeup.set()  # the dispatcher claims the new rows now, not at its next poll
+    return outcome
 
 
 def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
@@ -143,6 +153,26 @@ def _store_new_entries(
         verdicts = {entry.guid: score_entry(ruleset, entry, source) for entry in fresh}
         inserted = insert_articles(session, feed.id, fresh, now, verdicts)
         duplicates += len(fresh) - len(inserted)
+        # The alert rows go in with their article: an alert exists if and only if its article does.
+        # Oldest first, so a story's first report heads its thread and later ones reply to it.
+        alerts = 0
+        # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
+        enrichment = Enrichment.from_settings(rt.settings)
+        for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now):
+            alerts += len(
+                queue_alerts(
+                    session,
+                    article_id=article_id,
+                    title=entry.title,
+                    link=entry.link,
+                    source=source,
+                    published=entry.published,
+                    assessment=verdicts[entry.guid],
+                    default_channel=rt.settings.slack_default_channel,
+                    now=now,
+                    enrichment=enrichment,
+                )
+            )
         _mark_success(rt, feed, fetched, now)
         feed.body_hash = body_hash
         feed.title = parsed.title or feed.title
@@ -152,6 +182,7 @@ def _store_new_entries(
             feed.name,
             "new",
             new=len(inserted),
+            alerts=alerts,
             seen=seen,
             duplicates=duplicates,
             warnings=list(parsed.warnings),

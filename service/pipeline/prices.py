@@ -1,5 +1,6 @@
 """Prices, top to bottom: place the tickers on exchanges, decide what each needs now, fetch in
-batches, take the stream's bars, check them, store them, record each ticker's health.
+batches, take the stream's bars, check them, store them, record each ticker's health, then judge
+the price rules on what is stored (pipeline/price_alerts.py).
 One bad ticker never stops the cycle, and a failed fetch is recorded as a failure, never as calm."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from service.config import Settings
 from service.domain.markets import completed_sessions, current_session, last_completed_session
 from service.domain.prices import DAILY, Bar, Listing, check_bars, stale_reason
 from service.pipeline.backoff import next_poll_after_failure, rate_limit_pause
+from service.pipeline.price_alerts import RuleOutcome, raise_price_alerts
 from service.sources.prices.listings import listings_for
 from service.sources.prices.source import BarRequest, FetchResult, LiveBars, PriceSource, TickerFailure
 from service.store import migrate
@@ -77,6 +79,12 @@ class PriceCycleReport:
     rate_limited: bool = False
     paused_until: datetime | None = None
     stream_live: bool | None = None
+    #: Price rules that fired this cycle; `queued` says which raised a new alert.
+    fired: list[RuleOutcome] = field(default_factory=list)
+
+    @property
+    def price_alerts(self) -> int:
+        return sum(o.queued for o in self.fired)
 
     @property
     def failed(self) -> list[TickerOutcome]:
@@ -90,8 +98,11 @@ class PriceCycleReport:
         return next(o for o in self.outcomes if o.ticker == ticker)
 
 
-async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) -> PriceCycleReport:
-    """Fetch what each ticker needs now from the feed, store the bars, record every ticker's health."""
+async def run_price_cycle(
+    rt: Runtime, feed: PriceFeed, tickers: Sequence[str], *, alert: bool = True
+) -> PriceCycleReport:
+    """Fetch what each ticker needs now from the feed, store the bars, record every ticker's health,
+    then judge the price rules; `alert=False` judges them without queuing alerts (a dry run)."""
     now = rt.clock()
     listings, unplaced = listings_for(tickers)
     states = await rt.db(_sync_states, rt, listings, unplaced, feed.source.name)
@@ -111,7 +122,9 @@ async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) 
         outcomes.update(
             {listing.ticker: TickerOutcome(listing.ticker, "waiting", error=why) for listing in listings}
         )
-        return _report(feed, outcomes, stream_live)
+        report = _report(feed, outcomes, stream_live)
+        report.fired = await raise_price_alerts(rt, listings, now, queue=alert)  # without new bars they say so
+        return report
 
     streamed = feed.stream.covered(now) if feed.stream is not None else frozenset()
     plan = plan_fetches(
@@ -141,6 +154,9 @@ async def run_price_cycle(rt: Runtime, feed: PriceFeed, tickers: Sequence[str]) 
             )
     report = _report(feed, outcomes, stream_live)
     report.rate_limited = fetched.rate_limited
+    # Judged on what is stored, whatever this cycle fetched: a ticker that failed has old bars,
+    # and its rules say they cannot judge rather than that nothing moved.
+    report.fired = await raise_price_alerts(rt, listings, now, queue=alert)
     return report
 
 
@@ -191,18 +207,45 @@ def plan_fetches(
     return FetchPlan(requests, waiting)
 
 
+def watchlist_tickers(rt: Runtime) -> list[str]:
+    """Every ticker in the watchlists, as last loaded (a saved edit takes effect at the next cycle)."""
+    return rt.rules.current.watched_tickers
+
+
+async def run_watchlist_cycle(rt: Runtime) -> PriceCycleReport:
+    """One price cycle for every watchlist ticker with the configured source, without the stream."""
+    async with open_price_feed(rt.settings) as feed:
+        return await run_price_cycle(rt, feed, watchlist_tickers(rt))
+
+
+async def follow_on_stream(feed: PriceFeed, tickers: Sequence[str]) -> None:
+    """Subscribe the live stream to tickers added to the watchlists, and drop those removed."""
+    stream = feed.stream
+    if stream is None:
+        return
+    listings, _ = listings_for(tickers)
+    wanted = {listing.ticker for listing in listings}
+    current = set(stream.tickers)
+    if wanted - current:
+        await stream.subscribe(sorted(wanted - current))
+    if current - wanted:
+        await stream.unsubscribe(sorted(current - wanted))
+
+
 async def poll_prices_once(
     settings: Settings, tickers: Sequence[str], *, at: datetime | None = None
 ) -> PriceCycleReport:
     """Migrate, then run one price cycle for `tickers` with the configured source (no stream).
 
-    `at` runs the cycle as of another instant: with the replay source, a point in a backtest.
+    `at` runs the cycle as of another instant: with the replay source, a point in a backtest. The
+    price rules are judged either way, but only a cycle as of now queues their alerts: a backtest
+    must not send a trader last year's moves.
     """
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt, open_price_feed(settings, stream_tickers=()) as feed:
         if at is not None:
             rt.clock = lambda: at
-        return await run_price_cycle(rt, feed, tickers)
+        return await run_price_cycle(rt, feed, tickers, alert=at is None)
 
 
 def _stream_bars(stream: LiveBars | None, now: datetime) -> dict[str, list[Bar]]:

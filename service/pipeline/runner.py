@@ -2,23 +2,59 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+from dataclasses import dataclass
+
 from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
+from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import CycleReport, poll_due_feeds
+from service.pipeline.prices import PriceCycleReport, run_watchlist_cycle
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 from service.store.db import session as open_session
 from service.store.feeds import SyncReport, sync_feeds
+from service.store.leases import release_abandoned_leases
+
+log = logging.getLogger(__name__)
 
 
-async def run_once(settings: Settings) -> CycleReport:
-    """Migrate, sync feeds.yaml, poll every due feed once. Raises ConfigError on a bad file."""
+@dataclass
+class OnceReport:
+    """What one pass of the main job did: the poll cycle, the price cycle, then the alerts it delivered."""
+
+    cycle: CycleReport
+    delivery: DeliveryReport
+    #: None when the price cycle itself failed (logged); the delivery still ran.
+    prices: PriceCycleReport | None = None
+
+
+async def run_once(settings: Settings) -> OnceReport:
+    """Migrate, sync feeds.yaml, poll every due feed once, run one price cycle for the watchlists
+    (with the price rules), deliver every alert that is due.
+
+    Raises ConfigError on a bad file. Delivery also picks up alerts an earlier run left pending.
+    """
     specs = load_feeds(settings.feeds_file)
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt:
+        await recover_leases(rt)
         await sync_specs(rt, specs)
-        return await poll_due_feeds(rt)
+        cycle = await poll_due_feeds(rt)
+        prices = await run_prices(rt)
+        delivery = await drain_outbox(rt)
+        return OnceReport(cycle, delivery, prices)
+
+
+async def run_prices(rt: Runtime) -> PriceCycleReport | None:
+    """One price cycle for the watchlists; a failure is logged, so the alerts still go out."""
+    try:
+        return await run_watchlist_cycle(rt)
+    except Exception:
+        log.exception("price cycle failed; alerts are delivered anyway")
+        return None
 
 
 async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:
@@ -27,3 +63,16 @@ async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:
             return sync_feeds(session, specs, rt.clock())
 
     return await rt.db(sync)
+
+
+async def recover_leases(rt: Runtime) -> int:
+    """Free the work a killed earlier process left leased, so it is picked up now, not in minutes."""
+
+    def release() -> int:
+        with open_session(rt.engine) as session:
+            return release_abandoned_leases(session, instance=rt.instance, host=socket.gethostname(), now=rt.clock())
+
+    freed = await rt.db(release)
+    if freed:
+        log.warning("took back %d leases left by a process that stopped without releasing them", freed)
+    return freed

@@ -14,8 +14,9 @@ another way, even with the same members, can change those outputs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 
@@ -24,9 +25,14 @@ from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.phrases import PhraseMatcher, normalise
+from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
+#: The entity kinds `Ruleset.named_in` reads back from a verdict's `matched` phrases.
+NAMED_KINDS = ("country", "agency", "element")
+#: How `explain` writes a `near` match: "truce ~ china".
+_NEAR_PAIR = " ~ "
 _second = itemgetter(1)
 
 
@@ -85,6 +91,8 @@ class Ruleset:
     alert_files: int = 0
     #: Articles matching this (opinion, explainers, recaps) fire no rule at all.
     ignore: Condition | None = None
+    #: `kind: price` rules: judged on the tickers' bars after each price cycle, never on articles.
+    price_rules: list[PriceRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -468,11 +476,51 @@ class Ruleset:
                 condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
 
+    def named_in(self, matched: Iterable[str]) -> frozenset[str]:
+        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name".
+
+        Reads what was stored with an article ("beijing", "u s", "truce ~ china") back into the
+        entities of the current watchlists, e.g. for telling whether two reports tell one event.
+        """
+        written, spoken = self._named_phrases
+        found: set[str] = set()
+        for item in matched:
+            for part in item.split(_NEAR_PAIR):
+                part = part.strip()
+                found.update(written.get(part, ()))
+                found.update(spoken.get(normalise(part).strip(), ()))
+        return frozenset(found)
+
+    @cached_property
+    def _named_phrases(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        # `matched` holds a phrase with capitals as written ("US") and any other phrase in the
+        # normalised form the article used ("u s" for "U.S."): look each kind up its own way.
+        written: dict[str, set[str]] = {}
+        spoken: dict[str, set[str]] = {}
+        for index, entity in enumerate(self.catalogue.entities):
+            if entity.kind not in NAMED_KINDS:
+                continue
+            label = f"{entity.kind}:{entity.name}"
+            for phrase_id in self.catalogue.phrases_of[index]:
+                phrase = self.matcher.phrases[phrase_id]
+                if phrase.capitals:
+                    written.setdefault(phrase.text, set()).add(label)
+                else:
+                    for key in phrase.keys:
+                        spoken.setdefault(key.strip(), set()).add(label)
+        return written, spoken
+
+    @property
+    def watched_tickers(self) -> list[str]:
+        """Every watchlist ticker, in watchlist order: what the price cycle and the stream follow."""
+        return self.catalogue.tickers
+
     def describe(self) -> str:
         """One line for `rules check`: what was loaded."""
         tickers = len(self.catalogue.tickers)
+        prices = f" and {len(self.price_rules)} price rules" if self.price_rules else ""
         return (
-            f"{len(self.rules)} rules in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
+            f"{len(self.rules)} news rules{prices} in {self.alert_files} files, {len(self.catalogue.groups)} watchlist groups "
             f"({tickers} tickers), {len(self.matcher)} phrases"
         )
 

@@ -11,6 +11,7 @@ lists them all, each with file:line:column and the rule id.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, M
 from service.rules.engine import Rule, Ruleset
 from service.rules.entities import EntityCatalogue, build_catalogue
 from service.rules.phrases import MatcherBuilder, phrase_variants
-from service.rules.schema import RuleSpec, StrictModel, TermsFile, WatchlistFile, suggest
+from service.rules.price import NewsTrigger, PriceRule
+from service.rules.schema import RULE_KINDS, PriceRuleSpec, RuleSpec, StrictModel, TermsFile, WatchlistFile, suggest
 from service.yamlfile import YamlDocument, read_yaml, validate
 
 WATCHLISTS = "watchlists.yaml"
@@ -77,15 +79,20 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
         where = rules_dir / ALERTS
         problems.append(Problem(str(where), None, None, f"no alert rules: put at least one .yaml file of rules in {where}"))
     rules: list[Rule] = []
+    price_rules: list[PriceRule] = []
     seen_ids: dict[str, str] = {}
     for path in files:
-        rules.extend(_load_alerts(path, builder, catalogue, watchlists, word_lists, near_words, seen_ids, problems, len(rules)))
+        rules.extend(
+            _load_alerts(
+                path, builder, catalogue, watchlists, word_lists, near_words, seen_ids, problems, len(rules), price_rules
+            )
+        )
     if problems:
         # In reading order, so a person fixes them top to bottom.
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     assert catalogue is not None
     paths = [str(p) for p in ruleset_files(rules_dir)]
-    return Ruleset(builder.build(), catalogue, rules, paths, len(files), ignore)
+    return Ruleset(builder.build(), catalogue, rules, paths, len(files), ignore, price_rules)
 
 
 def _load_watchlists(
@@ -224,7 +231,9 @@ def _load_alerts(
     seen_ids: dict[str, str],
     problems: list[Problem],
     first_order: int,
+    price_rules: list[PriceRule],
 ) -> list[Rule]:
+    """The news rules of one alerts file; its price rules are added to `price_rules`."""
     try:
         doc = read_yaml(path)
     except ConfigError as exc:
@@ -245,17 +254,23 @@ def _load_alerts(
     for index, data in enumerate(doc.data["rules"]):
         loc = ("rules", index)
         rule_id = data.get("id") if isinstance(data.get("id"), str) else None
+        kind = data.get("kind", "news") if isinstance(data, dict) else "news"
+        if kind not in RULE_KINDS:
+            problems.append(doc.problem(loc + ("kind",), f"unknown rule kind {kind!r}{suggest(str(kind), RULE_KINDS)}", rule_id))
+            _note_rule_id(doc, loc, rule_id, path, seen_ids, problems)
+            continue
+        if kind == "price":
+            price_rule = _load_price_rule(doc, loc, data, rule_id, watchlists, path, problems)
+            _note_rule_id(doc, loc, rule_id, path, seen_ids, problems)
+            if price_rule is not None:
+                price_rules.append(price_rule)
+            continue
         spec: RuleSpec | None = None
         try:
             spec = validate(doc, RuleSpec, data=data, base_loc=loc, rule_id_of=lambda _loc, r=rule_id: r)
         except ConfigError as exc:
             problems.extend(exc.problems)
-        if rule_id is not None:
-            where = f"{path}:{doc.where(loc + ('id',))[0]}"
-            if rule_id in seen_ids:
-                problems.append(doc.problem(loc + ("id",), f"rule id {rule_id!r} is used twice (first at {seen_ids[rule_id]})", rule_id))
-            else:
-                seen_ids[rule_id] = where
+        _note_rule_id(doc, loc, rule_id, path, seen_ids, problems)
         if watchlists is not None and isinstance(data.get("impact"), dict):
             targets = _impact_targets(watchlists)
             for target in data["impact"]:
@@ -272,6 +287,94 @@ def _load_alerts(
         if rule is not None:
             rules.append(rule)
     return rules
+
+
+def _note_rule_id(
+    doc: YamlDocument, loc: tuple, rule_id: str | None, path: Path, seen_ids: dict[str, str], problems: list[Problem]
+) -> None:
+    """Rule ids are unique across every file and both kinds of rule."""
+    if rule_id is None:
+        return
+    where = f"{path}:{doc.where(loc + ('id',))[0]}"
+    if rule_id in seen_ids:
+        problems.append(doc.problem(loc + ("id",), f"rule id {rule_id!r} is used twice (first at {seen_ids[rule_id]})", rule_id))
+    else:
+        seen_ids[rule_id] = where
+
+
+#: What a price rule tests; exactly one per rule.
+_PRICE_CHECKS = ("move", "gap", "volume")
+
+
+def _load_price_rule(
+    doc: YamlDocument,
+    loc: tuple,
+    data: dict[str, Any],
+    rule_id: str | None,
+    watchlists: WatchlistFile | None,
+    path: Path,
+    problems: list[Problem],
+) -> PriceRule | None:
+    """Check and compile one `kind: price` rule; every problem located, None if any."""
+    found: list[Problem] = []
+    spec: PriceRuleSpec | None = None
+    if "match" in data:
+        found.append(doc.problem(loc + ("match",), "a price rule has no `match`: it tests prices with one of "
+                                 "`move`, `gap` or `volume` (and `after_news` for news first)", rule_id))
+        data = {k: v for k, v in data.items() if k != "match"}
+    try:
+        spec = validate(doc, PriceRuleSpec, data=data, base_loc=loc, rule_id_of=lambda _loc, r=rule_id: r)
+    except ConfigError as exc:
+        found.extend(exc.problems)
+    tickers: list[str] = []
+    if watchlists is not None and isinstance(data.get("tickers"), list):
+        targets = {*watchlists.groups, *(t.symbol for g in watchlists.groups.values() for t in g.tickers)}
+        for index, target in enumerate(data["tickers"]):
+            if target in watchlists.groups:
+                tickers.extend(t.symbol for t in watchlists.groups[target].tickers)
+            elif target in targets:
+                tickers.append(target)
+            else:
+                found.append(doc.problem(loc + ("tickers", index), f"unknown watchlist group or ticker "
+                                         f"{target!r}{suggest(str(target), sorted(targets))}; price rules watch "
+                                         "the tickers of watchlists.yaml", rule_id))
+    if spec is not None:
+        checks = [name for name in _PRICE_CHECKS if getattr(spec, name) is not None]
+        if len(checks) != 1:
+            what = "none" if not checks else " and ".join(f"`{c}`" for c in checks)
+            found.append(doc.problem(loc, f"a price rule tests exactly one of `move`, `gap` or `volume`; "
+                                     f"this one has {what}", rule_id))
+        elif spec.after_news is not None and checks[0] != "move":
+            found.append(doc.problem(loc + ("after_news",), f"`after_news` goes with `move` (a move after the "
+                                     f"news), not `{checks[0]}`", rule_id))
+        elif spec.move is not None and spec.after_news is not None and spec.move.within is not None:
+            found.append(doc.problem(loc + ("move", "within"), "in a rule with `after_news` the move is measured "
+                                     "from the news: give the time allowed in `after_news.within` only", rule_id))
+        elif spec.move is not None and spec.after_news is None and spec.move.within is None:
+            found.append(doc.problem(loc + ("move",), "missing required key 'within': the window the move must "
+                                     "happen in, like 1h or 30m", rule_id))
+    problems.extend(found)
+    if found or spec is None or watchlists is None or not spec.enabled:
+        return None
+    check = next(name for name in _PRICE_CHECKS if getattr(spec, name) is not None)
+    condition = getattr(spec, check)
+    return PriceRule(
+        id=spec.id,
+        description=spec.description,
+        where=f"{path}:{doc.where(loc)[0]}",
+        tickers=tuple(dict.fromkeys(tickers)),
+        check=check,
+        threshold=condition.at_least,
+        direction=getattr(condition, "direction", "either"),
+        severity=spec.severity,
+        channel=spec.channel,
+        throttle=spec.throttle,
+        window=timedelta(seconds=spec.move.within) if spec.move is not None and spec.move.within else None,
+        lookback=spec.volume.lookback if spec.volume is not None else 20,
+        after_news=NewsTrigger(frozenset(spec.after_news.event_types), timedelta(seconds=spec.after_news.within))
+        if spec.after_news is not None
+        else None,
+    )
 
 
 def _compile_rule(

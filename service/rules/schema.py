@@ -19,7 +19,12 @@ from service.domain.scoring import EVENT_TYPES, SEVERITIES, Direction
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 DEFAULT_THROTTLE_SECONDS = 1800
+#: Price alerts on one ticker within this long of the first share its thread (a busy session).
+DEFAULT_PRICE_THROTTLE_SECONDS = 4 * 3600
 DEFAULT_MIN_SCORE = 50
+RULE_KINDS = ("news", "price")
+#: Price moves a rule may ask for, in percent: anything from a tick to a ten-bagger.
+MAX_MOVE_PCT = 1000.0
 
 
 def suggest(value: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -54,6 +59,40 @@ def _named(value: Any) -> Any:
 
 
 def _throttle(value: Any) -> int:
+    return parse_interval(value)
+
+
+def _percent(value: Any) -> float:
+    """`5%`, `5 %`, `5` or `2.5` -> 5.0 / 2.5: a move in percent."""
+    number = _number_with_unit(value, "%", "a percentage like 5% or 2.5")
+    if not 0 < number <= MAX_MOVE_PCT:
+        raise ValueError(f"a move must be more than 0% and at most {MAX_MOVE_PCT:g}%, not {value!r}")
+    return number
+
+
+def _factor(value: Any) -> float:
+    """`3x`, `3` or `2.5` -> 3.0 / 2.5: a multiple of the average volume."""
+    number = _number_with_unit(value, "x", "a multiple like 3x or 2.5")
+    if not 1 <= number <= 100:
+        raise ValueError(f"a volume multiple must be from 1x to 100x, not {value!r}")
+    return number
+
+
+def _number_with_unit(value: Any, unit: str, expected: str) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected {expected}, not {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower()
+    if text.endswith(unit):
+        text = text[: -len(unit)].strip()
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"expected {expected}, not {value!r}") from None
+
+
+def _window(value: Any) -> int:
     return parse_interval(value)
 
 
@@ -150,3 +189,67 @@ class AlertsFile(StrictModel):
     """One file in rules/alerts/."""
 
     rules: list[RuleSpec] = Field(min_length=1)
+
+
+Percent = Annotated[float, BeforeValidator(_percent)]
+Factor = Annotated[float, BeforeValidator(_factor)]
+Window = Annotated[int, BeforeValidator(_window)]
+MOVE_DIRECTIONS = ("up", "down", "either")
+
+
+def _move_direction(value: str) -> str:
+    if value not in MOVE_DIRECTIONS:
+        raise ValueError(f"unknown direction {value!r}{suggest(value, MOVE_DIRECTIONS)}")
+    return value
+
+
+MoveDirection = Annotated[str, AfterValidator(_move_direction)]
+
+
+class MoveSpec(StrictModel):
+    """`move: {at_least: 5%, within: 1h, direction: down}`."""
+
+    at_least: Percent
+    #: Required, except in a rule with `after_news`, whose `within` is the window.
+    within: Window | None = None
+    direction: MoveDirection = "either"
+
+
+class GapSpec(StrictModel):
+    """`gap: {at_least: 4%, direction: up}`: the session's first price against the previous close."""
+
+    at_least: Percent
+    direction: MoveDirection = "either"
+
+
+class VolumeSpec(StrictModel):
+    """`volume: {at_least: 3x}`: the session's volume so far against its average over `lookback` sessions."""
+
+    at_least: Factor
+    #: At most 50: the price cycle keeps about 58 sessions of daily history (85 days).
+    lookback: int = Field(20, ge=5, le=50)
+
+
+class AfterNewsSpec(StrictModel):
+    """`after_news: {event_types: [truce], within: 2h}`: only after such a news alert, and only this long."""
+
+    event_types: list[EventTypeId] = Field(min_length=1)
+    within: Window
+
+
+class PriceRuleSpec(StrictModel):
+    """One price rule as written in rules/alerts/*.yaml (`kind: price`)."""
+
+    id: str = Field(pattern=RULE_ID_PATTERN, max_length=80)
+    description: str = Field(min_length=1)
+    kind: Literal["price"]
+    #: Watchlist groups and tickers; every ticker of a group is watched.
+    tickers: list[str] = Field(min_length=1)
+    move: MoveSpec | None = None
+    gap: GapSpec | None = None
+    volume: VolumeSpec | None = None
+    after_news: AfterNewsSpec | None = None
+    severity: Severity
+    channel: str | None = Field(None, pattern=r"^[#@]?[A-Za-z0-9][\w.-]*$", max_length=80)
+    throttle: Annotated[int, BeforeValidator(_throttle)] = DEFAULT_PRICE_THROTTLE_SECONDS
+    enabled: bool = True

@@ -108,3 +108,13 @@ VERDICT_COLUMNS = (
 def _chunks(guids: list[str], links: list[str], size: int = 500):
     for start in range(0, max(len(guids), len(links)), size):
         yield guids[start : start + size], links[start : start + size]
+
+
+def alerted_since(session: Session, since: datetime, until: datetime) -> list[Article]:
+    """Articles that raised an alert between `since` and `until` (when fetched), oldest first."""
+    query = (
+        select(Article)
+        .where(Article.alert.is_(True), Article.fetched_at >= since, Article.fetched_at <= until)
+        .order_by(Article.fetched_at, Article.id)
+    )
+    return list(session.scalars(query))

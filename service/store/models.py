@@ -69,6 +69,8 @@ class Article(SQLModel, table=True):
         UniqueConstraint("feed_id", "guid"),
         UniqueConstraint("canonical_link"),
         Index(None, "fetched_at"),
+        # The digest's query: the alerts scored in its window.
+        Index(None, "alert", "scored_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,6 +149,10 @@ class TickerState(SQLModel, table=True):
     stale_reason: str | None = Field(default=None, sa_type=Text)
     #: What was wrong with the last delivery although it was used (NaN bars dropped, duplicates).
     data_warning: str | None = Field(default=None, sa_type=Text)
+    #: When the price rules last judged this ticker, which fired, and which could not judge and why.
+    rules_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rules_firing: str | None = Field(default=None, sa_type=Text)
+    rules_blocked: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -205,7 +211,8 @@ class OutboxAlert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     #: Idempotency key, e.g. "news:1234:#rare-earth-alerts": one row per alert and channel.
     key: str = Field(max_length=300)
-    #: What `payload` holds: "news" (an article's alert); price alerts will add their own kinds.
+    #: What `payload` holds: "news" (an article's alert), "price" (a price rule fired) or
+    #: "followup" (a reply in a news alert's thread on how its tickers moved since).
     kind: str = Field(default="news", max_length=20)
     #: The scored article; its deletion takes its alerts with it.
     article_id: int | None = Field(

@@ -13,9 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a CLI run; its rules folder starts as a copy of the shipped rules."""
+    """The environment of a CLI run; its rules folder starts as a copy of the shipped rules, and
+    prices come from the shipped replay sample, so no run reaches Yahoo."""
     install_rules(tmp_path / "rules")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REEWATCH_", "SLACK_", "SMTP_", "DATABASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REEWATCH_", "SLACK_", "SMTP_", "DATABASE_URL", "PRICE_SOURCE"))
+    }
     env.update(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
@@ -23,6 +28,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "REEWATCH_VAR_DIR": str(tmp_path / "var"),
             "REEWATCH_CONNECT_TIMEOUT": "2",
             "REEWATCH_READ_TIMEOUT": "2",
+            "PRICE_SOURCE": "replay",
             "PYTHONUNBUFFERED": "1",
             "COLUMNS": "200",
         }

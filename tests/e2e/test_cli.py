@@ -34,6 +34,8 @@ def test_run_once_ingests_and_feeds_status_reports(tmp_path, feed_server, databa
     assert result.returncode == 0, result.stderr
     assert "2 new articles from 2 feeds" in result.stdout
     assert "HTTP 500 Internal Server Error" in result.stdout
+    # Then one price cycle for every watchlist ticker (the shipped sample: months old, so stale).
+    assert "prices (replay): 28 tickers" in result.stdout
 
     status = reewatch("feeds", "status", env=env, cwd=tmp_path)
     assert status.returncode == 0, status.stderr
@@ -87,6 +89,13 @@ def test_scheduler_polls_until_sigterm(tmp_path, feed_server):
             except sqlite3.OperationalError:
                 continue
         assert count == 3
+        # The price job follows every watchlist ticker on its own.
+        tickers = 0
+        while time.monotonic() < deadline and tickers < 28:
+            time.sleep(0.2)
+            with sqlite3.connect(tmp_path / "cli.db") as db:
+                tickers = db.execute("SELECT count(*) FROM ticker_states WHERE last_attempt_at IS NOT NULL").fetchone()[0]
+        assert tickers == 28
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import ssl
+import subprocess
+import sys
+import time
 from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
 
 import trustme
 
+from service.demo.server import Route
+
+from service.rules import load_ruleset
+from service.store import migrate
 from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.digests import runs_for_status
+from tests.digest_store import FUNDING, GENEVA, GENEVA_RETOLD, HOSTILE, add_feed, store_article
 from tests.e2e.cli import cli_env, reewatch
+from tests.sample_feeds import rss
 from tests.integration.smtp import MailServer
 
 RECIPIENTS = """\
@@ -50,7 +61,9 @@ def test_preview_writes_html_without_recording_a_run(tmp_path):
     assert "digest for trader@desk.example on " in result.stdout and str(out) in result.stdout.replace("\n", "")
     page = out.read_text(encoding="utf-8")
     assert "Export ban suspension &lt;ends&gt;" in page and "In 7 days" in page
-    assert "Alerts could not be read" in page  # no alert store is wired in yet: said, not hidden
+    # An empty store: no alerts, and every followed ticker says it has no prices yet.
+    assert "No alerts at or above score 0 since the last digest." in page
+    assert page.count("no prices stored yet") == 28
     assert not (tmp_path / "var" / "outbox").exists()
     engine = make_engine(env["DATABASE_URL"])
     with open_session(engine) as s:
@@ -132,3 +145,137 @@ def test_the_smtp_password_never_reaches_output_logs_or_the_ledger(tmp_path):
     engine.dispose()
     assert run.status == "pending" and "[redacted]" in run.last_error and password not in run.last_error
     assert server.messages == []
+
+
+NEWS_DAY = "2025-10-10"
+DESK = """\
+recipients:
+  - address: desk@fund.example
+    name: US desk
+    time: "07:30"
+    timezone: America/New_York
+    watchlists: [us_allied_producers, etf]
+    weekdays: daily
+"""
+
+
+def store_a_day_of_news(tmp_path, env) -> None:
+    """The day before 2025-10-10 07:30 in New York, stored as the service stores it: scored
+    articles (one event told by two outlets, a funding story, a hostile headline) and the replayed
+    sample's bars up to that morning."""
+    migrate.upgrade(env["DATABASE_URL"])
+    ruleset = load_ruleset(tmp_path / "rules")
+    seen = dt.datetime(2025, 10, 9, 14, 0, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    engine = make_engine(env["DATABASE_URL"])
+    with open_session(engine) as s:
+        wire, mining = add_feed(s, "wire", "wire"), add_feed(s, "mining-wire")
+        store_article(s, ruleset, wire, *GENEVA, fetched_at=seen, published=seen, link="https://wire.example/geneva")
+        store_article(s, ruleset, mining, *GENEVA_RETOLD, fetched_at=seen + hour, published=seen + hour)
+        store_article(s, ruleset, mining, *FUNDING, fetched_at=seen + 2 * hour, link="https://mining.example/mp")
+        store_article(s, ruleset, wire, *HOSTILE, fetched_at=seen + 3 * hour)
+        s.commit()
+    engine.dispose()
+    prices = reewatch(
+        "prices", "poll", "--at", "2025-10-10T11:30:00Z", "MP", "USAR", "LYC.AX", "REMX",
+        env={**env, "PRICE_SOURCE": "replay"}, cwd=tmp_path,
+    )
+    assert prices.returncode == 0, prices.stderr
+
+
+def test_preview_shows_the_stored_alerts_ranked_and_grouped_and_the_prices(tmp_path):
+    """A day with stored alerts and bars: stories ranked, one event's two write-ups shown once
+    with their two sources, the watchlist numbers from the bars, the hostile headline escaped."""
+    write_rules(tmp_path, DESK)
+    env = cli_env(tmp_path)
+    store_a_day_of_news(tmp_path, env)
+    out = tmp_path / "digest.html"
+    result = reewatch("digest", "preview", "--date", NEWS_DAY, "--out", str(out), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    hostile, funding, geneva = (page.index(title) for title in ("&lt;!channel&gt;", FUNDING[0].replace("'", "&#39;"), GENEVA[0]))
+    assert hostile < funding < geneva  # scores 78, 74, 65: strongest story (and its section) first
+    assert GENEVA_RETOLD[0] not in page and "wire, mining-wire (2 sources)" in page
+    assert "<!channel>" not in page and "<script>" not in page
+    # MP as of that morning: Thursday's close 69.13, from 64.55 a day and 69.23 five sessions before.
+    mp = page[page.index(">MP</td>"):]
+    assert "69.13" in mp[:400] and "+7.1%" in mp[:800] and "-0.1%" in mp[:1000]
+    # Followed but never polled: the row says so rather than showing a blank.
+    uuuu = page[page.index(">UUUU</td>"):]
+    assert "no prices stored yet" in uuuu[:600]
+    assert 'src="data:image/png;base64,' in page
+    engine = make_engine(env["DATABASE_URL"])
+    with open_session(engine) as s:
+        assert runs_for_status(s) == []
+    engine.dispose()
+
+
+def test_send_with_stored_data_reaches_smtp_once(tmp_path):
+    """`digest send` delivers the day's digest to a real SMTP server once; the second run says
+    `already sent` and the server receives nothing more."""
+    write_rules(tmp_path, DESK)
+    with MailServer() as server:
+        env = cli_env(
+            tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_STARTTLS="false",
+            DIGEST_FROM="reewatch <reewatch@fund.example>",
+        )
+        store_a_day_of_news(tmp_path, env)
+        first = reewatch("digest", "send", "--date", NEWS_DAY, env=env, cwd=tmp_path)
+        second = reewatch("digest", "send", "--date", NEWS_DAY, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"desk@fund.example {NEWS_DAY}: sent (smtp 127.0.0.1:{server.port})" in first.stdout.replace("\n", "")
+    assert second.returncode == 0, second.stderr
+    assert f"desk@fund.example {NEWS_DAY}: already sent" in second.stdout
+    [received] = server.messages
+    assert received.rcpt_tos == ["desk@fund.example"]
+    message = message_from_bytes(received.content, policy=policy.default)
+    assert message["Subject"] == "Rare-earth digest Fri 10 Oct 2025: 3 stories"
+    text, related = message.get_payload()
+    html, image = related.get_payload()
+    assert (html.get_content_type(), image.get_content_type()) == ("text/html", "image/png")
+    assert HOSTILE[0] in text.get_content() and "(2 sources)" in text.get_content()
+    assert "&lt;!channel&gt; &lt;script&gt;" in html.get_content()
+
+
+def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_server):
+    """`reewatch run` sends a digest that is due at start, picks up a recipient added to
+    digests.yaml, and keeps the last good recipients (logging the error) on a broken edit."""
+    feed_server.routes["/empty"] = Route(rss())
+    first = RECIPIENTS.split("  - address: risk")[0]
+    write_rules(tmp_path, first)
+    (tmp_path / "rules" / "feeds.yaml").write_text(f"- name: wire\n  url: {feed_server.url('/empty')}\n", encoding="utf-8")
+    env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
+    outbox = tmp_path / "var" / "outbox"
+    log_file = tmp_path / "service.log"
+    digests = tmp_path / "rules" / "digests.yaml"
+
+    def written(address: str, zone: str) -> bool:
+        today = dt.datetime.now(ZoneInfo(zone)).date()
+        return (outbox / f"{today.isoformat()}_{address}.eml").is_file()
+
+    with log_file.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        # Due since midnight UTC, so the sweep sends it at start, as after a restart.
+        assert wait_for(lambda: written("trader@desk.example", "UTC")), log_file.read_text()
+        digests.write_text(RECIPIENTS, encoding="utf-8")
+        assert wait_for(lambda: written("risk@desk.example", "Asia/Tokyo")), log_file.read_text()
+        digests.write_text(RECIPIENTS.replace("timezone: Asia/Tokyo", "timezone: Asia/Tokio"), encoding="utf-8")
+        assert wait_for(lambda: "keeping the last good version" in log_file.read_text()), log_file.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    text = log_file.read_text()
+    assert process.returncode == 0, text
+    assert f"{digests}:9:5: recipients.1.timezone: unknown time zone 'Asia/Tokio'" in text
+    assert "digest for risk@desk.example rescheduled: next on" in text
+    assert sorted(p.suffix for p in outbox.iterdir()) == [".eml", ".eml", ".html", ".html"]
+
+
+def wait_for(check, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.e2e.cli import cli_env, reewatch
 
 HEADER = "ticker,interval,timestamp,open,high,low,close,volume\n"
@@ -49,7 +51,7 @@ def test_status_flags_a_suspended_ticker(tmp_path):
     lines = [f"NB,1d,2025-10-0{d},5,5,5,5,{0 if d >= 6 else 1000}" for d in (1, 2, 3, 6, 7, 8)]
     replay = tmp_path / "replay.csv"
     replay.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
-    env = cli_env(tmp_path, PRICE_SOURCE="replay", REEWATCH_PRICE_REPLAY_FILE=str(replay))
+    env = cli_env(tmp_path, PRICE_SOURCE="replay", REEWATCH_PRICE_REPLAY_FILE=str(replay), COLUMNS="400")
     assert (
         reewatch("prices", "poll", "--at", "2025-10-09T12:00:00Z", "NB", env=env, cwd=tmp_path).returncode
         == 0
@@ -68,3 +70,16 @@ def test_status_before_any_poll_and_a_bad_instant(tmp_path):
     assert status.returncode == 0 and "no ticker prices yet" in status.stdout
     bad = reewatch("prices", "poll", "--at", "2025-10-10T19:00", "MP", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "needs a time zone" in bad.stderr
+
+
+def test_status_shows_the_price_rules_firing_and_those_that_cannot_judge(tmp_path):
+    """On the sample's demo day USAR's gap fires the shipped gap rule; a halted ticker's rules say why they cannot judge."""
+    env = cli_env(tmp_path, PRICE_SOURCE="replay", COLUMNS="600")
+    poll = reewatch("prices", "poll", "--at", "2025-11-10T16:05:00Z", "USAR", "ARU.AX", env=env, cwd=tmp_path)
+    assert poll.returncode == 0, poll.stderr
+    assert "price rule producer-opening-gap fired on USAR: -6.48% at the open (not queued: --at is a dry run)" in poll.stdout
+    shown = rows(reewatch("prices", "status", env=env, cwd=tmp_path).stdout)
+    assert "firing: producer-opening-gap (-6.48% at the open)" in shown["USAR"]
+    assert "cannot judge: all 5 rules: stale: zero volume for 3 sessions (since 2025-11-06)" in shown["ARU.AX"]
+    with sqlite3.connect(tmp_path / "cli.db") as db:  # a backtest never sends last year's moves
+        assert db.execute("SELECT count(*) FROM outbox_alerts").fetchone() == (0,)

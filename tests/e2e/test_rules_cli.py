@@ -37,6 +37,21 @@ def test_rules_check_defaults_to_the_service_rules_folder(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_rules_check_reports_price_rule_mistakes(tmp_path):
+    """Price rules are checked by the same command: located, with the rule id and a suggestion."""
+    env = cli_env(tmp_path)
+    (tmp_path / "rules" / "alerts" / "desk-prices.yaml").write_text(
+        "rules:\n  - id: mp-drop\n    kind: price\n    description: d\n    tickers: [MPP]\n"
+        "    move: {at_least: 3%, direction: dwn}\n    after_news: {event_types: [truce], within: 2h}\n    severity: high\n",
+        encoding="utf-8",
+    )
+    result = reewatch("rules", "check", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    where = f"{tmp_path}/rules/alerts/desk-prices.yaml"
+    assert f"{where}:5:15: [rule mp-drop] unknown watchlist group or ticker 'MPP'; did you mean 'MP'?" in result.stderr
+    assert f"{where}:6:26: [rule mp-drop] rules.0.move.direction: unknown direction 'dwn'; did you mean 'down'?" in result.stderr
+
+
 def test_rules_check_reports_an_empty_folder(tmp_path):
     """A folder with no rules is an error, not a silent success."""
     folder = tmp_path / "empty"

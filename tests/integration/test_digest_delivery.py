@@ -15,12 +15,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from service.bootstrap import open_runtime
 from service.delivery.email import OutboxMailer, SmtpMailer
 from service.digest.schedule import next_send
+from service.errors import ConfigError
 from service.pipeline.digest import (
     MAX_PERMANENT_ATTEMPTS,
     DigestSetup,
+    load_digest_setup,
     schedule_digests,
     send_digest,
     send_due_digests,
+    serve_digests,
 )
 from service.store import migrate
 from service.store.db import make_engine
@@ -320,3 +323,78 @@ def test_a_server_without_starttls_or_with_an_untrusted_certificate_gets_nothing
     assert untrusted.status == "retrying" and "TLS with 127.0.0.1" in untrusted.detail
     assert "CERTIFICATE_VERIFY_FAILED" in untrusted.detail
     assert server.messages == []
+
+
+TWO_DESKS = """\
+recipients:
+  - address: us@desk.example
+    time: "07:30"
+    timezone: America/New_York
+    watchlists: [us_allied_producers, etf]
+  - address: apac@desk.example
+    time: "08:00"
+    timezone: Australia/Sydney
+"""
+
+
+APAC_EARLIER = """\
+recipients:
+  - address: apac@desk.example
+    time: "06:45"
+    timezone: Australia/Sydney
+"""
+
+
+ONE_DEADLINE = """\
+deadlines:
+  - date: 2026-11-27
+    title: Ga/Ge/Sb ban suspension ends
+    ends: the suspension
+    source: MOFCOM
+"""
+
+
+def test_unknown_watchlists_are_located_errors_checked_against_the_rules(settings):
+    """A digests.yaml group the rules' watchlists do not have is an error with its place and a suggestion."""
+    settings.digests_file.write_text(TWO_DESKS.replace("etf]", "etfs]"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_digest_setup(settings)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(settings.digests_file), 5, 39)
+    assert problem.message == "unknown watchlist 'etfs'; did you mean 'etf'?"
+    settings.digests_file.write_text(TWO_DESKS, encoding="utf-8")
+    assert [r.watchlists for r in load_digest_setup(settings).recipients] == [("us_allied_producers", "etf"), ()]
+
+
+def test_the_service_reschedules_when_digests_or_calendar_change(settings):
+    """Edits take effect without a restart: a removed recipient loses its job, a new time moves
+    one, a new deadline reaches the sweep's set-up; a broken edit leaves all as it was."""
+    settings.digests_file.write_text(TWO_DESKS, encoding="utf-8")
+
+    async def main():
+        async with open_runtime(settings) as rt:
+            scheduler = AsyncIOScheduler(timezone=dt.UTC)
+            watched = serve_digests(scheduler, rt)
+            scheduler.start(paused=True)
+            try:
+                before = {job.id: str(job.trigger) for job in scheduler.get_jobs()}
+                reload = scheduler.get_job("digest-reload")
+                settings.digests_file.write_text(APAC_EARLIER, encoding="utf-8")
+                settings.calendar_file.write_text(ONE_DEADLINE, encoding="utf-8")
+                await reload.func()
+                after = {job.id: str(job.trigger) for job in scheduler.get_jobs()}
+                sweep_setup = scheduler.get_job("digest-sweep").args[1]
+                settings.digests_file.write_text("recipients:\n  - address: nobody\n", encoding="utf-8")
+                await reload.func()
+                broken = {job.id: str(job.trigger) for job in scheduler.get_jobs()}
+            finally:
+                scheduler.shutdown(wait=False)
+            return before, after, broken, sweep_setup, watched
+
+    before, after, broken, sweep_setup, watched = asyncio.run(main())
+    assert sorted(before) == ["digest-reload", "digest-sweep", "digest:apac@desk.example", "digest:us@desk.example"]
+    assert sorted(after) == ["digest-reload", "digest-sweep", "digest:apac@desk.example"]
+    assert "hour='8', minute='0'" in before["digest:apac@desk.example"]
+    assert "hour='6', minute='45'" in after["digest:apac@desk.example"]
+    assert sweep_setup is watched.current and [d.title for d in sweep_setup.deadlines] == ["Ga/Ge/Sb ban suspension ends"]
+    assert broken == after and watched.last_error is not None

@@ -3,6 +3,7 @@
 import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -10,7 +11,7 @@ from sqlmodel import func, select
 
 from service.bootstrap import open_runtime
 from service.domain.markets import session_on
-from service.pipeline.prices import PriceFeed, run_price_cycle
+from service.pipeline.prices import PriceFeed, follow_on_stream, run_price_cycle
 from service.pipeline.scheduler import add_price_job
 from service.sources.prices.listings import listing_for
 from service.sources.prices.replay import ReplayPriceSource
@@ -301,3 +302,23 @@ def test_an_unplaceable_ticker_backs_off_too(tmp_path, make_settings, sqlite_url
     assert again.outcome("VOD.L").error.startswith("unknown exchange suffix")
     _, states = stored(sqlite_url)
     assert states["VOD.L"].consecutive_failures == 1
+
+
+def test_the_live_stream_follows_the_watchlists():
+    """Tickers added to the watchlists are subscribed on the live connection, removed ones dropped, unknown ones skipped."""
+
+    async def scenario():
+        async with FakeYahooStreamer() as server:
+            stream = YahooStream([listing_for("MP")], url=server.url)
+            feed = PriceFeed(ReplayPriceSource(Path("unused.csv")), stream=stream)
+            async with stream:
+                await server.wait_for_subscribers(["MP"])
+                await follow_on_stream(feed, ["MP", "USAR", "VOD.L"])
+                await server.wait_for_subscribers(["MP", "USAR"])
+                await follow_on_stream(feed, ["USAR"])
+                await server.wait_until(lambda s: any(subs == {"USAR"} for subs in s._subscribers.values()))
+                return stream.tickers, server.received
+
+    tickers, received = asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert tickers == ["USAR"]
+    assert {"unsubscribe": ["MP"]} in received and not any("VOD.L" in str(m) for m in received)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 
-from service.store import migrate
-from service.store.db import make_engine, session
+from service.store.db import session
 from service.store.digests import (
     EXPIRED,
     claim_run,
@@ -25,14 +23,6 @@ DUE = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)  # 07:30 in New York
 EXPIRES = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # midnight in New York
 KEY = run_key("trader@desk.example", DAY)
 LEASE = timedelta(minutes=10)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def open_today(s, message_id: str = "<first@fund.example>") -> None:

@@ -2,26 +2,16 @@
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import pytest
 from sqlmodel import select
 
 from service.domain.markets import build_bar, daily_bar_start
 from service.sources.prices.listings import listing_for
-from service.store import migrate
-from service.store.db import make_engine, session
+from service.store.db import session
 from service.store.models import PriceBar, TickerState
-from service.store.prices import load_history, sync_ticker_states, upsert_bars
+from service.store.prices import load_history, load_recent_history, sync_ticker_states, upsert_bars
 
 NOW = datetime(2025, 10, 9, 15, 0, tzinfo=UTC)
 T0 = datetime(2025, 10, 9, 13, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def five_minute(ticker: str, minute: int, close: float, volume: float = 1000):
@@ -109,3 +99,17 @@ def test_load_history_rebuilds_domain_bars(engine):
         history = load_history(s, lynas, datetime(2025, 10, 1, tzinfo=UTC))
     assert history.daily == (daily,) and history.intraday == (intraday,)
     assert history.daily[0].session == date(2025, 10, 10)
+
+
+def test_recent_history_lets_stream_bars_take_over_after_the_last_polled_bar(engine):
+    """Rules see polled bars, then the stream's minute bars after the last of them: never both for one minute."""
+    listing = listing_for("MP")
+    minute = [build_bar("US", "MP", "1m", T0 + timedelta(minutes=m), 11.0, 11.0, 11.0, 11.0, 100) for m in range(20, 40)]
+    with session(engine) as s:
+        upsert_bars(s, [five_minute("MP", m, 10.0) for m in (0, 5, 10, 15, 20)], "yfinance", NOW)
+        upsert_bars(s, minute, "stream", NOW)
+        s.commit()
+        history = load_recent_history(s, listing, T0 + timedelta(minutes=32))
+    intervals = [(b.interval, b.start.strftime("%H:%M")) for b in history.intraday]
+    assert intervals[:5] == [("5m", "13:30"), ("5m", "13:35"), ("5m", "13:40"), ("5m", "13:45"), ("5m", "13:50")]
+    assert intervals[5:] == [("1m", f"13:{m}") for m in range(55, 60)] + [("1m", f"14:0{m}") for m in range(3)]

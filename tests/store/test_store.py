@@ -6,21 +6,12 @@ import pytest
 from sqlmodel import select
 
 from service.domain.feeds import Entry, FeedSpec
-from service.store import migrate
 from service.store.articles import insert_articles, unseen_entries
-from service.store.db import make_engine, session
+from service.store.db import session
 from service.store.feeds import claim_due_feeds, enable_feed, sync_feeds
 from service.store.models import Article, Feed
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def spec(name: str, url: str | None = None, interval: str = "5m", **extra) -> FeedSpec:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain.alerts import Alert
+from service.domain.alerts import Alert, FollowUp, NewsRef, PriceAlert, notice_from_row
+from service.domain.quotes import Quote
 from service.domain.scoring import Assessment, Source
+
+QUOTES = {
+    "MP": Quote("MP", "USD", 63.55, datetime(2025, 10, 30, 15, 0, tzinfo=UTC), date(2025, 10, 30), -4.2, live=True),
+    "USAR": Quote("USAR", "USD", missing="stale 3 sessions (last price 2025-10-27)"),
+}
 
 
 def an_alert(**verdict) -> Alert:
@@ -42,6 +49,64 @@ def test_payload_round_trips_through_json():
     assert Alert.from_payload(json.loads(json.dumps(alert.to_payload()))) == alert
 
 
+def test_payload_with_prices_round_trips_through_json():
+    """The prices snapshotted with the alert come back as they were stored, a missing one with its reason."""
+    alert = replace(an_alert(), quotes=QUOTES)
+    payload = json.loads(json.dumps(alert.to_payload()))
+    assert payload["v"] == 2 and payload["quotes"]["USAR"] == {"currency": "USD", "missing": "stale 3 sessions (last price 2025-10-27)"}
+    assert Alert.from_payload(payload) == alert
+
+
+def test_a_version_1_payload_is_still_readable():
+    """Rows queued before prices were recorded render as before: no quotes, nothing invented."""
+    payload = an_alert().to_payload()
+    payload["v"] = 1
+    del payload["quotes"]
+    alert = Alert.from_payload(payload)
+    assert alert.quotes == {} and alert == an_alert()
+
+
+def test_price_alerts_and_follow_ups_round_trip_by_kind():
+    """Each outbox kind reads back into its own notice, whatever JSON did to it."""
+    price = PriceAlert(
+        rule_id="producers-fall-after-easing",
+        description="After a truce, a producer fell 3%",
+        severity="high",
+        check="move",
+        ticker="MP",
+        session=date(2025, 10, 30),
+        reason="-4.61% after 2025-10-30 13:35Z",
+        raised_at=datetime(2025, 10, 30, 14, 0, tzinfo=UTC),
+        change_pct=-4.61,
+        start_price=66.0,
+        start_at=datetime(2025, 10, 30, 13, 35, tzinfo=UTC),
+        end_price=62.96,
+        end_at=datetime(2025, 10, 30, 13, 55, tzinfo=UTC),
+        window_seconds=7200,
+        quote=QUOTES["MP"],
+        news=NewsRef(42, "Busan: one-year pause", "https://wire.example/busan", ("truce",), datetime(2025, 10, 30, 13, 35, tzinfo=UTC)),
+    )
+    follow_up = FollowUp(42, "Busan: one-year pause", datetime(2025, 10, 30, 13, 35, tzinfo=UTC), 15, (("MP", "bearish"), ("GM", "bullish")))
+    for kind, notice in (("price", price), ("followup", follow_up), ("news", an_alert())):
+        assert notice_from_row(kind, json.loads(json.dumps(notice.to_payload()))) == notice
+    assert follow_up.due_at == datetime(2025, 10, 30, 13, 50, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "message"),
+    [
+        ("digest", {"v": 1}, "unknown outbox kind 'digest'"),
+        ("price", {"v": 2}, "unknown price alert payload version 2"),
+        ("followup", {"v": 1, "alert_at": "2025-10-30T13:35:00+00:00", "minutes": 15, "tickers": [["MP", "up"]]}, "unknown direction 'up'"),
+        ("followup", {"v": 1, "alert_at": "2025-10-30T13:35:00", "minutes": 15, "tickers": []}, "has no zone"),
+    ],
+)
+def test_an_outbox_row_that_is_not_ours_is_refused(kind, payload, message):
+    """An unknown kind, version or direction raises ValueError, which fails the row with the reason."""
+    with pytest.raises(ValueError, match=message):
+        notice_from_row(kind, payload)
+
+
 def test_payload_without_a_published_time_round_trips():
     """Articles without a date keep None."""
     alert = Alert(article_id=1, title="t", link=None, source=Source("s"), published=None, assessment=an_alert().assessment)
@@ -70,12 +135,15 @@ def test_a_payload_that_is_not_ours_is_refused(change, message):
     ("verdict", "expected"),
     [
         ({}, "us_china_truce|GM,MP,USAR"),
+        # The companies the article names define the story; group-wide impacts do not.
+        ({"relevance": {"MP": 90}}, "us_china_truce|MP"),
+        ({"relevance": {}}, "us_china_truce|GM,MP,USAR"),
         ({"impacts": {}, "relevance": {}}, "us_china_truce|"),
         ({"rules": ()}, None),
     ],
 )
 def test_throttle_key_is_top_rule_and_sorted_tickers(verdict, expected):
-    """Repeats are recognised by the strongest rule and the sorted ticker set."""
+    """Repeats are recognised by the strongest rule and the named (else impacted) tickers, sorted."""
     assert an_alert(**verdict).throttle_key == expected
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from service.digest.calendar import Deadline, UpcomingDeadline
-from service.digest.content import DailyClose, FailingFeed, TickerMove, Unavailable, build_digest
+from service.digest.content import DailyClose, FailingFeed, TickerMove, Unavailable, build_digest, tickers_at_stake
+from service.domain.scoring import Assessment
 from service.digest.schedule import Window
 from tests.digest_data import HOSTILE, day_of_alerts, price_series, recipient, ticker_moves
 
@@ -130,3 +131,45 @@ def test_ticker_move_from_closes(closes, last, one_day, five_day):
     assert move.change_1d == (pytest.approx(one_day) if one_day is not None else None)
     assert move.change_5d == (pytest.approx(five_day) if five_day is not None else None)
     assert (move.note == "no prices") == (last is None)
+
+
+@pytest.mark.parametrize(
+    ("impacts", "relevance", "followed", "limit", "shown", "more"),
+    [
+        # Named companies first, most relevant first, then moved tickers in watchlist order.
+        (
+            {"MP": "bullish", "USAR": "bullish", "LYC.AX": "bullish", "F": "bearish"},
+            {"LYC.AX": 90, "MP": 40},
+            None,
+            6,
+            [("LYC.AX", "bullish"), ("MP", "bullish"), ("USAR", "bullish"), ("F", "bearish")],
+            0,
+        ),
+        # Group-wide neutral entries are noise; a named company stays even when neutral.
+        (
+            {"600111.SS": "neutral", "MP": "bullish", "GM": "neutral"},
+            {"GM": 80},
+            None,
+            6,
+            [("GM", "neutral"), ("MP", "bullish")],
+            0,
+        ),
+        # Only what the reader follows, and a count of what did not fit.
+        (
+            {"MP": "bullish", "USAR": "bullish", "UUUU": "bullish", "F": "bearish"},
+            {},
+            {"MP", "USAR", "UUUU"},
+            2,
+            [("MP", "bullish"), ("USAR", "bullish")],
+            1,
+        ),
+        ({}, {}, None, 6, [], 0),
+    ],
+)
+def test_tickers_at_stake(impacts, relevance, followed, limit, shown, more):
+    """A story lists the tickers a reader cares about first, and counts the rest."""
+    assessment = Assessment(
+        event_types=("truce",), score=70, severity="high", alert=True, rules=("r",), matched=(),
+        impacts=impacts, relevance=relevance,
+    )
+    assert tickers_at_stake(assessment, followed, limit) == (shown, more)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.digest.recipients import load_recipients, parse_weekdays, watchlist_names
+from service.digest.recipients import load_recipients, parse_weekdays
 from service.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,24 +126,6 @@ def test_watchlists_are_checked_when_the_names_are_known(tmp_path):
     assert (problem.line, problem.column) == (6, 39)
     assert problem.message == "unknown watchlist 'etf'; did you mean 'etfs'?"
     assert load_recipients(path, watchlists={"us_allied_producers", "etf"})
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (None, None),
-        ("us_allied_producers: [MP]\netf: [REMX]\n", {"us_allied_producers", "etf"}),
-        ("watchlists:\n  etf: [REMX]\n", {"etf"}),
-        ("watchlists:\n  - name: etf\n    tickers: [REMX]\n", {"etf"}),
-    ],
-)
-def test_watchlist_names(tmp_path, text, expected):
-    """Group names come from watchlists.yaml when it exists; without it there is nothing to check."""
-    path = tmp_path / "watchlists.yaml"
-    if text is not None:
-        path.write_text(text, encoding="utf-8")
-    names = watchlist_names(path)
-    assert names == (None if expected is None else frozenset(expected))
 
 
 @pytest.mark.parametrize(

@@ -200,3 +200,27 @@ def test_unknown_exchange_names_the_known_ones():
     """Asking for an exchange we do not know lists the ones we do."""
     with pytest.raises(KeyError, match="known: US, TSX"):
         markets.is_open("LSE", utc("2025-10-09 10:00"))
+
+
+@pytest.mark.parametrize(
+    ("exchange", "start", "end", "expected"),
+    [
+        # Inside New York's session, and across its open and close.
+        ("US", "2025-10-09 15:00", "2025-10-09 15:15", True),
+        ("US", "2025-10-09 13:00", "2025-10-09 13:31", True),
+        ("US", "2025-10-09 19:59", "2025-10-10 01:00", True),
+        # After the close, overnight, and a weekend: nothing traded.
+        ("US", "2025-10-09 20:00", "2025-10-10 13:30", False),
+        ("US", "2025-10-10 20:00", "2025-10-13 13:00", False),
+        # Sydney is shut while New York trades.
+        ("ASX", "2025-11-10 16:05", "2025-11-10 17:05", False),
+        # Shanghai's lunch break is not trading; its afternoon is.
+        ("SSE", "2025-10-10 03:30", "2025-10-10 05:00", False),
+        ("SSE", "2025-10-10 03:30", "2025-10-10 05:01", True),
+        # A window that ends where it starts holds no instant.
+        ("US", "2025-10-09 15:00", "2025-10-09 15:00", False),
+    ],
+)
+def test_traded_between(exchange, start, end, expected):
+    """Whether an exchange traded at any moment of a window: what follow-ups and combined rules ask."""
+    assert markets.traded_between(exchange, utc(start), utc(end)) is expected

@@ -1,5 +1,6 @@
 """Every mistake in a rules folder is reported with file:line:column, the rule id, and a fix."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,86 @@ def test_impact_references_are_checked_even_when_other_fields_are_wrong(tmp_path
         (6, "rules.0.severity: unknown severity 'critcal'"),
         (7, "unknown watchlist group or ticker 'producer'"),
     ]
+
+
+def price_rule(body: str, rule_id: str = "p", kind: str = "price") -> str:
+    """An alerts file with one price rule; its body starts on line 6."""
+    head = f"rules:\n  - id: {rule_id}\n    kind: {kind}\n    description: test price rule\n    severity: high\n"
+    return head + "".join(f"    {line}\n" for line in body.strip().splitlines())
+
+
+MOVE = "tickers: [MP]\nmove: {at_least: 5%, within: 1h}"
+
+PRICE_CASES = {
+    "unknown-ticker": ("tickers: [MPP]\nmove: {at_least: 5%, within: 1h}", ":6:15: unknown watchlist group or ticker 'MPP'; did you mean 'MP'?"),
+    "unknown-group": ("tickers: [producer]\nmove: {at_least: 5%, within: 1h}", ":6:15: unknown watchlist group or ticker 'producer'; did you mean 'producers'?"),
+    "unknown-key": ("tickers: [MP]\ngapp: {at_least: 5%}", ":7:5: unknown key 'gapp'; did you mean 'gap'?"),
+    "no-check": ("tickers: [MP]", ":2:5: a price rule tests exactly one of `move`, `gap` or `volume`; this one has none"),
+    "two-checks": (MOVE + "\ngap: {at_least: 5%}", ":2:5: a price rule tests exactly one of `move`, `gap` or `volume`; this one has `move` and `gap`"),
+    "bad-percent": ("tickers: [MP]\nmove: {at_least: lots, within: 1h}", ":7:12: rules.0.move.at_least: expected a percentage like 5% or 2.5, not 'lots'"),
+    "zero-percent": ("tickers: [MP]\ngap: {at_least: 0%}", ":7:11: rules.0.gap.at_least: a move must be more than 0% and at most 1000%, not '0%'"),
+    "bad-direction": ("tickers: [MP]\ngap: {at_least: 4%, direction: dwon}", ":7:25: rules.0.gap.direction: unknown direction 'dwon'; did you mean 'down'?"),
+    "small-volume-factor": ("tickers: [MP]\nvolume: {at_least: 0.5x}", ":7:14: rules.0.volume.at_least: a volume multiple must be from 1x to 100x, not '0.5x'"),
+    "move-without-window": ("tickers: [MP]\nmove: {at_least: 5%}", ":7:5: missing required key 'within': the window the move must happen in"),
+    "bad-window": ("tickers: [MP]\nmove: {at_least: 5%, within: soon}", ":7:26: rules.0.move.within: interval must be like"),
+    "after-news-with-gap": ("tickers: [MP]\ngap: {at_least: 5%}\nafter_news: {event_types: [truce], within: 2h}", ":8:5: `after_news` goes with `move` (a move after the news), not `gap`"),
+    "after-news-and-move-window": (MOVE + "\nafter_news: {event_types: [truce], within: 2h}", ":7:26: in a rule with `after_news` the move is measured from the news"),
+    "after-news-event-typo": ("tickers: [MP]\nmove: {at_least: 3%, direction: down}\nafter_news: {event_types: [truse], within: 2h}", ":8:32: rules.0.after_news.event_types.0: unknown event type 'truse'; did you mean 'truce'?"),
+    "match-in-price-rule": (MOVE + "\nmatch: {any: [ban]}", ":8:5: a price rule has no `match`"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PRICE_CASES))
+def test_each_price_rule_mistake_is_located(tmp_path, case):
+    """Price rules go through the same loader: file, line, column, rule id and a fix for each mistake."""
+    body, expected = PRICE_CASES[case]
+    folder = tmp_path / "rules"
+    write_rules(folder, {"a.yaml": GOOD, "prices.yaml": price_rule(body)})
+    with pytest.raises(ConfigError) as caught:
+        load_ruleset(folder)
+    problems = caught.value.problems
+    matching = [p for p in problems if expected in str(p).replace(f" [rule {p.rule_id}]", "")]
+    assert matching, [str(p) for p in problems]
+    assert matching[0].file == str(folder / "alerts" / "prices.yaml") and matching[0].rule_id == "p"
+
+
+def test_an_unknown_rule_kind_is_located(tmp_path):
+    """A misspelt `kind` gets a did-you-mean like every other key."""
+    folder = tmp_path / "rules"
+    write_rules(folder, {"a.yaml": GOOD, "prices.yaml": price_rule(MOVE, kind="prce")})
+    with pytest.raises(ConfigError) as caught:
+        load_ruleset(folder)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{folder / 'alerts' / 'prices.yaml'}:3:5: [rule p] unknown rule kind 'prce'; did you mean 'price'?"
+    ]
+
+
+def test_rule_ids_are_unique_across_news_and_price_rules(tmp_path):
+    """A price rule may not reuse a news rule's id."""
+    folder = tmp_path / "rules"
+    write_rules(folder, {"a.yaml": GOOD, "prices.yaml": price_rule(MOVE, rule_id="r")})
+    with pytest.raises(ConfigError, match=r"prices.yaml:2:5: \[rule r\] rule id 'r' is used twice"):
+        load_ruleset(folder)
+
+
+def test_price_rules_compile_with_their_groups_resolved(tmp_path):
+    """A clean price rule loads beside the news rules, its groups turned into tickers, its units read."""
+    folder = tmp_path / "rules"
+    body = "tickers: [producers, F, MP]\nmove: {at_least: '3 %', direction: down}\nafter_news: {event_types: [truce], within: 90m}"
+    write_rules(folder, {"a.yaml": GOOD, "prices.yaml": price_rule(body) + "    channel: '#prices'\n"})
+    ruleset = load_ruleset(folder)
+    (price,) = ruleset.price_rules
+    assert [r.id for r in ruleset.rules] == ["r"]
+    assert price.tickers == ("MP", "LYC.AX", "F")
+    assert (price.check, price.threshold, price.direction, price.window) == ("move", 3.0, "down", None)
+    assert price.after_news.event_types == {"truce"} and price.after_news.within == timedelta(minutes=90)
+    assert (price.channel, price.throttle, price.severity) == ("#prices", 4 * 3600, "high")
+    assert ruleset.describe().startswith("1 news rules and 1 price rules in 2 files")
+
+
+def test_the_shipped_price_rules_load():
+    """The default price rules load, each watching some watchlist tickers."""
+    ruleset = load_ruleset(ROOT / "rules")
+    assert {r.check for r in ruleset.price_rules} == {"move", "gap", "volume"}
+    assert any(r.after_news is not None for r in ruleset.price_rules)
+    assert all(r.tickers and set(r.tickers) <= set(ruleset.watched_tickers) for r in ruleset.price_rules)

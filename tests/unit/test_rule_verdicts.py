@@ -114,3 +114,28 @@ def _source(item):
     from service.domain.scoring import Source
 
     return Source(item.feed, item.source, SOURCE_WEIGHTS[item.source])
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Aliases and spellings resolve to the entity: Beijing is China, U.S. the United States.
+        (
+            "Beijing bans gallium exports to the U.S.",
+            "The commerce ministry announced it.",
+            {"country:China", "country:United States", "element:gallium", "agency:MOFCOM"},
+        ),
+        # A name written in capitals counts only in capitals ("US", not "us").
+        ("China curbs rare earth exports to US", "", {"country:China", "country:United States"}),
+        ("China curbs rare earth exports, telling us nothing", "", {"country:China"}),
+    ],
+)
+def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summary, expected):
+    """A verdict's matched phrases name countries, agencies and elements as "kind:name"."""
+    rule = one_rule(
+        "all: [['@curbs'], {mentions: {country: any}}, {any: [{mentions: element}, {mentions: agency}, rare earth]}]"
+    )
+    ruleset = load(tmp_path / "rules", {"a.yaml": rule})
+    verdict = assess(ruleset, title, summary)
+    assert verdict.alert
+    assert ruleset.named_in(verdict.matched) == expected
