@@ -32,7 +32,7 @@ import re2
 from service.domain.feeds import SourceKind
 from service.errors import Problem
 from service.rules.entities import EntityCatalogue
-from service.rules.phrases import MatcherBuilder, phrase_variants
+from service.rules.phrases import MatcherBuilder, normalise, phrase_variants, split_lead
 from service.rules.schema import suggest
 from service.yamlfile import Loc, YamlDocument
 
@@ -44,21 +44,25 @@ MAX_NEAR = 50
 MAX_REGEX_CHARS = 500
 
 
+#: Words between the headline and the body, so `near` never pairs a headline word with the text.
+HEADLINE_GAP = 1000
+
+
 class Evidence:
     """What one article holds, as conditions test it. Built once per article by the engine.
 
-    The first-sentence scope and the mentions of countries, agencies and elements are worked
-    out only when a condition asks for them: most articles never need them.
+    The first sentence (its text, where it ends, the phrases in it) and the mentions of
+    countries, agencies and elements are worked out only when something asks for them: most
+    articles never need them.
     """
 
     __slots__ = (
-        "hits", "where", "texts", "raw", "offsets", "lead_end", "source", "feed",
-        "_lead_scan", "_resolve", "_locate", "_mentioned", "_kinds", "_regex_cache", "_spans",
+        "hits", "where", "texts", "source", "feed", "cache",
+        "_engine", "_title", "_summary", "_raw", "_lead_text", "_lead_end", "_offsets",
+        "_mentioned", "_kinds", "_anywhere", "_spans",
     )
 
-    def __init__(
-        self, headline_hits, all_hits, texts, raw, offsets, lead_end, source, feed, lead_scan, resolve, locate
-    ):
+    def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed):
         #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
         #: entry is None until `found(LEAD)` computes it.
         self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
@@ -66,53 +70,106 @@ class Evidence:
         #: start and end index texts[0] for the headline (segment 0), texts[1] for the text.
         self.where: dict[int, list[tuple[int, int, int]]] = {}
         self.texts: tuple[str, str] = texts  # normalised headline and text
-        self.raw: tuple[str, str, str] = raw  # headline, first sentence, rest, as the feed wrote them
-        self.offsets: tuple[int, int, int] = offsets  # word offset of headline, first sentence, rest
-        self.lead_end: int = lead_end  # texts[1][:lead_end + 1] is the first sentence
         self.source: str = source
         self.feed: str = feed
-        self._lead_scan = lead_scan
-        self._resolve = resolve
-        self._locate = locate
+        #: Results of the slower conditions (regex, near), so `explain` does not redo them.
+        self.cache: dict = {}
+        self._engine = engine  # the Ruleset: scans the first sentence, finds phrases and entities
+        self._title = title
+        self._summary = summary
+        self._raw: tuple[str, str, str] | None = None
         self._mentioned: dict[int, int] | None = None
         self._kinds: dict[str, int] | None = None
-        self._regex_cache: dict = {}
+        self._anywhere: tuple[set[int], set[str]] | None = None
         self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def _split(self) -> None:
+        """Find the first sentence, and where it ends in the normalised text."""
+        lead, rest = split_lead(self._summary)
+        lead_text = normalise(lead)
+        self._raw = (self._title, lead, rest)
+        self._lead_text = lead_text
+        # Keys end with a space: one ending at or before the lead's last space lies in the lead.
+        self._lead_end = len(lead_text) - 1
+        body_offset = max(self.texts[0].count(" ") - 1, 0) + HEADLINE_GAP
+        # The text starts with the first sentence's words, if it has any ("- - - - - - ." has
+        # none, and the rest's words then start right at the body offset).
+        lead_words = lead_text.count(" ") - 1 if len(lead_text) > 2 else 0
+        self._offsets = (0, body_offset, body_offset + lead_words)
+
+    @property
+    def raw(self) -> tuple[str, str, str]:
+        """Headline, first sentence and the rest, as the feed wrote them."""
+        if self._raw is None:
+            self._split()
+        return self._raw  # type: ignore[return-value]
+
+    @property
+    def lead_text(self) -> str:
+        """The first sentence, normalised."""
+        if self._raw is None:
+            self._split()
+        return self._lead_text
+
+    @property
+    def lead_end(self) -> int:
+        """texts[1][:lead_end + 1] is the first sentence."""
+        if self._raw is None:
+            self._split()
+        return self._lead_end
+
+    @property
+    def offsets(self) -> tuple[int, int, int]:
+        """Word offset of the headline, the first sentence and the rest."""
+        if self._raw is None:
+            self._split()
+        return self._offsets
 
     def found(self, scope: int) -> set[int]:
         """Phrase ids found within `scope`."""
         hits = self.hits[scope]
         if hits is None:
-            hits = self.hits[scope] = self.hits[HEADLINE] | self._lead_scan(self)
+            hits = self.hits[scope] = self.hits[HEADLINE] | self._engine._lead_hits(self)
         return hits
 
     def positions(self, phrase_id: int) -> list[tuple[int, int, int]]:
         """(segment, start, end) of each occurrence of a phrase."""
         spots = self.where.get(phrase_id)
         if spots is None:
-            spots = self.where[phrase_id] = self._locate(self, phrase_id)
+            spots = self.where[phrase_id] = self._engine._locate(self, phrase_id)
         return spots
 
     @property
     def mentioned(self) -> dict[int, int]:
         """Entity id -> the first scope it is named in."""
         if self._mentioned is None:
-            self._mentioned, self._kinds = self._resolve(self)
+            self._mentioned, self._kinds = self._engine._resolve_mentions(self)
         return self._mentioned
 
     @property
     def kinds(self) -> dict[str, int]:
         """Entity kind -> the first scope any entity of that kind is named in."""
         if self._kinds is None:
-            self._mentioned, self._kinds = self._resolve(self)
+            self._mentioned, self._kinds = self._engine._resolve_mentions(self)
         return self._kinds
 
+    @property
+    def anywhere(self) -> tuple[set[int], set[str]]:
+        """Entities named anywhere in the article, and their kinds (no first sentence needed)."""
+        if self._anywhere is None:
+            if self._mentioned is not None:
+                self._anywhere = set(self._mentioned), set(self._kinds)  # type: ignore[arg-type]
+            else:
+                self._anywhere = self._engine._named_anywhere(self)
+        return self._anywhere
+
     def text_for(self, scope: int) -> str:
+        raw = self.raw
         if scope == HEADLINE:
-            return self.raw[0]
+            return raw[0]
         if scope == LEAD:
-            return f"{self.raw[0]}\n{self.raw[1]}"
-        return f"{self.raw[0]}\n{self.raw[1]} {self.raw[2]}"
+            return f"{raw[0]}\n{raw[1]}"
+        return f"{raw[0]}\n{raw[1]} {raw[2]}"
 
     def word_spans(self, phrase_id: int, words: int) -> list[tuple[int, int]]:
         """(first word, last word) of each occurrence, counted across the whole article."""
@@ -120,11 +177,12 @@ class Evidence:
         if spans is None:
             spans = []
             body_offset = self.offsets[1]
+            head, body = self.texts
             for segment, start, _end in self.positions(phrase_id):
                 if segment == HEADLINE:
-                    first = self.texts[0].count(" ", 0, start)
+                    first = head.count(" ", 0, start)
                 else:
-                    first = body_offset + self.texts[1].count(" ", 0, start)
+                    first = body_offset + body.count(" ", 0, start)
                 spans.append((first, first + words - 1))
             self._spans[phrase_id] = spans
         return spans
@@ -156,7 +214,7 @@ class Phrases(Condition):
         return not self.ids.isdisjoint(hits if hits is not None else ev.found(self.scope))
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.ids & ev.found(self.scope)))
+        out.extend(map(phrases.__getitem__, sorted(self.ids & ev.found(self.scope))))
 
 
 @dataclass(eq=False)
@@ -168,7 +226,10 @@ class AnyOf(Condition):
             self.clauses = (frozenset().union(*(min(i.clauses, key=len) for i in self.items)),)
 
     def test(self, ev: Evidence) -> bool:
-        return any(item.test(ev) for item in self.items)
+        for item in self.items:  # a loop, not any(generator): this runs for every candidate rule
+            if item.test(ev):
+                return True
+        return False
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         for item in self.items:
@@ -184,7 +245,10 @@ class AllOf(Condition):
         self.clauses = tuple(c for item in self.items for c in item.clauses)
 
     def test(self, ev: Evidence) -> bool:
-        return all(item.test(ev) for item in self.items)
+        for item in self.items:
+            if not item.test(ev):
+                return False
+        return True
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         for item in self.items:
@@ -196,7 +260,10 @@ class NoneOf(Condition):
     items: list[Condition]
 
     def test(self, ev: Evidence) -> bool:
-        return not any(item.test(ev) for item in self.items)
+        for item in self.items:
+            if item.test(ev):
+                return False
+        return True
 
 
 @dataclass(eq=False)
@@ -214,6 +281,14 @@ class Near(Condition):
         return self._pair(ev) is not None
 
     def _pair(self, ev: Evidence) -> tuple[int, int] | None:
+        # Worked out once per article: `explain` asks again for the rules that fired.
+        cache = ev.cache
+        if self in cache:
+            return cache[self]
+        pair = cache[self] = self._find_pair(ev)
+        return pair
+
+    def _find_pair(self, ev: Evidence) -> tuple[int, int] | None:
         found = ev.found(self.scope)
         lefts = self.left & found
         rights = self.right & found
@@ -254,10 +329,10 @@ class Regex(Condition):
         return self._search(ev) is not None
 
     def _search(self, ev: Evidence):
-        key = (id(self), self.scope)
-        if key not in ev._regex_cache:
-            ev._regex_cache[key] = self.pattern.search(ev.text_for(self.scope))
-        return ev._regex_cache[key]
+        cache = ev.cache
+        if self not in cache:
+            cache[self] = self.pattern.search(ev.text_for(self.scope))
+        return cache[self]
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         found = self._search(ev)
@@ -276,13 +351,17 @@ class Mentions(Condition):
         self.clauses = (self.alias_phrases,) if self.alias_phrases else ()
 
     def test(self, ev: Evidence) -> bool:
+        if self.scope == ANYWHERE:
+            # Named anywhere at all: no need to find the first scope of every entity.
+            named, kinds = ev.anywhere
+            return self.kind in kinds if self.entities is None else not self.entities.isdisjoint(named)
         if self.entities is None:
             return ev.kinds.get(self.kind, 9) <= self.scope
         mentioned = ev.mentioned
         return any(mentioned.get(e, 9) <= self.scope for e in self.entities)
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
-        out.extend(phrases[i] for i in sorted(self.alias_phrases & ev.found(self.scope)))
+        out.extend(map(phrases.__getitem__, sorted(self.alias_phrases & ev.found(self.scope))))
 
 
 @dataclass(eq=False)

@@ -1,30 +1,34 @@
 """A compiled ruleset, and the verdict it gives on one article.
 
-Per article: normalise, run the one automaton over the headline and over the text, count the
-watchlist companies named, test only the rules whose required phrases were all found, then
-score, merge the impacts and explain. The first sentence, word positions and other entity
-mentions are worked out only when a condition asks. No I/O: the pipeline, `scan` and the
-benchmark all call `Ruleset.assess`.
-"""
+Per article: normalise the headline and the text, run the one automaton over each, pick the
+rules whose required phrases were all found and test them; then, if a rule fired or a watchlist
+company is named, work out relevance, score, merge the impacts and explain. The first sentence,
+word positions and per-scope entity mentions are worked out only when something asks; articles
+where no rule can fire and no company is named share one verdict. No I/O: the pipeline, `scan`
+and the benchmark all call `Ruleset.assess`.
+
+The phrase-id sets are built one fixed way (automaton order, then group expansion, then the
+headline's set | the text's). Some outputs follow their hash-table iteration order (the order
+of `relevance`, which `near` pair `matched` shows when several qualify), so building them
+another way, even with the same members, can change those outputs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, reduce
-from operator import itemgetter, or_
+from functools import cached_property
+from itertools import chain
+from operator import itemgetter
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
-from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, Condition, Evidence
+from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence
 from service.rules.entities import EntityCatalogue, relevance
-from service.rules.phrases import PhraseMatcher, normalise, split_lead
+from service.rules.phrases import PhraseMatcher, normalise
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
-#: Words between the headline and the body, so `near` never pairs a headline word with the text.
-_HEADLINE_GAP = 1000
 #: The entity kinds `Ruleset.named_in` reads back from a verdict's `matched` phrases.
 NAMED_KINDS = ("country", "agency", "element")
 #: How `explain` writes a `near` match: "truce ~ china".
@@ -93,33 +97,33 @@ class Ruleset:
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
         self._always: list[int] = []
+        #: Per rule, its required clauses other than the one it is indexed under, smallest first
+        #: (a small clause is the likeliest to be missing, which ends the test soonest).
+        self._other_clauses: list[tuple[frozenset[int], ...]] = []
         for index, rule in enumerate(self.rules):
             if not rule.clauses:
                 self._always.append(index)
+                self._other_clauses.append(())
                 continue
             # Index each rule under its rarest-looking required clause (the smallest set).
             anchor = min(rule.clauses, key=len)
             for phrase_id in anchor:
                 self._by_phrase.setdefault(phrase_id, []).append(index)
+            others = list(rule.clauses)
+            others.remove(anchor)
+            self._other_clauses.append(tuple(sorted(others, key=len)))
         self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
         self._anchors = frozenset(self._by_phrase)
-        self._clause_bits: dict[int, int] = {}
-        self._needed_bits: list[int] = []
-        bit = 0
-        for rule in self.rules:
-            needed = 0
-            for clause in rule.clauses:
-                for phrase_id in clause:
-                    self._clause_bits[phrase_id] = self._clause_bits.get(phrase_id, 0) | (1 << bit)
-                needed |= 1 << bit
-                bit += 1
-            self._needed_bits.append(needed)
-        self._clause_phrases = frozenset(self._clause_bits)
+        self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
         matcher = self.matcher
+        self._automaton_iter = matcher.automaton.iter if len(matcher.automaton) else None
         self._group_ids = matcher.group_ids
+        self._group_plain_get = matcher.group_plain.__getitem__
+        self._checked_group_ids = matcher.checked_group_ids
+        self._group_checks = matcher.group_checks
         self._ticker_alias_phrases = frozenset(
             p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
         )
@@ -138,59 +142,105 @@ class Ruleset:
         self._entity_kind = [e.kind for e in catalogue.entities]
         self._ticker_order = catalogue.tickers
         self._scores: dict[tuple[str, int, float], int] = {}
+        #: Per phrase naming a watchlist ticker: (entity, code only in ticker form, ambiguous, form).
+        self._ticker_uses = {
+            p: tuple((u.entity, u.ticker_form_only, u.ambiguous, u.ticker_form) for u in uses if u.ticker)
+            for p, uses in catalogue.aliases.items()
+        }
+        #: Per phrase, how `matched` shows it: the text for phrases with capitals, else its forms
+        #: longest first (each with its words) to find the one the article used, and the text.
+        self._phrase_names: list = [
+            phrase.text
+            if phrase.capitals
+            else (tuple((key, key.strip()) for key in matcher.phrase_keys[index]), phrase.text)
+            for index, phrase in enumerate(matcher.phrases)
+        ]
+        self._unmatched: dict[tuple[int, float], int] = {}
+        self._tests = [rule.condition.test for rule in self.rules]
+        #: Per rule (by id()), the conditions whose explain adds something, in the order the
+        #: rule's own explain would visit them: an `all` only visits its items in order, and
+        #: none/source/feed add nothing.
+        self._explainers = {id(rule): tuple(_explainers(rule.condition)) for rule in self.rules}
+        self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
+        #: Each rule's impact when it fires alone and names no `mentioned` tickers, in watchlist order.
+        self._own_impact = [
+            {t: rule.fixed_impact[t] for t in self._ticker_order if t in rule.fixed_impact} for rule in self.rules
+        ]
         self._directional = [r.directional_impact for r in self.rules]
         self._neutral = [r.neutral_impact for r in self.rules]
         self._index = {id(r): i for i, r in enumerate(self.rules)}
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
-        evidence, relevance_by_ticker, mentioned_tickers = self.evidence(title, summary, source)
-        fired = [self.rules[i] for i in self._candidates(evidence) if self.rules[i].condition.test(evidence)]
-        if fired and self.ignore is not None and self.ignore.test(evidence):
-            fired = []
-        return self._verdict(evidence, fired, source, relevance_by_ticker, mentioned_tickers)
+        head = normalise(title)
+        headline_hits = self._scan(head, title)
+        # A first sentence ends with punctuation and whitespace, so normalising the text in one
+        # piece gives the first sentence's normalised words followed by the rest's; and a
+        # capitals check matches the same whether the two are joined by the original whitespace
+        # or by one space, so the text as written serves for both.
+        body = normalise(summary)
+        found = headline_hits | self._scan(body, summary)
+        candidates = self._pick(found)
+        names = found & self._ticker_alias_phrases
+        if not candidates and not names:
+            # No rule can fire and no watchlist company is named: the same verdict every time.
+            return _NOTHING
+        ev = Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
+        if candidates:
+            tests = self._tests
+            fired = [i for i in candidates if tests[i](ev)]
+            if fired and self.ignore is not None and self.ignore.test(ev):
+                fired = []
+        else:
+            fired = candidates
+        relevance_by_ticker = self._ticker_relevance(ev, names) if names else {}
+        if fired:
+            return self._verdict(ev, fired, source, relevance_by_ticker)
+        if not relevance_by_ticker:
+            return _NOTHING
+        key = (max(relevance_by_ticker.values()), source.weight)
+        score = self._unmatched.get(key)
+        if score is None:
+            score = self._unmatched[key] = unmatched_score(*key)
+        return Assessment(
+            event_types=(), score=score, severity=None, alert=False, rules=(), matched=(), relevance=relevance_by_ticker
+        )
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
-        lead, rest = split_lead(summary)
-        raw = (title, lead, rest)
+        evidence = self._evidence(title, summary, source)
+        relevance_by_ticker = self._ticker_relevance(evidence, evidence.hits[ANYWHERE] & self._ticker_alias_phrases)
+        return evidence, relevance_by_ticker, _by_relevance(relevance_by_ticker)
+
+    def _evidence(self, title: str, summary: str, source: Source) -> Evidence:
+        """The phrases in the headline and in the whole text (as `assess` finds them)."""
         head = normalise(title)
-        lead_text = normalise(lead)
-        body = lead_text + normalise(rest)[1:] if rest else lead_text
-        # Keys end with a space: one ending at or before the lead's last space lies in the lead.
-        lead_end = len(lead_text) - 1
         headline_hits = self._scan(head, title)
-        all_hits = headline_hits | self._scan(body, f"{lead} {rest}")
-        head_words = head.count(" ") - 1
-        body_offset = max(head_words, 0) + _HEADLINE_GAP
-        offsets = (0, body_offset, body_offset + max(lead_text.count(" ") - 1, 0))
-        evidence = Evidence(
-            headline_hits, all_hits, (head, body), raw, offsets, lead_end, source.kind, source.name,
-            self._lead_hits, self._resolve_mentions, self._locate,
-        )
-        relevance_by_ticker = self._ticker_relevance(evidence)
-        mentioned_tickers = sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
-        return evidence, relevance_by_ticker, mentioned_tickers
+        body = normalise(summary)
+        found = headline_hits | self._scan(body, summary)
+        return Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
 
     def _scan(self, text: str, as_written: str) -> set[int]:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
-        if len(text) < 3 or not len(self.matcher.automaton):
+        if len(text) < 3 or self._automaton_iter is None:
             return set()
-        found = set(map(_second, self.matcher.automaton.iter(text)))
+        found = set(map(_second, self._automaton_iter(text)))
         grouped = found & self._group_ids
         if grouped:
             found -= grouped
-            matcher = self.matcher
-            found.update(*map(matcher.group_plain.__getitem__, grouped))
-            for group_id in grouped & matcher.checked_group_ids:
-                for phrase_id, pattern, needle in matcher.group_checks[group_id]:
-                    if needle in as_written and pattern.search(as_written):
-                        found.add(phrase_id)
+            found.update(*map(self._group_plain_get, grouped))
+            checked = grouped & self._checked_group_ids
+            if checked:
+                group_checks = self._group_checks
+                for group_id in checked:
+                    for phrase_id, pattern, needle in group_checks[group_id]:
+                        if needle in as_written and pattern.search(as_written):
+                            found.add(phrase_id)
         return found
 
     def _lead_hits(self, ev: Evidence) -> set[int]:
         """Phrase ids in the first sentence (computed when a condition first asks)."""
-        return self._scan(normalise(ev.raw[1]), ev.raw[1])
+        return self._scan(ev.lead_text, ev.raw[1])
 
     def _locate(self, ev: Evidence, phrase_id: int) -> list[tuple[int, int, int]]:
         """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
@@ -198,39 +248,67 @@ class Ruleset:
         head, body = ev.texts
         for key in self.matcher.phrase_keys[phrase_id]:
             width = len(key) - 1
-            for segment, text in ((0, head), (1, body)):
-                start = text.find(key)
+            start = head.find(key)
+            while start >= 0:
+                spots.append((0, start, start + width))
+                start = head.find(key, start + 1)
+            start = body.find(key)
+            if start >= 0:
+                lead_end = ev.lead_end  # only now is the first sentence needed
                 while start >= 0:
                     end = start + width
-                    spots.append((segment if segment == 0 else (1 if end <= ev.lead_end else 2), start, end))
-                    start = text.find(key, start + 1)
+                    spots.append((1 if end <= lead_end else 2, start, end))
+                    start = body.find(key, start + 1)
         return spots
 
-    def _ticker_relevance(self, ev: Evidence) -> dict[str, int]:
-        """Ticker -> relevance, from every counted mention of the company."""
-        found = ev.hits[ANYWHERE]
-        names = found & self._ticker_alias_phrases
+    def _ticker_relevance(self, ev: Evidence, names: set[int]) -> dict[str, int]:
+        """Ticker -> relevance, from every counted mention of the company (`names` are the
+        phrases found that name a watchlist ticker)."""
         if not names:
             return {}
-        in_context = not self.catalogue.context.isdisjoint(found)
-        places: dict[int, set[tuple[int, int, int]]] = {}
+        in_context = not self.catalogue.context.isdisjoint(ev.hits[ANYWHERE])
+        headline = ev.hits[HEADLINE]
+        # entity -> its mentions, or _IN_HEADLINE once a name that needs no ticker-form check is
+        # in the headline: the relevance is then 100 whatever else the article says, so its
+        # positions (and the first sentence) need not be worked out.
+        places: dict[int, set[tuple[int, int, int]] | None] = {}
+        ticker_uses = self._ticker_uses
         for phrase_id in names:
-            spots = ev.positions(phrase_id)
-            for use in self.catalogue.aliases[phrase_id]:
-                if not use.ticker:
-                    continue
-                kept = spots
-                if use.ticker_form_only or (use.ambiguous and not in_context):
-                    if use.ticker_form is None:
+            in_headline = phrase_id in headline
+            spots = None
+            for entity, form_only, ambiguous, ticker_form in ticker_uses[phrase_id]:
+                if form_only or (ambiguous and not in_context):
+                    if ticker_form is None:
                         continue
-                    kept = [o for o in spots if use.ticker_form.search(ev.raw[o[0]])]
-                if kept:
-                    places.setdefault(use.entity, set()).update(kept)
+                    if spots is None:
+                        spots = ev.positions(phrase_id)
+                    raw = ev.raw
+                    kept = [o for o in spots if ticker_form.search(raw[o[0]])]
+                    if not kept:
+                        continue
+                elif in_headline:
+                    places[entity] = _IN_HEADLINE
+                    continue
+                else:
+                    # A phrase found has at least one occurrence: the entity is named.
+                    if spots is None:
+                        spots = ev.positions(phrase_id)
+                    kept = spots
+                place = places.get(entity)
+                if place is None:
+                    places[entity] = set(kept)
+                elif place is not _IN_HEADLINE:
+                    place.update(kept)
         tickers = self._ticker_entities
-        return {
-            tickers[entity]: relevance(min(spot[0] for spot in spots), _distinct_mentions(spots))
-            for entity, spots in places.items()
-        }
+        out = {}
+        for entity, spots in places.items():
+            if spots is _IN_HEADLINE:
+                out[tickers[entity]] = 100
+                continue
+            first = min(spots)[0]
+            # A headline mention scores 100 however many mentions follow: no need to count them.
+            out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(spots))
+        return out
 
     def _resolve_mentions(self, ev: Evidence) -> tuple[dict[int, int], dict[str, int]]:
         """Entity id -> first scope it is named in, and the same per entity kind."""
@@ -269,55 +347,94 @@ class Ruleset:
         return first, kinds
 
     def _candidates(self, ev: Evidence) -> list[int]:
+        """Indexes of the rules whose every required clause has a phrase in the article, in order."""
+        return self._pick(ev.hits[ANYWHERE])
+
+    def _named_anywhere(self, ev: Evidence) -> tuple[set[int], set[str]]:
+        """Entities named anywhere, and their kinds: the entities `_resolve_mentions` gives a
+        scope to, found without working out which scope (so without the first sentence)."""
         found = ev.hits[ANYWHERE]
-        by_phrase = self._by_phrase
-        picked = set().union(*map(by_phrase.__getitem__, found & self._anchors))
-        # One bit per required clause of every rule: a rule stays a candidate only if all its
-        # clause bits are set by the phrases found (integer operations instead of set tests).
-        present = reduce(or_, map(self._clause_bits.__getitem__, found & self._clause_phrases), 0)
-        needed = self._needed_bits
-        picked = [i for i in picked if present & needed[i] == needed[i]]
+        named: set[int] = set()
+        plain = found & self._plain_alias_phrases
+        if plain:
+            named.update(*map(self._plain_alias.__getitem__, plain))
+        careful = found & self._careful_alias
+        if careful:
+            in_context = not self.catalogue.context.isdisjoint(found)
+            for phrase_id in careful:
+                for use in self.catalogue.aliases[phrase_id]:
+                    if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
+                        continue  # among the plain names above
+                    if use.ticker_form_only or (use.ambiguous and not in_context):
+                        if use.ticker_form is None:
+                            continue
+                        raw = ev.raw
+                        if not any(use.ticker_form.search(raw[o[0]]) for o in ev.positions(phrase_id)):
+                            continue
+                    named.add(use.entity)
+        entity_kind = self._entity_kind
+        return named, {entity_kind[e] for e in named}
+
+    def _pick(self, found: set[int]) -> list[int]:
+        # The rules indexed under the phrases found.
+        picked = set(chain.from_iterable(map(self._by_phrase_get, found & self._anchors)))
+        if not picked:
+            return self._always[:]
+        # A picked rule's anchor clause holds; it stays a candidate if none of its other
+        # clauses is disjoint from the phrases found (map/any keep the test in C).
+        disjoint = found.isdisjoint
+        others = self._other_clauses
+        picked = [i for i in picked if not any(map(disjoint, others[i]))]
         picked.extend(self._always)
         picked.sort()
         return picked
 
     def _verdict(
-        self,
-        ev: Evidence,
-        fired: list[Rule],
-        source: Source,
-        relevance_by_ticker: dict[str, int],
-        mentioned_tickers: list[str],
+        self, ev: Evidence, fired: list[int], source: Source, relevance_by_ticker: dict[str, int]
     ) -> Assessment:
-        top_relevance = max(relevance_by_ticker.values(), default=0)
-        if not fired:
-            return Assessment(
-                event_types=(),
-                score=unmatched_score(top_relevance, source.weight),
-                severity=None,
-                alert=False,
-                rules=(),
-                matched=(),
-                relevance=relevance_by_ticker,
+        rules = self.rules
+        if len(fired) == 1:
+            ordered = [rules[fired[0]]]
+        else:
+            headline = ev.hits[HEADLINE]
+            # Strongest first: severity, then whether the rule's own phrases are in the headline.
+            ordered = sorted(
+                (rules[i] for i in fired),
+                key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
             )
-        headline = ev.hits[HEADLINE]
-        # Strongest first: severity, then whether the rule's own phrases are in the headline.
-        ordered = sorted(
-            fired,
-            key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
-        )
-        scores = {r.id: self._score(r.severity, top_relevance, source.weight) for r in ordered}
-        alerting = [r for r in ordered if scores[r.id] >= r.min_score]
-        impacts = self._impacts(ordered, mentioned_tickers)
-        event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+        top_relevance = max(relevance_by_ticker.values()) if relevance_by_ticker else 0
+        weight = source.weight
+        scores = self._scores
+        score = 0
+        alerting = []
+        for rule in ordered:
+            key = (rule.severity, top_relevance, weight)
+            rule_points = scores.get(key)
+            if rule_points is None:
+                rule_points = scores[key] = rule_score(*key)
+            if rule_points > score:
+                score = rule_points
+            if rule_points >= rule.min_score:
+                alerting.append(rule)
+        if len(ordered) == 1:
+            rule = ordered[0]
+            event_types = self._event_types[fired[0]]
+            impacts = (
+                self._impacts(ordered, relevance_by_ticker)
+                if rule.mentioned_impact is not None and relevance_by_ticker
+                else dict(self._own_impact[fired[0]])
+            )
+        else:
+            event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+            impacts = self._impacts(ordered, relevance_by_ticker)
         matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
-        channels = tuple(dict.fromkeys(r.channel for r in alerting if r.channel))
+        channels = tuple(dict.fromkeys([r.channel for r in alerting if r.channel]))
         return Assessment(
             event_types=event_types,
-            score=max(scores.values()),
+            score=score,
             severity=ordered[0].severity,
             alert=bool(alerting),
-            rules=tuple(r.id for r in ordered),
+            rules=tuple([r.id for r in ordered]),
             matched=matched,
             impacts=impacts,
             relevance=relevance_by_ticker,
@@ -325,20 +442,16 @@ class Ruleset:
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
         )
 
-    def _score(self, severity: str, top_relevance: int, weight: float) -> int:
-        key = (severity, top_relevance, weight)
-        score = self._scores.get(key)
-        if score is None:
-            score = self._scores[key] = rule_score(severity, top_relevance, weight)
-        return score
-
-    def _impacts(self, ordered: list[Rule], mentioned: list[str]) -> dict[str, Direction]:
+    def _impacts(self, ordered: list[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
         """Per ticker, the direction of the strongest rule that gives one; neutral only where no
         rule gives a direction. Applied weakest first, so stronger rules overwrite."""
         neutral: dict[str, Direction] = {}
         directional: dict[str, Direction] = {}
+        mentioned = None
         for rule in reversed(ordered):
-            if rule.mentioned_impact is not None and mentioned:
+            if rule.mentioned_impact is not None and relevance_by_ticker:
+                if mentioned is None:
+                    mentioned = _by_relevance(relevance_by_ticker)
                 # Inside one rule the most specific target wins: ticker, then mentioned, then group.
                 resolved = rule.impact_on(mentioned)
                 neutral.update((t, d) for t, d in resolved.items() if d == "neutral")
@@ -347,16 +460,20 @@ class Ruleset:
                 index = self._index[id(rule)]
                 neutral.update(self._neutral[index])
                 directional.update(self._directional[index])
+        if not neutral and not directional:
+            return {}
         # In watchlist order, so every verdict lists tickers the same way.
         return {
             t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
         }
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
-        phrases = _PhraseNames(self.matcher, ev)
+        phrases = _PhraseNames(self._phrase_names, ev)
         out: list[str] = []
+        explainers = self._explainers
         for rule in rules:
-            rule.condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+            for condition in explainers[id(rule)]:
+                condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:
@@ -408,6 +525,27 @@ class Ruleset:
         )
 
 
+#: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
+_IN_HEADLINE: set = set()
+
+#: The verdict on an article no rule fired on and that names no watchlist company: its score,
+#: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
+_NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+def _explainers(condition: Condition) -> list[Condition]:
+    if isinstance(condition, AllOf):
+        return [leaf for item in condition.items for leaf in _explainers(item)]
+    if type(condition).explain is Condition.explain:
+        return []
+    return [condition]
+
+
+def _by_relevance(relevance_by_ticker: dict[str, int]) -> list[str]:
+    """Tickers the article names, most relevant first."""
+    return sorted(relevance_by_ticker, key=lambda t: (-relevance_by_ticker[t], t))
+
+
 def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
     """The verdict on a feed entry: its headline and its text."""
     return ruleset.assess(entry.title, entry.summary, source)
@@ -416,19 +554,23 @@ def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    def __init__(self, matcher: PhraseMatcher, ev: Evidence):
-        self.matcher = matcher
-        self.ev = ev
+    __slots__ = ("names", "text")
+
+    def __init__(self, names: list, ev: Evidence):
+        self.names = names  # Ruleset._phrase_names
+        # A key (" word ... ") cannot straddle the two texts (it would need two spaces in a
+        # row), so it is in the headline or the text exactly when it is in the two joined.
+        self.text = "".join(ev.texts)
 
     def __getitem__(self, phrase_id: int) -> str:
-        phrase = self.matcher.phrases[phrase_id]
-        if phrase.capitals:
-            return phrase.text
-        for key in self.matcher.phrase_keys[phrase_id]:
-            for text in self.ev.texts:
-                if key in text:
-                    return key.strip()
-        return phrase.text
+        name = self.names[phrase_id]
+        if name.__class__ is str:
+            return name  # a phrase with capitals is shown as the rule wrote it
+        text = self.text
+        for key, words in name[0]:  # longest form first
+            if key in text:
+                return words
+        return name[1]
 
 
 def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:

@@ -19,9 +19,13 @@ import ahocorasick
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
 _SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
 _TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
-# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster).
+# The same as one regex: str.translate looks every character up in a dict, which is ~4x slower.
+_SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
+# The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster)
+# and turns what str.split() takes for whitespace into spaces too.
 _ASCII_TABLE = bytes(
-    32 if chr(b) in _SEPARATORS else (b + 32 if 65 <= b <= 90 else b) for b in range(256)
+    32 if chr(b) in _SEPARATORS or (b < 128 and chr(b).isspace()) else (b + 32 if 65 <= b <= 90 else b)
+    for b in range(256)
 )
 _WORD = re.compile(r"[^\W_]+")
 _VOWELS = frozenset("aeiou")
@@ -32,8 +36,13 @@ _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, with a space at each end."""
     if text.isascii():
-        return " " + " ".join(text.encode().translate(_ASCII_TABLE).decode().split()) + " "
-    return " " + " ".join(text.lower().translate(_TO_SPACE).split()) + " "
+        # Every separator is a space now: collapsing runs of spaces gives the same words,
+        # single-spaced and padded, as split() and join() (cheaper for typical texts).
+        spaced = " " + text.encode().translate(_ASCII_TABLE).decode() + " "
+        while "  " in spaced:
+            spaced = spaced.replace("  ", " ")
+        return spaced if len(spaced) > 1 else "  "
+    return " " + " ".join(_SEPARATOR.sub(" ", text.lower()).split()) + " "
 
 
 def words_of(phrase: str) -> list[str]:
@@ -203,11 +212,17 @@ def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:
             parts.append(re.escape(written[index]))
         else:
             parts.append(f"(?i:{re.escape(word)})")
-    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(parts) + r"(?![^\W_])")
+    # The first word comes first and the "no letter or digit before it" check right after it:
+    # the same matches as r"(?<![^\W_])" + words, but `re` can then jump to the first word's
+    # occurrences instead of trying every position of the text (about 20x faster).
+    first = parts[0]
+    return re.compile(first + rf"(?<![^\W_]{first})" + "".join(r"[\W_]+" + part for part in parts[1:]) + r"(?![^\W_])")
 
 
 # A sentence ends at . ! or ? (and any closing quote) followed by a space and a capital or digit.
 _SENTENCE_END = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
+# [^\W_] is str.isalnum() for one character; with endpos, \Z is the end of that slice.
+_WORD_AT_END = re.compile(r"[^\W_]*\Z")
 _ABBREVIATIONS = frozenset(
     "no nos inc corp co ltd plc mr mrs ms dr st jr sr gen gov sen rep dept est approx vs "
     "jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
@@ -226,13 +241,14 @@ def split_lead(summary: str) -> tuple[str, str]:
     """
     for match in _SENTENCE_END.finditer(summary):
         start = match.start()
-        word_start = start
-        while word_start > 0 and summary[word_start - 1].isalnum():
-            word_start -= 1
-        word = summary[word_start:start]
+        # The letters and digits right before the stop. Only one letter or an abbreviation
+        # (at most 6 characters, and lower() never shortens) matters, so 7 characters back
+        # decide as well as the whole word would.
+        word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()
         if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
             continue
-        if len(summary[:start].split()) < MIN_LEAD_WORDS:
+        # Fewer than MIN_LEAD_WORDS words before the stop (counting stops there).
+        if len(summary[:start].split(None, MIN_LEAD_WORDS - 1)) < MIN_LEAD_WORDS:
             continue
         return summary[: match.end()].rstrip(), summary[match.end() :]
     return summary, ""

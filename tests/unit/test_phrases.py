@@ -82,3 +82,31 @@ def test_split_lead(summary, lead):
     first, rest = split_lead(summary)
     assert first == lead
     assert (first + " " + rest).strip() == summary.strip()
+
+
+def test_capitals_check_matches_like_a_leading_boundary():
+    """The capitals regex (first word, then a look back for a letter or digit before it) matches
+    exactly where "no letter or digit, then the words" would: it is only written to be fast."""
+    import itertools
+    import re
+
+    from service.rules.phrases import _capitals_pattern
+
+    texts = [
+        "US", "US.", "(US)", "_US", "xUS", "9US", "USA", "US_", "éUS", "US-China", "the US, tariffs",
+        "MP Materials", "MP  materials", "MP_materials", "AMP Materials", "MP Materialsx", "mp materials",
+        "NYSE:MP materials.", "ÉU US tariffs", "rare EU", "Rare--EU!", "prare EU", "600111.SS", "a600111 SS",
+    ]
+    texts += [" ".join(pair) for pair in itertools.permutations(texts[:12], 2)]
+    for written in ("US", "MP Materials", "rare EU", "US tariff", "600111.SS"):
+        phrase = phrase_variants(written)
+        for key in phrase.keys:
+            fast = _capitals_pattern(phrase, key)
+            words = key.split()
+            parts = [
+                re.escape(words_written) if index in phrase.capitals else f"(?i:{re.escape(word)})"
+                for index, (word, words_written) in enumerate(zip(words, written.replace(".", " ").split()))
+            ]
+            plain = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(parts) + r"(?![^\W_])")
+            for text in texts:
+                assert bool(fast.search(text)) == bool(plain.search(text)), (written, key, text)
