@@ -20,7 +20,7 @@ from service.bootstrap import Runtime
 from service.domain.alerts import NewsRef, PriceAlert
 from service.domain.prices import Listing
 from service.domain.quotes import Quote, quote_at
-from service.rules.price import PriceRule, PriceVerdict, RecentNews, judge
+from service.rules.price import PriceRule, PriceVerdict, judge
 from service.store.articles import alerted_since
 from service.store.db import session as open_session
 from service.store.models import TickerState
@@ -58,12 +58,12 @@ async def raise_price_alerts(
     return outcomes
 
 
-def _recent_news(rt: Runtime, rules: Sequence[PriceRule], now: datetime) -> list[RecentNews]:
+def _recent_news(rt: Runtime, rules: Sequence[PriceRule], now: datetime) -> list[NewsRef]:
     longest = max((r.after_news.within for r in rules if r.after_news is not None), default=timedelta(0))
     with open_session(rt.engine) as session:
         articles = alerted_since(session, now - longest, now)
     return [
-        RecentNews(a.id, a.title, a.link, tuple(a.event_types or ()), a.fetched_at)
+        NewsRef(a.id, a.title, a.link, tuple(a.event_types or ()), a.fetched_at)
         for a in articles
         if a.id is not None
     ]
@@ -73,7 +73,7 @@ def _judge_ticker(
     rt: Runtime,
     listing: Listing,
     rules: Sequence[PriceRule],
-    news: Sequence[RecentNews],
+    news: Sequence[NewsRef],
     now: datetime,
     queue: bool,
 ) -> list[RuleOutcome]:
@@ -139,7 +139,7 @@ def price_alert(verdict: PriceVerdict, quote: Quote | None, now: datetime) -> Pr
         ratio=check.ratio if check is not None else None,
         window_seconds=int(window.total_seconds()) if window is not None else None,
         quote=quote,
-        news=NewsRef(news.article_id, news.title, news.link, news.event_types, news.at) if news is not None else None,
+        news=news,
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from service.domain.alerts import NewsRef
 from service.domain.markets import current_session, traded_between
 from service.domain.price_moves import (
     Direction,
@@ -77,18 +78,6 @@ class PriceRule:
 
 
 @dataclass(frozen=True)
-class RecentNews:
-    """A news alert raised recently, as combined rules see it."""
-
-    article_id: int
-    title: str
-    link: str | None
-    event_types: tuple[str, ...]
-    #: When the alert was raised (when the desk heard the news): moves count from here.
-    at: datetime
-
-
-@dataclass(frozen=True)
 class PriceVerdict:
     """A rule's answer for one ticker at one instant, with the reason in words."""
 
@@ -99,7 +88,7 @@ class PriceVerdict:
     #: The session it fired in (the alert's slot); None unless fired.
     session: date | None = None
     check: MoveCheck | None = None
-    news: RecentNews | None = None
+    news: NewsRef | None = None
 
     @property
     def fired(self) -> bool:
@@ -111,7 +100,7 @@ def judge(
     history: PriceHistory,
     exchange: str,
     at: datetime,
-    news: Sequence[RecentNews] = (),
+    news: Sequence[NewsRef] = (),
     *,
     stale: str | None = None,
 ) -> PriceVerdict:
@@ -142,7 +131,7 @@ def _judge_after_news(
     history: PriceHistory,
     exchange: str,
     at: datetime,
-    news: Sequence[RecentNews],
+    news: Sequence[NewsRef],
 ) -> PriceVerdict:
     ticker = history.ticker
     recent = sorted(

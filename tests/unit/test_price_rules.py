@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from service.domain.alerts import NewsRef
 from service.domain.price_moves import PriceHistory
-from service.rules.price import NewsTrigger, PriceRule, RecentNews, judge
+from service.rules.price import NewsTrigger, PriceRule, judge
 from tests.unit.test_price_moves import OPEN, at, daily, five_minute
 
 
@@ -28,7 +29,7 @@ def rule(check="move", threshold=5.0, direction="either", window=timedelta(hours
 
 
 def news(when, *event_types):
-    return RecentNews(1, "US and China agree a truce", None, event_types or ("truce",), when)
+    return NewsRef(1, "US and China agree a truce", None, event_types or ("truce",), when)
 
 
 def history(*parts):
