@@ -44,3 +44,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # Libraries that chat at INFO about every request.
     for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors.default", "yfinance", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # yfinance logs each ticker's failure at ERROR, several lines apiece; the price source reads
+    # them from its own handler and logs one summary per cycle, so they stop there.
+    logging.getLogger("yfinance").propagate = False

@@ -29,3 +29,32 @@ def test_short_values_are_not_treated_as_secrets():
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "about a tab", None, None)
     secret_filter.filter(record)
     assert record.getMessage() == "about a tab"
+
+
+def test_yfinance_failures_reach_the_price_source_not_the_log(capsys):
+    """yfinance's per-ticker ERROR lines stay with the handler that reads them, off stderr."""
+    from service.logs import configure_logging
+
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO")
+    collector = Collect()
+    logging.getLogger("yfinance").addHandler(collector)
+    try:
+        logging.getLogger("yfinance").error("$MP: possibly delisted; no price data found")
+    finally:
+        logging.getLogger("yfinance").removeHandler(collector)
+        logging.getLogger("yfinance").propagate = True
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    assert seen == ["$MP: possibly delisted; no price data found"]
+    assert "possibly delisted" not in capsys.readouterr().err
