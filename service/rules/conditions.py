@@ -295,8 +295,10 @@ class Near(Condition):
         if not lefts or not rights:
             return None
         limit = self._limit(ev)
-        right_spans = [(r, span) for r in rights for span in ev.word_spans(r, self.words[r]) if span[0] < limit]
-        for left in lefts:
+        # In phrase-id order (the order the ruleset registered them), so the pair `explain` shows is
+        # the same on every run, whatever order the sets iterate in.
+        right_spans = [(r, span) for r in sorted(rights) for span in ev.word_spans(r, self.words[r]) if span[0] < limit]
+        for left in sorted(lefts):
             for a_first, a_last in ev.word_spans(left, self.words[left]):
                 if a_first >= limit:
                     continue

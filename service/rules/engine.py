@@ -7,10 +7,10 @@ word positions and per-scope entity mentions are worked out only when something 
 where no rule can fire and no company is named share one verdict. No I/O: the pipeline, `scan`
 and the benchmark all call `Ruleset.assess`.
 
-The phrase-id sets are built one fixed way (automaton order, then group expansion, then the
-headline's set | the text's). Some outputs follow their hash-table iteration order (the order
-of `relevance`, which `near` pair `matched` shows when several qualify), so building them
-another way, even with the same members, can change those outputs."""
+Nothing in a verdict follows the order a set iterates in: `relevance` lists the most relevant
+ticker first, then watchlist order; `matched` shows each phrase in the form the article used
+first, and a `near` pair in the order the ruleset registered its phrases. The same article gives the
+same verdict in every process, whatever its hash seed."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ NAMED_KINDS = ("country", "agency", "element")
 #: How `explain` writes a `near` match: "truce ~ china".
 _NEAR_PAIR = " ~ "
 _second = itemgetter(1)
+_flatten = chain.from_iterable
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,8 @@ class Ruleset:
         }
         matcher = self.matcher
         self._automaton_iter = matcher.automaton.iter if len(matcher.automaton) else None
-        self._group_ids = matcher.group_ids
-        self._group_plain_get = matcher.group_plain.__getitem__
-        self._checked_group_ids = matcher.checked_group_ids
-        self._group_checks = matcher.group_checks
+        self._check_ids = matcher.check_ids
+        self._checks = matcher.checks
         self._ticker_alias_phrases = frozenset(
             p for p, uses in self.catalogue.aliases.items() if any(u.ticker for u in uses)
         )
@@ -141,6 +140,7 @@ class Ruleset:
         self._plain_alias_phrases = frozenset(self._plain_alias)
         self._entity_kind = [e.kind for e in catalogue.entities]
         self._ticker_order = catalogue.tickers
+        self._ticker_rank = {ticker: rank for rank, ticker in enumerate(catalogue.tickers)}
         self._scores: dict[tuple[str, int, float], int] = {}
         #: Per phrase naming a watchlist ticker: (entity, code only in ticker form, ambiguous, form).
         self._ticker_uses = {
@@ -224,18 +224,15 @@ class Ruleset:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
         if len(text) < 3 or self._automaton_iter is None:
             return set()
-        found = set(map(_second, self._automaton_iter(text)))
-        grouped = found & self._group_ids
-        if grouped:
-            found -= grouped
-            found.update(*map(self._group_plain_get, grouped))
-            checked = grouped & self._checked_group_ids
-            if checked:
-                group_checks = self._group_checks
-                for group_id in checked:
-                    for phrase_id, pattern, needle in group_checks[group_id]:
-                        if needle in as_written and pattern.search(as_written):
-                            found.add(phrase_id)
+        found = set(_flatten(map(_second, self._automaton_iter(text))))
+        checked = found & self._check_ids
+        if checked:
+            found -= checked
+            checks = self._checks
+            for check_id in checked:
+                for phrase_id, pattern, needle in checks[check_id]:
+                    if needle in as_written and pattern.search(as_written):
+                        found.add(phrase_id)
         return found
 
     def _lead_hits(self, ev: Evidence) -> set[int]:
@@ -308,6 +305,10 @@ class Ruleset:
             first = min(spots)[0]
             # A headline mention scores 100 however many mentions follow: no need to count them.
             out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(spots))
+        if len(out) > 1:
+            # Most relevant first, then in watchlist order: the same order on every run.
+            rank = self._ticker_rank
+            out = dict(sorted(out.items(), key=lambda item: (-item[1], rank[item[0]])))
         return out
 
     def _resolve_mentions(self, ev: Evidence) -> tuple[dict[int, int], dict[str, int]]:
@@ -567,10 +568,17 @@ class _PhraseNames:
         if name.__class__ is str:
             return name  # a phrase with capitals is shown as the rule wrote it
         text = self.text
-        for key, words in name[0]:  # longest form first
-            if key in text:
-                return words
-        return name[1]
+        forms = name[0]
+        if len(forms) == 1:
+            return forms[0][1]
+        # The form the article used first (the headline before the text): never the accident
+        # of which order a set of strings iterates in, which changes from run to run.
+        shown, first = name[1], len(text)
+        for key, words in forms:
+            at = text.find(key, 0, first + len(key))
+            if 0 <= at < first:
+                shown, first = words, at
+        return shown
 
 
 def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:

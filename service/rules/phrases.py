@@ -176,25 +176,20 @@ class PhraseMatcher:
         self.checked: list[tuple[tuple[int, re.Pattern, str], ...]] = [tuple(checks.get(k, ())) for k in self.keys]
         #: Per phrase, its keys longest first (to show the form an article used).
         self.phrase_keys: list[tuple[str, ...]] = [tuple(sorted(p.keys, key=len, reverse=True)) for p in self.phrases]
-        #: Every key -> the one phrase it counts for, or (a negative number) a group in `groups`:
-        #: several phrases, or phrases whose capitals must be checked in the original text.
-        #: Plain integers let one C-level `set(map(...))` turn a text's matches into phrase ids.
-        self.groups: list[tuple[tuple[int, ...], tuple[tuple[int, re.Pattern, str], ...]]] = []
+        #: Every key -> the phrases it counts for outright, plus (a negative number) its entry in
+        #: `checks` when phrases with capitals need a look at the original text first. Tuples of
+        #: plain integers let one C-level `set(chain.from_iterable(...))` turn a text's matches
+        #: into phrase ids with no Python step per match.
+        self.checks: dict[int, tuple[tuple[int, re.Pattern, str], ...]] = {}
         self.automaton = ahocorasick.Automaton()
         for key_id, key in enumerate(self.keys):
-            found, checked = self.plain[key_id], self.checked[key_id]
-            if len(found) == 1 and not checked:
-                self.automaton.add_word(key, found[0])
-            else:
-                self.groups.append((found, checked))
-                self.automaton.add_word(key, -len(self.groups))
-        self.group_ids = frozenset(range(-len(self.groups), 0))
-        #: The same, split for speed: group id -> its plain phrases; and the groups with checks.
-        self.group_plain: dict[int, tuple[int, ...]] = {-i - 1: g[0] for i, g in enumerate(self.groups)}
-        self.group_checks: dict[int, tuple[tuple[int, re.Pattern, str], ...]] = {
-            -i - 1: g[1] for i, g in enumerate(self.groups) if g[1]
-        }
-        self.checked_group_ids = frozenset(self.group_checks)
+            value = self.plain[key_id]
+            if self.checked[key_id]:
+                check_id = -len(self.checks) - 1
+                self.checks[check_id] = self.checked[key_id]
+                value += (check_id,)
+            self.automaton.add_word(key, value)
+        self.check_ids = frozenset(self.checks)
         if len(self.automaton):
             self.automaton.make_automaton()
 
