@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.alerts.queue import Enrichment, NewsAlert, queue_news_alerts
 from service.bootstrap import Runtime
@@ -79,11 +79,12 @@ async def poll_due_feeds(rt: Runtime, *, names: list[str] | None = None) -> Cycl
     if not feeds:
         return CycleReport([])
     limit = asyncio.Semaphore(rt.settings.fetch_concurrency)
+    unchanged = UnchangedFeeds(rt)
 
     async def guarded(feed: Feed) -> FeedOutcome:
         async with limit:
             try:
-                return await poll_feed(rt, feed, batch_size=len(feeds))
+                return await poll_feed(rt, feed, batch_size=len(feeds), unchanged=unchanged)
             except Exception as exc:  # a bug must cost one feed one cycle, not the whole cycle
                 log.exception("internal error while polling feed %s", feed.name)
                 reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -94,11 +95,52 @@ async def poll_due_feeds(rt: Runtime, *, names: list[str] | None = None) -> Cycl
                 return FeedOutcome(feed.name, "failed", error=reason)
 
     outcomes = await asyncio.gather(*(guarded(feed) for feed in feeds))
+    await unchanged.drain()
     return CycleReport(list(outcomes))
 
 
-async def poll_feed(rt: Runtime, feed: Feed, *, batch_size: int = 1) -> FeedOutcome:
-    """Fetch one feed, store its new entries, and record how the feed is doing."""
+class UnchangedFeeds:
+    """Records feeds that answered 304 (or an unchanged body) in shared transactions.
+
+    Most polls of a busy cycle change nothing, and one transaction per feed made the database
+    thread, not the network, the slowest part of such a cycle. A feed is queued here and
+    written with whatever else queued up meanwhile: at once when the database thread is idle,
+    in one batch when it is busy. If a batch cannot be written the feeds stay leased, and are
+    polled again when their leases run out: nothing is lost but a timestamp.
+    """
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.pending: list[tuple[int, str, FetchResult, str | None]] = []
+        self.writer: asyncio.Task | None = None
+
+    def add(self, feed: Feed, fetched: FetchResult, body_hash: str | None) -> None:
+        self.pending.append((feed.id, feed.name, fetched, body_hash))  # type: ignore[arg-type]
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await self.rt.db(_record_all_unchanged, self.rt, batch, self.rt.clock())
+            except Exception:
+                names = ", ".join(name for _, name, _, _ in batch)
+                log.exception("could not record %d unchanged feeds (%s); they are polled again when their leases expire", len(batch), names)
+
+    async def drain(self) -> None:
+        """Wait until every queued feed is written."""
+        while self.writer is not None and not self.writer.done():
+            await self.writer
+
+
+async def poll_feed(
+    rt: Runtime, feed: Feed, *, batch_size: int = 1, unchanged: UnchangedFeeds | None = None
+) -> FeedOutcome:
+    """Fetch one feed, store its new entries, and record how the feed is doing.
+
+    With `unchanged`, a feed that did not change is recorded in a batch with others (the
+    caller drains it); without, at once."""
     started = rt.clock()
     try:
         fetched = await fetch_feed(
@@ -108,13 +150,13 @@ async def poll_feed(rt: Runtime, feed: Feed, *, batch_size: int = 1) -> FeedOutc
             last_modified=feed.last_modified,
             max_bytes=rt.settings.max_body_bytes,
         )
-        if fetched.not_modified:
-            await rt.db(_record_unchanged, rt, feed.id, fetched, None, rt.clock())
-            return FeedOutcome(feed.name, "not_modified")
-        body_hash = hashlib.sha256(fetched.body or b"").hexdigest()
-        if body_hash == feed.body_hash:
-            await rt.db(_record_unchanged, rt, feed.id, fetched, body_hash, rt.clock())
-            return FeedOutcome(feed.name, "unchanged")
+        body_hash = None if fetched.not_modified else hashlib.sha256(fetched.body or b"").hexdigest()
+        if fetched.not_modified or body_hash == feed.body_hash:
+            if unchanged is not None:
+                unchanged.add(feed, fetched, body_hash)
+            else:
+                await rt.db(_record_all_unchanged, rt, [(feed.id, feed.name, fetched, body_hash)], rt.clock())
+            return FeedOutcome(feed.name, "not_modified" if fetched.not_modified else "unchanged")
         parsed = await rt.parser.parse(
             fetched.body or b"",
             url=fetched.url,
@@ -186,14 +228,22 @@ def _store_new_entries(
         )
 
 
-def _record_unchanged(
-    rt: Runtime, feed_id: int, fetched: FetchResult, body_hash: str | None, now: datetime
+def _record_all_unchanged(
+    rt: Runtime, batch: list[tuple[int, str, FetchResult, str | None]], now: datetime
 ) -> None:
+    """Mark feeds that did not change as polled, in one transaction."""
     with open_session(rt.engine) as session:
-        feed = _locked_feed(session, feed_id)
-        _mark_success(rt, feed, fetched, now)
-        if body_hash:
-            feed.body_hash = body_hash
+        query = select(Feed).where(Feed.id.in_([feed_id for feed_id, _, _, _ in batch]))  # type: ignore[union-attr]
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        feeds = {feed.id: feed for feed in session.exec(query)}
+        for feed_id, _name, fetched, body_hash in batch:
+            feed = feeds.get(feed_id)
+            if feed is None:
+                continue  # removed from feeds.yaml while it was being polled
+            _mark_success(rt, feed, fetched, now)
+            if body_hash:
+                feed.body_hash = body_hash
         session.commit()
 
 

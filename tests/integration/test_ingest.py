@@ -73,6 +73,36 @@ def test_unchanged_body_is_not_parsed_again(feed_server, ingestion):
     assert (third.status, third.new, third.seen) == ("new", 2, 3)
 
 
+def test_a_cycle_of_unchanged_feeds_records_every_one(feed_server, ingestion, database_url):
+    """Feeds that answer 304 or send the same bytes are written in shared transactions: each
+    still gets its own status, success time, next poll and a released lease, and a slow feed
+    in the same cycle does not hold the others' records back from being right at the end."""
+    specs = []
+    for n in range(6):
+        feed_server.routes[f"/c{n}"] = Route(good_feed(count=2, prefix=f"c{n}"))
+        specs.append(spec(f"cond{n}", feed_server.url(f"/c{n}")))
+    feed_server.routes["/plain"] = Route(good_feed(count=2, prefix="plain"), conditional=False)
+    feed_server.routes["/slow"] = Route(good_feed(count=2, prefix="slow"), delay=0.3)
+    feed_server.routes["/fresh"] = Route(good_feed(count=2, prefix="fresh"))
+    specs += [spec("plain", feed_server.url("/plain")), spec("slow", feed_server.url("/slow"), interval=300)]
+    specs += [spec("fresh", feed_server.url("/fresh"), interval=120)]
+    run = ingestion(specs, database_url)
+    assert {o.status for o in run.cycle(T0).outcomes} == {"new"}
+
+    feed_server.routes["/fresh"] = Route(good_feed(count=3, prefix="fresh"))
+    at = later(T0, 301)
+    second = {o.feed: o.status for o in run.cycle(at).outcomes}
+    assert second == {**{f"cond{n}": "not_modified" for n in range(6)}, "plain": "unchanged", "slow": "not_modified", "fresh": "new"}
+    for name, status, interval in [*((f"cond{n}", 304, 60) for n in range(6)), ("plain", 200, 60), ("slow", 304, 300)]:
+        feed = run.feed(name)
+        assert (feed.last_status, feed.last_success_at, feed.last_polled_at) == (status, at, at), name
+        assert feed.next_poll_at == later(at, interval), name
+        assert (feed.lease_owner, feed.lease_until, feed.consecutive_failures) == (None, None, 0), name
+    assert len(run.articles("fresh")) == 3
+    # Recorded, so the next cycle polls only what is due again.
+    assert {o.feed for o in run.cycle(later(at, 61)).outcomes} == {*(f"cond{n}" for n in range(6)), "plain"}
+
+
 def test_requests_name_the_service_and_a_contact(feed_server, ingestion):
     """EDGAR refuses anonymous clients: the User-Agent names reewatch and the operator contact."""
     feed_server.routes["/rss"] = Route(good_feed())
