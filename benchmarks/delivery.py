@@ -2,12 +2,12 @@
 
     .venv/bin/python benchmarks/delivery.py [--alerts 1000] [--channels 20] [--database-url URL]
 
-Enqueue stands in for the article's fetch until the pipeline queues alerts itself: the clock
-starts just before the transaction that stores the article and its outbox rows, then the
-dispatcher is woken the way the pipeline will wake it. The clock stops when the local Slack API
-(tests/fakes/slack_api.py, in this process) accepts the message. The server enforces about one
-message per second per channel (burst 5) and answers 429 past that; the dispatcher's limiter
-runs with the service's defaults (1/s, burst 3).
+The paced and burst runs start the clock just before the transaction that stores an article
+and its outbox rows, then wake the dispatcher the way the pipeline does; the pipeline run
+starts it at the feed fetch itself. The clock stops when the local Slack API (tests/fakes/slack_api.py, in this process)
+accepts the message. The server enforces about one message per second per channel (burst 5)
+and answers 429 past that; the dispatcher's limiter runs with the service's defaults (1/s,
+burst 3).
 
 Four runs, printed as one JSON object:
   baseline  chat.postMessage called directly, no outbox, no limiter, one after another:
@@ -16,6 +16,9 @@ Four runs, printed as one JSON object:
             channels: the "channel not rate-limited" case the 200 ms target is about
   burst     every alert at once, `alerts / channels` per channel: the first few per channel go
             at once, the rest wait their turn at one per second, so their latency is the queue
+  pipeline_fetch_to_slack
+            the whole path: a loopback feed gains one alerting item, a poll cycle fetches,
+            parses, scores, stores and queues it, and the dispatcher posts it (channel free)
 
 Pass --database-url to measure on PostgreSQL (an empty database; it is migrated). The default is
 a fresh SQLite file per run.
