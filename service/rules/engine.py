@@ -14,6 +14,7 @@ same verdict in every process, whatever its hash seed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -155,6 +156,8 @@ class Ruleset:
             else (tuple((key, key.strip()) for key in matcher.phrase_keys[index]), phrase.text)
             for index, phrase in enumerate(matcher.phrases)
         ]
+        #: Per phrase shown in `matched`: a search for the first of its forms (compiled when first needed).
+        self._form_finders: dict[int, object] = {}
         self._unmatched: dict[tuple[int, float], int] = {}
         self._tests = [rule.condition.test for rule in self.rules]
         #: Per rule (by id()), the conditions whose explain adds something, in the order the
@@ -469,7 +472,7 @@ class Ruleset:
         }
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
-        phrases = _PhraseNames(self._phrase_names, ev)
+        phrases = _PhraseNames(self._phrase_names, self._form_finders, ev)
         out: list[str] = []
         explainers = self._explainers
         for rule in rules:
@@ -555,10 +558,11 @@ def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    __slots__ = ("names", "text")
+    __slots__ = ("names", "finders", "text")
 
-    def __init__(self, names: list, ev: Evidence):
+    def __init__(self, names: list, finders: dict, ev: Evidence):
         self.names = names  # Ruleset._phrase_names
+        self.finders = finders  # Ruleset._form_finders: filled in as phrases are first shown
         # A key (" word ... ") cannot straddle the two texts (it would need two spaces in a
         # row), so it is in the headline or the text exactly when it is in the two joined.
         self.text = "".join(ev.texts)
@@ -567,18 +571,16 @@ class _PhraseNames:
         name = self.names[phrase_id]
         if name.__class__ is str:
             return name  # a phrase with capitals is shown as the rule wrote it
-        text = self.text
         forms = name[0]
         if len(forms) == 1:
             return forms[0][1]
-        # The form the article used first (the headline before the text): never the accident
-        # of which order a set of strings iterates in, which changes from run to run.
-        shown, first = name[1], len(text)
-        for key, words in forms:
-            at = text.find(key, 0, first + len(key))
-            if 0 <= at < first:
-                shown, first = words, at
-        return shown
+        # The form the article used first (the headline before the text), found in one pass
+        # over the text: never the accident of which order a set of strings iterates in.
+        find = self.finders.get(phrase_id)
+        if find is None:
+            find = self.finders[phrase_id] = re.compile("|".join(re.escape(key) for key, _ in forms)).search
+        found = find(self.text)
+        return found.group().strip() if found is not None else name[1]
 
 
 def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:
