@@ -103,6 +103,45 @@ def test_a_cycle_of_unchanged_feeds_records_every_one(feed_server, ingestion, da
     assert {o.feed for o in run.cycle(later(at, 61)).outcomes} == {*(f"cond{n}" for n in range(6)), "plain"}
 
 
+def test_unchanged_feeds_that_cannot_be_recorded_are_polled_again(feed_server, ingestion, database_url, caplog):
+    """When the database refuses the batch that records 304s, the cycle still ends, the error
+    is logged with the feeds' names, and the feeds stay leased until the lease runs out, after
+    which they are polled again and recorded."""
+    for n in range(3):
+        feed_server.routes[f"/c{n}"] = Route(good_feed(count=2, prefix=f"c{n}"))
+    run = ingestion([spec(f"cond{n}", feed_server.url(f"/c{n}")) for n in range(3)], database_url)
+    run.cycle(T0)
+    refuse = (
+        "CREATE TRIGGER refuse_304 BEFORE UPDATE ON feeds WHEN NEW.last_status = 304 "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        if database_url.startswith("sqlite")
+        else "ALTER TABLE feeds ADD CONSTRAINT refuse_304 CHECK (last_status IS DISTINCT FROM 304)"
+    )
+    with run.engine.begin() as connection:
+        connection.exec_driver_sql(refuse)
+
+    at = later(T0, 61)
+    with caplog.at_level("ERROR", logger="service.pipeline.poll"):
+        second = run.cycle(at)
+    assert {o.status for o in second.outcomes} == {"not_modified"}
+    refused = [r.getMessage() for r in caplog.records if r.getMessage().startswith("could not record")]
+    assert refused and all(any(f"cond{n}" in m for m in refused) for n in range(3)), refused
+    for n in range(3):
+        feed = run.feed(f"cond{n}")
+        assert (feed.last_status, feed.last_success_at) == (200, T0)  # nothing half-written
+        assert feed.lease_owner is not None and feed.lease_until > at
+
+    with run.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "DROP TRIGGER refuse_304" if database_url.startswith("sqlite") else "ALTER TABLE feeds DROP CONSTRAINT refuse_304"
+        )
+    assert run.cycle(later(at, 60)).outcomes == []  # still leased
+    after_lease = later(at, 5 * 60 + 1)
+    third = run.cycle(after_lease)
+    assert {(o.feed, o.status) for o in third.outcomes} == {(f"cond{n}", "not_modified") for n in range(3)}
+    assert run.feed("cond0").last_success_at == after_lease and run.feed("cond0").lease_owner is None
+
+
 def test_requests_name_the_service_and_a_contact(feed_server, ingestion):
     """EDGAR refuses anonymous clients: the User-Agent names reewatch and the operator contact."""
     feed_server.routes["/rss"] = Route(good_feed())
