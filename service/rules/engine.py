@@ -102,19 +102,26 @@ class Ruleset:
         #: Per rule, its required clauses other than the one it is indexed under, smallest first
         #: (a small clause is the likeliest to be missing, which ends the test soonest).
         self._other_clauses: list[tuple[frozenset[int], ...]] = []
+        anchors: list[frozenset[int]] = []
         for index, rule in enumerate(self.rules):
             if not rule.clauses:
                 self._always.append(index)
                 self._other_clauses.append(())
+                anchors.append(frozenset())  # never picked through an anchor
                 continue
             # Index each rule under its rarest-looking required clause (the smallest set).
             anchor = min(rule.clauses, key=len)
+            anchors.append(anchor)
             for phrase_id in anchor:
                 self._by_phrase.setdefault(phrase_id, []).append(index)
             others = list(rule.clauses)
             others.remove(anchor)
             self._other_clauses.append(tuple(sorted(others, key=len)))
         self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
+        # The same split for _pick: each rule's smallest other clause (for a rule with none,
+        # its anchor, which holds for every rule picked through it), then the remaining ones.
+        self._second_clause = [others[0] if others else anchor for others, anchor in zip(self._other_clauses, anchors)]
+        self._remaining_clauses = [others[1:] for others in self._other_clauses]
         self._anchors = frozenset(self._by_phrase)
         self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
@@ -182,9 +189,10 @@ class Ruleset:
         # capitals check matches the same whether the two are joined by the original whitespace
         # or by one space, so the text as written serves for both.
         body = normalise(summary)
-        found = headline_hits | self._scan(body, summary)
+        found = self._scan(body, summary)
+        found |= headline_hits
         candidates = self._pick(found)
-        names = found & self._ticker_alias_phrases
+        names = None if self._ticker_alias_phrases.isdisjoint(found) else found & self._ticker_alias_phrases
         if not candidates and not names:
             # No rule can fire and no watchlist company is named: the same verdict every time.
             return _NOTHING
@@ -228,8 +236,8 @@ class Ruleset:
         if len(text) < 3 or self._automaton_iter is None:
             return set()
         found = set(_flatten(map(_second, self._automaton_iter(text))))
-        checked = found & self._check_ids
-        if checked:
+        if not self._check_ids.isdisjoint(found):
+            checked = found & self._check_ids
             found -= checked
             checks = self._checks
             for check_id in checked:
@@ -385,10 +393,14 @@ class Ruleset:
         if not picked:
             return self._always[:]
         # A picked rule's anchor clause holds; it stays a candidate if none of its other
-        # clauses is disjoint from the phrases found (map/any keep the test in C).
+        # clauses is disjoint from the phrases found. Most fail on the first (smallest) of
+        # them, so that one is tested alone; map/any keep the rest of the test in C.
         disjoint = found.isdisjoint
-        others = self._other_clauses
-        picked = [i for i in picked if not any(map(disjoint, others[i]))]
+        second = self._second_clause
+        picked = [i for i in picked if not disjoint(second[i])]
+        if picked:
+            rest = self._remaining_clauses
+            picked = [i for i in picked if not any(map(disjoint, rest[i]))]
         picked.extend(self._always)
         picked.sort()
         return picked
