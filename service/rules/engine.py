@@ -15,7 +15,7 @@ same verdict in every process, whatever its hash seed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
@@ -23,7 +23,7 @@ from operator import itemgetter
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
-from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence
+from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.phrases import PhraseMatcher, normalise
 from service.rules.price import PriceRule
@@ -166,7 +166,7 @@ class Ruleset:
         #: Per phrase shown in `matched`: a search for the first of its forms (compiled when first needed).
         self._form_finders: dict[int, object] = {}
         self._unmatched: dict[tuple[int, float], int] = {}
-        self._tests = [rule.condition.test for rule in self.rules]
+        self._tests = [_residual_test(rule.condition) for rule in self.rules]
         #: Per rule (by id()), the conditions whose explain adds something, in the order the
         #: rule's own explain would visit them: an `all` only visits its items in order, and
         #: none/source/feed add nothing.
@@ -179,6 +179,8 @@ class Ruleset:
         self._directional = [r.directional_impact for r in self.rules]
         self._neutral = [r.neutral_impact for r in self.rules]
         self._index = {id(r): i for i, r in enumerate(self.rules)}
+        #: Rule indexes, strongest first -> their merged impact, for rules with no `mentioned`.
+        self._combined_impacts: dict[tuple[int, ...], dict[str, Direction]] = {}
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
@@ -254,9 +256,10 @@ class Ruleset:
         """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
         spots = []
         head, body = ev.texts
+        in_headline = phrase_id in ev.hits[HEADLINE]
         for key in self.matcher.phrase_keys[phrase_id]:
             width = len(key) - 1
-            start = head.find(key)
+            start = head.find(key) if in_headline else -1
             while start >= 0:
                 spots.append((0, start, start + width))
                 start = head.find(key, start + 1)
@@ -461,6 +464,13 @@ class Ruleset:
     def _impacts(self, ordered: list[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
         """Per ticker, the direction of the strongest rule that gives one; neutral only where no
         rule gives a direction. Applied weakest first, so stronger rules overwrite."""
+        fixed = not relevance_by_ticker or all(rule.mentioned_impact is None for rule in ordered)
+        if fixed:
+            # Then the rules alone decide, and the same rules fire together again and again.
+            key = tuple([self._index[id(rule)] for rule in ordered])
+            known = self._combined_impacts.get(key)
+            if known is not None:
+                return dict(known)
         neutral: dict[str, Direction] = {}
         directional: dict[str, Direction] = {}
         mentioned = None
@@ -476,12 +486,16 @@ class Ruleset:
                 index = self._index[id(rule)]
                 neutral.update(self._neutral[index])
                 directional.update(self._directional[index])
-        if not neutral and not directional:
-            return {}
         # In watchlist order, so every verdict lists tickers the same way.
-        return {
+        impacts = {
             t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
-        }
+        } if neutral or directional else {}
+        if fixed:
+            if len(self._combined_impacts) >= _MAX_COMBINATIONS:
+                self._combined_impacts.clear()
+            self._combined_impacts[key] = impacts
+            return dict(impacts)
+        return impacts
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
         phrases = _PhraseNames(self._phrase_names, self._form_finders, ev)
@@ -541,12 +555,35 @@ class Ruleset:
         )
 
 
+#: How many combinations of fired rules `_impacts` remembers before it starts over.
+_MAX_COMBINATIONS = 4096
+
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
 _IN_HEADLINE: set = set()
 
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+def _residual_test(condition: Condition) -> Callable[[Evidence], bool]:
+    """What a candidate rule still has to pass. `_pick` has found a phrase of each of the rule's
+    clauses, which is the whole test of an `all` item that is a list of phrases looked for
+    anywhere; the other items (`none`, `near`, `mentions`, scoped ones...) are tested here."""
+    if isinstance(condition, Phrases) and condition.scope == ANYWHERE:
+        return _passed
+    if not isinstance(condition, AllOf):
+        return condition.test
+    rest = [item for item in condition.items if not (isinstance(item, Phrases) and item.scope == ANYWHERE)]
+    if not rest:
+        return _passed
+    if len(rest) == 1:
+        return rest[0].test
+    return AllOf(rest).test
+
+
+def _passed(ev: Evidence) -> bool:
+    return True
 
 
 def _explainers(condition: Condition) -> list[Condition]:
