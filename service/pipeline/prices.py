@@ -99,10 +99,11 @@ class PriceCycleReport:
 
 
 async def run_price_cycle(
-    rt: Runtime, feed: PriceFeed, tickers: Sequence[str], *, alert: bool = True
+    rt: Runtime, feed: PriceFeed, tickers: Sequence[str], *, alert: bool = True, judge: bool = True
 ) -> PriceCycleReport:
     """Fetch what each ticker needs now from the feed, store the bars, record every ticker's health,
-    then judge the price rules; `alert=False` judges them without queuing alerts (a dry run)."""
+    then judge the price rules; `alert=False` judges them without queuing alerts (a dry run), and
+    `judge=False` leaves the rules to a later `judge_price_rules` (after the news is stored)."""
     now = rt.clock()
     listings, unplaced = listings_for(tickers)
     states = await rt.db(_sync_states, rt, listings, unplaced, feed.source.name)
@@ -123,7 +124,8 @@ async def run_price_cycle(
             {listing.ticker: TickerOutcome(listing.ticker, "waiting", error=why) for listing in listings}
         )
         report = _report(feed, outcomes, stream_live)
-        report.fired = await raise_price_alerts(rt, listings, now, queue=alert)  # without new bars they say so
+        if judge:
+            report.fired = await raise_price_alerts(rt, listings, now, queue=alert)  # without new bars they say so
         return report
 
     streamed = feed.stream.covered(now) if feed.stream is not None else frozenset()
@@ -156,7 +158,8 @@ async def run_price_cycle(
     report.rate_limited = fetched.rate_limited
     # Judged on what is stored, whatever this cycle fetched: a ticker that failed has old bars,
     # and its rules say they cannot judge rather than that nothing moved.
-    report.fired = await raise_price_alerts(rt, listings, now, queue=alert)
+    if judge:
+        report.fired = await raise_price_alerts(rt, listings, now, queue=alert)
     return report
 
 
@@ -212,10 +215,17 @@ def watchlist_tickers(rt: Runtime) -> list[str]:
     return rt.rules.current.watched_tickers
 
 
-async def run_watchlist_cycle(rt: Runtime) -> PriceCycleReport:
+async def run_watchlist_cycle(rt: Runtime, *, judge: bool = True) -> PriceCycleReport:
     """One price cycle for every watchlist ticker with the configured source, without the stream."""
     async with open_price_feed(rt.settings) as feed:
-        return await run_price_cycle(rt, feed, watchlist_tickers(rt))
+        return await run_price_cycle(rt, feed, watchlist_tickers(rt), judge=judge)
+
+
+async def judge_price_rules(rt: Runtime, report: PriceCycleReport) -> PriceCycleReport:
+    """Judge the price rules on the tickers of a cycle run with `judge=False`, as of now."""
+    listings, _ = listings_for([outcome.ticker for outcome in report.outcomes])
+    report.fired = await raise_price_alerts(rt, listings, rt.clock())
+    return report
 
 
 async def follow_on_stream(feed: PriceFeed, tickers: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import CycleReport, poll_due_feeds
-from service.pipeline.prices import PriceCycleReport, run_watchlist_cycle
+from service.pipeline.prices import PriceCycleReport, judge_price_rules, run_watchlist_cycle
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 from service.store.db import session as open_session
@@ -32,29 +32,43 @@ class OnceReport:
 
 
 async def run_once(settings: Settings) -> OnceReport:
-    """Migrate, sync feeds.yaml, poll every due feed once, run one price cycle for the watchlists
-    (with the price rules), deliver every alert that is due.
+    """Migrate, sync feeds.yaml, fetch the watchlists' prices, poll every due feed once, judge
+    the price rules, deliver every alert that is due.
 
-    Raises ConfigError on a bad file. Delivery also picks up alerts an earlier run left pending.
+    Prices come first so the news alerts queued in this run show the tickers' quotes as of now
+    (even on the very first run); the price rules come after the news, so a rule that follows
+    news sees this run's stories. Raises ConfigError on a bad file. Delivery also picks up
+    alerts an earlier run left pending.
     """
     specs = load_feeds(settings.feeds_file)
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt:
         await recover_leases(rt)
         await sync_specs(rt, specs)
+        prices = await run_prices(rt, judge=False)
         cycle = await poll_due_feeds(rt)
-        prices = await run_prices(rt)
+        if prices is not None:
+            prices = await judge_prices(rt, prices)
         delivery = await drain_outbox(rt)
         return OnceReport(cycle, delivery, prices)
 
 
-async def run_prices(rt: Runtime) -> PriceCycleReport | None:
+async def run_prices(rt: Runtime, *, judge: bool = True) -> PriceCycleReport | None:
     """One price cycle for the watchlists; a failure is logged, so the alerts still go out."""
     try:
-        return await run_watchlist_cycle(rt)
+        return await run_watchlist_cycle(rt, judge=judge)
     except Exception:
         log.exception("price cycle failed; alerts are delivered anyway")
         return None
+
+
+async def judge_prices(rt: Runtime, report: PriceCycleReport) -> PriceCycleReport:
+    """The price rules on the bars a cycle stored; a failure is logged, the news still goes out."""
+    try:
+        return await judge_price_rules(rt, report)
+    except Exception:
+        log.exception("judging the price rules failed; alerts are delivered anyway")
+        return report
 
 
 async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:

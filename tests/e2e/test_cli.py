@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.demo.server import Route
 from tests.e2e.cli import cli_env, reewatch
-from tests.sample_feeds import good_feed
+from tests.sample_feeds import good_feed, item, rss
 
 
 def write_feeds(tmp_path, text: str) -> None:
@@ -45,6 +47,37 @@ def test_run_once_ingests_and_feeds_status_reports(tmp_path, feed_server, databa
 
     again = reewatch("run", "--once", env=env, cwd=tmp_path)
     assert "0 new articles from 0 feeds" in again.stdout  # nothing due a second later
+
+
+def test_the_first_run_once_shows_prices_in_its_news_alerts(tmp_path, feed_server):
+    """`run --once` stores the watchlists' prices before it queues news alerts, so even the very
+    first run's alerts carry each ticker's quote instead of "no prices stored yet"."""
+    feed_server.routes["/wire"] = Route(
+        rss(
+            item(
+                guid="ban-1",
+                title="China bans exports of rare earth magnet technology",
+                body="MOFCOM said the export ban covers rare earth magnet and processing technology. "
+                "MP Materials shares were active in early trade.",
+            )
+        )
+    )
+    write_feeds(tmp_path, f"- name: wire\n  url: {feed_server.url('/wire')}\n  interval: 1m\n  kind: wire\n")
+    # Daily bars for MP up to yesterday (the shipped sample is too old to fall in the window).
+    today = datetime.now(UTC).date()
+    days = [today - timedelta(days=n) for n in range(30, 0, -1)]
+    bars = [f"MP,1d,{d},24.0,25.5,23.5,25.0,1000000" for d in days if d.weekday() < 5]
+    replay = tmp_path / "replay.csv"
+    replay.write_text("ticker,interval,timestamp,open,high,low,close,volume\n" + "\n".join(bars) + "\n", encoding="utf-8")
+    env = cli_env(tmp_path, REEWATCH_PRICE_REPLAY_FILE=str(replay))
+    result = reewatch("run", "--once", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM outbox_alerts WHERE kind = 'news'")]
+    assert payloads, result.stdout
+    quotes = payloads[0]["quotes"]
+    assert (quotes["MP"]["currency"], quotes["MP"].get("price")) == ("USD", 25.0), quotes["MP"]
+    assert not any(q.get("missing") == "no prices stored yet" for q in quotes.values()), quotes
 
 
 def test_bad_feeds_file_exits_1_with_located_errors(tmp_path):
