@@ -59,24 +59,16 @@ from service.store import migrate  # noqa: E402
 from service.store.db import make_engine, session  # noqa: E402
 from service.store.models import Article, Feed  # noqa: E402
 from tests.fakes.slack_api import TEST_TOKEN, Channel, SlackAPI  # noqa: E402
+from tests.store.outbox import assessment  # noqa: E402
 
 SERVER_RATE, SERVER_BURST = 1.0, 5
 PACED_LOAD = 0.8
 
 
 def verdict(channel: str) -> Assessment:
-    return Assessment(
-        event_types=("export_control_new",),
-        score=88,
-        severity="critical",
-        alert=True,
-        rules=("china_export_controls",),
-        matched=("export control", "rare earth"),
-        impacts={"MP": "bullish", "USAR": "bullish", "F": "bearish"},
-        relevance={"MP": 100, "USAR": 80, "F": 40},
-        channels=(channel,),
-        throttle_seconds=0,  # every alert top-level: threads would only add waits for parents
-    )
+    """The tests' export-control verdict, routed to `channel`, every alert top-level (threads
+    would only add waits for their parents)."""
+    return assessment(channels=(channel,), throttle_seconds=0)
 
 
 def summary(latencies: list[float]) -> dict:

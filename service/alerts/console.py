@@ -43,13 +43,7 @@ def render_console(alert: Alert, *, channel: str, reply: bool = False) -> Panel:
         lines.append(Text.assemble(("Matched: ", "bold"), " · ".join(f"“{m}”" for m in card.matched)))
     published = card.published.strftime("%Y-%m-%d %H:%M UTC") if card.published else "published time unknown"
     lines.append(Text(f"{card.source} · {published} · score {card.score} · novelty {card.novelty}", style="dim"))
-    return Panel(
-        Group(*lines),
-        title=Text(card.title, style=_SEVERITY_STYLES.get(card.severity.lower(), "bold")),
-        title_align="left",
-        subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
-        subtitle_align="right",
-    )
+    return _panel(lines, card.title, card.severity, channel, reply)
 
 
 def _tickers(card: AlertCard) -> RenderableType:
@@ -98,9 +92,14 @@ def render_console_price_alert(alert: PriceAlert, *, channel: str, reply: bool =
         lines.append(Text.assemble(("After: ", "bold"), truncate(card.news_title, HEADLINE_CHARS), events))
     lines.append(Text.assemble(("Why: ", "bold"), f"{card.rule} · {card.description}"))
     lines.append(Text(card.raised_at.strftime("%Y-%m-%d %H:%M UTC"), style="dim"))
+    return _panel(lines, card.title, card.severity, channel, reply)
+
+
+def _panel(lines: list[RenderableType], title: str, severity: str, channel: str, reply: bool) -> Panel:
+    """An alert as the console shows it: titled in its severity's colour, its channel below."""
     return Panel(
         Group(*lines),
-        title=Text(card.title, style=_SEVERITY_STYLES.get(card.severity.lower(), "bold")),
+        title=Text(title, style=_SEVERITY_STYLES.get(severity.lower(), "bold")),
         title_align="left",
         subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
         subtitle_align="right",

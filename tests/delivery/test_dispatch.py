@@ -406,25 +406,7 @@ def test_an_unreadable_payload_fails_its_row_without_stopping_the_others(outbox,
 
 def test_source_text_is_kept_out_of_the_context_markup(outbox, slack):
     """The source name from a feed is escaped like the headline."""
-    with session(outbox.engine) as s:
-        from service.alerts.queue import queue_alerts
-        from service.store.models import Article
-
-        article = Article(feed_id=outbox.feed_id, guid="src", title="t", content_hash="h")
-        s.add(article)
-        s.flush()
-        queue_alerts(
-            s,
-            article_id=article.id,
-            title="t",
-            link=None,
-            source=Source(HOSTILE),
-            published=None,
-            assessment=assessment(),
-            default_channel="#rare-earth-alerts",
-            now=datetime.now(UTC),
-        )
-        s.commit()
+    outbox.queue("t", link=None, source=Source(HOSTILE))
     outbox.drain()
     context = slack.posted()[0].blocks[-1]["elements"][0]["text"]
     assert context.startswith("&lt;!channel&gt; &lt;!here&gt;")

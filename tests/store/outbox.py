@@ -52,6 +52,7 @@ class Outbox:
         *,
         link: str | None = "https://wire.example/a",
         verdict: Assessment | None = None,
+        source: Source | None = None,
         now: datetime | None = None,
     ) -> list[OutboxAlert]:
         """Store an article and queue its alerts in one transaction, as poll.py will."""
@@ -65,7 +66,7 @@ class Outbox:
                 article_id=article.id,
                 title=title,
                 link=link,
-                source=Source("Mining Wire", kind="sector"),
+                source=source or Source("Mining Wire", kind="sector"),
                 published=datetime(2025, 10, 9, 14, 3, tzinfo=UTC),
                 assessment=verdict or assessment(),
                 default_channel=self.settings.slack_default_channel,

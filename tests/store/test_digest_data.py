@@ -18,8 +18,6 @@ from service.domain.scoring import Source
 from service.pipeline.digest import DigestSetup, gather_digest
 from service.pipeline.digest_data import StoredMarketData
 from service.rules import load_ruleset
-from service.store import migrate
-from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.models import OutboxAlert, TickerState
 from tests.conftest import SHIPPED_RULES
@@ -44,14 +42,6 @@ WINDOW = Window(START, END)
 @pytest.fixture(scope="module")
 def ruleset():
     return load_ruleset(SHIPPED_RULES)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate.upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
