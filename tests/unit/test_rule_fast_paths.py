@@ -121,8 +121,26 @@ def test_one_rule_impacts_are_the_merged_impacts(shipped):
         assert list(shipped._own_impact[index].items()) == list(merged.items()), rule.id
 
 
+def test_remembered_impacts_of_rules_firing_together_match_a_fresh_merge(shipped):
+    """Impacts kept per combination of rules (strongest first) equal the merge a new ruleset
+    works out, and a caller that edits the dict it got back cannot change the next verdict."""
+    fresh = load_ruleset(ROOT / "rules")
+    rules = [i for i, rule in enumerate(shipped.rules) if rule.mentioned_impact is None][:8]
+    for a in rules:
+        for b in rules:
+            if a == b:
+                continue
+            expected = fresh._impacts([fresh.rules[a], fresh.rules[b]], {})
+            for _ in range(3):  # the first call merges, the next two read what it kept
+                got = shipped._impacts([shipped.rules[a], shipped.rules[b]], {})
+                assert list(got.items()) == list(expected.items())
+                got.clear()
+    assert len(shipped._combined_impacts) >= len(rules) * (len(rules) - 1)
+
+
 def test_prefilter_with_generated_rules_never_skips_a_rule_that_holds():
-    """With the benchmark's 200 generated rules, the candidates hold every rule that holds."""
+    """With the benchmark's 200 generated rules, the candidates hold every rule that holds, and
+    a candidate's shortened test (what its pick did not already prove) agrees with the rule's."""
     rng = random.Random(bench.SEED)
     articles = bench.make_articles(400, rng)
     _, rules_yaml = bench.generated_rules(200, rng)
@@ -132,6 +150,7 @@ def test_prefilter_with_generated_rules_never_skips_a_rule_that_holds():
         ev, _, _ = ruleset.evidence(title, summary, source)
         every = [i for i, rule in enumerate(ruleset.rules) if rule.condition.test(ev)]
         assert [i for i in ruleset._candidates(ev) if ruleset.rules[i].condition.test(ev)] == every
+        assert [i for i in ruleset._candidates(ev) if ruleset._tests[i](ev)] == every
         fired += bool(every)
     assert fired > 100
 
