@@ -259,7 +259,23 @@ class AllOf(Condition):
 class NoneOf(Condition):
     items: list[Condition]
 
+    def __post_init__(self) -> None:
+        # Nearly always a list of phrases: then one set test per scope instead of one per item.
+        self._phrases: tuple[tuple[int, frozenset[int]], ...] | None = None
+        if self.items and all(type(item) is Phrases for item in self.items):
+            by_scope: dict[int, frozenset[int]] = {}
+            for item in self.items:
+                by_scope[item.scope] = by_scope.get(item.scope, frozenset()) | item.ids  # type: ignore[attr-defined]
+            self._phrases = tuple(by_scope.items())
+
     def test(self, ev: Evidence) -> bool:
+        if self._phrases is not None:
+            hits = ev.hits
+            for scope, ids in self._phrases:
+                found = hits[scope]
+                if not ids.isdisjoint(found if found is not None else ev.found(scope)):
+                    return False
+            return True
         for item in self.items:
             if item.test(ev):
                 return False

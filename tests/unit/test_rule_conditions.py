@@ -18,6 +18,13 @@ CASES = {
     "all-of-any-groups": ("all: [[ban, curb], [gallium, dysprosium]]", "Curbs on gallium", "", "wire", "f", True),
     "all-of-any-groups-missing": ("all: [[ban, curb], [gallium, dysprosium]]", "Curbs on steel", "", "wire", "f", False),
     "none-vetoes": ("{any: [tariff], none: [steel]}", "Tariff on steel", "", "wire", "f", False),
+    # A `none` of phrases is tested one scope at a time: a scoped phrase vetoes only in its scope.
+    "none-headline-in-body": ("{any: [tariff], none: [copper, {headline: [steel]}]}", "Tariff rises", "Steel mills wait.", "wire", "f", True),
+    "none-headline-in-headline": ("{any: [tariff], none: [copper, {headline: [steel]}]}", "Steel tariff rises", "", "wire", "f", False),
+    "none-anywhere-beside-headline": ("{any: [tariff], none: [copper, {headline: [steel]}]}", "Tariff rises", "Copper too.", "wire", "f", False),
+    "none-lead-later": ("{any: [tariff], none: [{lead: [steel]}]}", "Tariff rises", "Prices rose in Shanghai on Monday morning. Steel fell.", "wire", "f", True),
+    "none-lead-first": ("{any: [tariff], none: [{lead: [steel]}]}", "Tariff rises", "Steel prices rose in Shanghai on Monday. Then more.", "wire", "f", False),
+    "none-near-beside-phrase": ("{any: [tariff], none: [copper, {near: {terms: [steel, cut], within: 2}}]}", "Tariff rises", "Steel output cut.", "wire", "f", False),
     "word-list": ("any: ['@curbs']", "Export controls widen", "", "wire", "f", True),
     "near-close": ("near: {terms: [China, ban], within: 2}", "China will ban it", "", "wire", "f", True),
     "near-far": ("near: {terms: [China, ban], within: 2}", "China said on Monday it would ban", "", "wire", "f", False),
