@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from operator import itemgetter
+from typing import NamedTuple
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
@@ -168,7 +169,13 @@ class Ruleset:
         #: Per rule (by id()), the conditions whose explain adds something, in the order the
         #: rule's own explain would visit them: an `all` only visits its items in order, and
         #: none/source/feed add nothing.
-        self._explainers = {id(rule): tuple(_explainers(rule.condition)) for rule in self.rules}
+        self._explainers = {
+            id(rule): tuple(
+                (leaf.ids, leaf.scope, None) if type(leaf) is Phrases else (None, None, leaf)
+                for leaf in _explainers(rule.condition)
+            )
+            for rule in self.rules
+        }
         self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
         #: Each rule's impact when it fires alone and names no `mentioned` tickers, in watchlist order.
         self._own_impact = [
@@ -179,6 +186,9 @@ class Ruleset:
         self._index = {id(r): i for i, r in enumerate(self.rules)}
         #: Rule indexes, strongest first -> their merged impact, for rules with no `mentioned`.
         self._combined_impacts: dict[tuple[int, ...], dict[str, Direction]] = {}
+        #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
+        #: takes from those rules alone; see `_verdict`.
+        self._plans: dict[tuple, _Plan] = {}
 
     def assess(self, title: str, summary: str, source: Source) -> Assessment:
         """The rules' verdict on one article."""
@@ -409,6 +419,37 @@ class Ruleset:
     def _verdict(
         self, ev: Evidence, fired: list[int], source: Source, relevance_by_ticker: dict[str, int]
     ) -> Assessment:
+        top_relevance = max(relevance_by_ticker.values()) if relevance_by_ticker else 0
+        if len(fired) == 1:
+            key: tuple = (fired[0], top_relevance, source.weight)
+        else:
+            # Rules in the same order need the same headline test as `_plan` sorts by.
+            headline = ev.hits[HEADLINE]
+            rules = self.rules
+            in_headline = tuple([rules[i].positive_phrases.isdisjoint(headline) for i in fired])
+            key = (tuple(fired), in_headline, top_relevance, source.weight)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(ev, fired, top_relevance, source.weight)
+        impacts = dict(plan.impacts) if plan.impacts is not None else self._impacts(plan.ordered, relevance_by_ticker)
+        return Assessment(
+            event_types=plan.event_types,
+            score=plan.score,
+            severity=plan.ordered[0].severity,
+            alert=plan.alert,
+            rules=plan.rules,
+            matched=tuple(dict.fromkeys(self._explain(ev, plan.ordered))),
+            impacts=impacts,
+            relevance=relevance_by_ticker,
+            channels=plan.channels,
+            throttle_seconds=plan.throttle_seconds,
+        )
+
+    def _plan(self, ev: Evidence, fired: list[int], top_relevance: int, weight: float) -> _Plan:
+        """What a verdict takes from the rules that fired alone (given the best relevance and the
+        source's weight): the same for every article these rules fire on together."""
         rules = self.rules
         if len(fired) == 1:
             ordered = [rules[fired[0]]]
@@ -419,8 +460,6 @@ class Ruleset:
                 (rules[i] for i in fired),
                 key=lambda r: (-SEVERITY_RANK[r.severity], r.positive_phrases.isdisjoint(headline), r.order),
             )
-        top_relevance = max(relevance_by_ticker.values()) if relevance_by_ticker else 0
-        weight = source.weight
         scores = self._scores
         score = 0
         alerting = []
@@ -433,30 +472,24 @@ class Ruleset:
                 score = rule_points
             if rule_points >= rule.min_score:
                 alerting.append(rule)
+        # Impacts that do not depend on which tickers the article names are kept too: those of
+        # rules without `mentioned`, and any rule's when the article names no watchlist company.
+        fixed = not top_relevance or all(rule.mentioned_impact is None for rule in ordered)
         if len(ordered) == 1:
-            rule = ordered[0]
             event_types = self._event_types[fired[0]]
-            impacts = (
-                self._impacts(ordered, relevance_by_ticker)
-                if rule.mentioned_impact is not None and relevance_by_ticker
-                else dict(self._own_impact[fired[0]])
-            )
+            impacts = self._own_impact[fired[0]] if fixed else None
         else:
             event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
-            impacts = self._impacts(ordered, relevance_by_ticker)
-        matched = tuple(dict.fromkeys(self._explain(ev, ordered)))
-        channels = tuple(dict.fromkeys([r.channel for r in alerting if r.channel]))
-        return Assessment(
+            impacts = self._impacts(ordered, {}) if fixed else None
+        return _Plan(
+            ordered=tuple(ordered),
             event_types=event_types,
             score=score,
-            severity=ordered[0].severity,
             alert=bool(alerting),
             rules=tuple([r.id for r in ordered]),
-            matched=matched,
-            impacts=impacts,
-            relevance=relevance_by_ticker,
-            channels=channels,
+            channels=tuple(dict.fromkeys([r.channel for r in alerting if r.channel])),
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
+            impacts=impacts,
         )
 
     def _impacts(self, ordered: list[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
@@ -497,11 +530,19 @@ class Ruleset:
 
     def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
         phrases = _PhraseNames(self._phrase_names, self._form_finders, ev)
+        name = phrases.__getitem__
         out: list[str] = []
         explainers = self._explainers
+        hits = ev.hits
         for rule in rules:
-            for condition in explainers[id(rule)]:
-                condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+            for ids, scope, condition in explainers[id(rule)]:
+                if condition is None:
+                    # A list of phrases (Phrases.explain, without a call per condition).
+                    found = hits[scope]
+                    shown = ids & (found if found is not None else ev.found(scope))
+                    out.extend(map(name, sorted(shown)) if len(shown) > 1 else map(name, shown))
+                else:
+                    condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:
@@ -556,6 +597,24 @@ class Ruleset:
 #: How many combinations of fired rules `_impacts` remembers before it starts over.
 _MAX_COMBINATIONS = 4096
 
+#: How many verdict plans a ruleset keeps before it starts over.
+_MAX_PLANS = 4096
+
+
+class _Plan(NamedTuple):
+    """The part of a verdict the fired rules decide alone (see `Ruleset._plan`)."""
+
+    ordered: tuple[Rule, ...]  # strongest first
+    event_types: tuple[str, ...]
+    score: int
+    alert: bool
+    rules: tuple[str, ...]
+    channels: tuple[str, ...]
+    throttle_seconds: int
+    #: Copied into each verdict; None when they depend on the tickers the article names.
+    impacts: dict[str, Direction] | None
+
+
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
 _IN_HEADLINE: set = set()
 
@@ -605,14 +664,21 @@ def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    __slots__ = ("names", "finders", "text")
+    __slots__ = ("names", "finders", "ev", "_text")
 
     def __init__(self, names: list, finders: dict, ev: Evidence):
         self.names = names  # Ruleset._phrase_names
         self.finders = finders  # Ruleset._form_finders: filled in as phrases are first shown
+        self.ev = ev
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
         # A key (" word ... ") cannot straddle the two texts (it would need two spaces in a
         # row), so it is in the headline or the text exactly when it is in the two joined.
-        self.text = "".join(ev.texts)
+        if self._text is None:
+            self._text = "".join(self.ev.texts)
+        return self._text
 
     def __getitem__(self, phrase_id: int) -> str:
         name = self.names[phrase_id]

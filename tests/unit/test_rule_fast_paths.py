@@ -14,6 +14,7 @@ from service.rules.conditions import ANYWHERE, HEADLINE, HEADLINE_GAP, LEAD
 from service.rules.phrases import normalise, split_lead
 from service.rules.score import unmatched_score
 from tests.corpus.metrics import CORPUS, load_items
+from tests.rulesets import assess, load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,6 +137,43 @@ def test_remembered_impacts_of_rules_firing_together_match_a_fresh_merge(shipped
                 assert list(got.items()) == list(expected.items())
                 got.clear()
     assert len(shipped._combined_impacts) >= len(rules) * (len(rules) - 1)
+
+
+@pytest.mark.parametrize("which", ["shipped", "generated"])
+def test_verdicts_from_kept_plans_equal_verdicts_worked_out_afresh(shipped, which):
+    """What a verdict takes from the rules that fired is kept per combination of rules, headline
+    tests, best relevance and source weight: every verdict built from a kept plan equals the one
+    the same ruleset works out with nothing kept."""
+    rng = random.Random(bench.SEED)
+    articles = bench.make_articles(300, rng)
+    ruleset = shipped if which == "shipped" else bench.ruleset_with(bench.generated_rules(200, rng)[1])
+    sources = [Source(f"{kind}-feed", kind, weight) for kind, weight in SOURCE_WEIGHTS.items()]
+    # Each headline with each text and from each kind of source, so the same rules fire with
+    # other headlines, relevance and weights.
+    cases = [(title, articles[(i * 7) % len(articles)][1], source) for i, (title, _, _) in enumerate(articles) for source in sources]
+    ruleset._plans.clear()
+    kept = [ruleset.assess(*case) for case in cases]
+    reused = sum(bool(verdict.rules) for verdict in kept) - len(ruleset._plans)
+    assert reused > 100  # plans were reused, not only made
+    for case, verdict in zip(cases, kept):
+        ruleset._plans.clear()
+        assert ruleset.assess(*case) == verdict, case
+        if verdict.impacts:
+            # Two verdicts from one kept plan: each has impacts of its own to hand on.
+            assert ruleset.assess(*case).impacts is not ruleset.assess(*case).impacts
+
+
+def test_a_kept_plan_is_not_reused_for_rules_the_headline_ranks_otherwise(tmp_path):
+    """Rules of the same severity rank by whose phrases the headline has: the same two rules
+    firing with the other one's phrase in the headline get their own plan."""
+    alerts = """\
+        rules:
+          - {id: gallium, description: g, match: {any: [gallium]}, event_types: [export_control_new], severity: high}
+          - {id: germanium, description: g, match: {any: [germanium]}, event_types: [export_control_new], severity: high}
+        """
+    ruleset = load(tmp_path / "rules", {"a.yaml": alerts})
+    assert assess(ruleset, "Gallium curbs", "Germanium too.").rules == ("gallium", "germanium")
+    assert assess(ruleset, "Germanium curbs", "Gallium too.").rules == ("germanium", "gallium")
 
 
 def test_prefilter_with_generated_rules_never_skips_a_rule_that_holds():
