@@ -169,13 +169,7 @@ class Ruleset:
         #: Per rule (by id()), the conditions whose explain adds something, in the order the
         #: rule's own explain would visit them: an `all` only visits its items in order, and
         #: none/source/feed add nothing.
-        self._explainers = {
-            id(rule): tuple(
-                (leaf.ids, leaf.scope, None) if type(leaf) is Phrases else (None, None, leaf)
-                for leaf in _explainers(rule.condition)
-            )
-            for rule in self.rules
-        }
+        self._explainers = {id(rule): tuple(_explainers(rule.condition)) for rule in self.rules}
         self._event_types = [tuple(dict.fromkeys(rule.event_types)) for rule in self.rules]
         #: Each rule's impact when it fires alone and names no `mentioned` tickers, in watchlist order.
         self._own_impact = [
@@ -184,8 +178,6 @@ class Ruleset:
         self._directional = [r.directional_impact for r in self.rules]
         self._neutral = [r.neutral_impact for r in self.rules]
         self._index = {id(r): i for i, r in enumerate(self.rules)}
-        #: Rule indexes, strongest first -> their merged impact, for rules with no `mentioned`.
-        self._combined_impacts: dict[tuple[int, ...], dict[str, Direction]] = {}
         #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
@@ -492,16 +484,9 @@ class Ruleset:
             impacts=impacts,
         )
 
-    def _impacts(self, ordered: list[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
+    def _impacts(self, ordered: Sequence[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
         """Per ticker, the direction of the strongest rule that gives one; neutral only where no
         rule gives a direction. Applied weakest first, so stronger rules overwrite."""
-        fixed = not relevance_by_ticker or all(rule.mentioned_impact is None for rule in ordered)
-        if fixed:
-            # Then the rules alone decide, and the same rules fire together again and again.
-            key = tuple([self._index[id(rule)] for rule in ordered])
-            known = self._combined_impacts.get(key)
-            if known is not None:
-                return dict(known)
         neutral: dict[str, Direction] = {}
         directional: dict[str, Direction] = {}
         mentioned = None
@@ -517,32 +502,20 @@ class Ruleset:
                 index = self._index[id(rule)]
                 neutral.update(self._neutral[index])
                 directional.update(self._directional[index])
+        if not neutral and not directional:
+            return {}
         # In watchlist order, so every verdict lists tickers the same way.
-        impacts = {
+        return {
             t: directional.get(t) or neutral[t] for t in self._ticker_order if t in directional or t in neutral
-        } if neutral or directional else {}
-        if fixed:
-            if len(self._combined_impacts) >= _MAX_COMBINATIONS:
-                self._combined_impacts.clear()
-            self._combined_impacts[key] = impacts
-            return dict(impacts)
-        return impacts
+        }
 
-    def _explain(self, ev: Evidence, rules: list[Rule]) -> list[str]:
+    def _explain(self, ev: Evidence, rules: Sequence[Rule]) -> list[str]:
         phrases = _PhraseNames(self._phrase_names, self._form_finders, ev)
-        name = phrases.__getitem__
         out: list[str] = []
         explainers = self._explainers
-        hits = ev.hits
         for rule in rules:
-            for ids, scope, condition in explainers[id(rule)]:
-                if condition is None:
-                    # A list of phrases (Phrases.explain, without a call per condition).
-                    found = hits[scope]
-                    shown = ids & (found if found is not None else ev.found(scope))
-                    out.extend(map(name, sorted(shown)) if len(shown) > 1 else map(name, shown))
-                else:
-                    condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+            for condition in explainers[id(rule)]:
+                condition.explain(ev, out, phrases)  # type: ignore[arg-type]
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:
@@ -593,9 +566,6 @@ class Ruleset:
             f"({tickers} tickers), {len(self.matcher)} phrases"
         )
 
-
-#: How many combinations of fired rules `_impacts` remembers before it starts over.
-_MAX_COMBINATIONS = 4096
 
 #: How many verdict plans a ruleset keeps before it starts over.
 _MAX_PLANS = 4096
