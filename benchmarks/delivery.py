@@ -4,10 +4,10 @@
 
 The paced and burst runs start the clock just before the transaction that stores an article
 and its outbox rows, then wake the dispatcher the way the pipeline does; the pipeline run
-starts it at the feed fetch itself. The clock stops when the local Slack API (tests/fakes/slack_api.py, in this process)
-accepts the message. The server enforces about one message per second per channel (burst 5)
-and answers 429 past that; the dispatcher's limiter runs with the service's defaults (1/s,
-burst 3).
+starts it at the feed fetch itself. The clock stops when the local Slack API
+(tests/fakes/slack_api.py, in this process) accepts the message. The server enforces about one
+message per second per channel (burst 5) and answers 429 past that; the dispatcher's limiter
+runs with the service's defaults (1/s, burst 3).
 
 Four runs, printed as one JSON object:
   baseline  chat.postMessage called directly, no outbox, no limiter, one after another:
