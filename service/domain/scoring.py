@@ -29,6 +29,47 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
+#: What a frame's instrument is: the kind of policy lever or market fact a clause is about.
+INSTRUMENTS: tuple[str, ...] = (
+    "export_control",  # export controls, licences, bans, end-user rules
+    "tariff",  # tariffs, duties, levies
+    "entity_list",  # the Entity List and its affiliates rule, China's unreliable entity and control lists
+    "funding",  # equity stakes, loans, grants, price floors, offtakes, stockpiles
+    "agreement",  # truces, pauses, frameworks, pacts, deals between governments
+    "supply",  # shipments, production, exports as a flow of material
+    "price",  # the price of a material or a share
+    "court",  # a ruling or a case
+)
+
+#: A frame's polarity: does the clause make its instrument bigger (more controls, higher tariffs,
+#: more money, a deal made, more supply, a higher price) or smaller.
+POLARITIES: tuple[str, ...] = ("up", "down")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Who does what to which instrument on what, read from one clause of a headline or first
+    sentence: "China (actor) suspends (action) its export controls (instrument, down) on gallium
+    (object)". Nested verbs are resolved: "extends the suspension of" is down, "lets the pause
+    lapse" is up again."""
+
+    actor: str  # a country ("China"), or a company; "" when the clause names none
+    action: str  # the verb or verb phrase as the clause has it, lemmatised: "suspend", "extend pause"
+    polarity: str  # "up" or "down" (POLARITIES)
+    instrument: str  # one of INSTRUMENTS
+    object: str  # what it bears on: "gallium, germanium", "rare earths", "MP Materials"; "" if unsaid
+
+    def as_json(self) -> dict[str, str]:
+        """The `frame` entries of `scan --format json`: these names are a contract."""
+        return {
+            "actor": self.actor,
+            "action": self.action,
+            "polarity": self.polarity,
+            "instrument": self.instrument,
+            "object": self.object,
+        }
+
+
 @dataclass(frozen=True)
 class Source:
     """Where an article came from, as scoring needs it."""
@@ -55,6 +96,9 @@ class Assessment:
     #: Repeats of the same rule and tickers inside this window go to the first alert's thread.
     throttle_seconds: int = 1800
     novelty: int = 100
+    #: The event frames read from the headline and first sentence, the one that decided the
+    #: event type first; empty when none could be read (the rules' phrases decided alone).
+    frames: tuple[Frame, ...] = ()
 
     @property
     def tickers(self) -> tuple[str, ...]:
