@@ -151,7 +151,7 @@ def make_market_data(runtime: Runtime) -> StoredMarketData:
     """The digest's alerts and prices, read from the store with the rules in force at each read."""
     from service.pipeline.digest_data import StoredMarketData
 
-    return StoredMarketData(lambda: runtime.rules.current)
+    return StoredMarketData(lambda: runtime.rules.current, max_alert_age=runtime.settings.alert_age_limit)
 
 
 def make_mailer(settings: Settings) -> Mailer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,26 @@ def parse_followup_minutes(text: str) -> tuple[int, ...]:
             )
         delays.add(int(part))
     return tuple(sorted(delays))
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'24h', '90m', '2d', '3600s' or a number of seconds -> a timedelta; '0' or blank -> None
+    (no limit). ValueError names what is wrong."""
+    value = text.strip().lower()
+    if value in ("", "0", "off", "none"):
+        return None
+    unit = value[-1] if value[-1] in _DURATION_UNITS else "s"
+    number = value[:-1] if value[-1] in _DURATION_UNITS else value
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError(f"a duration is a number with s, m, h or d, like 24h or 90m; not {text!r}") from None
+    if amount < 0 or amount != amount:
+        raise ValueError(f"a duration cannot be negative: {text!r}")
+    return timedelta(seconds=amount * _DURATION_UNITS[unit]) or None
 
 
 class Settings(BaseSettings):
@@ -95,6 +116,21 @@ class Settings(BaseSettings):
     def _followup_minutes(cls, value: str) -> str:
         parse_followup_minutes(value)
         return value
+
+    #: An item published longer ago than this never alerts (it is stored, grouped into its story
+    #: and listed in digests); "0" alerts whatever the age.
+    max_alert_age: str = Field("24h", validation_alias="REEWATCH_MAX_ALERT_AGE")
+
+    @field_validator("max_alert_age")
+    @classmethod
+    def _max_alert_age(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def alert_age_limit(self) -> timedelta | None:
+        """REEWATCH_MAX_ALERT_AGE as a timedelta; None when items of any age may alert."""
+        return parse_duration(self.max_alert_age)
 
     @property
     def followup_delays(self) -> tuple[int, ...]:

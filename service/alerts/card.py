@@ -5,7 +5,7 @@ and a follow-up (a thread reply on the moves since a news alert)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +34,8 @@ EVENT_LABELS = {
 }
 
 
-#: Tickers a card shows by name (Block Kit allows 10 fields; the tenth may say "+N more").
-SHOWN_TICKERS = 10
+#: Tickers a news alert names at most; the rest are counted ("+N more").
+SHOWN_TICKERS = 6
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,15 @@ class TickerLine:
 
     @property
     def price(self) -> str | None:
-        """`63.55 USD · +5.2% today`, `no price: stale 3 sessions`, or None when nothing was recorded."""
-        return quote_text(self.quote) if self.quote is not None else None
+        """`63.55 USD · +5.2% today`, or None when there is no price to show (see `missing`)."""
+        return quote_text(self.quote) if self.quote is not None and not self.missing else None
+
+    @property
+    def missing(self) -> str | None:
+        """Why the ticker has no price, when a quote was recorded without one."""
+        if self.quote is None or (self.quote.missing is None and self.quote.price is not None):
+            return None
+        return one_line(self.quote.missing or "none recorded")
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class AlertCard:
     events: str
     headline: str
     link: str | None
+    #: The tickers the alert names (at most SHOWN_TICKERS), most relevant first.
     tickers: tuple[TickerLine, ...]
     rules: tuple[str, ...]
     matched: tuple[str, ...]
@@ -72,6 +80,14 @@ class AlertCard:
     score: int
     novelty: int
     reply: bool
+    #: Tickers the rules move beyond those named.
+    more: int = 0
+    #: `3 sources: reuters, mining-com, federal-register-bis` once a story has several.
+    sources: str | None = None
+    #: One line for the prices the alert could not show: `No prices: no prices stored yet`.
+    prices_note: str | None = None
+    #: What a later report adds to its story (a thread reply).
+    adds: tuple[str, ...] = ()
 
     @property
     def mark(self) -> str:
@@ -79,36 +95,63 @@ class AlertCard:
 
     @property
     def title(self) -> str:
-        """`🔴 CRITICAL · Export control (new)`; a threaded repeat says so."""
+        """`🔴 CRITICAL · Export control (new)`; a story's reply says what it adds."""
+        if self.reply and self.adds:
+            return f"{self.mark} {self.severity.upper()} · {self.events} · adds {', '.join(self.adds)}"
         prefix = "Follow-up · " if self.reply else ""
         return f"{self.mark} {prefix}{self.severity.upper()} · {self.events}"
 
 
 def ticker_order(impacts: Mapping[str, Direction], relevance: Mapping[str, int]) -> list[str]:
-    """The order a card lists tickers in: the companies the article names first (most relevant
-    first), then the moved ones, then the neutral ones, each in watchlist order (`impacts`' order)."""
+    """The order of alerts queued before they named their tickers: the companies the article
+    names first (most relevant first), then the moved ones, then the neutral ones, each in
+    watchlist order (`impacts`' order)."""
     order = {ticker: index for index, ticker in enumerate(impacts)}
     return sorted(
         impacts, key=lambda t: (-(relevance.get(t) or 0), impacts[t] == "neutral", order[t])
     )
 
 
-def shown_tickers(impacts: Mapping[str, Direction], relevance: Mapping[str, int]) -> list[str]:
-    """The tickers a card shows by name: those get prices and follow-ups."""
-    ordered = ticker_order(impacts, relevance)
-    return ordered if len(ordered) <= SHOWN_TICKERS else ordered[: SHOWN_TICKERS - 1]
+def pick_tickers(
+    impacts: Mapping[str, Direction],
+    relevance: Mapping[str, int],
+    *,
+    rule_tickers: Sequence[str] | None = None,
+    limit: int = SHOWN_TICKERS,
+) -> tuple[list[str], int]:
+    """The tickers an alert names, and how many more it leaves out.
+
+    First the companies the article names (most relevant first), then `rule_tickers`: the
+    tickers the alerting rules name themselves and their groups, or, for a rule that names
+    none, its event types' default groups. Without `rule_tickers`, every ticker the verdict
+    moves. Group members the rules expect nothing of (neutral) are left out unless named.
+    """
+    named = sorted((t for t in relevance if t in impacts), key=lambda t: (-relevance[t], t))
+    pool = list(impacts) if rule_tickers is None else [t for t in rule_tickers if t in impacts]
+    rest = [t for t in pool if t not in relevance and impacts[t] != "neutral"]
+    ordered = list(dict.fromkeys(named + rest))
+    return ordered[:limit], max(0, len(ordered) - limit)
 
 
 def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
-    """The card for `alert`; `reply` marks a repeat posted in the first alert's thread."""
+    """The card for `alert`; `reply` marks a report posted in its story's thread."""
     a = alert.assessment
-    tickers = [
-        TickerLine(one_line(t), a.impacts[t], a.relevance.get(t), alert.quotes.get(t))
-        for t in ticker_order(a.impacts, a.relevance)
-    ]
+    if alert.shown is not None:
+        shown, more = [t for t in alert.shown if t in a.impacts], alert.more
+    else:
+        ordered = ticker_order(a.impacts, a.relevance)
+        shown, more = ordered[:SHOWN_TICKERS], max(0, len(ordered) - SHOWN_TICKERS)
+    tickers = [TickerLine(one_line(t), a.impacts[t], a.relevance.get(t), alert.quotes.get(t)) for t in shown]
     events = ", ".join(EVENT_LABELS.get(e, one_line(e).replace("_", " ")) for e in a.event_types)
+    severity = a.severity or "info"
+    story = alert.story
+    if story is not None and story.severity and _more_urgent(story.severity, severity):
+        severity = story.severity
+    sources = None
+    if story is not None and len(story.sources) > 1:
+        sources = one_line(f"{len(story.sources)} sources: " + ", ".join(story.sources))
     return AlertCard(
-        severity=one_line(a.severity or "info"),
+        severity=one_line(severity),
         events=events or "News",
         headline=one_line(alert.title) or "(untitled)",
         link=alert.link,
@@ -120,7 +163,30 @@ def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
         score=a.score,
         novelty=a.novelty,
         reply=reply,
+        more=more,
+        sources=sources,
+        prices_note=prices_note(tickers),
+        adds=tuple(one_line(x) for x in alert.adds),
     )
+
+
+def prices_note(lines: Sequence[TickerLine]) -> str | None:
+    """One line for the named tickers without a price: `No prices: no prices stored yet`, or
+    `No price for LYC.AX, ARU.AX: stale 3 sessions ...` when others have one. None if all do."""
+    missing = [line for line in lines if line.missing is not None]
+    if not missing:
+        return None
+    reasons = list(dict.fromkeys(line.missing for line in missing))
+    why = reasons[0] if len(reasons) == 1 else "; ".join(f"{line.ticker}: {line.missing}" for line in missing)
+    if len(missing) == len(lines):
+        return f"No prices: {why}"
+    names = ", ".join(line.ticker for line in missing)
+    return f"No price for {names}: {why}" if len(reasons) == 1 else f"No price for {why}"
+
+
+def _more_urgent(a: str, b: str) -> bool:
+    order = list(SEVERITY_MARKS)[::-1]  # low, medium, high, critical
+    return (order.index(a) if a in order else -1) > (order.index(b) if b in order else -1)
 
 
 def price_text(price: float) -> str:
@@ -280,8 +346,9 @@ def follow_up_card(follow_up: FollowUp) -> FollowUpCard:
         )
         verdict = VERDICT_LABELS.get(reaction.verdict or "", None)
         lines.append(ReactionLine(one_line(reaction.ticker), reaction.direction, text, verdict))
+    span = _minutes(timedelta(minutes=follow_up.minutes))
     return FollowUpCard(
-        title=f"⏱ {_minutes(timedelta(minutes=follow_up.minutes))} after the alert",
+        title=f"⏱ {span} of trading after the alert" if follow_up.in_trading_time else f"⏱ {span} after the alert",
         headline=one_line(follow_up.title) or "(untitled)",
         until=follow_up.due_at,
         lines=tuple(lines),

@@ -20,29 +20,36 @@ _SEVERITY_STYLES = {"critical": "bold red", "high": "bold dark_orange", "medium"
 _DIRECTION_STYLES = {"bullish": "green", "bearish": "red", "neutral": "dim"}
 
 
-def render_console_notice(notice: Notice, *, channel: str, reply: bool = False) -> Panel:
+def render_console_notice(notice: Notice, *, channel: str, reply: bool = False, update: bool = False) -> Panel:
     """The panel for whatever the outbox holds: a news alert, a price alert or a follow-up."""
     if isinstance(notice, PriceAlert):
         return render_console_price_alert(notice, channel=channel, reply=reply)
     if isinstance(notice, FollowUp):
         return render_console_follow_up(notice, channel=channel, reply=reply)
-    return render_console(notice, channel=channel, reply=reply)
+    return render_console(notice, channel=channel, reply=reply, update=update)
 
 
-def render_console(alert: Alert, *, channel: str, reply: bool = False) -> Panel:
-    """A rich panel with the same parts, in the same order, as the Slack message."""
+def render_console(alert: Alert, *, channel: str, reply: bool = False, update: bool = False) -> Panel:
+    """A rich panel with the same parts, in the same order, as the Slack message; `update` marks
+    the story's first alert printed again with what it has become (Slack edits it in place)."""
     card = alert_card(alert, reply=reply)
     lines: list[RenderableType] = [Text(truncate(card.headline, HEADLINE_CHARS), style="bold")]
     if link_target(card.link):
         lines.append(Text(card.link or "", style="underline"))
+    if card.sources:
+        lines.append(Text(card.sources, style="dim"))
     if card.tickers:
         lines.append(_tickers(card))
+    if card.prices_note:
+        lines.append(Text(card.prices_note, style="yellow"))
     if card.rules:
         lines.append(Text.assemble(("Why: ", "bold"), ", ".join(card.rules)))
     if card.matched:
         lines.append(Text.assemble(("Matched: ", "bold"), " · ".join(f"“{m}”" for m in card.matched)))
     published = card.published.strftime("%Y-%m-%d %H:%M UTC") if card.published else "published time unknown"
     lines.append(Text(f"{card.source} · {published} · score {card.score} · novelty {card.novelty}", style="dim"))
+    if update:
+        return _panel(lines, f"{card.title} (updated)", card.severity, channel, False, note="update of the alert in ")
     return _panel(lines, card.title, card.severity, channel, reply)
 
 
@@ -50,34 +57,32 @@ def _tickers(card: AlertCard) -> RenderableType:
     if any(line.price is not None for line in card.tickers):
         return _tickers_with_prices(card)
     text = Text()
-    for index, line in enumerate(card.tickers[:MAX_FIELDS]):
+    for index, line in enumerate(card.tickers):
         if index:
             text.append("   ")
         text.append(f"{line.arrow} {line.ticker}", style=_DIRECTION_STYLES.get(line.direction, ""))
         text.append(f" {line.direction}")
         if line.relevance is not None:
             text.append(f" · {line.relevance}", style="dim")
-    if len(card.tickers) > MAX_FIELDS:
-        text.append(f"   +{len(card.tickers) - MAX_FIELDS} more", style="dim")
+    if card.more:
+        text.append(f"   +{card.more} more", style="dim")
     return text
 
 
 def _tickers_with_prices(card: AlertCard) -> Columns:
     """One cell per ticker, `▲ MP bullish · 100  63.55 USD · +5.2% today`, as many a row as fit."""
-    lines = list(card.tickers)
-    shown = lines if len(lines) <= MAX_FIELDS else lines[: MAX_FIELDS - 1]  # as in Slack: 9 and "+N more"
     cells = []
-    for line in shown:
+    for line in card.tickers:
         cell = Text()
         cell.append(f"{line.arrow} {line.ticker}", style=_DIRECTION_STYLES.get(line.direction, ""))
         cell.append(f" {line.direction}")
         if line.relevance is not None:
             cell.append(f" · {line.relevance}", style="dim")
         if line.price is not None:
-            cell.append(f"  {line.price}", style="yellow" if line.price.startswith("no price") else "")
+            cell.append(f"  {line.price}")
         cells.append(cell)
-    if len(shown) < len(lines):
-        cells.append(Text(f"+{len(lines) - len(shown)} more", style="dim"))
+    if card.more:
+        cells.append(Text(f"+{card.more} more", style="dim"))
     return Columns(cells, padding=(0, 3))
 
 
@@ -95,13 +100,15 @@ def render_console_price_alert(alert: PriceAlert, *, channel: str, reply: bool =
     return _panel(lines, card.title, card.severity, channel, reply)
 
 
-def _panel(lines: list[RenderableType], title: str, severity: str, channel: str, reply: bool) -> Panel:
+def _panel(
+    lines: list[RenderableType], title: str, severity: str, channel: str, reply: bool, *, note: str | None = None
+) -> Panel:
     """An alert as the console shows it: titled in its severity's colour, its channel below."""
     return Panel(
         Group(*lines),
         title=Text(title, style=_SEVERITY_STYLES.get(severity.lower(), "bold")),
         title_align="left",
-        subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
+        subtitle=Text((note if note is not None else "thread reply in " if reply else "") + channel, style="dim"),
         subtitle_align="right",
     )
 

@@ -22,7 +22,7 @@ MAX_FIELDS = 10
 #: Our own budgets, well inside Slack's, so a whole message stays under about 6,000 characters.
 HEADLINE_CHARS = 400
 TICKER_CHARS = 40
-TICKER_FIELD_LIMIT = 120
+SOURCES_LIMIT = 400
 WHY_LIMIT = 1500
 CONTEXT_ITEM_LIMIT = 300
 TEXT_LIMIT = 1000
@@ -53,12 +53,17 @@ def render_notice(notice: Notice, *, reply: bool = False) -> SlackMessage:
 def render_alert(alert: Alert, *, reply: bool = False) -> SlackMessage:
     """The Block Kit message for `alert`; every string from the feed escaped, every field in bounds."""
     card = alert_card(alert, reply=reply)
+    headline = f"*{link(card.link, truncate(card.headline, HEADLINE_CHARS), limit=SECTION_TEXT_LIMIT - SOURCES_LIMIT - 4)}*"
+    if card.sources:
+        headline += "\n" + escape_within(card.sources, SOURCES_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": escape_within(card.title, HEADER_LIMIT)}},
-        _section(f"*{link(card.link, truncate(card.headline, HEADLINE_CHARS), limit=SECTION_TEXT_LIMIT - 2)}*"),
+        _section(headline),
     ]
     if card.tickers:
         blocks.append({"type": "section", "fields": [_mrkdwn(text) for text in ticker_fields(card)]})
+    if card.prices_note:
+        blocks.append({"type": "context", "elements": [_mrkdwn(escape_within(card.prices_note, CONTEXT_ITEM_LIMIT))]})
     why = why_it_fired(card)
     if why:
         blocks.append(_section(why))
@@ -67,21 +72,18 @@ def render_alert(alert: Alert, *, reply: bool = False) -> SlackMessage:
 
 
 def ticker_fields(card: AlertCard) -> list[str]:
-    """One field per ticker, most relevant first: `▲ *MP* bullish · relevance 100`, then its price
-    when the alert was raised (`63.55 USD · +5.2% today`); at most 10."""
-    lines = list(card.tickers)
-    shown = lines if len(lines) <= MAX_FIELDS else lines[: MAX_FIELDS - 1]
+    """One field per named ticker, most relevant first: `▲ *MP* bullish · relevance 100`, then its
+    price when the alert was raised (`63.55 USD · +5.2% today`); then `+N more` for the rest."""
+    lines = list(card.tickers)[: MAX_FIELDS - 1]
     fields = []
-    for line in shown:
+    for line in lines:
         relevance = f" · relevance {line.relevance}" if line.relevance is not None else ""
         ticker = escape_within(line.ticker, TICKER_CHARS)
         price = f"\n{escape_within(line.price, PRICE_LIMIT)}" if line.price is not None else ""
         fields.append(f"{line.arrow} *{ticker}* {escape(line.direction)}{relevance}{price}")
-    if len(shown) < len(lines):
-        rest = lines[len(shown) :]
-        fields.append(
-            escape_within(f"+{len(rest)} more: " + ", ".join(f"{l.arrow} {l.ticker}" for l in rest), TICKER_FIELD_LIMIT)
-        )
+    more = card.more + len(card.tickers) - len(lines)
+    if more:
+        fields.append(f"+{more} more")
     return fields
 
 
@@ -117,15 +119,18 @@ def slack_date(moment: datetime | None) -> str:
 
 def fallback_text(card: AlertCard) -> str:
     """The one-line `text` that notifications and screen readers show."""
-    shown = card.tickers[:MAX_FIELDS]
+    shown = card.tickers
     if any(line.price is not None for line in shown):
         tickers = ", ".join(_ticker_with_price(line) for line in shown)
     else:
         tickers = " ".join(f"{line.ticker} {line.arrow}" for line in shown)
+    if card.more:
+        tickers += f" +{card.more} more"
     summary = f"{card.title}: {card.headline}"
     if tickers:
         summary += f" ({tickers})"
-    return escape_within(f"{summary} · {card.source}", TEXT_LIMIT)
+    source = card.sources or card.source
+    return escape_within(f"{summary} · {source}", TEXT_LIMIT)
 
 
 def _ticker_with_price(line: TickerLine) -> str:

@@ -10,6 +10,7 @@ from service.cli.feeds import feeds_app
 from service.cli.prices import prices_app
 from service.cli.rules import rules_app, scan
 from service.cli.service import db_app, demo, run
+from service.cli.stories import stories
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command()(run)
 app.command()(demo)
 app.command()(scan)
+app.command()(stories)
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(rules_app, name="rules")

@@ -102,6 +102,8 @@ def digest_status() -> None:
             status, moment, detail = "[green]sent[/]", when(run.sent_at, now), run.delivered_via or ""
         elif run.status == "failed":
             status, moment, detail = "[red]failed[/]", when(run.last_error_at, now), run.last_error or ""
+        elif run.status == "skipped":
+            status, moment, detail = "[dim]skipped[/]", when(run.last_error_at, now), run.last_error or ""
         else:
             status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), run.last_error or ""
         table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), moment, Text(detail))

@@ -24,7 +24,10 @@ class ConsoleNotifier:
         self._sequence = itertools.count(1)
 
     async def post(self, delivery: Delivery) -> Posted:
-        """Print the alert; a reply is marked as one."""
+        """Print the alert; a reply is marked as one, an update of an earlier alert too."""
+        if delivery.edit:
+            self.console.print(render_console_notice(delivery.alert, channel=delivery.channel, update=True))
+            return Posted(channel_id=delivery.channel_id or CONSOLE_CHANNEL_ID, ts=delivery.thread_ts or "")
         self.console.print(render_console_notice(delivery.alert, channel=delivery.channel, reply=delivery.thread_ts is not None))
         # Slack-shaped, unique and increasing, so replies can name their parent like in Slack.
         return Posted(channel_id=CONSOLE_CHANNEL_ID, ts=f"{int(time.time())}.{next(self._sequence):06d}")

@@ -3,9 +3,11 @@
 claim   lease due rows no other instance holds, a few per channel, and hand each to its
         channel's lane (a queue with one worker, so a channel's alerts go out in order)
 limit   the lane waits for its token bucket: about one message per second, short bursts
-send    a row whose last attempt ended unknown (timeout, dropped connection, crash) is first
-        looked for in the channel by its key; otherwise the attempt is noted, then posted.
-        A follow-up's moves are measured now, from the bars stored by its due time
+send    a reply whose parent is still on its way waits for it (handed back, unattempted); a
+        row whose last attempt ended unknown (timeout, dropped connection, crash) is first
+        looked for in the channel by its key; otherwise the attempt is noted, then posted (an
+        update edits its story's first alert in place). A follow-up's moves are measured now,
+        from the bars stored by its due time
 record  sent with its ts only after Slack said ok; retried with back-off (429: after
         Retry-After, and the channel is held); failed with the reason, logged once
 
@@ -19,23 +21,25 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from service.bootstrap import Runtime
 from service.config import Settings
 from service.delivery.limiter import TokenBucket
 from service.delivery.notifier import Delivery, Posted
 from service.delivery.retry import retry_delay
-from service.domain.alerts import FollowUp, notice_from_row
+from service.domain.alerts import UPDATE, FollowUp, notice_from_row
 from service.errors import DeliveryError, DeliveryRejected, SlackRateLimited
 from service.store.db import session as open_session
 from service.store.outbox import (
     FAILED,
+    PENDING,
     Claimed,
     begin_attempt,
     claim_due_alerts,
     known_channel_id,
     next_due_at,
+    parent_of,
     record_failure,
     record_retry,
     record_sent,
@@ -97,6 +101,13 @@ class DeliveryReport:
 class Sent:
     posted: Posted
     found: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The row's parent is not posted yet: hand the row back, due again at `until`."""
+
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -232,16 +243,24 @@ class Dispatcher:
 
     # -- send ----------------------------------------------------------------------------------
 
-    async def _send(self, item: Claimed) -> Sent | Failed:
+    async def _send(self, item: Claimed) -> Sent | Failed | Waiting:
         row = item.alert
         try:
             alert = notice_from_row(row.kind, row.payload)
         except (KeyError, TypeError, ValueError) as exc:
             return Failed(DeliveryRejected(f"unreadable alert payload: {exc}"), posted=False)
+        if row.parent_id is not None and (item.parent is None or item.parent.status == PENDING):
+            # Claimed right behind its parent: by now this lane has posted it, or it is still due.
+            item = replace(item, parent=await self.rt.db(self._parent, row))
+            if item.parent is not None and item.parent.status == PENDING:
+                return Waiting(max(item.parent.next_attempt_at, self.rt.clock()))
+        edit = row.kind == UPDATE
+        if isinstance(alert, FollowUp) or edit:
+            if item.parent is None or item.parent.status == FAILED:
+                # Nobody saw the alert: a reply about it, or an edit of it, makes no sense on its own.
+                why = f"its alert failed: {item.parent.last_error}" if item.parent is not None else "its alert is gone"
+                return Failed(DeliveryRejected(why), posted=False)
         if isinstance(alert, FollowUp):
-            if item.parent is not None and item.parent.status == FAILED:
-                # Nobody saw the alert: a reply about it would make no sense on its own.
-                return Failed(DeliveryRejected(f"its alert failed: {item.parent.last_error}"), posted=False)
             alert = await self.rt.db(self._measure, alert)
         thread = item.thread
         delivery = Delivery(
@@ -251,8 +270,10 @@ class Dispatcher:
             channel_id=thread[0] if thread else row.channel_id,
             thread_ts=thread[1] if thread else None,
             queued_at=row.created_at,
+            edit=edit,
         )
-        if row.outcome_unknown:
+        if row.outcome_unknown and not edit:
+            # An edit carries the whole message: making it twice changes nothing.
             if delivery.channel_id is None:
                 delivery = replace(delivery, channel_id=await self.rt.db(self._known_channel_id, row.channel))
             try:
@@ -266,6 +287,10 @@ class Dispatcher:
             return Sent(await self.notifier.post(delivery), found=False)
         except DeliveryError as exc:
             return Failed(exc, posted=True)
+
+    def _parent(self, row) -> object:
+        with open_session(self.rt.engine) as session:
+            return parent_of(session, row)
 
     def _measure(self, follow_up: FollowUp) -> FollowUp:
         with open_session(self.rt.engine) as session:
@@ -283,8 +308,11 @@ class Dispatcher:
 
     # -- record --------------------------------------------------------------------------------
 
-    async def _record(self, item: Claimed, outcome: Sent | Failed, lane: Lane) -> None:
+    async def _record(self, item: Claimed, outcome: Sent | Failed | Waiting, lane: Lane) -> None:
         row = item.alert
+        if isinstance(outcome, Waiting):
+            await self.rt.db(self._release, [row.id], outcome.until)
+            return
         if isinstance(outcome, Sent):
             waiting = await self.rt.db(self._sent, row.id, outcome.posted)
             self.report.sent += 1

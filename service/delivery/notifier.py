@@ -24,6 +24,9 @@ class Delivery:
     thread_ts: str | None
     #: When the alert was queued: a message for it cannot be older.
     queued_at: datetime
+    #: Edit the message at `thread_ts` in place (a story's first alert, now with more sources)
+    #: instead of posting a new one.
+    edit: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Notifier(Protocol):
     paced: bool
 
     async def post(self, delivery: Delivery) -> Posted:
-        """Post the alert; raises DeliveryError when it did not (or may not have) got through."""
+        """Post the alert (or, with `delivery.edit`, rewrite the message at `thread_ts`); raises
+        DeliveryError when it did not (or may not have) got through."""
         ...
 
     async def find_posted(self, delivery: Delivery) -> Posted | None:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from service.alerts.message import METADATA_EVENT_TYPE, render_notice
 from service.delivery.notifier import Delivery, Posted
+from service.domain.alerts import Alert
 from service.delivery.retry import classify_answer
 from service.errors import DeliveryDeferred, DeliveryRejected, OutcomeUnknown
 
@@ -48,8 +49,13 @@ class SlackNotifier:
         self._channel_ids: dict[str, str] = {}
 
     async def post(self, delivery: Delivery) -> Posted:
-        """Post the alert (in its thread when it is a reply) and return where it landed."""
-        message = render_notice(delivery.alert, reply=delivery.thread_ts is not None)
+        """Post the alert (in its thread when it is a reply) and return where it landed; an edit
+        rewrites the story's first alert with `chat.update` instead."""
+        if delivery.edit:
+            return await self._edit(delivery)
+        reply = delivery.thread_ts is not None
+        message = render_notice(delivery.alert, reply=reply)
+        broadcast = reply and isinstance(delivery.alert, Alert) and delivery.alert.broadcast
         response = await self._call(
             "chat_postMessage",
             # A reply must go to the parent's channel id; a top-level post may use the name.
@@ -57,6 +63,8 @@ class SlackNotifier:
             text=message.text,
             blocks=message.blocks,
             thread_ts=delivery.thread_ts,
+            # An official confirmation of a press story: in its thread and in the channel.
+            reply_broadcast=True if broadcast else None,
             metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"alert_key": delivery.key}},
             # The link is the feed's: Slack must not fetch it and show a preview we did not vet.
             unfurl_links=False,
@@ -68,6 +76,19 @@ class SlackNotifier:
             raise OutcomeUnknown("Slack answered ok without channel and ts")
         self._channel_ids[_bare(delivery.channel)] = channel_id
         return Posted(channel_id=channel_id, ts=ts)
+
+    async def _edit(self, delivery: Delivery) -> Posted:
+        if not delivery.channel_id or not delivery.thread_ts:
+            raise DeliveryRejected("no posted message to update")
+        message = render_notice(delivery.alert)
+        await self._call(
+            "chat_update",
+            channel=delivery.channel_id,
+            ts=delivery.thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+        )
+        return Posted(channel_id=delivery.channel_id, ts=delivery.thread_ts)
 
     async def find_posted(self, delivery: Delivery) -> Posted | None:
         """Search the channel (or the thread) for a message whose metadata holds this alert's key.

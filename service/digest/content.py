@@ -1,7 +1,9 @@
 """What a digest says, as plain data: built by `build_digest`, drawn by `render`.
 
 The alert and price parts arrive through `DigestAlert`, `TickerMove` and `PricePoint`, which
-the alert store (issue 4) and the price store (issue 5) fill. A part whose source failed is an
+the alert store and the price store fill. Alerts come as stories: each story once, led by its
+official report when it has one, with every other report of it listed under the lead, so no
+alerted report disappears into a story without a trace. A part whose source failed is an
 `Unavailable` with the reason, and the digest says so: an empty section must mean calm, never
 "we could not look".
 """
@@ -9,14 +11,16 @@ the alert store (issue 4) and the price store (issue 5) fill. A part whose sourc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from service.digest.calendar import UpcomingDeadline
 from service.digest.recipients import Recipient
 from service.digest.schedule import Window
 from service.domain.scoring import EVENT_TYPES, Assessment
-from service.events.stories import PROMINENT, Event, group_stories
+from service.events.signature import signature_of
+from service.events.sketch import sketch
+from service.events.stories import Told, group_stories
 
 #: Headings for the event taxonomy's ids (DOMAIN.md), in the words a desk uses.
 EVENT_LABELS: dict[str, str] = {
@@ -45,7 +49,8 @@ class Unavailable:
 
 @dataclass(frozen=True)
 class DigestAlert:
-    """One alert raised in the digest's window, with the article it is about."""
+    """One report in the digest's window, with its verdict: an alert, or another report of an
+    alerted story."""
 
     title: str
     summary: str
@@ -57,21 +62,28 @@ class DigestAlert:
     assessment: Assessment
     #: Countries, agencies and elements the verdict matched, as "kind:name" (see Ruleset.named_in).
     named: frozenset[str] = frozenset()
+    #: The stored story it belongs to; None for price alerts and articles stored before stories.
+    story_id: int | None = None
+    #: The feed's kind ("official", "wire", ...); "prices" for a price alert.
+    kind: str = "sector"
+    #: Whether the rules judged it worth an alert (False: another report of an alerted story).
+    alerted: bool = True
+    #: Why an alert-worthy report did not reach Slack ("backfill", "too old"), if it did not.
+    quiet: str | None = None
 
     @property
     def score(self) -> int:
         return self.assessment.score
 
     @property
-    def event(self) -> Event:
-        """The alert as story grouping compares events: its types, the names in it, its time."""
-        relevance = self.assessment.relevance
-        return Event(
-            event_types=self.assessment.event_types,
-            entities=frozenset(f"ticker:{t}" for t in relevance) | self.named,
+    def told(self) -> Told:
+        """The report as story grouping compares it (for reports stored without a story)."""
+        return Told(
             # When the outlet published it, which is closest to when the event happened.
             at=self.published or self.raised_at,
-            prominent=frozenset(f"ticker:{t}" for t, r in relevance.items() if r >= PROMINENT),
+            sketch=sketch(f"{self.title}\n{self.summary}"),
+            signature=signature_of(self.assessment, self.named),
+            canonical_link=self.canonical_link,
         )
 
     @property
@@ -137,10 +149,24 @@ class FailingFeed:
 
 @dataclass(frozen=True)
 class Story:
-    """One story, told by one or more alerts; the lead is the highest-scored of them."""
+    """One story: its lead report and every report of it in the window, the lead first.
+
+    The lead is the official report when there is one, else the highest scored alert, else the
+    earliest: the desk reads the agency's own words before the press's account of them.
+    """
 
     lead: DigestAlert
     alerts: tuple[DigestAlert, ...]
+
+    @property
+    def others(self) -> tuple[DigestAlert, ...]:
+        """The reports listed under the lead."""
+        return self.alerts[1:]
+
+    @property
+    def score(self) -> int:
+        """The story's best alert score: what it is ranked by."""
+        return max((a.score for a in self.alerts if a.alerted), default=self.lead.score)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -156,7 +182,7 @@ class EventSection:
 
     @property
     def top_score(self) -> int:
-        return self.stories[0].lead.score
+        return self.stories[0].score
 
 
 @dataclass(frozen=True)
@@ -176,6 +202,9 @@ class Digest:
     generated_at: dt.datetime | None = field(default=None, compare=False)
     #: The tickers the recipient follows; None when they follow everything.
     followed: frozenset[str] | None = None
+    #: When reewatch started watching, if that was inside the window: the digest covers only
+    #: the time since.
+    watching_since: dt.datetime | None = None
 
     @property
     def story_count(self) -> int:
@@ -194,27 +223,35 @@ def build_digest(
     failing_feeds: Sequence[FailingFeed],
     followed_tickers: Collection[str] | None = None,
     generated_at: dt.datetime | None = None,
+    watching_since: dt.datetime | None = None,
 ) -> Digest:
     """Assemble a digest: the recipient's alerts as ranked stories by event type, and the rest.
 
-    Alerts below the recipient's minimum score, outside the window, or about tickers none of
-    which the recipient follows are left out; alerts that name no ticker stay (a new rule on
-    processed minerals matters to every desk). `followed_tickers` None means no ticker filter.
+    Stories whose best alert is below the recipient's minimum score, or whose alerts are about
+    tickers none of which the recipient follows, are left out; stories that name no ticker stay
+    (a new rule on processed minerals matters to every desk). A story kept is shown whole: every
+    report of it in the window. `followed_tickers` None means no ticker filter.
+    `watching_since` is when reewatch started watching, when that is inside the window.
     """
     markers: dict[str, list[dt.datetime]] = {}
+    kept: list[DigestAlert] = []
     if isinstance(alerts, Unavailable):
         sections: tuple[EventSection, ...] | Unavailable = alerts
-        kept: list[DigestAlert] = []
     else:
         followed = None if followed_tickers is None else frozenset(followed_tickers)
-        kept = [
-            a
-            for a in alerts
-            if a.score >= recipient.min_score
-            and a.raised_at in window
-            and (followed is None or not a.assessment.tickers or followed & set(a.assessment.tickers))
-        ]
-        sections = rank_sections(kept)
+        in_window = [a for a in alerts if a.raised_at in window]
+
+        def wanted(story: Story) -> bool:
+            alerted = [a for a in story.alerts if a.alerted]
+            if not alerted or max(a.score for a in alerted) < recipient.min_score:
+                return False
+            tickers = {t for a in alerted for t in a.assessment.tickers}
+            return followed is None or not tickers or bool(followed & tickers)
+
+        sections = rank_sections(in_window, keep=wanted)
+        for section in sections:
+            for story in section.stories:
+                kept += [a for a in story.alerts if a.alerted]
         for alert in kept:
             for ticker in alert.assessment.tickers:
                 markers.setdefault(ticker, []).append(alert.raised_at)
@@ -232,6 +269,7 @@ def build_digest(
         alert_count=len(kept),
         generated_at=generated_at,
         followed=None if followed_tickers is None else frozenset(followed_tickers),
+        watching_since=watching_since if watching_since is not None and watching_since > window.start else None,
     )
 
 
@@ -259,19 +297,36 @@ def tickers_at_stake(
     return candidates[:limit], max(0, len(candidates) - limit)
 
 
-def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
-    """Alerts as stories, each once, under its lead's event type; best story and section first.
+def rank_sections(
+    alerts: Sequence[DigestAlert], *, keep: Callable[[Story], bool] | None = None
+) -> tuple[EventSection, ...]:
+    """Reports as stories, each once, under its lead's event type; best story and section first.
 
-    Stories are found across all alerts before sorting by type, by link, by text and as events,
-    so two outlets whose reports of one story the rules typed differently still make one story.
+    Reports stored with a story are grouped by it; the rest (price alerts, articles stored
+    before stories) by link, text and event (`events.stories.group_stories`), so two outlets
+    whose reports of one story the rules typed differently still make one story. A story with
+    no alerted report is dropped, and so is one `keep` refuses.
     """
+    by_story: dict[int, list[DigestAlert]] = {}
+    loose: list[DigestAlert] = []
+    for alert in alerts:
+        if alert.story_id is not None:
+            by_story.setdefault(alert.story_id, []).append(alert)
+        else:
+            loose.append(alert)
+    groups = list(by_story.values()) + group_stories(loose, lambda a: a.told)
     by_type: dict[str, list[Story]] = {}
-    for group in group_stories(alerts, event_of=lambda alert: alert.event):
-        ordered = sorted(group, key=_strongest_first)
-        by_type.setdefault(ordered[0].event_type, []).append(Story(ordered[0], tuple(ordered)))
+    for group in groups:
+        if not any(a.alerted for a in group):
+            continue
+        ordered = sorted(group, key=_lead_first)
+        story = Story(ordered[0], tuple(ordered))
+        if keep is not None and not keep(story):
+            continue
+        by_type.setdefault(story.lead.event_type, []).append(story)
     sections = []
     for event_type, stories in by_type.items():
-        stories.sort(key=lambda s: _strongest_first(s.lead))
+        stories.sort(key=lambda s: (-s.score, _lead_first(s.lead)))
         label = EVENT_LABELS.get(event_type, "Other alerts" if event_type == OTHER_EVENTS else event_type)
         sections.append(EventSection(event_type, label, tuple(stories)))
     order = {event_type: i for i, event_type in enumerate(EVENT_TYPES)}
@@ -279,7 +334,8 @@ def rank_sections(alerts: Sequence[DigestAlert]) -> tuple[EventSection, ...]:
     return tuple(sections)
 
 
-def _strongest_first(alert: DigestAlert) -> tuple:
-    # Highest score first; on a tie the earliest report, since it broke the news.
+def _lead_first(alert: DigestAlert) -> tuple:
+    # The official report leads; then alerts before other reports, the highest score first;
+    # on a tie the earliest, since it broke the news.
     published = alert.published or alert.raised_at
-    return (-alert.score, published, alert.title)
+    return (alert.kind != "official", not alert.alerted, -alert.score, published, alert.title)

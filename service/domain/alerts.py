@@ -1,10 +1,9 @@
-"""What the outbox keeps, frozen when it was raised: a news alert (the article, the rules' verdict
-and the tickers' prices), a price alert (a price rule fired), and a follow-up (a thread reply,
-later, on how the tickers moved since a news alert)."""
+"""What the outbox keeps, frozen when it was raised: a news alert (the article, the rules' verdict,
+the tickers it shows and their prices, the story it tells), a price alert (a price rule fired),
+and a follow-up (a thread reply, later, on how the tickers moved since a news alert)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,10 +15,34 @@ from service.domain.scoring import DIRECTIONS, Assessment, Direction, Source
 
 #: Bumped when the payload's shape changes, so old rows can still be read.
 #: 2 added `quotes`: each shown ticker's price when the alert was raised.
-PAYLOAD_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-#: The outbox column's width; longer keys keep a readable head and end in a digest of the whole.
-MAX_THROTTLE_KEY = 300
+#: 3 added `shown` and `more` (the tickers the message names), `story` (the story's sources so
+#: far), `adds` (what a later report adds to its story) and `broadcast`.
+PAYLOAD_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class StoryNote:
+    """The story an alert tells, as its message shows it: who carried it, how urgent it is now."""
+
+    id: int
+    #: The feeds that carried it so far, first first.
+    sources: tuple[str, ...] = ()
+    reports: int = 1
+    #: The story's severity when it is above the report's own (an official confirmation).
+    severity: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "sources": list(self.sources), "reports": self.reports, "severity": self.severity}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StoryNote:
+        return cls(
+            id=int(data["id"]),
+            sources=tuple(str(s) for s in data.get("sources") or ()),
+            reports=int(data.get("reports") or 1),
+            severity=data.get("severity"),
+        )
 
 
 @dataclass(frozen=True)
@@ -34,22 +57,17 @@ class Alert:
     assessment: Assessment
     #: The shown tickers' prices when the alert was raised; empty in payloads older than version 2.
     quotes: Mapping[str, Quote] = field(default_factory=dict)
-
-    @property
-    def throttle_key(self) -> str | None:
-        """Top rule id and the tickers at stake: repeats with the same key share a Slack thread.
-
-        The tickers are the companies the article names when it names any: two stories of one
-        rule about different companies are different stories. Otherwise the impacted ones.
-        """
-        if not self.assessment.rules:
-            return None
-        tickers = sorted(self.assessment.relevance) or list(self.assessment.tickers)
-        key = f"{self.assessment.rules[0]}|{','.join(tickers)}"
-        if len(key) <= MAX_THROTTLE_KEY:
-            return key
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return f"{key[: MAX_THROTTLE_KEY - len(digest) - 1]}#{digest}"
+    #: The tickers the message names, in order; None in payloads older than version 3 (then the
+    #: message picks from the impacts itself).
+    shown: tuple[str, ...] | None = None
+    #: How many more tickers the rules move than the message names.
+    more: int = 0
+    story: StoryNote | None = None
+    #: For a later report replying in its story's thread: what it adds ("official source",
+    #: "severity critical", "tickers UUUU"). Empty for a story's first alert.
+    adds: tuple[str, ...] = ()
+    #: Post a thread reply to the channel too (an official confirmation of a press story).
+    broadcast: bool = False
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready dict for the outbox row."""
@@ -75,6 +93,11 @@ class Alert:
                 "novelty": a.novelty,
             },
             "quotes": {ticker: quote.to_dict() for ticker, quote in self.quotes.items()},
+            "shown": list(self.shown) if self.shown is not None else None,
+            "more": self.more,
+            "story": self.story.to_dict() if self.story is not None else None,
+            "adds": list(self.adds),
+            "broadcast": self.broadcast,
         }
 
     @classmethod
@@ -89,6 +112,8 @@ class Alert:
                 raise ValueError(f"ticker {ticker}: unknown direction {direction!r}")
         published = data.get("published")
         source = data.get("source") or {}
+        shown = data.get("shown")
+        story = data.get("story")
         return cls(
             article_id=data.get("article_id"),
             title=str(data.get("title") or ""),
@@ -113,6 +138,11 @@ class Alert:
                 novelty=int(a.get("novelty", 100)),
             ),
             quotes={str(t): Quote.from_dict(str(t), q) for t, q in dict(data.get("quotes") or {}).items()},
+            shown=tuple(str(t) for t in shown) if shown is not None else None,
+            more=int(data.get("more") or 0),
+            story=StoryNote.from_dict(story) if story else None,
+            adds=tuple(str(x) for x in data.get("adds") or ()),
+            broadcast=bool(data.get("broadcast", False)),
         )
 
 
@@ -226,36 +256,46 @@ class PriceAlert:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """A thread reply, `minutes` after a news alert, on how the alert's tickers moved since."""
+    """A thread reply on how a news alert's tickers moved since, once their market has traded
+    `minutes` minutes after the alert (one reply per such instant: tickers that trade together
+    share it)."""
 
     article_id: int | None
     title: str
     alert_at: datetime
     minutes: int
-    #: The tickers the alert showed, with the direction the rules expected, in the alert's order.
+    #: The tickers it covers, with the direction the rules expected, in the alert's order.
     tickers: tuple[tuple[str, Direction], ...]
     #: Worked out from the bars when the reply is due; never stored.
     reactions: tuple[Reaction, ...] = ()
+    #: When the tickers' market had traded `minutes` minutes since the alert; None in payloads
+    #: of version 1, which counted wall-clock minutes.
+    due: datetime | None = None
 
     @property
     def due_at(self) -> datetime:
-        return self.alert_at + timedelta(minutes=self.minutes)
+        return self.due if self.due is not None else self.alert_at + timedelta(minutes=self.minutes)
+
+    @property
+    def in_trading_time(self) -> bool:
+        return self.due is not None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready dict for the outbox row: what to measure, not the numbers."""
         return {
-            "v": 1,
+            "v": 2,
             "article_id": self.article_id,
             "title": self.title,
             "alert_at": _iso(self.alert_at),
             "minutes": self.minutes,
+            "due": _iso(self.due),
             "tickers": [[ticker, direction] for ticker, direction in self.tickers],
         }
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> FollowUp:
         """Read a payload written by `to_payload` (ValueError if it is not one)."""
-        if data.get("v") != 1:
+        if data.get("v") not in (1, 2):
             raise ValueError(f"unknown follow-up payload version {data.get('v')!r}")
         tickers = []
         for ticker, direction in data.get("tickers") or ():
@@ -268,17 +308,20 @@ class FollowUp:
             alert_at=_instant(data["alert_at"]),
             minutes=int(data["minutes"]),
             tickers=tuple(tickers),
+            due=_instant_or_none(data.get("due")),
         )
 
 
 #: Everything the dispatcher delivers.
 Notice = Alert | PriceAlert | FollowUp
-NEWS, PRICE, FOLLOWUP = "news", "price", "followup"
+#: Outbox kinds. An "update" row holds the story's first alert as it should now read (its
+#: sources, its severity): the dispatcher edits that message in place.
+NEWS, UPDATE, PRICE, FOLLOWUP = "news", "update", "price", "followup"
 
 
 def notice_from_row(kind: str, payload: Mapping[str, Any]) -> Notice:
     """The notice an outbox row of `kind` holds (ValueError if the kind or payload is unknown)."""
-    if kind == NEWS:
+    if kind in (NEWS, UPDATE):
         return Alert.from_payload(payload)
     if kind == PRICE:
         return PriceAlert.from_payload(payload)

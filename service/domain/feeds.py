@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 SourceKind = Literal["official", "wire", "sector", "aggregator", "blog"]
+#: What a feed's first successful poll does with the items it finds.
+Backfill = Literal["quiet", "alert"]
 
 #: How much a source's word counts when scoring: an agency's own notice beats an aggregator.
 SOURCE_WEIGHTS: dict[str, float] = {
@@ -55,6 +57,9 @@ class FeedSpec(BaseModel):
     kind: SourceKind = "sector"
     weight: float | None = Field(None, ge=0, le=1)
     enabled: bool = True
+    #: "quiet": the first successful poll stores what the feed already holds (its history)
+    #: without alerting; "alert": it alerts on those items like on any later one.
+    backfill: Backfill = "quiet"
 
     @field_validator("interval", mode="before")
     @classmethod

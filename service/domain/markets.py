@@ -206,6 +206,32 @@ def completed_sessions(code: str, at: datetime, count: int) -> list[Session]:
     return found[::-1]
 
 
+def after_trading(code: str, start: datetime, minutes: float) -> datetime:
+    """The instant at which exchange `code` has traded `minutes` minutes since `start`.
+
+    Closed hours, lunch breaks, weekends and holidays do not count: news at 20:00 New York
+    time is 15 minutes old for the US market at 09:45 the next trading morning. Raises
+    LookupError when the calendar has no trading in sight (LONGEST_CLOSURE_DAYS).
+    """
+    cal = calendar(code)
+    start = _aware(start)
+    left = timedelta(minutes=minutes)
+    day = cal.local_day(start)
+    closed_days = 0
+    while closed_days < LONGEST_CLOSURE_DAYS:
+        session = cal.session_on(day)
+        closed_days = closed_days + 1 if session is None else 0
+        for open_, close in session.trading_spans if session is not None else ():
+            begin = max(open_, start)
+            if close <= begin:
+                continue
+            if close - begin >= left:
+                return begin + left
+            left -= close - begin
+        day += timedelta(days=1)
+    raise LookupError(f"{code}: no trading in the {LONGEST_CLOSURE_DAYS} days after {start.isoformat()}")
+
+
 def daily_bar_start(code: str, day: date) -> datetime:
     """Where a daily bar is stamped: exchange-local midnight of its session, in UTC (as Yahoo does)."""
     return datetime.combine(day, time(0), exchange(code).zone).astimezone(UTC)

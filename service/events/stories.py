@@ -1,111 +1,116 @@
 """One story, however many outlets carried it.
 
-Two reports are the same story when they point at the same canonical link, or when their
-headline and summary share most of their word pairs (Broder's resemblance: the Jaccard index of
-word shingles, which MinHash estimates; computed exactly here, since a digest compares one day
-of alerts). A 64-bit SimHash with Hamming distance <= 3 was measured first and dropped: it suits
-full pages, but on a headline and a two-line summary one edited word moves it by 3 to 10 bits.
+A story is one event told over a span of time. A new report joins a story when
 
-That finds reprints and light rewrites (a syndicated wire story, a Google News copy with the
-outlet's name appended). Outlets that write the same event up in their own words share few word
-pairs (under 5% for the three seed write-ups of the 2025 Busan truce), so scored reports are also
-compared as events: close in time, of one kind, naming the same companies, countries, agencies
-and elements (`same_event`).
+- its text is a near duplicate of one of the story's reports (the estimated resemblance of their
+  word pairs is at least SAME_STORY: a reprint, a syndicated copy, a light rewrite), or
+- its event signature is the same event as one of the story's reports (`signature.same_event`:
+  the same frames, or the same kind of event naming the same countries, agencies, elements and
+  companies), published within SPAN of it;
+
+and never when the two surely tell different events (`signature.conflicts`), however alike their
+words: "MP Materials shares rise 5%" and "... fall 5%" are two stories. Each report is compared
+only with the candidates the story index finds for it (reports sharing an LSH band or an event
+key, `service.store.stories`); this module decides among them, with no I/O.
+
+`group_stories` groups a list of reports the same way at once, for what was never stored with a
+story (price alerts in a digest, articles stored before stories existed).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-#: Shingle length in words; pairs keep a one-word edit in a short summary from mattering much.
-SHINGLE_WORDS = 2
-#: Resemblance at or above which two reports are one story.
+from service.events.signature import EventSignature, conflicts, same_event
+from service.events.sketch import Sketch
+
+#: Estimated resemblance of word pairs at or above which two reports are one story.
 SAME_STORY = 0.5
-
-#: Outlets write an event up over a day or two; a like report further apart is a new event (a
-#: second truce, a control renewed), as novelty chains start over after a gap (DOMAIN.md).
-EVENT_SPAN = timedelta(hours=48)
-#: Share of the smaller report's named entities that the other report must name too.
-SHARED_ENTITIES = 0.5
-#: Relevance at which a company is what a report is about, not a passing mention (DOMAIN.md).
-PROMINENT = 75
-
-_WORD = re.compile(r"\w+")
-
-
-class Report(Protocol):
-    """What story grouping reads from an article, alert or anything else an outlet published."""
-
-    @property
-    def canonical_link(self) -> str | None: ...
-
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def summary(self) -> str: ...
-
-
-R = TypeVar("R", bound=Report)
-
-
-def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
-    """The set of runs of `size` consecutive words, case-folded (the whole text if shorter)."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    if len(words) <= size:
-        return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
-
-
-def resemblance(a: frozenset, b: frozenset) -> float:
-    """|a & b| / |a | b|: 1.0 for the same text, 0.0 for nothing shared (or nothing at all)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+#: Outlets write an event up over a day or two; a like report further apart from every report
+#: of a story is a new event (a second truce, a control renewed).
+SPAN = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
-class Event:
-    """What event-level grouping reads from a scored report: what happened, to whom, and when."""
+class Told:
+    """A report as story grouping sees it: when, its text's sketch, its event signature."""
 
-    #: The verdict's event types, the primary (strongest rule's) first.
-    event_types: tuple[str, ...]
-    #: Everything the report names, as "kind:name": "ticker:MP", "country:China", "element:gallium".
-    entities: frozenset[str]
     at: datetime
-    #: The entities the report is about (a company in its headline); a subset of `entities`.
-    prominent: frozenset[str] = frozenset()
+    sketch: Sketch
+    signature: EventSignature
+    canonical_link: str | None = None
 
 
-def same_event(a: Event, b: Event) -> bool:
-    """Whether two scored reports tell one event.
+@dataclass(frozen=True)
+class Candidate:
+    """A stored report that shares an index key with a new one."""
 
-    They must be at most EVENT_SPAN apart; the primary event type of one must be among the other's
-    types (a truce write-up and an "export curbs paused" write-up of that truce); they must not be
-    about different companies; and at least SHARED_ENTITIES of the smaller report's entities must
-    be named by the other. Reports that name nothing cannot be told apart and never match.
+    article_id: int
+    story_id: int
+    told: Told
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why a new report joins a story."""
+
+    story_id: int
+    #: "text" (a near duplicate) or "event" (the same event in other words).
+    by: str
+    resemblance: float
+    #: The article it matched.
+    article_id: int
+
+
+def relation(new: Told, old: Told) -> str | None:
+    """"text" or "event" when `new` is a report of the same story as `old`, else None."""
+    if abs(new.at - old.at) > SPAN or conflicts(new.signature, old.signature):
+        return None
+    if new.canonical_link and new.canonical_link == old.canonical_link:
+        return "text"
+    if new.sketch.resemblance(old.sketch) >= SAME_STORY:
+        return "text"
+    if same_event(new.signature, old.signature):
+        return "event"
+    return None
+
+
+def best_match(new: Told, candidates: Sequence[Candidate]) -> Match | None:
+    """The story `new` joins among the candidates' stories, or None for a new story.
+
+    A story any of whose candidate reports conflicts with `new` is out. Among the rest, a near
+    duplicate beats an event match (the closest copy first); then the story whose matched
+    report is nearest in time; then the oldest story.
     """
-    if not a.event_types or not b.event_types or abs(a.at - b.at) > EVENT_SPAN:
-        return False
-    if a.event_types[0] not in b.event_types and b.event_types[0] not in a.event_types:
-        return False
-    if a.prominent and b.prominent and a.prominent.isdisjoint(b.prominent):
-        return False
-    shared = len(a.entities & b.entities)
-    return shared > 0 and shared >= SHARED_ENTITIES * min(len(a.entities), len(b.entities))
+    barred = {c.story_id for c in candidates if conflicts(new.signature, c.told.signature)}
+    best: tuple | None = None
+    found: Match | None = None
+    for candidate in candidates:
+        if candidate.story_id in barred:
+            continue
+        how = relation(new, candidate.told)
+        if how is None:
+            continue
+        likeness = new.sketch.resemblance(candidate.told.sketch)
+        rank = (how != "text", -likeness if how == "text" else 0.0, abs(new.at - candidate.told.at), candidate.story_id)
+        if best is None or rank < best:
+            best = rank
+            found = Match(candidate.story_id, how, likeness, candidate.article_id)
+    return found
 
 
-def group_stories(reports: Sequence[R], event_of: Callable[[R], Event | None] | None = None) -> list[list[R]]:
+R = TypeVar("R")
+
+
+def group_stories(reports: Sequence[R], told_of: Callable[[R], Told]) -> list[list[R]]:
     """Group reports of the same story; groups and their members keep the input order.
 
-    With `event_of`, reports whose events are the same (`same_event`) are one story too; the
-    grouping is transitive, so three write-ups join when each matches one of the others.
+    The grouping is transitive: three write-ups join when each matches one of the others.
     """
+    told = [told_of(report) for report in reports]
     parent = list(range(len(reports)))
 
     def root(i: int) -> int:
@@ -114,27 +119,11 @@ def group_stories(reports: Sequence[R], event_of: Callable[[R], Event | None] | 
             i = parent[i]
         return i
 
-    def join(i: int, j: int) -> None:
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
-    first_with_link: dict[str, int] = {}
-    for index, report in enumerate(reports):
-        if report.canonical_link:
-            join(first_with_link.setdefault(report.canonical_link, index), index)
-    texts = [shingles(f"{report.title}\n{report.summary}") for report in reports]
     for i in range(len(reports)):
         for j in range(i + 1, len(reports)):
-            if root(i) != root(j) and resemblance(texts[i], texts[j]) >= SAME_STORY:
-                join(i, j)
-    if event_of is not None:
-        events = [event_of(report) for report in reports]
-        for i in range(len(reports)):
-            for j in range(i + 1, len(reports)):
-                a, b = events[i], events[j]
-                if a is not None and b is not None and root(i) != root(j) and same_event(a, b):
-                    join(i, j)
+            a, b = root(i), root(j)
+            if a != b and relation(told[j], told[i]) is not None:
+                parent[max(a, b)] = min(a, b)
     groups: dict[int, list[R]] = {}
     for index, report in enumerate(reports):
         groups.setdefault(root(index), []).append(report)

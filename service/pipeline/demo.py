@@ -101,6 +101,7 @@ def demo_settings(base: Settings) -> Settings:
             "price_source": "replay",
             "slack_bot_token": None,
             "smtp_host": None,
+            "max_alert_age": "0",
         }
     )
 
@@ -115,7 +116,8 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
     with FeedServer() as server:
         urls = server.serve_directory(DEMO_FEEDS)
         specs = [
-            FeedSpec(name=name, url=url, interval=60, kind=DEMO_KINDS.get(name, "sector"))
+            # The sample is months of news shown as if it were new: it alerts, whatever its age.
+            FeedSpec(name=name, url=url, interval=60, kind=DEMO_KINDS.get(name, "sector"), backfill="alert")
             for name, url in urls.items()
         ]
         async with open_runtime(settings) as rt:

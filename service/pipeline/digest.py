@@ -54,6 +54,7 @@ from service.store.db import session as open_session
 from service.store.digests import (
     FAILED,
     SENT,
+    SKIPPED,
     Claim,
     claim_run,
     expire_runs,
@@ -61,8 +62,10 @@ from service.store.digests import (
     open_run,
     record_failure,
     record_sent,
+    record_skipped,
     run_key,
 )
+from service.store.digest_data import articles_seen, watching_since
 from service.store.feeds import failing_feeds
 
 log = logging.getLogger(__name__)
@@ -115,7 +118,7 @@ class DigestOutcome:
 
     recipient: str
     day: dt.date | None
-    status: str  # sent, retrying, failed, already_sent, in_flight, waiting, not_due
+    status: str  # sent, skipped, retrying, failed, already_sent, in_flight, waiting, not_due
     detail: str = ""
 
 
@@ -200,6 +203,12 @@ async def send_digest(
         return await rt.db(_why_not_claimed, rt, recipient, day, key, now)
     try:
         digest = await gather_digest(rt, setup, recipient, day, now=now)
+        # An operator asking for a day gets it, watched or not.
+        unwatched = None if force else await rt.db(_unwatched, rt, digest)
+        if unwatched is not None:
+            await rt.db(_record_skipped, rt, claim, now, unwatched)
+            log.info("digest for %s on %s not sent: %s", recipient.address, day, unwatched)
+            return DigestOutcome(recipient.address, day, "skipped", unwatched)
         message, html = await asyncio.to_thread(_compose, digest, setup.sender, claim.message_id, now)
         via = await asyncio.to_thread(
             setup.mailer.deliver, message, preview_html=html, name=f"{day.isoformat()}_{recipient.key}"
@@ -341,6 +350,7 @@ def _compose(digest: Digest, sender: Address, message_id: str, now: dt.datetime)
 
 def _gather(rt: Runtime, setup: DigestSetup, recipient: Recipient, day: dt.date, window: Window, now: dt.datetime) -> Digest:
     with open_session(rt.engine) as session:
+        since = watching_since(session)
         feeds = [
             FailingFeed(f.name, f.consecutive_failures, f.last_error, f.last_success_at, f.disabled_reason)
             for f in failing_feeds(session)
@@ -382,6 +392,7 @@ def _gather(rt: Runtime, setup: DigestSetup, recipient: Recipient, day: dt.date,
         failing_feeds=feeds,
         followed_tickers=None if followed is None else set(followed),
         generated_at=now,
+        watching_since=since,
     )
 
 
@@ -425,6 +436,8 @@ def _why_not_claimed(rt: Runtime, recipient: Recipient, day: dt.date, key: str, 
     if run.status == SENT:
         when = _local(run.sent_at, recipient) if run.sent_at else "earlier"
         return DigestOutcome(recipient.address, day, "already_sent", f"sent {when} via {run.delivered_via}")
+    if run.status == SKIPPED:
+        return DigestOutcome(recipient.address, day, "skipped", run.last_error or "nothing to send")
     if run.status == FAILED:
         return DigestOutcome(recipient.address, day, "failed", f"gave up after {run.attempts} attempt(s): {run.last_error}")
     if run.lease_until is not None and run.lease_until > now:
@@ -455,6 +468,23 @@ async def _failed(
 def _record_sent(rt: Runtime, claim: Claim, now: dt.datetime, via: str) -> bool:
     with open_session(rt.engine) as session:
         return record_sent(session, claim, now, via)
+
+
+def _unwatched(rt: Runtime, digest: Digest) -> str | None:
+    """Why a digest must not go out at all: the service started inside its window and has
+    seen nothing since (a first start). A reader gets no empty digest for time never watched."""
+    since = digest.watching_since
+    if since is None or digest.alert_count:
+        return None
+    with open_session(rt.engine) as session:
+        if articles_seen(session, digest.window.start, digest.window.end):
+            return None
+    return f"nothing seen yet: reewatch started watching at {since.isoformat(timespec='minutes')}"
+
+
+def _record_skipped(rt: Runtime, claim: Claim, now: dt.datetime, reason: str) -> bool:
+    with open_session(rt.engine) as session:
+        return record_skipped(session, claim, now, reason)
 
 
 def _record_failure(rt: Runtime, claim: Claim, now: dt.datetime, reason: str, retry_at: dt.datetime | None) -> bool:

@@ -40,10 +40,15 @@ RECENT_SESSIONS = 5
 
 
 class StoredMarketData:
-    """`MarketData` over the store; `rules` returns the ruleset in force (it may be reloaded)."""
+    """`MarketData` over the store; `rules` returns the ruleset in force (it may be reloaded).
 
-    def __init__(self, rules: Callable[[], Ruleset]):
+    `max_alert_age` (REEWATCH_MAX_ALERT_AGE) bounds how long before a window a report may have
+    been published to be in it: a feed's history, stored when it was added, is no day's news.
+    """
+
+    def __init__(self, rules: Callable[[], Ruleset], *, max_alert_age: dt.timedelta | None = None):
         self._rules = rules
+        self._max_age = max_alert_age
 
     def followed_tickers(self, watchlists: Sequence[str]) -> Mapping[str, str]:
         """Ticker -> group for the named watchlist groups (every group when none is named)."""
@@ -58,9 +63,12 @@ class StoredMarketData:
         return followed
 
     def alerts(self, session: Session, window: Window) -> Sequence[DigestAlert]:
-        """News alerts scored in `window`, then price alerts queued in it."""
+        """News alerts scored in `window` with the other reports of their stories, then price
+        alerts queued in it."""
         ruleset = self._rules()
-        news = [_news_alert(article, feed, ruleset) for article, feed in alerted_articles(session, window.start, window.end)]
+        since = window.start - self._max_age if self._max_age is not None else None
+        rows = alerted_articles(session, window.start, window.end, published_since=since)
+        news = [_news_alert(article, feed, ruleset) for article, feed in rows]
         return news + _price_alerts(queued_price_alerts(session, window.start, window.end))
 
     def prices(
@@ -140,7 +148,7 @@ def _news_alert(article: Article, feed: Feed, ruleset: Ruleset) -> DigestAlert:
         event_types=tuple(article.event_types or ()),
         score=article.score or 0,
         severity=article.severity,
-        alert=True,
+        alert=bool(article.alert),
         rules=tuple(article.rules or ()),
         matched=matched,
         impacts=dict(article.impacts or {}),
@@ -158,6 +166,10 @@ def _news_alert(article: Article, feed: Feed, ruleset: Ruleset) -> DigestAlert:
         raised_at=article.scored_at or article.fetched_at,
         assessment=assessment,
         named=ruleset.named_in(matched),
+        story_id=article.story_id,
+        kind=feed.kind,
+        alerted=bool(article.alert),
+        quiet=article.quiet,
     )
 
 
@@ -194,6 +206,7 @@ def price_digest_alert(alert: PriceAlert, *, raised_at: dt.datetime) -> DigestAl
         # Price alerts are told apart by their event (type, tickers, time), never by a link.
         canonical_link=None,
         source="prices",
+        kind="prices",
         published=alert.raised_at,
         raised_at=raised_at,
         assessment=Assessment(

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from service.alerts.queue import Enrichment, NewsAlert, queue_news_alerts
+from service.alerts.queue import Enrichment
 from service.bootstrap import Runtime
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
 from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
+from service.pipeline.stories import tell_stories
 from service.rules import score_entry
 from service.sources.fetcher import FetchResult, fetch_feed
 from service.sources.parser import ParsedFeed
@@ -195,22 +196,21 @@ def _store_new_entries(
         verdicts = {entry.guid: score_entry(ruleset, entry, source) for entry in fresh}
         inserted = insert_articles(session, feed.id, fresh, now, verdicts)
         duplicates += len(fresh) - len(inserted)
-        # The alert rows go in with their article: an alert exists if and only if its article does.
-        # Oldest first, so a story's first report heads its thread and later ones reply to it.
-        # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
-        news = [
-            NewsAlert(article_id, entry.title, entry.link, source, entry.published, verdicts[entry.guid])
-            for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now)
-        ]
-        alerts = len(
-            queue_news_alerts(
-                session,
-                news,
-                default_channel=rt.settings.slack_default_channel,
-                now=now,
-                enrichment=Enrichment.from_settings(rt.settings),
-            )
+        # Each article joins its story, and what the desk is told goes in with it: an alert
+        # exists if and only if its article does. A feed's first poll stores its history quietly
+        # (unless the feed says `backfill: alert`), and old items never alert.
+        told = tell_stories(
+            session,
+            ruleset,
+            [(article_id, entry, verdicts[entry.guid]) for article_id, entry in inserted],
+            source,
+            now=now,
+            backfill=feed.last_success_at is None and feed.backfill != "alert",
+            max_age=rt.settings.alert_age_limit,
+            default_channel=rt.settings.slack_default_channel,
+            enrichment=Enrichment.from_settings(rt.settings),
         )
+        alerts = told.alerts
         _mark_success(rt, feed, fetched, now)
         feed.body_hash = body_hash
         feed.title = parsed.title or feed.title
@@ -224,7 +224,7 @@ def _store_new_entries(
             seen=seen,
             duplicates=duplicates,
             warnings=list(parsed.warnings),
-            articles=[StoredArticle(aid, e.title, e.link, e.published, verdicts[e.guid]) for aid, e in inserted],
+            articles=[StoredArticle(aid, e.title, e.link, e.published, told.verdicts[aid]) for aid, e in inserted],
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import func, or_, true
 from sqlmodel import Session, select
 
 from service.store.models import Article, Feed, OutboxAlert, TickerState
@@ -16,19 +17,52 @@ from service.store.models import Article, Feed, OutboxAlert, TickerState
 PRICE_ALERT_KINDS: tuple[str, ...] = ("price",)
 
 
-def alerted_articles(session: Session, start: datetime, end: datetime) -> list[tuple[Article, Feed]]:
-    """Articles whose verdict alerted, scored in [start, end), with their feed, oldest first.
+def alerted_articles(
+    session: Session, start: datetime, end: datetime, *, published_since: datetime | None = None
+) -> list[tuple[Article, Feed]]:
+    """Articles whose verdict alerted, scored in [start, end), with their feed, oldest first; and
+    with them every other report of their stories scored in the window.
 
     The scored time is when reewatch saw the article: a feed's own published time can be late,
-    early or missing, and must not move an alert out of the digest that should carry it.
+    early or missing, and must not move an alert out of the digest that should carry it. With
+    `published_since`, reports published before it are left out (a feed's history stored on its
+    first poll belongs to no day's news).
     """
+    recent = or_(Article.published.is_(None), Article.published >= published_since) if published_since else true()
+    in_window = (Article.scored_at >= start, Article.scored_at < end, recent)
     query = (
         select(Article, Feed)
         .join(Feed, Feed.id == Article.feed_id)
-        .where(Article.alert.is_(True), Article.scored_at >= start, Article.scored_at < end)
+        .where(Article.alert.is_(True), *in_window)
         .order_by(Article.scored_at, Article.id)
     )
-    return [(article, feed) for article, feed in session.exec(query)]
+    found = [(article, feed) for article, feed in session.exec(query)]
+    stories = sorted({article.story_id for article, _ in found if article.story_id is not None})
+    if stories:
+        seen = {article.id for article, _ in found}
+        mates = session.exec(
+            select(Article, Feed)
+            .join(Feed, Feed.id == Article.feed_id)
+            .where(Article.story_id.in_(stories), *in_window)
+            .order_by(Article.scored_at, Article.id)
+        )
+        found += [(article, feed) for article, feed in mates if article.id not in seen]
+        found.sort(key=lambda pair: (pair[0].scored_at, pair[0].id))
+    return found
+
+
+def watching_since(session: Session) -> datetime | None:
+    """When reewatch started watching: the first feed it was given. None before any."""
+    return session.exec(select(func.min(Feed.created_at))).one()
+
+
+def articles_seen(session: Session, start: datetime, end: datetime) -> int:
+    """How many articles reewatch stored in [start, end)."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Article).where(Article.fetched_at >= start, Article.fetched_at < end)
+        ).one()
+    )
 
 
 def queued_price_alerts(

@@ -14,6 +14,8 @@ from service.store.models import DigestRun
 from service.store.upsert import insert_ignoring_conflicts
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+#: Not sent, on purpose, and never will be: the service had watched nothing of the day yet.
+SKIPPED = "skipped"
 EXPIRED = "expired: not delivered before the digest's day ended"
 
 
@@ -66,12 +68,12 @@ def claim_run(
     One conditional UPDATE, atomic on SQLite and PostgreSQL: of two instances racing for the
     same run, exactly one sees its row change. An attempt whose instance died leaves a lease
     that simply expires. `force` (an operator's explicit send) ignores the retry time and the
-    day's end and re-opens a failed run; it never touches a sent one or one in flight.
+    day's end and re-opens a failed or skipped run; it never touches a sent one or one in flight.
     """
     token = f"{owner}:{uuid.uuid4().hex[:12]}"
     free = or_(DigestRun.lease_until.is_(None), DigestRun.lease_until < now)
     if force:
-        ready = DigestRun.status.in_([PENDING, FAILED])
+        ready = DigestRun.status.in_([PENDING, FAILED, SKIPPED])
     else:
         ready = (DigestRun.status == PENDING) & (DigestRun.next_attempt_at <= now) & (DigestRun.expires_at > now)
     result = session.exec(
@@ -97,6 +99,17 @@ def record_sent(session: Session, claim: Claim, now: datetime, via: str) -> bool
         update(DigestRun)
         .where(DigestRun.key == claim.key, DigestRun.lease_owner == claim.token)
         .values(status=SENT, sent_at=now, delivered_via=via, lease_owner=None, lease_until=None)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def record_skipped(session: Session, claim: Claim, now: datetime, reason: str) -> bool:
+    """Close the run without sending it (nothing was watched in its window), saying why."""
+    result = session.exec(
+        update(DigestRun)
+        .where(DigestRun.key == claim.key, DigestRun.lease_owner == claim.token)
+        .values(status=SKIPPED, last_error=reason, last_error_at=now, lease_owner=None, lease_until=None)
     )
     session.commit()
     return result.rowcount == 1

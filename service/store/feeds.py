@@ -24,7 +24,8 @@ class SyncReport:
 def sync_feeds(session: Session, specs: Sequence[FeedSpec], now: datetime) -> SyncReport:
     """Make the feeds table match feeds.yaml: add new feeds, apply edits, retire removed ones.
 
-    A changed URL starts afresh (validators, health, a 410 disablement), since it is a new source.
+    A changed URL starts afresh (validators, health, a 410 disablement, the backfill of its first
+    successful poll), since it is a new source.
     """
     report = SyncReport()
     existing = {feed.name: feed for feed in session.exec(select(Feed))}
@@ -41,15 +42,18 @@ def sync_feeds(session: Session, specs: Sequence[FeedSpec], now: datetime) -> Sy
                     kind=spec.kind,
                     weight=spec.source_weight,
                     enabled=spec.enabled,
+                    backfill=spec.backfill,
                     next_poll_at=now,
                 )
             )
             report.added.append(name)
             continue
-        before = (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled)
+        before = (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled, feed.backfill)
         if feed.url != url:
             feed.url = url
             feed.etag = feed.last_modified = feed.body_hash = None
+            # Its first successful poll is a first poll: what the new source holds is backfill.
+            feed.last_success_at = None
             feed.consecutive_failures = 0
             feed.disabled_reason = None
             feed.next_poll_at = now
@@ -61,7 +65,8 @@ def sync_feeds(session: Session, specs: Sequence[FeedSpec], now: datetime) -> Sy
         if spec.enabled and not feed.enabled:
             feed.next_poll_at = now
         feed.enabled = spec.enabled
-        if before != (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled):
+        feed.backfill = spec.backfill
+        if before != (feed.url, feed.interval_seconds, feed.kind, feed.weight, feed.enabled, feed.backfill):
             report.changed.append(name)
     for name, feed in existing.items():
         if name not in wanted and feed.enabled:

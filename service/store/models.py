@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.store.types import PortableJSON, UTCDateTime
@@ -35,6 +35,9 @@ class Feed(SQLModel, table=True):
     interval_seconds: int = 300
     kind: str = Field(default="sector", max_length=20)
     weight: float = 0.8
+    #: What the first successful poll does with the items it finds: "quiet" stores them without
+    #: alerting (a feed's history is not news), "alert" alerts on them like on any later item.
+    backfill: str = Field(default="quiet", max_length=10)
     #: False once the feed is no longer in feeds.yaml (its articles stay).
     enabled: bool = True
 
@@ -96,6 +99,79 @@ class Article(SQLModel, table=True):
     matched: list[str] | None = Field(default=None, sa_type=PortableJSON)
     novelty: int | None = None
     scored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    #: The story this report belongs to (service.events.stories); NULL only for articles stored
+    #: before stories existed.
+    story_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("stories.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    #: What story grouping compares: a MinHash sketch of the text, and the event signature.
+    sketch: bytes | None = Field(default=None, sa_type=LargeBinary)
+    signature: dict | None = Field(default=None, sa_type=PortableJSON)
+    #: Why an alert-worthy report was stored without alerting: "backfill" (the feed's first
+    #: poll) or "too old" (published more than REEWATCH_MAX_ALERT_AGE ago); NULL otherwise.
+    quiet: str | None = Field(default=None, max_length=20)
+
+
+#: A story's alert state, as `reewatch stories` shows it.
+STORY_STATES: tuple[str, ...] = ("alerted", "quiet", "no alert")
+
+
+class Story(SQLModel, table=True):
+    """One event as outlets told it: the reports (articles) of it, and how the desk was told.
+
+    Written in the transaction that stores its reports. `sources`, `severity` and `tickers`
+    say what the desk has been shown so far, so a later report is judged on what it adds.
+    """
+
+    __tablename__ = "stories"
+    __table_args__ = (Index(None, "last_seen"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The first report's headline.
+    title: str = Field(sa_type=Text)
+    #: The earliest and latest publication time of its reports.
+    first_seen: datetime = Field(sa_type=UTCDateTime)
+    last_seen: datetime = Field(sa_type=UTCDateTime)
+    #: The primary event type of its first judged report; NULL while no rule fired on any.
+    event_type: str | None = Field(default=None, max_length=40)
+    #: The highest severity of its reports, raised one step when an official source confirms
+    #: what the press reported first.
+    severity: str | None = Field(default=None, max_length=10)
+    #: The feeds that carried it, first first.
+    sources: list[str] = Field(default_factory=list, sa_type=PortableJSON)
+    reports: int = 0
+    official: bool = False
+    #: The tickers its alerts have shown so far.
+    tickers: list[str] = Field(default_factory=list, sa_type=PortableJSON)
+    #: "alerted", "quiet" (alert-worthy, but every report was backfill or too old) or "no alert".
+    state: str = Field(default="no alert", max_length=10)
+    #: Why a quiet story did not alert.
+    quiet_reason: str | None = Field(default=None, max_length=20)
+    #: When its first alert was queued.
+    alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StoryKey(SQLModel, table=True):
+    """The story index: one row per LSH band and per event key of each report.
+
+    A new report looks up the rows sharing any of its keys within the story span: the reports
+    that may be near duplicates of it or the same event, found without reading the others.
+    """
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index(None, "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: int = Field(sa_type=BigInteger)
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    story_id: int = Field(sa_column=Column(Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False))
+    #: The report's publication time (when it was seen, if the feed gave none).
+    at: datetime = Field(sa_type=UTCDateTime)
 
 class PriceBar(SQLModel, table=True):
     """One OHLCV bar. A re-delivered bar (same ticker, interval and start) replaces the old values."""
@@ -211,8 +287,9 @@ class OutboxAlert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     #: Idempotency key, e.g. "news:1234:#rare-earth-alerts": one row per alert and channel.
     key: str = Field(max_length=300)
-    #: What `payload` holds: "news" (an article's alert), "price" (a price rule fired) or
-    #: "followup" (a reply in a news alert's thread on how its tickers moved since).
+    #: What `payload` holds: "news" (an article's alert, or a later report of its story replying
+    #: in its thread), "update" (the story's first alert edited to list its sources), "price"
+    #: (a price rule fired) or "followup" (a thread reply on how its tickers moved since).
     kind: str = Field(default="news", max_length=20)
     #: The scored article; its deletion takes its alerts with it.
     article_id: int | None = Field(
@@ -221,8 +298,16 @@ class OutboxAlert(SQLModel, table=True):
     )
     #: The channel as routed (a name like "#alerts" or an id like "C0123"; "console" without Slack).
     channel: str = Field(max_length=100)
-    #: Top rule id and sorted tickers: repeats inside the throttle window reply in one thread.
+    #: Price alerts: the ticker, so repeats inside the rule's throttle window reply in one thread.
     throttle_key: str | None = Field(default=None, max_length=300)
+    #: News alerts, their updates and replies: the story they tell.
+    story_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("stories.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    #: The order rows go out in, per channel: a news alert's publication time, and its thread's
+    #: rows right after it (they share it); a price alert's and a follow-up's due time.
+    sort_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     #: The top-level alert this one replies to (its thread); null for a top-level alert.
     parent_id: int | None = Field(
         default=None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -37,6 +37,11 @@ class Claimed:
         if self.parent is not None and self.parent.status == SENT and self.parent.ts and self.parent.channel_id:
             return self.parent.channel_id, self.parent.ts
         return None
+
+
+def parent_of(session: Session, alert: OutboxAlert) -> OutboxAlert | None:
+    """The row `alert` replies to, as it stands now."""
+    return session.get(OutboxAlert, alert.parent_id) if alert.parent_id is not None else None
 
 
 def thread_parent(session: Session, throttle_key: str, channel: str, since: datetime) -> OutboxAlert | None:
@@ -93,14 +98,27 @@ def add_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> list[OutboxA
 
 
 def _claimable(row, now: datetime, busy_channels: Iterable[str]):
-    """Pending, not leased by anyone alive, not in a busy channel, and not waiting for its parent."""
+    """Pending, not leased by anyone alive, not in a busy channel, and its parent (if any) is
+    done or can be claimed with it: a reply is claimed right behind its parent, so it follows
+    it in the channel's lane instead of waiting behind later alerts."""
     parent = aliased(OutboxAlert, name="parent")
     conditions = [
         row.status == PENDING,
         or_(row.lease_until.is_(None), row.lease_until < now),
         or_(
             row.parent_id.is_(None),
-            exists(select(parent.id).where(parent.id == row.parent_id, parent.status != PENDING)),
+            exists(
+                select(parent.id).where(
+                    parent.id == row.parent_id,
+                    or_(
+                        parent.status != PENDING,
+                        and_(
+                            parent.next_attempt_at <= now,
+                            or_(parent.lease_until.is_(None), parent.lease_until < now),
+                        ),
+                    ),
+                )
+            ),
         ),
     ]
     busy = sorted(set(busy_channels))
@@ -119,7 +137,9 @@ def claim_due_alerts(
     limit: int,
     busy_channels: Iterable[str] = (),
 ) -> list[Claimed]:
-    """Lease due rows no other instance holds, at most `per_channel` per channel, oldest first.
+    """Lease due rows no other instance holds, at most `per_channel` per channel, in the order
+    they go out: by `sort_at` (a news alert's publication time, its thread's rows right after
+    it), then as queued.
 
     The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two dispatchers never
     hold the same row; a lease left by a killed instance simply expires. Capping rows per
@@ -131,7 +151,9 @@ def claim_due_alerts(
     ranked = (
         select(
             candidate.id,
-            func.row_number().over(partition_by=candidate.channel, order_by=candidate.id).label("rank"),
+            func.row_number()
+            .over(partition_by=candidate.channel, order_by=(candidate.sort_at, candidate.id))
+            .label("rank"),
         )
         .where(candidate.next_attempt_at <= now, *_claimable(candidate, now, busy_channels))
         .subquery("ranked")
@@ -148,7 +170,11 @@ def claim_due_alerts(
         .values(lease_owner=token, lease_until=now + lease)
     )
     session.commit()
-    alerts = list(session.exec(select(OutboxAlert).where(OutboxAlert.lease_owner == token).order_by(OutboxAlert.id)))
+    alerts = list(
+        session.exec(
+            select(OutboxAlert).where(OutboxAlert.lease_owner == token).order_by(OutboxAlert.sort_at, OutboxAlert.id)
+        )
+    )
     parent_ids = {a.parent_id for a in alerts if a.parent_id is not None}
     parents = {p.id: p for p in session.exec(select(OutboxAlert).where(OutboxAlert.id.in_(parent_ids)))} if parent_ids else {}
     return [Claimed(a, parents.get(a.parent_id) if a.parent_id else None, token) for a in alerts]

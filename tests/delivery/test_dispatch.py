@@ -19,15 +19,16 @@ from service.delivery.slack import SlackNotifier
 from service.domain.alerts import Alert
 from service.domain.scoring import Source
 from service.store.db import make_engine, session
-from service.store.outbox import begin_attempt, claim_due_alerts
+from service.store.outbox import begin_attempt, claim_due_alerts, record_retry
 from tests.delivery.harness import DeliveringOutbox, assessment
 from tests.fakes.slack_api import TEST_TOKEN, Fault
+from tests.store.test_story_alerts import FIVE_OFFICIAL, FIVE_SECTOR, FIVE_WIRE, TECH_BAN, news
 
 HOSTILE = "<!channel> <!here> <!everyone> <@U123> <http://evil|bank.com> & more"
 
 
 def distinct(i: int, **overrides):
-    """An alerting verdict with its own top rule, so it starts its own thread."""
+    """An alerting verdict with its own top rule."""
     return assessment(rules=(f"rule_{i}",), **overrides)
 
 
@@ -52,11 +53,13 @@ def test_each_alert_is_posted_once_and_recorded_with_its_ts(outbox, slack):
 
 
 def test_the_message_slack_receives_is_the_rendered_alert(outbox, slack):
-    """Blocks and fallback text arrive as rendered: header, linked headline, tickers, why, context."""
+    """Blocks and fallback text arrive as rendered: header, linked headline, tickers, one line on the
+    prices it lacks, why, context."""
     outbox.queue("China adds five rare earths to export controls", link="https://wire.example/a")
     outbox.drain()
     message = slack.posted()[0]
-    assert [b["type"] for b in message.blocks] == ["header", "section", "section", "section", "context"]
+    assert [b["type"] for b in message.blocks] == ["header", "section", "section", "context", "section", "context"]
+    assert message.blocks[3]["elements"][0]["text"] == "No prices: no prices stored yet"
     assert message.blocks[1]["text"]["text"] == "*<https://wire.example/a|China adds five rare earths to export controls>*"
     assert message.text.startswith("🔴 CRITICAL · Export control (new): China adds five rare earths")
     assert message.thread_ts is None
@@ -223,28 +226,65 @@ def test_permanent_errors_fail_the_row_with_the_reason_logged_once(slack_setting
         box.close()
 
 
-def test_a_repeat_is_posted_in_the_first_alerts_thread(outbox, slack):
-    """A throttled repeat waits for the first alert's ts and is posted as a reply under it."""
-    first = outbox.queue("First report")[0]
-    repeat = outbox.queue("Second outlet, same story")[0]
-    assert repeat.parent_id == first.id
+def test_a_later_report_edits_the_story_alert_and_an_official_one_replies_broadcast(outbox, slack):
+    """The story's first report is posted; a later one edits it ("2 sources"); the ministry's own
+    notice replies in its thread, broadcast to the channel, after the parent, ahead of later stories."""
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
     outbox.drain()
-    parent, reply = slack.posted()
-    assert (parent.alert_key, reply.alert_key) == (first.key, repeat.key)
-    assert parent.thread_ts is None and reply.thread_ts == parent.ts and reply.channel == parent.channel
-    assert reply.blocks[0]["text"]["text"].startswith("🔴 Follow-up · CRITICAL")
-    assert outbox.row(repeat.id).thread_ts == parent.ts
+    outbox.report(*FIVE_WIRE, feed="reuters")
+    [confirmation] = news(outbox.report(*FIVE_OFFICIAL, feed="mofcom", kind="official"))
+    [other] = outbox.report(*TECH_BAN, feed="reuters")
+    outbox.drain()
+    parent, reply, later = slack.posted()
+    assert (parent.alert_key, reply.alert_key, later.alert_key) == (first.key, confirmation.key, other.key)
+    assert parent.thread_ts is None and later.thread_ts is None
+    assert reply.thread_ts == parent.ts and reply.broadcast and reply.channel == parent.channel
+    assert reply.blocks[0]["text"]["text"].startswith("🔴 CRITICAL · Export control (new) · adds official source")
+    # The parent was edited in place: its final text names the story's three sources.
+    assert parent.edits >= 1 and "3 sources: mining-com, reuters, mofcom" in parent.blocks[1]["text"]["text"]
+    assert parent.blocks[0]["text"]["text"].startswith("🔴 CRITICAL")
+    assert [r.status for r in outbox.rows()] == ["sent"] * len(outbox.rows())
+
+
+def test_an_edit_of_a_story_alert_that_failed_is_not_attempted(outbox, slack):
+    """An update queued while the story's alert was still being retried fails with the alert's
+    reason once Slack refuses the alert for good; nothing is edited."""
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
+    with session(outbox.engine) as s:  # its first attempt met a 5xx; it waits for its retry
+        begin_attempt(s, first.id, datetime.now(UTC), channel_id=None, thread_ts=None)
+        record_retry(s, first.id, next_at=datetime.now(UTC), reason="HTTP 500", outcome_unknown=False)
+    [update] = outbox.report(*FIVE_WIRE, feed="reuters")
+    slack.fault("chat.postMessage", Fault.slack_error("channel_not_found"))
+    outbox.drain()
+    assert slack.updates == [] and slack.posted() == []
+    assert (outbox.row(first.id).status, outbox.row(first.id).last_error) == ("failed", "channel_not_found")
+    assert (update.kind, outbox.row(update.id).status) == ("update", "failed")
+    assert outbox.row(update.id).last_error == "its alert failed: channel_not_found"
 
 
 def test_a_reply_whose_outcome_is_unknown_is_looked_for_in_its_thread(outbox, slack):
     """Replies are not in channel history: a timed-out reply is found with conversations.replies."""
     slack.fault("chat.postMessage", Fault.ok(), Fault.timeout(2.0))
-    outbox.queue("First report")
-    repeat = outbox.queue("Second outlet")[0]
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
+    [reply] = news(outbox.report(*FIVE_OFFICIAL, feed="mofcom", kind="official"))
     report = outbox.drain()
     assert len(slack.calls_to("conversations.replies")) == 1 and slack.calls_to("conversations.history") == []
-    assert keys(slack.posted()) == [outbox.rows()[0].key, repeat.key]
+    assert keys(slack.posted()) == [first.key, reply.key]
     assert report.found == 1
+
+
+def test_an_edit_whose_outcome_is_unknown_is_simply_made_again(outbox, slack):
+    """An edit carries the whole message: after a timeout it is made again, never looked for."""
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
+    outbox.drain()
+    slack.fault("chat.update", Fault.timeout(2.0))
+    [update] = outbox.report(*FIVE_WIRE, feed="reuters")
+    report = outbox.drain()
+    assert update.kind == "update" and len(slack.calls_to("chat.update")) == 2
+    assert slack.calls_to("conversations.history") == [] and slack.calls_to("conversations.replies") == []
+    assert report.sent == 1 and report.retried == 1 and outbox.row(update.id).status == "sent"
+    [parent] = slack.posted()
+    assert parent.alert_key == first.key and "2 sources" in parent.blocks[1]["text"]["text"]
 
 
 def test_the_limiter_drains_a_burst_without_a_429(slack_settings, slack):
@@ -370,16 +410,17 @@ def test_without_a_token_alerts_print_to_the_console_and_are_marked_sent(make_se
     assert isinstance(notifier, ConsoleNotifier)
     box = DeliveringOutbox(settings)
     try:
-        first = box.queue("[bold]China[/bold] curbs <!channel> exports")[0]
-        box.queue("Second outlet")
+        [first] = box.queue("[bold]China[/bold] curbs <!channel> exports")
+        [parent] = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
+        box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official")
         report = box.drain(notifier=notifier)
         output = buffer.getvalue()
-        assert report.sent == 2
+        assert report.sent == 3
         assert "[bold]China[/bold] curbs <!channel> exports" in output  # text, not markup
         assert "thread reply in #rare-earth-alerts" in output
         rows = box.rows()
-        assert [(r.status, r.channel_id) for r in rows] == [("sent", "console"), ("sent", "console")]
-        assert rows[1].thread_ts == rows[0].ts and rows[0].id == first.id
+        assert [(r.status, r.channel_id) for r in rows] == [("sent", "console")] * 3
+        assert rows[2].thread_ts == rows[1].ts and rows[1].id == parent.id and rows[0].id == first.id
     finally:
         box.close()
 

@@ -1,5 +1,6 @@
-"""Follow-ups through the real dispatcher, on SQLite and PostgreSQL: due at +15 and +60 minutes, posted
-once as replies in the alert's thread, with the moves since the alert and the verdicts."""
+"""Follow-ups through the real dispatcher, on SQLite and PostgreSQL: due once each ticker's own market
+has traded 15 and 60 minutes since the alert, posted once as replies in the alert's thread (one per
+follow-up time and market), with the moves since the alert and the verdicts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import select
 
 from service.alerts.queue import Enrichment, queue_alerts
 from service.bootstrap import open_runtime
+from service.domain.markets import after_trading
 from service.delivery.console import ConsoleNotifier
 from service.domain.scoring import Source
 from service.pipeline.prices import PriceFeed, run_price_cycle
@@ -63,8 +65,9 @@ def prepared(tmp_path, slack_settings, **overrides) -> DeliveringOutbox:
 
 
 def test_follow_ups_reply_in_the_alerts_thread_with_the_moves_since(tmp_path, slack_settings, slack):
-    """At +15 and +60 minutes, one reply each under the alert: MP's fall confirms the bearish call,
-    a shut market and missing bars are said plainly, and nothing is posted twice."""
+    """Once New York has traded 15 and 60 minutes, one reply each under the alert for the US
+    tickers: MP's fall confirms the bearish call, missing bars are said plainly, nothing is posted
+    twice. Lynas trades in Sydney: its replies wait for its own session, never "market closed"."""
     box = prepared(tmp_path, slack_settings)
     try:
         report = box.drain()
@@ -73,27 +76,33 @@ def test_follow_ups_reply_in_the_alerts_thread_with_the_moves_since(tmp_path, sl
     finally:
         box.close()
     alert, *replies = slack.posted()
-    assert report.sent == 3 and len(replies) == 2
-    assert [r.thread_ts for r in replies] == [alert.ts, alert.ts]
+    assert report.sent == 5 and len(replies) == 4
+    assert [r.thread_ts for r in replies] == [alert.ts] * 4
     assert alert.blocks[2]["fields"][0]["text"] == "▼ *MP* bearish · relevance 100\n20.00 USD · 0.0% today"
-    fifteen, sixty = (r.blocks[0]["text"]["text"].split("\n") for r in replies)
+    fifteen, sixty, sydney_fifteen, sydney_sixty = (r.blocks[0]["text"]["text"].split("\n") for r in replies)
     assert fifteen == [
-        "*⏱ 15 min after the alert*",
+        "*⏱ 15 min of trading after the alert*",
         "▼ *MP* bearish · 20.00 → 19.20 USD (-4.0%) ✓ as expected",
         "*F*: no bars since the alert although the market was open",
-        "*LYC.AX*: market closed since the alert",
         "*UUUU*: no price at the time of the alert",
-        "*GM*: no prices stored for this ticker",
     ]
-    assert sixty[0] == "*⏱ 1h after the alert*" and sixty[1] == fifteen[1]
+    assert sixty[0] == "*⏱ 1h of trading after the alert*" and sixty[1] == fifteen[1]
+    # Lynas trades in Sydney: its replies come once Sydney has traded that long, alone.
+    assert sydney_fifteen[0] == fifteen[0] and sydney_sixty[0] == sixty[0]
+    assert [line.split("*")[1] for line in sydney_fifteen[1:] + sydney_sixty[1:]] == ["LYC.AX", "LYC.AX"]
+    assert not any("market closed" in r.text for r in replies)
     assert "prices up to <!date^" in replies[0].blocks[1]["elements"][1]["text"]
-    assert replies[0].text.startswith("⏱ 15 min after the alert: MP 20.00 → 19.20 USD (-4.0%) ✓ as expected")
+    assert replies[0].text.startswith("⏱ 15 min of trading after the alert: MP 20.00 → 19.20 USD (-4.0%) ✓ as expected")
     news, *follow_ups = rows
     assert (news.kind, news.status) == ("news", "sent")
-    assert [(f.kind, f.status, f.parent_id, f.ts) for f in follow_ups] == [
-        ("followup", "sent", news.id, replies[0].ts),
-        ("followup", "sent", news.id, replies[1].ts),
+    due = sorted((f.next_attempt_at, f.payload["tickers"][0][0], f.ts) for f in follow_ups)
+    assert due == [
+        (ALERT_AT + timedelta(minutes=15), "MP", replies[0].ts),
+        (ALERT_AT + timedelta(minutes=60), "MP", replies[1].ts),
+        (after_trading("ASX", ALERT_AT, 15), "LYC.AX", replies[2].ts),
+        (after_trading("ASX", ALERT_AT, 60), "LYC.AX", replies[3].ts),
     ]
+    assert all((f.kind, f.status, f.parent_id) == ("followup", "sent", news.id) for f in follow_ups)
 
 
 def test_follow_ups_wait_until_they_are_due(tmp_path, slack_settings, slack):
@@ -108,7 +117,7 @@ def test_follow_ups_wait_until_they_are_due(tmp_path, slack_settings, slack):
         pending = [r.status for r in box.rows() if r.kind == "followup"]
     finally:
         box.close()
-    assert report.sent == 1 and len(slack.posted()) == 1 and pending == ["pending", "pending"]
+    assert report.sent == 1 and len(slack.posted()) == 1 and pending == ["pending"] * 4
 
 
 def test_no_follow_ups_when_turned_off(tmp_path, slack_settings, slack):
@@ -129,11 +138,12 @@ def test_the_console_prints_follow_ups_too(tmp_path, slack_settings, slack):
     finally:
         box.close()
     printed = buffer.getvalue()
-    assert report.sent == 3 and slack.posted() == []
-    assert printed.index("US and China agree a truce") < printed.index("⏱ 15 min after the alert") < printed.index("⏱ 1h after the alert")
-    assert "LYC.AX: market closed since the alert" in printed
+    assert report.sent == 5 and slack.posted() == []
+    first, fifteen, sixty = (printed.index(s) for s in ("US and China agree a truce", "⏱ 15 min of trading", "⏱ 1h of trading"))
+    assert first < fifteen < sixty
+    assert "market closed" not in printed
     assert "▼ MP bearish · 20.00 → 19.20 USD (-4.0%) ✓ as expected" in printed
-    assert printed.count("thread reply in #rare-earth-alerts") == 2
+    assert printed.count("thread reply in #rare-earth-alerts") == 4
 
 
 def test_a_follow_up_of_a_failed_alert_is_not_posted(tmp_path, slack_settings, slack):
@@ -145,9 +155,7 @@ def test_a_follow_up_of_a_failed_alert_is_not_posted(tmp_path, slack_settings, s
         rows = box.rows()
     finally:
         box.close()
-    assert slack.posted() == [] and report.failed == 3
-    assert [(r.kind, r.status, r.last_error) for r in rows] == [
-        ("news", "failed", "channel_not_found"),
-        ("followup", "failed", "its alert failed: channel_not_found"),
-        ("followup", "failed", "its alert failed: channel_not_found"),
-    ]
+    assert slack.posted() == [] and report.failed == 5
+    assert [(r.kind, r.status, r.last_error) for r in rows] == [("news", "failed", "channel_not_found")] + [
+        ("followup", "failed", "its alert failed: channel_not_found")
+    ] * 4

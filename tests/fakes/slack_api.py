@@ -1,10 +1,13 @@
 """A local Slack Web API for tests and benchmarks: loopback HTTP, Slack's answers, Slack's faults.
 
-`with SlackAPI() as slack:` serves `auth.test`, `chat.postMessage`, `conversations.history`,
-`conversations.replies` and `conversations.list` on 127.0.0.1 until the block ends. It checks
-the bearer token, resolves channels by id or name, records every message (text, blocks,
-metadata, thread_ts) and gives it a ts, and rejects what Slack rejects: Block Kit over its
-limits (`invalid_blocks`, `msg_blocks_too_long`), text over 40,000 characters (`msg_too_long`).
+`with SlackAPI() as slack:` serves `auth.test`, `chat.postMessage`, `chat.update`,
+`conversations.history`, `conversations.replies` and `conversations.list` on 127.0.0.1 until the
+block ends. It checks the bearer token, resolves channels by id or name, records every message
+(text, blocks, metadata, thread_ts, reply_broadcast) and gives it a ts, keeps every edit of a
+message, and rejects what Slack rejects: Block Kit over its limits (`invalid_blocks`,
+`msg_blocks_too_long`), text over 40,000 characters (`msg_too_long`), an edit of a message that
+is not there (`message_not_found`) or whose channel is given by name (`channel_not_found`:
+chat.update takes ids only).
 
 Faults are queued per method and used once each, in order: `slack.fault("chat.postMessage",
 Fault.stall(3))`. With `rate=` it also enforces a per-channel limit and answers 429 with
@@ -23,7 +26,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -102,6 +105,10 @@ class Message:
     thread_ts: str | None
     #: time.monotonic() when the server accepted it (benchmarks compare it with enqueue times).
     received: float
+    #: A thread reply also shown in the channel.
+    broadcast: bool = False
+    #: How many times chat.update rewrote it (text and blocks are the latest).
+    edits: int = 0
 
     @property
     def alert_key(self) -> str | None:
@@ -154,6 +161,8 @@ class SlackAPI:
         self.rate = rate
         self.burst = burst
         self.messages: list[Message] = []
+        #: Every chat.update accepted, in order: the message as it was rewritten.
+        self.updates: list[Message] = []
         self.calls: list[Call] = []
         self._faults: dict[str, deque[Fault]] = {}
         self._buckets: dict[str, _Bucket] = {}
@@ -184,6 +193,14 @@ class SlackAPI:
     def posted(self, channel: str | None = None) -> list[Message]:
         with self._lock:
             return [m for m in self.messages if channel is None or m.channel == channel]
+
+    def top_level(self, channel: str | None = None) -> list[Message]:
+        """Messages posted to the channel itself, not as thread replies."""
+        return [m for m in self.posted(channel) if m.thread_ts is None]
+
+    def replies_to(self, parent: Message) -> list[Message]:
+        """The thread replies under `parent`, in order."""
+        return [m for m in self.posted(parent.channel) if m.thread_ts == parent.ts]
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -219,6 +236,7 @@ class SlackAPI:
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.list": self._list,
@@ -255,9 +273,37 @@ class SlackAPI:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(max(1, math.ceil(wait)))}
         with self._lock:
             ts = f"{int(time.time())}.{next(self._sequence):06d}"
-            message = Message(channel.id, ts, text, blocks, metadata, args.get("thread_ts") or None, time.monotonic())
+            thread_ts = args.get("thread_ts") or None
+            broadcast = bool(thread_ts) and _truthy(args.get("reply_broadcast"))
+            message = Message(channel.id, ts, text, blocks, metadata, thread_ts, time.monotonic(), broadcast)
             self.messages.append(message)
         return 200, {"ok": True, "channel": channel.id, "ts": ts, "message": _as_slack(message, True)}, {}
+
+    def _update_message(self, args: dict) -> tuple[int, dict, dict]:
+        channel = self.channels.get(args.get("channel") or "")  # chat.update takes ids only
+        if channel is None:
+            return 200, {"ok": False, "error": "channel_not_found"}, {}
+        text, blocks = args.get("text"), _json_arg(args.get("blocks"))
+        if not text and not blocks:
+            return 200, {"ok": False, "error": "no_text"}, {}
+        if text and len(text) > MAX_TEXT:
+            return 200, {"ok": False, "error": "msg_too_long"}, {}
+        if blocks is not None:
+            problems = block_kit_problems(blocks)
+            if problems == ["msg_blocks_too_long"]:
+                return 200, {"ok": False, "error": "msg_blocks_too_long"}, {}
+            if problems:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": problems}, {}
+        with self._lock:
+            index = next(
+                (i for i, m in enumerate(self.messages) if m.channel == channel.id and m.ts == args.get("ts")), None
+            )
+            if index is None:
+                return 200, {"ok": False, "error": "message_not_found"}, {}
+            edited = replace(self.messages[index], text=text, blocks=blocks, edits=self.messages[index].edits + 1)
+            self.messages[index] = edited
+            self.updates.append(edited)
+        return 200, {"ok": True, "channel": channel.id, "ts": edited.ts, "text": text or ""}, {}
 
     def _history(self, args: dict) -> tuple[int, dict, dict]:
         channel = self.channels.get(args.get("channel") or "")  # history takes ids only
@@ -269,7 +315,8 @@ class SlackAPI:
         with self._lock:
             found = [
                 m for m in reversed(self.messages)
-                if m.channel == channel.id and (m.thread_ts is None or m.thread_ts == m.ts) and float(m.ts) > oldest
+                if m.channel == channel.id and (m.thread_ts is None or m.thread_ts == m.ts or m.broadcast)
+                and float(m.ts) > oldest
             ]
         return self._page(found, args, "messages", lambda m: _as_slack(m, _truthy(args.get("include_all_metadata"))))
 
@@ -463,6 +510,8 @@ def _as_slack(message: Message, with_metadata: bool) -> dict:
         shaped["blocks"] = message.blocks
     if message.thread_ts:
         shaped["thread_ts"] = message.thread_ts
+    if message.broadcast:
+        shaped["subtype"] = "thread_broadcast"
     if with_metadata and message.metadata is not None:
         shaped["metadata"] = message.metadata
     return shaped

@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from service.alerts.queue import queue_alerts
+from service.alerts.queue import Enrichment, queue_alerts
 from service.config import Settings
+from service.domain.feeds import SOURCE_WEIGHTS, Entry
 from service.domain.scoring import Assessment, Source
+from service.pipeline.stories import tell_stories
+from service.rules import Ruleset, load_ruleset
 from service.store import migrate
 from service.store.db import make_engine, session
-from service.store.models import Article, Feed, OutboxAlert
+from service.store.models import Article, Feed, OutboxAlert, Story
 
 _GUIDS = itertools.count(1)
 
@@ -45,6 +48,65 @@ class Outbox:
             s.add(feed)
             s.commit()
             self.feed_id = feed.id
+        self.feeds = {"wire": self.feed_id}
+        self._ruleset: Ruleset | None = None
+
+    @property
+    def ruleset(self) -> Ruleset:
+        if self._ruleset is None:
+            self._ruleset = load_ruleset(self.settings.rules_dir)
+        return self._ruleset
+
+    def report(
+        self,
+        title: str,
+        summary: str = "",
+        *,
+        feed: str = "wire",
+        kind: str = "wire",
+        verdict: Assessment | None = None,
+        published: datetime | None = None,
+        now: datetime | None = None,
+        link: str | None = None,
+        backfill: bool = False,
+        followups: bool = False,
+    ) -> list[OutboxAlert]:
+        """Store one report from `feed` as poll.py does: its story, its novelty, what the desk is
+        told. The verdict is the shipped rules' unless given. Returns the rows queued for it."""
+        now = now or datetime.now(UTC)
+        source = Source(feed, kind=kind, weight=SOURCE_WEIGHTS[kind])
+        verdict = verdict or self.ruleset.assess(title, summary, source)
+        guid = f"g{next(_GUIDS)}"
+        entry = Entry(guid, link, link, title, summary, published or now, "h")
+        with session(self.engine) as s:
+            if feed not in self.feeds:
+                row = Feed(name=feed, url=f"https://{feed}.example/feed", kind=kind)
+                s.add(row)
+                s.flush()
+                self.feeds[feed] = row.id
+            article = Article(
+                feed_id=self.feeds[feed], guid=guid, title=title, summary=summary, link=link, published=entry.published,
+                content_hash="h", fetched_at=now, alert=verdict.alert, event_types=list(verdict.event_types),
+                score=verdict.score, severity=verdict.severity, scored_at=now,
+            )
+            s.add(article)
+            s.flush()
+            before = {r.id for r in s.exec(select(OutboxAlert))}
+            enrichment = Enrichment(followup_minutes=(15, 60)) if followups else Enrichment()
+            tell_stories(
+                s, self.ruleset, [(article.id, entry, verdict)], source, now=now, backfill=backfill, max_age=None,
+                default_channel=self.settings.slack_default_channel, enrichment=enrichment,
+            )
+            s.commit()
+            return list(s.exec(select(OutboxAlert).where(OutboxAlert.id.not_in(before)).order_by(OutboxAlert.id)))
+
+    def stories(self) -> list[Story]:
+        with session(self.engine) as s:
+            return list(s.exec(select(Story).order_by(Story.id)))
+
+    def article(self, article_id: int) -> Article:
+        with session(self.engine) as s:
+            return s.get(Article, article_id)
 
     def queue(
         self,

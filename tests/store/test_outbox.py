@@ -1,4 +1,5 @@
-"""The outbox on SQLite and PostgreSQL: queueing, throttling into threads, leasing, recording."""
+"""The outbox on SQLite and PostgreSQL: queueing, leasing, recording. (Threads per story are in
+test_story_alerts.py.)"""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from service.alerts.queue import NewsAlert, queue_alerts, queue_news_alerts, routed_channels
+from service.alerts.queue import Enrichment, queue_alerts, routed_channels
 from service.domain.alerts import Alert
+from service.domain.feeds import Entry
 from service.domain.scoring import Source
+from service.pipeline.stories import tell_stories
 from service.store.db import session
 from service.store.models import Article, OutboxAlert
 from service.store.outbox import (
@@ -24,6 +27,7 @@ from service.store.outbox import (
     release_alerts,
 )
 from tests.store.outbox import Outbox, assessment
+from tests.store.test_story_alerts import FIVE_OFFICIAL, FIVE_SECTOR, TECH_BAN, news
 
 T0 = datetime(2025, 10, 9, 14, 5, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -53,7 +57,9 @@ def test_one_row_per_routed_channel_with_the_alert_frozen_in_its_payload(box):
     alert = Alert.from_payload(rows[0].payload)
     assert alert.title == "Beijing adds holmium to export list"
     assert alert.assessment.impacts == {"MP": "bullish", "USAR": "bullish", "F": "bearish"}
-    assert rows[0].next_attempt_at == T0 and rows[0].throttle_key == "china_export_controls|F,MP,USAR"
+    assert rows[0].next_attempt_at == T0 and rows[0].throttle_key is None
+    # Rows go out in publication order: the article's, not when it was queued.
+    assert rows[0].sort_at == datetime(2025, 10, 9, 14, 3, tzinfo=UTC)
 
 
 def test_default_channel_when_the_rules_name_none(box):
@@ -125,49 +131,6 @@ def test_queueing_does_not_commit(box):
     assert box.rows() == []
 
 
-def test_a_repeat_inside_the_throttle_window_replies_in_the_first_alerts_thread(box):
-    """Same top rule and tickers within throttle_seconds: the repeat's parent is the first alert."""
-    first = box.queue("First report", now=T0)[0]
-    second = box.queue("Second outlet", now=T0 + timedelta(minutes=10))[0]
-    third = box.queue("Third outlet", now=T0 + timedelta(minutes=29))[0]
-    assert first.parent_id is None
-    assert second.parent_id == first.id and third.parent_id == first.id
-
-
-@pytest.mark.parametrize(
-    ("later", "overrides", "threaded"),
-    [
-        (timedelta(minutes=31), {}, False),  # the window is measured from the first alert
-        (timedelta(minutes=5), {"rules": ("another_rule",)}, False),
-        (timedelta(minutes=5), {"impacts": {"MP": "bullish"}, "relevance": {"MP": 100}}, False),
-        (timedelta(minutes=5), {"throttle_seconds": 0}, False),
-        (timedelta(minutes=5), {"rules": ("china_export_controls", "other")}, True),  # top rule decides
-        (timedelta(minutes=50), {"throttle_seconds": 3600}, True),  # the rule's own window
-    ],
-)
-def test_throttle_key_and_window(box, later, overrides, threaded):
-    """Only the same top rule and ticker set, inside the rule's window, makes a thread reply."""
-    first = box.queue("First", now=T0)[0]
-    repeat = box.queue("Repeat", verdict=assessment(**overrides), now=T0 + later)[0]
-    assert (repeat.parent_id == first.id) is threaded
-
-
-def test_throttle_is_per_channel(box):
-    """A repeat routed to another channel starts its own top-level alert there."""
-    box.queue("First", verdict=assessment(channels=("#desk",)), now=T0)
-    repeat = box.queue("Repeat", verdict=assessment(channels=("#risk",)), now=T0 + timedelta(minutes=1))[0]
-    assert repeat.parent_id is None
-
-
-def test_a_failed_first_alert_does_not_start_a_thread(box):
-    """When the first alert failed for good, a repeat is posted top-level instead of under nothing."""
-    first = box.queue("First", now=T0)[0]
-    with session(box.engine) as s:
-        record_failure(s, first.id, "msg_too_long")
-    repeat = box.queue("Repeat", now=T0 + timedelta(minutes=1))[0]
-    assert repeat.parent_id is None
-
-
 def test_a_row_is_leased_by_one_dispatcher_only(box):
     """Two dispatchers claiming at once never hold the same row; the lease expires for the next."""
     box.queue(now=T0)
@@ -198,26 +161,26 @@ def test_claims_are_capped_per_channel_and_skip_busy_channels(box):
     assert [c.alert.id for c in claimed] == [desk[2].id, desk[3].id, risk[0].id, risk[1].id]
 
 
-def test_a_reply_waits_until_its_parent_is_sent_then_carries_its_thread(box):
-    """A thread reply is not claimable while its parent is pending; then it claims with the parent's ts."""
-    parent = box.queue("First", now=T0)[0]
-    reply = box.queue("Repeat", now=T0 + timedelta(minutes=1))[0]
+def test_a_reply_is_claimed_behind_its_parent_and_carries_its_thread_once_it_is_sent(box):
+    """A thread reply is claimed right behind its pending parent (no thread yet); once the parent is
+    sent, the reply claims with the parent's ts."""
+    [parent] = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0)
+    [reply] = news(box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", now=T0))
     first = claim(box, now=T0 + timedelta(minutes=1))
-    assert [c.alert.id for c in first] == [parent.id]
+    assert [c.alert.id for c in first] == [parent.id, reply.id] and first[1].thread is None
     with session(box.engine) as s:
-        assert next_due_at(s, T0 + timedelta(minutes=1)) is None  # the reply waits for nothing due
+        release_alerts(s, [reply.id], T0)
         waiting = record_sent(s, parent.id, T0, channel_id="C0ALERTS01", ts="1760018700.000100")
     assert waiting == 1
-    claimed = claim(box, now=T0 + timedelta(minutes=1))
+    claimed = claim(box, "b", now=T0 + timedelta(minutes=1))
     assert [c.alert.id for c in claimed] == [reply.id]
     assert claimed[0].thread == ("C0ALERTS01", "1760018700.000100")
 
 
 def test_a_reply_whose_parent_failed_goes_top_level(box):
     """With the parent failed, the reply is claimable and carries no thread."""
-    parent = box.queue("First", now=T0)[0]
-    reply = box.queue("Repeat", now=T0 + timedelta(minutes=1))[0]
-    claim(box)
+    [parent] = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0)
+    [reply] = news(box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", now=T0))
     with session(box.engine) as s:
         record_failure(s, parent.id, "invalid_blocks")
     claimed = claim(box, now=T0 + timedelta(minutes=1))
@@ -300,34 +263,28 @@ def test_deleting_an_article_deletes_its_alerts(box):
         assert list(s.exec(select(OutboxAlert))) == []
 
 
-def test_one_batch_threads_its_own_repeats_and_follows_earlier_threads(box):
-    """In one cycle's batch, the first report of a story heads its thread and the later ones reply;
-    a story already threaded by an earlier cycle keeps its parent; other stories stand alone."""
-    earlier = box.queue("Earlier cycle", verdict=assessment(rules=("truce_deal",), relevance={"MP": 90}), now=T0)[0]
+def test_one_batch_tells_each_story_once_and_follows_earlier_stories(box):
+    """In one cycle's batch, the first report of a new story is its alert and a copy of it joins it;
+    a report of a story alerted in an earlier cycle replies there if it adds something; a story of
+    its own stands alone."""
+    [earlier] = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0)
+    texts = [TECH_BAN, (TECH_BAN[0] + " - Daily", TECH_BAN[1]), FIVE_OFFICIAL]
+    source = Source("mofcom", kind="official", weight=1.0)
     with session(box.engine) as s:
-        articles = []
-        for n in range(4):
-            article = Article(feed_id=box.feed_id, guid=f"batch-{n}", title=f"t{n}", content_hash="h")
+        stored = []
+        for n, (title, summary) in enumerate(texts):
+            article = Article(feed_id=box.feed_id, guid=f"batch-{n}", title=title, summary=summary, content_hash="h")
             s.add(article)
-            articles.append(article)
-        s.flush()
-        verdicts = [
-            assessment(),  # a new story: heads its thread
-            assessment(),  # the same story from another outlet: replies
-            assessment(rules=("truce_deal",), relevance={"MP": 90}),  # the earlier cycle's story
-            assessment(rules=("another_rule",)),  # a different story
-        ]
-        news = [
-            NewsAlert(a.id, a.title, None, Source("wire"), None, verdict)
-            for a, verdict in zip(articles, verdicts, strict=True)
-        ]
-        queued = queue_news_alerts(s, news, default_channel="#rare-earth-alerts", now=T0 + timedelta(minutes=3))
+            s.flush()
+            entry = Entry(f"batch-{n}", None, None, title, summary, T0 + timedelta(minutes=n + 1), "h")
+            stored.append((article.id, entry, box.ruleset.assess(title, summary, source)))
+        tell_stories(
+            s, box.ruleset, stored, source, now=T0 + timedelta(minutes=5), backfill=False, max_age=None,
+            default_channel="#rare-earth-alerts", enrichment=Enrichment(),
+        )
         s.commit()
-    parent_of = {row.article_id: row.parent_id for row in queued}
-    head = next(row.id for row in queued if row.article_id == articles[0].id)
-    assert parent_of == {
-        articles[0].id: None,
-        articles[1].id: head,
-        articles[2].id: earlier.id,
-        articles[3].id: None,
-    }
+    by_article = {r.article_id: r for r in box.rows() if r.kind == "news"}
+    ban, copy, official = (by_article.get(article_id) for article_id, _, _ in stored)
+    assert ban is not None and ban.parent_id is None
+    assert copy is None  # same story, same batch: it edits the alert it joined, adds no message
+    assert official is not None and official.parent_id == earlier.id

@@ -1,4 +1,4 @@
-"""The alert frozen in an outbox row: it round-trips through JSON and names its throttle key."""
+"""The alert frozen in an outbox row: it round-trips through JSON, old versions still read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain.alerts import Alert, FollowUp, NewsRef, PriceAlert, notice_from_row
+from service.domain.alerts import Alert, FollowUp, NewsRef, PriceAlert, StoryNote, notice_from_row
 from service.domain.quotes import Quote
 from service.domain.scoring import Assessment, Source
 
@@ -53,15 +53,39 @@ def test_payload_with_prices_round_trips_through_json():
     """The prices snapshotted with the alert come back as they were stored, a missing one with its reason."""
     alert = replace(an_alert(), quotes=QUOTES)
     payload = json.loads(json.dumps(alert.to_payload()))
-    assert payload["v"] == 2 and payload["quotes"]["USAR"] == {"currency": "USD", "missing": "stale 3 sessions (last price 2025-10-27)"}
+    assert payload["v"] == 3 and payload["quotes"]["USAR"] == {"currency": "USD", "missing": "stale 3 sessions (last price 2025-10-27)"}
     assert Alert.from_payload(payload) == alert
+
+
+def test_a_story_reply_round_trips_with_its_story_and_what_it_adds():
+    """The named tickers, the story's sources and severity, and what a reply adds come back as stored."""
+    alert = replace(
+        an_alert(),
+        shown=("MP", "USAR"),
+        more=3,
+        story=StoryNote(7, ("wire", "federal-register-bis"), 2, "critical"),
+        adds=("official source", "tickers USAR"),
+        broadcast=True,
+    )
+    assert Alert.from_payload(json.loads(json.dumps(alert.to_payload()))) == alert
+
+
+def test_a_version_2_payload_is_still_readable():
+    """Rows queued before stories name no tickers of their own: the message picks from the impacts."""
+    payload = replace(an_alert(), quotes=QUOTES).to_payload()
+    payload["v"] = 2
+    for key in ("shown", "more", "story", "adds", "broadcast"):
+        del payload[key]
+    alert = Alert.from_payload(payload)
+    assert alert.shown is None and alert.story is None and alert == replace(an_alert(), quotes=QUOTES)
 
 
 def test_a_version_1_payload_is_still_readable():
     """Rows queued before prices were recorded render as before: no quotes, nothing invented."""
     payload = an_alert().to_payload()
     payload["v"] = 1
-    del payload["quotes"]
+    for key in ("quotes", "shown", "more", "story", "adds", "broadcast"):
+        del payload[key]
     alert = Alert.from_payload(payload)
     assert alert.quotes == {} and alert == an_alert()
 
@@ -86,10 +110,32 @@ def test_price_alerts_and_follow_ups_round_trip_by_kind():
         quote=QUOTES["MP"],
         news=NewsRef(42, "Busan: one-year pause", "https://wire.example/busan", ("truce",), datetime(2025, 10, 30, 13, 35, tzinfo=UTC)),
     )
-    follow_up = FollowUp(42, "Busan: one-year pause", datetime(2025, 10, 30, 13, 35, tzinfo=UTC), 15, (("MP", "bearish"), ("GM", "bullish")))
-    for kind, notice in (("price", price), ("followup", follow_up), ("news", an_alert())):
+    at = datetime(2025, 10, 30, 13, 35, tzinfo=UTC)
+    follow_up = FollowUp(42, "Busan: one-year pause", at, 15, (("MP", "bearish"), ("GM", "bullish")), due=at.replace(minute=50))
+    for kind, notice in (("price", price), ("followup", follow_up), ("news", an_alert()), ("update", an_alert())):
         assert notice_from_row(kind, json.loads(json.dumps(notice.to_payload()))) == notice
-    assert follow_up.due_at == datetime(2025, 10, 30, 13, 50, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("payload", "due"),
+    [
+        # Version 1 counted wall-clock minutes from the alert.
+        (
+            {"v": 1, "alert_at": "2025-10-31T20:30:00+00:00", "minutes": 15, "tickers": [["MP", "bearish"]]},
+            datetime(2025, 10, 31, 20, 45, tzinfo=UTC),
+        ),
+        # Version 2 carries the instant the ticker's market had traded that long.
+        (
+            {"v": 2, "alert_at": "2025-10-31T20:30:00+00:00", "minutes": 15, "due": "2025-11-03T14:45:00+00:00",
+             "tickers": [["MP", "bearish"]]},
+            datetime(2025, 11, 3, 14, 45, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_follow_up_is_due_when_its_payload_says(payload, due):
+    """Old follow-ups stay due in wall-clock time; new ones in the ticker's trading time."""
+    follow_up = notice_from_row("followup", payload)
+    assert follow_up.due_at == due and follow_up.in_trading_time is (payload["v"] == 2)
 
 
 @pytest.mark.parametrize(
@@ -131,28 +177,3 @@ def test_a_payload_that_is_not_ours_is_refused(change, message):
         Alert.from_payload(payload)
 
 
-@pytest.mark.parametrize(
-    ("verdict", "expected"),
-    [
-        ({}, "us_china_truce|GM,MP,USAR"),
-        # The companies the article names define the story; group-wide impacts do not.
-        ({"relevance": {"MP": 90}}, "us_china_truce|MP"),
-        ({"relevance": {}}, "us_china_truce|GM,MP,USAR"),
-        ({"impacts": {}, "relevance": {}}, "us_china_truce|"),
-        ({"rules": ()}, None),
-    ],
-)
-def test_throttle_key_is_top_rule_and_sorted_tickers(verdict, expected):
-    """Repeats are recognised by the strongest rule and the named (else impacted) tickers, sorted."""
-    assert an_alert(**verdict).throttle_key == expected
-
-
-def test_a_long_throttle_key_fits_its_column_and_stays_distinct():
-    """Hundreds of tickers make a key past 300 characters: it is shortened with a digest of the whole."""
-    many = {f"TICKER{i}": "bullish" for i in range(100)}
-    one_more = {**many, "ZZZ": "bearish"}
-    key = an_alert(impacts=many, relevance={}).throttle_key
-    other = an_alert(impacts=one_more, relevance={}).throttle_key
-    assert len(key) == len(other) == 300
-    assert key.startswith("us_china_truce|TICKER0,TICKER1,") and key != other
-    assert an_alert(impacts=many, relevance={}).throttle_key == key  # stable

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -77,14 +79,21 @@ def test_tickers_show_arrows_and_relevance_most_relevant_first():
     ]
 
 
-def test_more_than_ten_tickers_end_with_a_count_of_the_rest():
-    """Block Kit allows 10 fields: nine tickers, then `+N more` naming the others."""
+def test_an_alert_names_six_tickers_then_counts_the_rest():
+    """At most six tickers by name, most relevant first, then `+N more` for the rest."""
     impacts = {f"T{i:02d}": "bullish" for i in range(14)}
     relevance = {f"T{i:02d}": 100 - i for i in range(14)}
-    fields = render_alert(alert(assessment={"impacts": impacts, "relevance": relevance})).blocks[2]["fields"]
-    assert len(fields) == 10
-    assert fields[8]["text"] == "▲ *T08* bullish · relevance 92"
-    assert fields[9]["text"] == "+5 more: ▲ T09, ▲ T10, ▲ T11, ▲ T12, ▲ T13"
+    message = render_alert(alert(assessment={"impacts": impacts, "relevance": relevance}))
+    fields = [f["text"] for f in message.blocks[2]["fields"]]
+    assert fields == [f"▲ *T{i:02d}* bullish · relevance {100 - i}" for i in range(6)] + ["+8 more"]
+    assert "+8 more" in message.text and "T06" not in message.text
+
+
+def test_the_tickers_an_alert_was_queued_with_are_the_ones_it_names():
+    """A payload that names its tickers shows those, in that order, and its own count of the rest."""
+    named = replace(alert(), shown=("F", "MP"), more=19)
+    fields = [f["text"] for f in render_alert(named).blocks[2]["fields"]]
+    assert [f.split()[1] for f in fields[:2]] == ["*F*", "*MP*"] and fields[2] == "+19 more"
 
 
 def test_why_it_fired_names_rules_and_matched_phrases():

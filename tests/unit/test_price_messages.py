@@ -35,12 +35,10 @@ def console_text(renderable) -> str:
         (Quote("LYC.AX", "AUD", 15.234, AT, date(2025, 11, 10), -0.04), "15.23 AUD · 0.0% on Nov 10"),
         (Quote("NTU.AX", "AUD", 0.0345, AT, date(2025, 11, 7), -3.0), "0.0345 AUD · -3.0% on Nov 7"),
         (Quote("600111.SS", "CNY", 1234.5, AT, date(2025, 11, 10), None), "1,234.50 CNY · day's change unknown"),
-        (Quote("NB", "USD", missing="stale 3 sessions (last price 2025-11-04)"), "no price: stale 3 sessions (last price 2025-11-04)"),
-        (Quote("6680.HK", missing="no prices stored yet"), "no price: no prices stored yet"),
     ],
 )
-def test_each_ticker_field_shows_its_price_or_why_not(quote, expected):
-    """Under the ticker's direction: the price, currency and day's change at the alert, or the reason for none."""
+def test_each_ticker_field_shows_its_price(quote, expected):
+    """Under the ticker's direction: the price, currency and day's change at the alert."""
     ticker = quote.ticker
     message = render_alert(alert(assessment={"impacts": {ticker: "bullish"}, "relevance": {ticker: 90}}, quotes={ticker: quote}))
     field = message.blocks[2]["fields"][0]["text"]
@@ -48,6 +46,40 @@ def test_each_ticker_field_shows_its_price_or_why_not(quote, expected):
     assert f"{ticker} ▲ {expected}" in message.text
     assert f"{ticker} bullish · 90  {expected}" in console_text(render_console(alert(
         assessment={"impacts": {ticker: "bullish"}, "relevance": {ticker: 90}}, quotes={ticker: quote}), channel="#desk"))
+
+
+MISSING = {
+    "NB": Quote("NB", "USD", missing="stale 3 sessions (last price 2025-11-04)"),
+    "USAR": Quote("USAR", "USD", missing="no prices stored yet"),
+    "UUUU": Quote("UUUU", "USD", missing="no prices stored yet"),
+}
+
+
+@pytest.mark.parametrize(
+    ("quotes", "note"),
+    [
+        # Every named ticker without a price for one reason: one line says why, none per ticker.
+        ({"USAR": MISSING["USAR"], "UUUU": MISSING["UUUU"]}, "No prices: no prices stored yet"),
+        # Different reasons are each given once, with their ticker.
+        (
+            {"NB": MISSING["NB"], "USAR": MISSING["USAR"]},
+            "No prices: NB: stale 3 sessions (last price 2025-11-04); USAR: no prices stored yet",
+        ),
+        # Some priced, some not: the line names the ones without.
+        ({"MP": LIVE, "USAR": MISSING["USAR"], "UUUU": MISSING["UUUU"]}, "No price for USAR, UUUU: no prices stored yet"),
+    ],
+)
+def test_tickers_without_prices_get_one_line_that_says_why(quotes, note):
+    """Missing prices are one context line under the tickers, in Slack and on the console."""
+    impacts = {ticker: "bullish" for ticker in quotes}
+    message = render_alert(alert(assessment={"impacts": impacts, "relevance": {}}, quotes=quotes))
+    fields = [f["text"] for f in message.blocks[2]["fields"]]
+    assert not any("no price" in f.lower() for f in fields)
+    assert message.blocks[3] == {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+    printed = console_text(render_console(alert(assessment={"impacts": impacts, "relevance": {}}, quotes=quotes), channel="#desk"))
+    assert note in printed
+    for quote in quotes.values():
+        assert quote.missing is None or printed.count(quote.missing) == 1
 
 
 def test_an_alert_without_recorded_prices_renders_as_before():

@@ -1,4 +1,4 @@
-"""One story, however many outlets carried it: canonical links, near-duplicate text, and events."""
+"""One story, however many outlets carried it: text sketches, event signatures, grouping, novelty."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ import pytest
 
 from service.digest.content import DigestAlert, rank_sections
 from service.domain.feeds import SOURCE_WEIGHTS
-from service.domain.scoring import Source
-from service.events.stories import SAME_STORY, Event, group_stories, resemblance, same_event, shingles
+from service.domain.scoring import Assessment, Frame, Source
+from service.events.novelty import DECAY, novelty, with_novelty
+from service.events.signature import (
+    EventSignature,
+    conflicts,
+    distinctive_words,
+    frame_key,
+    same_event,
+    signature_of,
+)
+from service.events.sketch import BANDS, index_key, resemblance, shingles, sketch
+from service.events.stories import SAME_STORY, SPAN, Candidate, Told, best_match, group_stories, relation
+from service.pipeline.stories import told_of
 from service.rules import load_ruleset
 from tests.conftest import SHIPPED_RULES
 
 T0 = dt.datetime(2025, 11, 10, 8, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,12 @@ class Item:
     title: str
     summary: str = ""
     canonical_link: str | None = None
+    hours: float = 0
+    signature: EventSignature = EventSignature(event_types=())
+
+    @property
+    def told(self) -> Told:
+        return Told(T0 + dt.timedelta(hours=self.hours), sketch(f"{self.title}\n{self.summary}"), self.signature, self.canonical_link)
 
 
 SUSPEND = Item(
@@ -32,6 +50,10 @@ SUSPEND = Item(
     "the commerce ministry said on Friday, after the leaders met in Busan.",
     "https://wire.example/china-suspends",
 )
+
+
+def names(groups) -> list[list[str]]:
+    return [[i.name for i in group] for group in groups]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +82,7 @@ SUSPEND = Item(
             [SUSPEND, Item("blog", SUSPEND.title.upper(), SUSPEND.summary.replace(",", " ;"), None)],
             [["wire", "blog"]],
         ),
-        # Same topic, different event: separate stories.
+        # Same topic, different words, no verdict to compare as events: separate stories.
         (
             [
                 SUSPEND,
@@ -74,11 +96,8 @@ SUSPEND = Item(
             ],
             [["wire"], ["official"]],
         ),
-        # Template headlines about one company that moved opposite ways are two stories.
-        (
-            [Item("a", "MP Materials shares rise 5%"), Item("b", "MP Materials shares fall 5%")],
-            [["a"], ["b"]],
-        ),
+        # A copy published more than the story span apart is another event (a rule renewed).
+        ([SUSPEND, Item("later", SUSPEND.title, SUSPEND.summary, None, hours=49)], [["wire"], ["later"]]),
         # Grouping is transitive: a ~ b by link, b ~ c by text.
         (
             [
@@ -93,8 +112,8 @@ SUSPEND = Item(
     ],
 )
 def test_group_stories(items, expected):
-    """Reports sharing a canonical link or most word pairs are one story; others stay apart."""
-    assert [[i.name for i in group] for group in group_stories(items)] == expected
+    """Reports sharing a canonical link or most word pairs within the span are one story; others stay apart."""
+    assert names(group_stories(items, lambda i: i.told)) == expected
 
 
 @pytest.mark.parametrize(
@@ -109,6 +128,245 @@ def test_group_stories(items, expected):
 def test_resemblance(a, b, low, high):
     """Resemblance is the Jaccard index of word pairs, blind to case and punctuation."""
     assert low <= resemblance(shingles(a), shingles(b)) <= high
+
+
+def test_the_sketch_estimates_resemblance_and_shares_bands_with_copies():
+    """A sketch's estimate is near the exact resemblance; a copy shares every band, an unrelated text none."""
+    copy = SUSPEND.summary.replace("on Friday", "on Saturday")
+    other = "Ford idled its Chicago plant for a week for lack of magnets, the carmaker said."
+    exact = resemblance(shingles(SUSPEND.summary), shingles(copy))
+    estimate = sketch(SUSPEND.summary).resemblance(sketch(copy))
+    assert abs(estimate - exact) < 0.2 and estimate >= SAME_STORY
+    mine = sketch(SUSPEND.summary).bands()
+    assert len(mine) == BANDS and sketch(SUSPEND.summary).bands() == mine
+    assert set(mine).isdisjoint(sketch(other).bands())
+    assert sketch("").empty and sketch("").bands() == [] and sketch("").resemblance(sketch("")) == 0.0
+
+
+def test_index_keys_are_stable_across_processes():
+    """Keys are stored and compared across processes and releases: they must not depend on a hash seed."""
+    assert index_key(b"band", b"rare earth") == index_key(b"band", b"rare earth")
+    assert index_key(b"band", b"rare earth") != index_key(b"event", b"rare earth")
+    assert index_key(b"event", b"truce|country:China") == -6272489402429175190
+
+
+def signature(types: str, names: str = "", prominent: str = "", moves: str = "", words: str = "", frames=()) -> EventSignature:
+    return EventSignature(
+        event_types=tuple(types.split()),
+        entities=frozenset(names.split()) | frozenset(prominent.split()),
+        prominent=frozenset(prominent.split()),
+        moves=frozenset(moves.split()),
+        words=frozenset(words.split()),
+        frames=tuple(frame_key(f) for f in frames),
+    )
+
+
+TRUCE = signature("truce", "country:China country:United_States", words="busan")
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        # Another write-up of the truce that leads with the export pause.
+        (signature("export_control_eased truce", "country:China country:United_States agency:MOFCOM", words="busan pause"), True),
+        # Neither primary type is among the other report's types.
+        (signature("tariff_down", "country:China country:United_States", words="busan"), False),
+        # The truce among the other report's types is enough, whatever it leads with.
+        (signature("tariff_down truce", "country:China country:United_States", words="busan"), True),
+        # Half of the smaller report's names are shared, and a distinctive word: enough.
+        (signature("truce", "country:China element:gallium element:germanium element:graphite", words="busan"), True),
+        # The same names but nothing specific in common: another truce story on the same topic.
+        (signature("truce", "country:China country:United_States", words="geneva chips"), False),
+        # A report that names nothing cannot be placed.
+        (signature("truce", "", words="busan"), False),
+        (EventSignature((), TRUCE.entities), False),
+    ],
+)
+def test_same_event_against_a_truce_report(other, expected):
+    """Reports are one event when of a shared primary type, naming the same things, with something specific in common."""
+    assert same_event(TRUCE, other) is expected
+    assert same_event(other, TRUCE) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # Two funding stories about different companies are two stories.
+        (
+            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:MP"),
+            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:USAR"),
+            False,
+        ),
+        # The same company in both headlines: one story.
+        (
+            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:MP"),
+            signature("gov_funding", "agency:DoD", prominent="ticker:MP"),
+            True,
+        ),
+        # One outlet names the company in its headline, another only the agency and country.
+        (
+            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:MP", words="400"),
+            signature("gov_funding", "agency:DoD country:United_States", words="400"),
+            True,
+        ),
+        # One name shared out of the smaller report's three: too little.
+        (
+            signature("export_control_eased", "country:China country:United_States agency:MOFCOM"),
+            signature("export_control_eased", "country:China element:gallium element:germanium element:graphite"),
+            False,
+        ),
+        # A tariff threat and new export controls on one day, both about China: two stories.
+        (
+            signature("tariff_up", "country:China country:United_States"),
+            signature("export_control_new", "country:China agency:MOFCOM"),
+            False,
+        ),
+        # Five elements put under licence, and a technology ban: both new controls, both MOFCOM.
+        (
+            signature("export_control_new", "country:China agency:MOFCOM element:holmium element:europium", words="five"),
+            signature("export_control_new", "country:China agency:MOFCOM", words="extraction smelt technologies"),
+            False,
+        ),
+    ],
+)
+def test_same_event_by_company_type_and_what_is_specific(a, b, expected):
+    """Different headline companies, unrelated event types or nothing specific in common keep same-day reports apart."""
+    assert same_event(a, b) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # A tightening and an easing of the same controls.
+        (signature("export_control_new", "country:China"), signature("export_control_eased", "country:China"), True),
+        # A truce and the easing it brought: types told differently, no conflict.
+        (signature("truce", "country:China"), signature("export_control_eased", "country:China"), False),
+        # A rise and a fall of one company.
+        (
+            signature("price_move", prominent="ticker:MP", moves="ticker:MP:bullish"),
+            signature("price_move", prominent="ticker:MP", moves="ticker:MP:bearish"),
+            True,
+        ),
+        # Two companies in two headlines.
+        (signature("corporate", prominent="ticker:MP"), signature("corporate", prominent="ticker:LYC.AX"), True),
+        # A report no rule fired on conflicts with nothing.
+        (signature(""), signature("export_control_new", "country:China"), False),
+    ],
+)
+def test_conflicts(a, b, expected):
+    """Reports that surely tell different events conflict, in either order."""
+    assert conflicts(a, b) is expected and conflicts(b, a) is expected
+
+
+SUSPENDS = Frame("China", "suspend", "down", "export_control", "gallium, germanium and antimony")
+PAUSES = Frame("China", "pause", "down", "export_control", "gallium")
+EXTENDS = Frame("China", "extend", "up", "export_control", "gallium")
+TECHNOLOGY = Frame("China", "ban", "up", "export_control", "extraction technology")
+LICENCES = Frame("China", "add", "up", "export_control", "five rare earth elements")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same", "conflict"),
+    [
+        # One easing told two ways: same actor, lever, direction and a shared object.
+        ((SUSPENDS,), (PAUSES,), True, False),
+        # The same lever moved the other way: a different event.
+        ((SUSPENDS,), (EXTENDS,), False, True),
+        # Two new controls on different things: different events, not opposites.
+        ((TECHNOLOGY,), (LICENCES,), False, False),
+        # An unsaid actor agrees with any.
+        ((Frame("", "pause", "down", "export_control", "gallium"),), (SUSPENDS,), True, False),
+    ],
+)
+def test_frames_decide_when_both_reports_have_them(a, b, same, conflict):
+    """With frames on both sides, a pair of agreeing frames is one event; opposed ones conflict."""
+    first = signature("export_control_eased" if a[0].polarity == "down" else "export_control_new", "country:China", frames=a)
+    second = signature("export_control_eased" if b[0].polarity == "down" else "export_control_new", "country:China", frames=b)
+    assert same_event(first, second) is same and conflicts(first, second) is conflict
+
+
+def test_a_signature_round_trips_through_json():
+    """What is stored with the article reads back the same."""
+    original = signature("truce tariff_down", "country:China", prominent="ticker:MP", moves="ticker:MP:bearish", words="busan", frames=(SUSPENDS,))
+    assert EventSignature.from_json(original.to_json()) == original
+    assert EventSignature.from_json(None) == EventSignature(event_types=())
+
+
+def test_distinctive_words_leave_out_common_and_known_words():
+    """Common English and the words the rules use are not distinctive; numbers and names are."""
+    text = "China adds five rare earths to its control list, the ministry said on Thursday"
+    assert distinctive_words(text, {"china", "adds", "rare", "earths", "control", "list", "ministry"}) == {"five"}
+
+
+def test_signature_of_a_verdict():
+    """A verdict's signature: its types, the names it matched, its headline companies and their expected moves."""
+    verdict = Assessment(
+        event_types=("gov_funding", "corporate"),
+        score=80,
+        severity="high",
+        alert=True,
+        rules=("r",),
+        matched=(),
+        impacts={"MP": "bullish", "USAR": "bullish"},
+        relevance={"MP": 100, "USAR": 40},
+        frames=(Frame("Pentagon", "take stake", "up", "funding", "MP Materials"),),
+    )
+    sig = signature_of(verdict, {"agency:DoD"}, {"400"})
+    assert sig.entities == {"ticker:MP", "ticker:USAR", "agency:DoD"} and sig.prominent == {"ticker:MP"}
+    assert sig.moves == {"ticker:MP:bullish"} and sig.words == {"400"}
+    assert sig.frames == (frame_key(verdict.frames[0]),) and sig.frames[0].objects == {"mp", "materials"}
+
+
+@pytest.mark.parametrize(
+    ("earlier_hours", "expected"),
+    [
+        ((), 100),
+        ((-1,), 75),
+        ((-3, -2, -1), 42),
+        # Reports over 24 hours before do not count: a quiet gap starts a new chain.
+        ((-30, -26), 100),
+        ((-30, -1), 75),
+        # A report published later (backfilled) does not make an earlier one less new.
+        ((2,), 100),
+        (tuple(-i for i in range(1, 40)), 0),
+    ],
+)
+def test_novelty(earlier_hours, expected):
+    """100 for the first report of a chain, then 75, 56, 42 ... by the story's reports in the 24 h before."""
+    assert novelty(T0, [T0 + dt.timedelta(hours=h) for h in earlier_hours]) == expected
+
+
+def test_novelty_decays_as_vendors_score_it():
+    assert DECAY[:8] == (100, 75, 56, 42, 32, 24, 18, 13) and DECAY[-1] == 0
+
+
+def test_novelty_scales_the_score_but_not_the_call():
+    """The score carries novelty as a factor; whether the report is worth an alert stays the rules' call."""
+    verdict = Assessment(event_types=("truce",), score=80, severity="high", alert=True, rules=("r",), matched=())
+    repeat = with_novelty(verdict, 56)
+    assert (repeat.score, repeat.novelty, repeat.alert) == (45, 56, True)
+    assert with_novelty(repeat, 100).score == 80  # from the rules' score, not compounded
+
+
+def candidate(article_id: int, story_id: int, item: Item) -> Candidate:
+    return Candidate(article_id, story_id, item.told)
+
+
+def test_best_match_prefers_a_copy_then_the_nearest_event_and_bars_conflicting_stories():
+    """A near duplicate beats an event match; a story with a conflicting report is out."""
+    event = signature("export_control_eased", "country:China agency:MOFCOM", words="busan")
+    new = Item("new", SUSPEND.title, SUSPEND.summary, hours=2, signature=event)
+    copy = Item("copy", SUSPEND.title + " - Daily", SUSPEND.summary, signature=event)
+    rewrite = Item("rewrite", "Beijing pauses curbs", "Other words entirely.", hours=1, signature=event)
+    tightening = Item("tight", "China extends curbs", "Other words.", hours=1, signature=signature("export_control_new", "country:China"))
+    found = best_match(new.told, [candidate(1, 10, rewrite), candidate(2, 20, copy)])
+    assert (found.story_id, found.by) == (20, "text")
+    assert best_match(new.told, [candidate(1, 10, rewrite)]).by == "event"
+    assert best_match(new.told, [candidate(1, 10, rewrite), candidate(3, 10, tightening)]) is None
+    assert relation(new.told, Item("old", SUSPEND.title, SUSPEND.summary, hours=2 - SPAN / HOUR - 1).told) is None
+
+
+# --- The seed articles and the shipped rules -----------------------------------------------------
 
 
 def _seed_report(text: str, name: str) -> Item:
@@ -131,117 +389,17 @@ def test_a_syndicated_copy_of_each_seed_is_the_same_story(seeds):
         words = original.summary.split()
         words[len(words) // 2] = "reportedly"
         copy = Item(name + "-copy", "ANALYSIS: " + original.title, " ".join(words) + " (Reuters)")
-        assert [[i.name for i in g] for g in group_stories([original, copy])] == [[name, name + "-copy"]]
+        assert names(group_stories([original, copy], lambda i: i.told)) == [[name, name + "-copy"]]
 
 
 def test_three_outlets_writing_up_one_event_in_their_own_words_differ_as_text(seeds):
-    """Seeds 001, 003 and 004 report the 2025 truce's export pause in their own words.
-
-    They share under a tenth of their word pairs, far from a reprint, so text similarity keeps
-    them apart; folding them into one event is event-level work (type, names, time), below.
-    """
+    """Seeds 001, 003 and 004 report the 2025 truce's export pause in their own words: under a tenth
+    of their word pairs are shared, so the text alone keeps them apart."""
     reports = [_seed_report(seeds[name], name) for name in ("001", "003", "004")]
     texts = [shingles(f"{r.title}\n{r.summary}") for r in reports]
     pairs = [resemblance(texts[i], texts[j]) for i in range(3) for j in range(i + 1, 3)]
     assert max(pairs) < SAME_STORY / 5
-    assert [[i.name for i in g] for g in group_stories(reports)] == [["001"], ["003"], ["004"]]
-
-
-def event(types: str, names: str, hours: float = 0, prominent: str = "") -> Event:
-    return Event(
-        event_types=tuple(types.split()),
-        entities=frozenset(names.split()),
-        at=T0 + dt.timedelta(hours=hours),
-        prominent=frozenset(prominent.split()),
-    )
-
-
-TRUCE = event("truce", "country:China country:United_States")
-
-
-@pytest.mark.parametrize(
-    ("other", "expected"),
-    [
-        # Another write-up of the truce that leads with the export pause, three hours later.
-        (event("export_control_eased truce", "country:China country:United_States agency:MOFCOM", 3), True),
-        # The same names and types, but 47 hours later (still one event) or 49 (a new one).
-        (event("truce", "country:China country:United_States", 47), True),
-        (event("truce", "country:China country:United_States", 49), False),
-        (event("truce", "country:China country:United_States", -49), False),
-        # Neither primary type is among the other report's types.
-        (event("tariff_down", "country:China country:United_States", 1), False),
-        # The truce among the other report's types is enough, whatever it leads with.
-        (event("tariff_down truce", "country:China country:United_States", 1), True),
-        # Half of the smaller report's names are shared: enough.
-        (event("truce", "country:China element:gallium element:germanium element:graphite", 1), True),
-        # A report that names nothing cannot be placed.
-        (event("truce", "", 1), False),
-        (Event((), TRUCE.entities, TRUCE.at), False),
-    ],
-)
-def test_same_event_against_a_truce_report(other, expected):
-    """Reports are one event when close in time, of a shared primary type, naming the same things."""
-    assert same_event(TRUCE, other) is expected
-    assert same_event(other, TRUCE) is expected
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        # Two funding stories on one day about different companies are two stories.
-        (
-            event("gov_funding", "ticker:MP agency:DoD country:United_States", 0, "ticker:MP"),
-            event("gov_funding", "ticker:USAR agency:DoD country:United_States", 2, "ticker:USAR"),
-            False,
-        ),
-        # The same company in both headlines: one story.
-        (
-            event("gov_funding", "ticker:MP agency:DoD country:United_States", 0, "ticker:MP"),
-            event("gov_funding", "ticker:MP agency:DoD", 2, "ticker:MP"),
-            True,
-        ),
-        # One outlet names the company in its headline, another only the agency and country.
-        (
-            event("gov_funding", "ticker:MP agency:DoD country:United_States", 0, "ticker:MP"),
-            event("gov_funding", "agency:DoD country:United_States", 2),
-            True,
-        ),
-        # One name shared out of the smaller report's three: too little.
-        (
-            event("export_control_eased", "country:China country:United_States agency:MOFCOM", 0),
-            event("export_control_eased", "country:China element:gallium element:germanium element:graphite", 1),
-            False,
-        ),
-        # A tariff threat and new export controls on one day, both about China: two stories.
-        (
-            event("tariff_up", "country:China country:United_States", 0),
-            event("export_control_new", "country:China agency:MOFCOM", 1),
-            False,
-        ),
-    ],
-)
-def test_same_event_by_company_and_type(a, b, expected):
-    """Different headline companies or unrelated event types keep same-day reports apart."""
-    assert same_event(a, b) is expected
-
-
-def test_events_group_transitively_and_only_when_asked():
-    """Reports join when each matches one of the others; without events nothing joins."""
-    items = [
-        Item("truce", "Truce holds"),
-        Item("pause", "Curbs paused"),
-        Item("funding", "Pentagon funds a magnet plant"),
-        Item("easing", "Licences granted"),
-    ]
-    events = {
-        "truce": event("truce", "country:China country:United_States"),
-        "pause": event("export_control_eased truce", "country:China country:United_States", 2),
-        "funding": event("gov_funding", "agency:DoD country:United_States", 3),
-        "easing": event("export_control_eased", "country:China element:gallium", 4),
-    }
-    grouped = group_stories(items, event_of=lambda item: events[item.name])
-    assert [[i.name for i in g] for g in grouped] == [["truce", "pause", "easing"], ["funding"]]
-    assert len(group_stories(items)) == 4
+    assert names(group_stories(reports, lambda i: i.told)) == [["001"], ["003"], ["004"]]
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +408,7 @@ def shipped_ruleset():
 
 
 def scored(ruleset, name: str, title: str, summary: str, at: dt.datetime, kind: str = "sector") -> DigestAlert:
-    """An alert as the digest reads it from the store: scored by `ruleset`, named entities resolved."""
+    """An alert as the digest reads it: scored by `ruleset`, placed as the pipeline places it."""
     assessment = ruleset.assess(title, summary, Source(name=name, kind=kind, weight=SOURCE_WEIGHTS[kind]))
     assert assessment.alert, title
     return DigestAlert(
@@ -263,7 +421,12 @@ def scored(ruleset, name: str, title: str, summary: str, at: dt.datetime, kind: 
         raised_at=at + dt.timedelta(minutes=5),
         assessment=assessment,
         named=ruleset.named_in(assessment.matched),
+        kind=kind,
     )
+
+
+def pipeline_told(ruleset):
+    return lambda a: told_of(ruleset, a.title, a.summary, a.assessment, a.published, None)
 
 
 def test_the_three_seed_write_ups_of_the_truce_are_one_story(seeds, shipped_ruleset):
@@ -274,12 +437,9 @@ def test_the_three_seed_write_ups_of_the_truce_are_one_story(seeds, shipped_rule
         alerts.append(scored(shipped_ruleset, f"outlet-{name}", report.title, report.summary, T0 + dt.timedelta(hours=3 * hours)))
     # The rules lead with different event types (truce, export controls eased): no shortcut.
     assert len({a.event_type for a in alerts}) > 1
-    assert [[a.source for a in g] for g in group_stories(alerts, event_of=lambda a: a.event)] == [
+    assert [[a.source for a in g] for g in group_stories(alerts, pipeline_told(shipped_ruleset))] == [
         ["outlet-001", "outlet-003", "outlet-004"]
     ]
-    [section] = rank_sections(alerts)
-    [story] = section.stories
-    assert len(story.sources) == 3
 
 
 GENEVA = (
@@ -306,20 +466,39 @@ WIDER_CONTROLS = (
 
 
 @pytest.mark.parametrize(
-    ("first", "second", "hours_apart", "stories"),
+    ("first", "second", "hours_apart"),
     [
-        # Two truce stories a week apart (the deal, then a dispute over it) are two stories...
-        (GENEVA, CHIP_DISPUTE, 7 * 24, 2),
-        # ...which the same two reports on one day would not be: time is what tells them apart.
-        (GENEVA, CHIP_DISPUTE, 3, 1),
+        # Two truce stories a week apart (the deal, then a dispute over it).
+        (GENEVA, CHIP_DISPUTE, 7 * 24),
         # A tariff threat and wider export controls on the same day, both about China.
-        (TARIFF_THREAT, WIDER_CONTROLS, 2, 2),
+        (TARIFF_THREAT, WIDER_CONTROLS, 2),
     ],
 )
-def test_near_misses_scored_by_the_shipped_rules(shipped_ruleset, first, second, hours_apart, stories):
+def test_near_misses_scored_by_the_shipped_rules(shipped_ruleset, first, second, hours_apart):
     """Related but different events, as the shipped rules score them, stay separate stories."""
     alerts = [
         scored(shipped_ruleset, "wire", *first, T0, kind="wire"),
         scored(shipped_ruleset, "mining", *second, T0 + dt.timedelta(hours=hours_apart)),
     ]
-    assert len(group_stories(alerts, event_of=lambda a: a.event)) == stories
+    assert len(group_stories(alerts, pipeline_told(shipped_ruleset))) == 2
+
+
+def test_the_digest_leads_a_story_with_its_official_report(shipped_ruleset):
+    """The ministry's notice leads the story the press broke; every report is listed under it."""
+    press = scored(shipped_ruleset, "reuters", *WIDER_CONTROLS, T0, kind="wire")
+    official = scored(
+        shipped_ruleset,
+        "mofcom",
+        "MOFCOM announcement on export controls on rare earth items containing Chinese content",
+        "Foreign exporters of products containing 0.1% or more of Chinese rare earths need a licence; five "
+        "elements and magnet technology are added to the control list.",
+        T0 + 2 * HOUR,
+        kind="official",
+    )
+    alerts = [
+        DigestAlert(**{**a.__dict__, "story_id": 7}) for a in (press, official)
+    ]
+    [section] = rank_sections(alerts)
+    [story] = section.stories
+    assert story.lead.source == "mofcom" and [a.source for a in story.others] == ["reuters"]
+    assert story.score == max(press.score, official.score)
