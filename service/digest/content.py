@@ -231,7 +231,8 @@ def build_digest(
     tickers none of which the recipient follows, are left out; stories that name no ticker stay
     (a new rule on processed minerals matters to every desk). A story kept is shown whole: every
     report of it in the window. `followed_tickers` None means no ticker filter.
-    `watching_since` is when reewatch started watching, when that is inside the window.
+    `watching_since` is when reewatch started watching; the digest says so when that is inside
+    the window.
     """
     markers: dict[str, list[dt.datetime]] = {}
     kept: list[DigestAlert] = []

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -57,12 +58,14 @@ def test_the_first_run_once_shows_prices_in_its_news_alerts(tmp_path, feed_serve
             item(
                 guid="ban-1",
                 title="China bans exports of rare earth magnet technology",
+                date=format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True),
                 body="MOFCOM said the export ban covers rare earth magnet and processing technology. "
                 "MP Materials shares were active in early trade.",
             )
         )
     )
-    write_feeds(tmp_path, f"- name: wire\n  url: {feed_server.url('/wire')}\n  interval: 1m\n  kind: wire\n")
+    # `backfill: alert`: this first poll alerts, as a later one would.
+    write_feeds(tmp_path, f"- name: wire\n  url: {feed_server.url('/wire')}\n  interval: 1m\n  kind: wire\n  backfill: alert\n")
     # Daily bars for MP up to yesterday (the shipped sample is too old to fall in the window).
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=n) for n in range(30, 0, -1)]

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import trustme
 
 from service.demo.server import Route
-
 from service.rules import load_ruleset
 from service.store import migrate
 from service.store.db import make_engine
@@ -184,8 +183,9 @@ def store_a_day_of_news(tmp_path, env) -> None:
 
 
 def test_preview_shows_the_stored_alerts_ranked_and_grouped_and_the_prices(tmp_path):
-    """A day with stored alerts and bars: stories ranked, one event's two write-ups shown once
-    with their two sources, the watchlist numbers from the bars, the hostile headline escaped."""
+    """A day with stored alerts and bars: stories ranked, one event's two write-ups shown as one
+    story with both sources (the other listed under the lead), the watchlist numbers from the
+    bars, the hostile headline escaped."""
     write_rules(tmp_path, DESK)
     env = cli_env(tmp_path)
     store_a_day_of_news(tmp_path, env)
@@ -195,7 +195,9 @@ def test_preview_shows_the_stored_alerts_ranked_and_grouped_and_the_prices(tmp_p
     page = out.read_text(encoding="utf-8")
     hostile, funding, geneva = (page.index(title) for title in ("&lt;!channel&gt;", FUNDING[0].replace("'", "&#39;"), GENEVA[0]))
     assert hostile < funding < geneva  # scores 78, 74, 65: strongest story (and its section) first
-    assert GENEVA_RETOLD[0] not in page and "wire, mining-wire (2 sources)" in page
+    # The retelling is listed under the story's lead with its source, never dropped.
+    assert geneva < page.index(f"mining-wire: {GENEVA_RETOLD[0]}") and "wire, mining-wire (2 sources)" in page
+    assert page.count(GENEVA_RETOLD[0]) == 1
     assert "<!channel>" not in page and "<script>" not in page
     # MP as of that morning: Thursday's close 69.13, from 64.55 a day and 69.23 five sessions before.
     mp = page[page.index(">MP</td>"):]
@@ -238,13 +240,22 @@ def test_send_with_stored_data_reaches_smtp_once(tmp_path):
 
 
 def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_server):
-    """`reewatch run` sends a digest that is due at start, picks up a recipient added to
-    digests.yaml, and keeps the last good recipients (logging the error) on a broken edit."""
+    """Restarted by a service that has been watching for days, `reewatch run` sends a digest that
+    is due at start, picks up a recipient added to digests.yaml, and keeps the last good
+    recipients (logging the error) on a broken edit."""
     feed_server.routes["/empty"] = Route(rss())
     first = RECIPIENTS.split("  - address: risk")[0]
     write_rules(tmp_path, first)
     (tmp_path / "rules" / "feeds.yaml").write_text(f"- name: wire\n  url: {feed_server.url('/empty')}\n", encoding="utf-8")
     env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
+    # Watching for two days already: a quiet day's digest is news too ("nothing happened").
+    migrate.upgrade(env["DATABASE_URL"])
+    engine = make_engine(env["DATABASE_URL"])
+    with open_session(engine) as s:
+        feed = add_feed(s, "wire", "wire")
+        feed.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+        s.commit()
+    engine.dispose()
     outbox = tmp_path / "var" / "outbox"
     log_file = tmp_path / "service.log"
     digests = tmp_path / "rules" / "digests.yaml"
@@ -270,6 +281,27 @@ def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_
     assert f"{digests}:9:5: recipients.1.timezone: unknown time zone 'Asia/Tokio'" in text
     assert "digest for risk@desk.example rescheduled: next on" in text
     assert sorted(p.suffix for p in outbox.iterdir()) == [".eml", ".eml", ".html", ".html"]
+
+
+def test_a_first_start_that_has_seen_nothing_sends_no_digest(tmp_path, feed_server):
+    """Started inside the digest's window with nothing stored, the service sends no empty digest
+    for time it never watched; `digest status` says it was skipped and why."""
+    feed_server.routes["/empty"] = Route(rss())
+    write_rules(tmp_path, RECIPIENTS.split("  - address: risk")[0])
+    (tmp_path / "rules" / "feeds.yaml").write_text(f"- name: wire\n  url: {feed_server.url('/empty')}\n", encoding="utf-8")
+    env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
+    log_file = tmp_path / "service.log"
+    with log_file.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        assert wait_for(lambda: "not sent: nothing seen yet" in log_file.read_text()), log_file.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    outbox = tmp_path / "var" / "outbox"
+    assert not outbox.exists() or list(outbox.iterdir()) == []
+    status = reewatch("digest", "status", env=env, cwd=tmp_path)
+    assert "skipped" in status.stdout and "nothing seen yet" in status.stdout.replace("\n", " ")
 
 
 def wait_for(check, seconds: float = 30) -> bool:

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from service.alerts.queue import Enrichment, queue_alerts
+from service.domain.markets import after_trading
 from service.bootstrap import open_runtime
 from service.domain.alerts import PriceAlert
 from service.domain.scoring import Assessment, Source
@@ -287,7 +288,7 @@ def test_a_news_alert_carries_its_tickers_prices_as_stored(prices):
     engine.dispose()
     (news,) = rows(settings, "news")
     quotes = news.payload["quotes"]
-    assert news.payload["v"] == 2
+    assert news.payload["v"] == 3
     assert quotes["MP"] == {
         "currency": "USD", "price": 21.2, "at": "2025-10-09T14:20:00+00:00", "session": "2025-10-09",
         "change_pct": pytest.approx(6.0), "live": True,
@@ -297,12 +298,21 @@ def test_a_news_alert_carries_its_tickers_prices_as_stored(prices):
     assert quotes["NB"] == {"currency": "USD", "missing": "stale: zero volume for 3 sessions (since 2025-10-06)"}
     assert quotes["UUUU"] == {"currency": "USD", "missing": "no bars stored"}
     assert quotes["VOD.L"]["missing"].startswith("unknown exchange suffix '.L'")
-    assert quotes["GM"] == {"currency": None, "missing": "no prices stored yet"}
+    # Six tickers are named, GM (seventh in watchlist order, named by nobody) is counted.
+    assert news.payload["shown"] == ["MP", "NB", "UUUU", "LYC.AX", "VOD.L", "F"] and news.payload["more"] == 1
+    assert "GM" not in quotes
+    # Follow-ups once each ticker's market has traded 15 and 60 minutes: New York now, Sydney at
+    # its next session; none for a ticker on an exchange we do not know.
     follow_ups = rows(settings, "followup")
-    assert [(f.parent_id, f.next_attempt_at, f.key) for f in follow_ups] == [
-        (news.id, alert_at + timedelta(minutes=15), f"followup:{article}+15m:#desk"),
-        (news.id, alert_at + timedelta(minutes=60), f"followup:{article}+60m:#desk"),
-    ]
+    due = sorted((f.next_attempt_at, f.payload["minutes"], sorted(t for t, _ in f.payload["tickers"])) for f in follow_ups)
+    us = ["F", "MP", "NB", "UUUU"]
+    assert due == sorted([
+        (alert_at + timedelta(minutes=15), 15, us),
+        (alert_at + timedelta(minutes=60), 60, us),
+        (after_trading("ASX", alert_at, 15), 15, ["LYC.AX"]),
+        (after_trading("ASX", alert_at, 60), 60, ["LYC.AX"]),
+    ])
+    assert all(f.parent_id == news.id for f in follow_ups)
 
 
 def test_a_move_polled_from_yahoo_fires_and_a_ticker_without_data_cannot_judge(tmp_path, make_settings, database_url, cold_yfinance):  # noqa: F811
