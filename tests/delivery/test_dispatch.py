@@ -246,6 +246,19 @@ def test_a_later_report_edits_the_story_alert_and_an_official_one_replies_broadc
     assert [r.status for r in outbox.rows()] == ["sent"] * len(outbox.rows())
 
 
+def test_a_reply_queued_with_its_parent_goes_out_right_after_it(outbox, slack):
+    """A story's alert and its reply queued in one go, with a later story between them in the
+    queue: the reply follows its parent in the thread, before the later story's alert."""
+    now = datetime.now(UTC)
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector", published=now - timedelta(minutes=9))
+    [other] = outbox.report(*TECH_BAN, feed="reuters", published=now - timedelta(minutes=5))
+    [reply] = news(outbox.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", published=now - timedelta(minutes=1)))
+    outbox.drain()
+    assert keys(slack.posted()) == [first.key, reply.key, other.key]
+    parent, answer, later = slack.posted()
+    assert answer.thread_ts == parent.ts and later.thread_ts is None
+
+
 def test_an_edit_of_a_story_alert_that_failed_is_not_attempted(outbox, slack):
     """An update queued while the story's alert was still being retried fails with the alert's
     reason once Slack refuses the alert for good; nothing is edited."""

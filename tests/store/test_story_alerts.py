@@ -174,6 +174,10 @@ def test_top_level_alerts_go_out_in_publication_order_and_replies_right_after_th
     earlier = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0 + 4 * MINUTE, published=T0)[0]
     [reply] = news(box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", now=T0 + 5 * MINUTE))
     assert [c.alert.id for c in claim(box)] == [earlier.id, reply.id, later.id]
+    # Capped at one row per channel, the claim takes the earliest published, not the first queued.
+    with session(box.engine) as s:
+        [first] = claim_due_alerts(s, "b", T0 + timedelta(hours=2), timedelta(minutes=2), per_channel=1, limit=100)
+    assert first.alert.id == earlier.id
 
 
 def test_a_reply_is_not_claimed_while_another_instance_holds_its_parent(box):
