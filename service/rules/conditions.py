@@ -41,8 +41,8 @@ HEADLINE, LEAD, ANYWHERE = 0, 1, 2
 CONDITION_KEYS = (
     "any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead", "frame", "official",
 )
-FRAME_KEYS = ("type", "instrument", "polarity", "actor", "object", "not_object", "in")
-OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items")
+FRAME_KEYS = ("type", "instrument", "polarity", "actor", "countries", "object", "not_object", "only_object", "in")
+OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items", "only_items")
 ACTOR_KINDS = ("government", "company", "court", "armed group")
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 MAX_NEAR = 50
@@ -494,6 +494,8 @@ class FrameTest(Condition):
     objects: frozenset[str] | None  # labels (element categories and names, object groups, ...)
     not_objects: frozenset[str] | None  # a frame naming only these does not count
     scope: int | None  # HEADLINE, LEAD (the first sentence only) or None (either)
+    countries: frozenset[str] | None  # every one named in the clause (actor or target)
+    only_objects: frozenset[str] | None  # the frame names objects, all of them among these
     instrument_words: frozenset[int] = frozenset()
     object_words: frozenset[int] = frozenset()
 
@@ -501,12 +503,20 @@ class FrameTest(Condition):
         self.clauses = tuple(c for c in (self.instrument_words, self.object_words) if c)
 
     def test(self, ev: Evidence) -> bool:
-        return any(self.holds(fact) for fact in ev.reading.facts)
+        # A bare noun phrase ("export controls") counts in a headline, where it is the news;
+        # in the first sentence something must be done to it.
+        return any(self.holds(fact) for fact in ev.reading.facts if fact.acted or fact.headline)
 
     def holds(self, fact) -> bool:
         from service.rules.frames import event_types
 
+        if not (fact.headline or fact.main):
+            return False  # background in the first sentence ("... while the truce runs")
         if self.scope == HEADLINE and not fact.headline or self.scope == LEAD and fact.headline:
+            return False
+        if self.countries is not None and not self.countries <= fact.countries:
+            return False
+        if self.only_objects is not None and not (fact.labels and fact.labels <= self.only_objects):
             return False
         if self.instruments is not None and fact.instrument not in self.instruments:
             return False
@@ -545,7 +555,8 @@ class OfficialTest(Condition):
     types: frozenset[str] | None
     agencies: frozenset[str] | None
     countries: frozenset[str] | None
-    items: frozenset[str] | None
+    items: frozenset[str] | None  # any of these items was filed
+    only_items: frozenset[str] | None  # items are known, and every one is among these
 
     def test(self, ev: Evidence) -> bool:
         doc = ev.official
@@ -560,6 +571,8 @@ class OfficialTest(Condition):
         if self.countries is not None and doc.country not in self.countries:
             return False
         if self.items is not None and self.items.isdisjoint(doc.items):
+            return False
+        if self.only_items is not None and not (doc.items and set(doc.items) <= self.only_items):
             return False
         return True
 
@@ -945,8 +958,9 @@ class ConditionParser:
                 here = loc + (key, index) if isinstance(raw, list) else loc + (key,)
                 found = allowed(name)
                 if found is None:
-                    choices = sorted(labels) if key in ("object", "not_object") else sorted(
-                        {"type": EVENT_TYPES, "instrument": INSTRUMENTS, "actor": actors}.get(key, ())
+                    choices = sorted(labels) if key.endswith("object") else sorted(
+                        {"type": EVENT_TYPES, "instrument": INSTRUMENTS, "actor": actors,
+                         "countries": [c.name for c in spec.countries]}.get(key, ())
                     )
                     self._problem(here, f"unknown {what} {name!r}{suggest(name, choices)}")
                     ok = False
@@ -959,6 +973,8 @@ class ConditionParser:
         actor_names = names("actor", lambda n: n if n in actors else None, "actor")
         objects = names("object", lambda n: labels.get(n.lower()), "object")
         not_objects = names("not_object", lambda n: labels.get(n.lower()), "object")
+        only_objects = names("only_object", lambda n: labels.get(n.lower()), "object")
+        countries = names("countries", lambda n: n if n in {c.name for c in spec.countries} else None, "country")
         polarity = value.get("polarity")
         if polarity is not None and polarity not in POLARITIES:
             self._problem(loc + ("polarity",), f"polarity is up or down, not {polarity!r}")
@@ -979,7 +995,10 @@ class ConditionParser:
             kinds = set(INSTRUMENTS)
         instrument_ids = self._word_ids(instrument_words(kinds, spec.programmes))
         object_ids = self._word_ids(_object_words(spec, objects)) if objects else frozenset()
-        return FrameTest(types, instruments, polarity, actor_names, objects, not_objects, frame_scope, instrument_ids, object_ids)
+        return FrameTest(
+            types, instruments, polarity, actor_names, objects, not_objects, frame_scope,
+            countries, only_objects, instrument_ids, object_ids,
+        )
 
     def _word_ids(self, words) -> frozenset[int]:
         ids = set()
@@ -1015,13 +1034,15 @@ class ConditionParser:
                 if key in allowed and name not in allowed[key]:
                     self._problem(here, f"unknown {key} {name!r}{suggest(name, allowed[key])}")
                     ok = False
-                elif key == "items" and not re.fullmatch(r"\d\.\d\d", name):
+                elif key in ("items", "only_items") and not re.fullmatch(r"\d\.\d\d", name):
                     self._problem(here, f"an 8-K item is written like '1.01' (in quotes), not {name!r}")
                     ok = False
             parts[key] = frozenset(listed)
         if not ok:
             return None
-        return OfficialTest(parts["kind"], parts["type"], parts["agency"], parts["country"], parts["items"])
+        return OfficialTest(
+            parts["kind"], parts["type"], parts["agency"], parts["country"], parts["items"], parts["only_items"]
+        )
 
     def _feed(self, value: Any, loc: Loc, scope: int) -> Condition | None:
         names = value if isinstance(value, list) else [value]
@@ -1071,7 +1092,10 @@ def _object_words(spec, labels: frozenset[str]) -> list[str]:
     for group, group_spec in spec.groups.items():
         for ticker in group_spec.tickers:
             if group in labels or f"company:{ticker.symbol}" in labels or "company" in labels:
-                words.extend((ticker.name, *ticker.aliases))
+                words.extend((ticker.name, *ticker.aliases, ticker.symbol.split(".", 1)[0]))
+    if "programme" in labels:
+        for programme in spec.programmes:
+            words.extend((programme.name, *programme.aliases))
     return words
 
 

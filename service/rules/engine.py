@@ -559,7 +559,13 @@ class Ruleset:
             return NO_READING
         official = ev.official
         title, lead, _rest = ev.raw
-        return self.frames.read(title, "", lead=lead, default_actor=official.actor if official else None)
+        return self.frames.read(
+            title,
+            "",
+            lead=lead,
+            default_actor=official.actor if official else None,
+            generic=official.instrument if official else None,
+        )
 
     def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
         return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False

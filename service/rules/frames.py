@@ -50,7 +50,7 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise
+derail, scupper, jeopardize, jeopardise, cut off, block
 """.replace("\n", " ").split(",")
 )
 
@@ -58,7 +58,7 @@ derail, scupper, jeopardize, jeopardise
 KEEPING_VERBS = tuple(
     verb.strip()
     for verb in """
-step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
+step up, ramp up, impose, introduce, add, revive, modify, expand, extend, broaden, tighten, toughen, strengthen,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
@@ -133,13 +133,13 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
     "export_control": [
         "export control", "export controls", "export-control", "control measure", "control measures",
         "export restriction", "export restrictions", "restriction", "restrictions", "restrict", "curb",
-        "curbs", "export curb", "ban", "bans", "export ban", "embargo", "limit", "licensing requirement",
+        "curbs", "export curb", "ban", "bans", "export ban", "embargo", "licensing requirement",
         "licence requirement", "license requirement", "licensing regime", "licensing rule",
         "licensing system", "export licensing", "licensing", "end user", "end use check", "end user check",
         "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
-        "these controls", "such controls", "export rules", "export regime", "control", "controls", "grip",
+        "these controls", "such controls", "export rules", "export regime", "controls", "grip",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
@@ -158,12 +158,13 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
-        "award", "letter of interest", "conditional commitment", "stockpile", "stockpiling",
+        "letter of interest", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
+        "strategic project", "strategic projects",
     ],
     "agreement": [
-        "deal", "agreement", "pact", "framework", "accord", "memorandum", "memorandum of understanding",
+        "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
         "trade deal", "work together", "cooperate", "coordinate", "coalition", "action plan",
@@ -178,6 +179,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "export", "exports", "shipment", "shipments", "supply", "supplies", "production", "output",
         "delivery", "deliveries", "imports", "flow", "flows", "cargo", "cargoes", "sales", "operations",
         "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
+        "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
     ],
     "price": [
@@ -194,10 +196,10 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 #: the deal, the licences and the flows it bears on.
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "advance", "fall", "slump",
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "ban": "export_control", "restrict": "export_control", "curb": "export_control",
-                    "limit": "export_control", "prohibit": "export_control", "embargo": "export_control",
+                    "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
                     "levy": "tariff"}
@@ -211,9 +213,9 @@ CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
 TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by"]
 #: Words that say a price moved up or down although no verb of ours did.
-PRICE_UP = ["record high", "record", "all time high", "multi year high", "two year high", "year high",
+PRICE_UP = ["up", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
-PRICE_DOWN = ["record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+PRICE_DOWN = ["down", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
 _DOMINANCE_AFTER = re.compile(r"^ (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
@@ -310,7 +312,9 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     words: list[str] = []
     for kind in kinds:
         words.extend(INSTRUMENT_WORDS.get(kind, ()))
-        words.extend(verb for verb, instrument in VERB_INSTRUMENTS.items() if instrument == kind)
+        for verb, instrument in VERB_INSTRUMENTS.items():
+            if instrument == kind:
+                words.extend((verb, *IRREGULAR.get(verb, ())))
     if kinds & {"export_control", "tariff", "entity_list", "funding"}:
         words.extend(INSTRUMENT_WORDS[None])  # "measures", "rules": what they are depends on the rest
     if "supply" in kinds:
@@ -443,9 +447,12 @@ class FrameReader:
         *,
         lead: str | None = None,
         default_actor: tuple[str, str, str] | None = None,
+        generic: str | None = None,
     ) -> Reading:
         """The frames of a headline and its first sentence. `default_actor` ((kind, name,
-        country), from an official source) stands in for a clause that names none."""
+        country), from an official source) stands in for a clause that names none, and
+        `generic` is what that issuer's "measures" or "announcements" are (MOFCOM's: export
+        controls)."""
         if lead is None:
             lead = split_lead(summary)[0]
         facts: list[FrameFact] = []
@@ -453,7 +460,7 @@ class FrameReader:
         for headline, sentence in ((True, title), (False, lead)):
             if not sentence or not sentence.strip():
                 continue
-            found, clash = self._sentence(sentence, headline, default_actor)
+            found, clash = self._sentence(sentence, headline, default_actor, generic)
             if clash and not contradiction:
                 contradiction = clash
             facts.extend(found)
@@ -464,7 +471,7 @@ class FrameReader:
     # -- one sentence -------------------------------------------------------------------------
 
     def _sentence(
-        self, sentence: str, headline: bool, default_actor: tuple[str, str, str] | None
+        self, sentence: str, headline: bool, default_actor: tuple[str, str, str] | None, generic: str | None = None
     ) -> tuple[list[FrameFact], str]:
         text = _prepare(sentence)
         tokens = self._tokens(text, sentence)
@@ -481,13 +488,14 @@ class FrameReader:
             if clash:
                 return [], clash
             fact, actor = _frame(
-                clause, text, main, headline, inherited or default_actor, sentence_objects, self.lexicon.ticker_groups
+                clause, text, main, headline, inherited or default_actor, sentence_objects, self.lexicon.ticker_groups,
+                generic,
             )
             if actor is not None:
                 inherited = actor
             if fact is not None:
                 facts.extend(fact)
-        return facts, _clash(facts)
+        return facts, _clash(facts) if headline else ""
 
     def _tokens(self, text: str, original: str) -> list[Token]:
         matches = []
@@ -553,8 +561,10 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
                 current, how, main = [], "colon", True
                 continue
             # A comma closes a fronted or relative clause ("After talks, China ...", "China,
-            # which controls ..., tightens ..."): what follows is the main clause again.
-            current, how, main = [], "break", True
+            # which controls ..., tightens ..."): what follows is the main clause again if it
+            # has a verb of its own; a list item ("..., recycling and export controls") does not.
+            resumes = any(t.tag == VERB for t in _until_break(tokens, index + 1))
+            current, how, main = [], "break", True if resumes else main
             continue
         if token.tag == SUBORDINATE:
             segments.append((current, main, how))
@@ -595,6 +605,15 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
     return merged
 
 
+def _until_break(tokens: list[Token], start: int) -> list[Token]:
+    out = []
+    for token in tokens[start:]:
+        if token.tag in (BREAK, SUBORDINATE):
+            break
+        out.append(token)
+    return out
+
+
 def _price_verb(tokens: list[Token]) -> bool:
     return any(t.tag == VERB and t.value[2] == "price" for t in tokens)
 
@@ -633,6 +652,7 @@ def _frame(
     default_actor: tuple[str, str, str] | None,
     sentence_objects: list[Token],
     ticker_groups: dict[str, str],
+    generic: str | None = None,
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
     verbs = [t for t in clause if t.tag == VERB]
@@ -711,7 +731,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(clause, labels, countries)
+            kind = _generic_kind(clause, labels, countries) or generic
             if kind is None:
                 continue
         facts.append(
@@ -869,6 +889,9 @@ US, CHINA = "United States", "China"
 #: Watchlist groups whose own halts and deals are company news; a carmaker idling a line for
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
+#: What a desk trades on: a truce over these is the trade fight paused.
+DESK_OBJECTS = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
+                          "battery_materials", "dual_use"})
 #: Flows a government halts by policy; a government "halting mining" is something else.
 TRADE_FLOWS = frozenset({"export", "exports", "shipment", "shipments", "supply", "supplies", "delivery", "deliveries",
                          "sales", "cargo", "cargoes", "flow", "flows"})
@@ -898,13 +921,21 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     if instrument == "funding":
         if fact.actor_kind == "company":
             return ("corporate",)
+        if fact.actor_kind != "government" and "programme" not in fact.labels:
+            return ()  # an award at a festival, a fund of nobody's: not public money
         if "agreement" in fact.kinds and _governments(fact) >= 2:
             return ("partnership",)  # a pact between governments that sets up a fund
         return ("gov_funding",)
     if instrument == "agreement":
-        if both or fact.relief in ("truce", "ceasefire", "cease fire"):
+        if both:
             # A truce undermined or ended says what happens next only in another clause.
             return ("truce",) if up else ()
+        if fact.relief in ("truce", "ceasefire", "cease fire"):
+            # A "rare earth truce" or a "tariff truce" is the trade fight paused; a ceasefire
+            # in a war or a truce in politics is not.
+            if up and (fact.labels & DESK_OBJECTS or fact.kinds & {"tariff", "export_control"}):
+                return ("truce",)
+            return ()
         if fact.actor_kind == "company":
             return ("corporate",)
         if fact.actor_kind == "government" or _governments(fact) >= 2:

@@ -71,7 +71,31 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
     )
 )
 
-_EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b")
+_EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
+#: An 8-K's items by their names, for filings that name them without the code.
+_ITEM_NAMES = tuple(
+    (re.compile(pattern, re.IGNORECASE), code)
+    for pattern, code in (
+        (r"entry into a material definitive agreement", "1.01"),
+        (r"termination of a material definitive agreement", "1.02"),
+        (r"bankruptcy or receivership", "1.03"),
+        (r"completion of acquisition or disposition", "2.01"),
+        (r"results of operations and financial condition", "2.02"),
+        (r"creation of a direct financial obligation", "2.03"),
+        (r"triggering events that accelerate", "2.04"),
+        (r"costs associated with exit or disposal", "2.05"),
+        (r"material impairments", "2.06"),
+        (r"notice of delisting", "3.01"),
+        (r"unregistered sales? of equity securities", "3.02"),
+        (r"changes? in registrant.s certifying accountant", "4.01"),
+        (r"departure of directors or certain officers|election of directors|appointment of certain officers", "5.02"),
+        (r"amendments? to articles of incorporation or bylaws", "5.03"),
+        (r"submission of matters to a vote of security holders", "5.07"),
+        (r"regulation fd disclosure", "7.01"),
+        (r"\bother events\b", "8.01"),
+        (r"financial statements and exhibits", "9.01"),
+    )
+)
 _ITEM = re.compile(r"\bItems?\s+((?:\d\.\d{2}(?:\s*(?:,|and|&)\s*)?)+)", re.IGNORECASE)
 _ITEM_CODE = re.compile(r"\d\.\d{2}")
 _ANNOUNCEMENT = re.compile(r"\bAnnouncement\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
@@ -112,12 +136,23 @@ class OfficialDocument:
     number: str = ""
 
     @property
+    def instrument(self) -> str | None:
+        """What this issuer's "measures", "announcements" or "provisions" are when the text does
+        not say: MOFCOM's and customs' are export controls, the Tariff Commission's tariffs."""
+        return _ISSUER_INSTRUMENTS.get(self.kind) or _AGENCY_INSTRUMENTS.get(self.agency)
+
+    @property
     def actor(self) -> tuple[str, str, str] | None:
         """Who acts in a title that names nobody: the issuer, as frames take an actor."""
         if not self.country:
             return None
         return ("government", self.agency or self.country, self.country)
 
+
+
+_ISSUER_INSTRUMENTS = {"mofcom": "export_control", "china_customs": "export_control", "bis": "export_control",
+                       "tariff_commission": "tariff", "ustr": "tariff"}
+_AGENCY_INSTRUMENTS = {"BIS": "export_control", "USTR": "tariff"}
 
 
 def read_official(title: str, summary: str, link: str | None, feed: str, source_kind: str) -> OfficialDocument | None:
@@ -128,7 +163,9 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
     kind, agency, country = host_match or _by_feed(feed) or _by_title(title) or ("government", "", "")
     text = f"{title}\n{summary}"
     if kind == "sec_8k" or _EIGHT_K_TITLE.match(title):
-        items = tuple(dict.fromkeys(code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)))
+        coded = [code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)]
+        named = [code for pattern, code in _ITEM_NAMES if pattern.search(text)]
+        items = tuple(sorted(dict.fromkeys(coded + named)))
         return OfficialDocument("sec_8k", "filing", "", "", items)
     number = ""
     doc_type = ""
