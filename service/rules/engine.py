@@ -63,6 +63,8 @@ class Rule:
     named_tickers: frozenset[str] = frozenset()
     #: Phrase ids the rule looks for (not those under `none`), to tell a headline match.
     positive_phrases: frozenset[int] = frozenset()
+    #: The rule tests frames: its event types stand in only when no frame decides.
+    reads_frames: bool = False
 
     @property
     def clauses(self) -> tuple[frozenset[int], ...]:
@@ -509,9 +511,12 @@ class Ruleset:
         ]
         if not deciding:
             return None
-        # The strongest rule's kind of event first; then a frame where something is done over a
-        # bare noun phrase; the headline before the first sentence; main clauses before background.
-        deciding.sort(key=lambda f: (f.instrument not in strongest, not f.acted, not f.headline, not f.main))
+        # A frame where something is done before a bare noun phrase ("Modifying Tariff Rates");
+        # the headline before the first sentence; main clauses before background; the point of
+        # "X, but Y" (Y) before X; the strongest rule's kind of event last.
+        deciding.sort(
+            key=lambda f: (not f.acted, not f.headline, not f.main, not f.contrast, f.instrument not in strongest)
+        )
         first = deciding[0]
         types = list(event_types(first))
         used = [first]
@@ -522,16 +527,39 @@ class Ruleset:
                 if added:
                     types.extend(added)
                     used.append(fact)
-        if types[0] in plan.event_types and not directions(first, tuple(types)):
-            return tuple(types), None, used
-        return tuple(types), self._frame_impacts(first, tuple(types), relevance_by_ticker), used
+        # Phrase rules written for this event type know its tickers best (a gallium rule names
+        # AXTI); frame rules fire on any wording, so their impacts are only the map's.
+        agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
+        if agreeing and not directions(first, tuple(types)):
+            return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
+        cause = None
+        if types[0] == "price_move":
+            # "UAMY jumps as Beijing shuts exports": the move's cause moves the other names too.
+            cause = next(
+                (f for f in reading.facts if f.headline and f is not first and event_types(f)
+                 and event_types(f)[0] not in ("price_move", "legal")),
+                None,
+            )
+        impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
+        return tuple(types), impacts, used
 
     def _frame_impacts(
-        self, fact: FrameFact, types: tuple[str, ...], relevance_by_ticker: dict[str, int]
+        self,
+        fact: FrameFact,
+        types: tuple[str, ...],
+        relevance_by_ticker: dict[str, int],
+        *,
+        cause: FrameFact | None = None,
     ) -> dict[str, Direction]:
-        """The impact map's directions for the frame's event types (the first wins), with the
-        frame's own (the way a price or a named company moved) on top, in watchlist order."""
+        """The impact map's directions for the frame's event types (the first wins), under the
+        frame's own (the way a price or a named company moved), in watchlist order. A price
+        move's `cause` adds the directions of its own event beneath."""
         wanted: dict[str, Direction] = {}
+        if cause is not None:
+            cause_types = event_types(cause)
+            for target, direction in self.default_impact.get(cause_types[0], {}).items():
+                wanted[target] = direction
+            wanted.update(directions(cause, cause_types))  # type: ignore[arg-type]
         for event_type in types:
             for target, direction in self.default_impact.get(event_type, {}).items():
                 wanted.setdefault(target, direction)
@@ -602,7 +630,10 @@ class Ruleset:
             event_types = self._event_types[fired[0]]
             impacts = self._own_impact[fired[0]] if fixed else None
         else:
-            event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+            # Frame rules fire because a frame holds: that frame gives the event type. If no
+            # frame decides (a court rule fired), the phrase rules' types are the better guess.
+            typed = [r for r in ordered if not r.reads_frames] or ordered
+            event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
         return _Plan(
             ordered=tuple(ordered),

@@ -58,16 +58,16 @@ derail, scupper, jeopardize, jeopardise, cut off, block
 KEEPING_VERBS = tuple(
     verb.strip()
     for verb in """
-step up, ramp up, impose, introduce, add, revive, modify, expand, extend, broaden, tighten, toughen, strengthen,
+step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
 mandate, order, target, hit, put, place, set, take, invest, fund, finance, lend, back, buy,
-acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, advance, top,
+acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must, will,
-would, could, may, might, addition, imposition, implementation, expansion, extension, revision,
+list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
+ink, produce, deliver, ship, commission, addition, imposition, implementation, expansion, extension, revision,
 adjustment, modification
 """.replace("\n", " ").split(",")
 )
@@ -110,7 +110,7 @@ IRREGULAR = {
     "hold": ["held", "holds", "holding"],
     "stick": ["stuck", "sticks"],
     "shut": ["shuts", "shutting"],
-    "will": [], "would": [], "could": [], "may": [], "might": [], "must": [],
+    "must": [],
 }
 
 #: Words that turn what follows around: "will not extend", "no longer requires", "denies".
@@ -119,8 +119,8 @@ NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
-HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "could", "may",
-          "might", "expect", "prepare", "move", "would"}
+HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
+          "move"}
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
 RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
@@ -145,7 +145,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
         "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
-        "reciprocal rate", "reciprocal rates",
+        "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
+        "anti dumping duty", "countervailing duty",
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
@@ -167,7 +168,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "thaw", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -198,7 +199,8 @@ HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement",
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
 PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
-VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "ban": "export_control", "restrict": "export_control", "curb": "export_control",
+VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
+                    "deliver": "supply", "ban": "export_control", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -208,24 +210,26 @@ REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "imple
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
-                 "where", "when", "whereas", "although", "though", "if", "unless"]
+                 "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
+                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at"]
 CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
 TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by"]
 #: Words that say a price moved up or down although no verb of ours did.
-PRICE_UP = ["up", "record high", "record", "all time high", "multi year high", "two year high", "year high",
+PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
-PRICE_DOWN = ["down", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
 _DOMINANCE_AFTER = re.compile(r"^ (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
-ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT = range(15)
+ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE = range(16)
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
+            "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
 
 #: Words that name a company or a government without naming which one.
@@ -238,7 +242,24 @@ ARMED_GROUPS = ["rebels", "rebel", "militia", "militias", "insurgents", "armed g
                 "junta", "army", "troops", "kachin independence army", "kia"]
 #: Verbs that start a new clause of consequence: "a shortage forces lines to halt".
 CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
-          "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed"]
+          "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
+          "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
+          "fuels", "fueled", "fuelled"]
+#: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
+UNSIGNED_VERBS = ["modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+                  "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
+                  "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
+                  "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
+                  "declined to", "declines to", "declining to", "refused to comment"]
+#: Words that name the other side, not a party: "pricing outside China", "reliance on China".
+EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
+             "free of", "non"]
+#: Companies news names often that are not on a watchlist: their deals are company news.
+KNOWN_COMPANIES = ["apple", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
+                   "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
+                   "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
+                   "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
+                   "general dynamics", "microsoft", "google", "amazon", "tiktok", "huawei"]
 SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
@@ -281,6 +302,8 @@ class FrameFact:
     agreed: bool = False
     #: Every instrument kind the clause names, for telling a pact that funds from a grant.
     kinds: frozenset[str] = frozenset()
+    #: The clause follows a "but" or "yet": in "X, but Y" it is the point.
+    contrast: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
 
     @property
@@ -418,8 +441,11 @@ _NON_WORD = re.compile(r"[^\w|]+")
 _UNDERSCORE = re.compile(r"_+")
 
 
+_MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
+
+
 def _prepare(text: str) -> str:
-    text = _COLON.sub(" colonbreak ", text.lower())
+    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text.lower()))
     text = _CLAUSE_PUNCT.sub(" | ", text)
     text = _PERCENT.sub(" pct ", text)
     text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
@@ -483,13 +509,14 @@ class FrameReader:
         if len(tokens) > 1 and tokens[0].tag == ACTOR and tokens[1].tag in (BREAK, SUBORDINATE):
             inherited = tokens[0].value  # type: ignore[assignment]
         sentence_objects = [t for t in tokens if t.tag == OBJECT]
-        for clause, main in clauses:
+        sentence_kinds = {k for k, _ in _all_kinds(tokens) if k}
+        for clause, main, contrast in clauses:
             clash = _coordinated_clash(clause)
             if clash:
                 return [], clash
             fact, actor = _frame(
                 clause, text, main, headline, inherited or default_actor, sentence_objects, self.lexicon.ticker_groups,
-                generic,
+                generic, sentence_kinds, contrast,
             )
             if actor is not None:
                 inherited = actor
@@ -542,14 +569,14 @@ def _pick_reading(values: tuple, text: str, start: int, end: int) -> tuple[int |
         # "controls 70% of the market" is dominance, not an export control.
         if _DOMINANCE_AFTER.match(text[end:]):
             return None, None
-    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, TARGET, UP, DOWN):
+    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
         if tag in tags:
             return tag, tags[tag]
     return None, None
 
 
-def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
-    """Split a sentence's tokens into clauses (tokens, is_main)."""
+def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool, bool]]:
+    """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
     segments: list[tuple[list[Token], bool, str]] = []
     current: list[Token] = []
     main = True
@@ -578,13 +605,13 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
         if token.tag == CONJUNCTION and current and _verb_follows(tokens, index) and _has_head(current):
             # "China suspends X and reinstates Y": a second verb phrase is a clause of its own.
             segments.append((current, main, how))
-            current, how = [], "and"
+            current, how = [], token.text
             continue
         current.append(token)
     segments.append((current, main, how))
     # A segment with no verb and no instrument (an actor or a list of objects) joins a neighbour:
     # "US, China agree ..." -> one clause; "... on gallium, germanium" -> one clause.
-    merged: list[tuple[list[Token], bool]] = []
+    merged: list[tuple[list[Token], bool, bool]] = []
     pending: list[Token] = []
     for tokens_, is_main, how in segments:
         if not tokens_:
@@ -593,12 +620,12 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool]]:
             continue  # "Bessent: China to delay ...": the speaker, not the actor
         substantive = any(t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, PROGRAMME) for t in tokens_)
         if not substantive:
-            if merged and how in ("break", "and") and not any(t.tag == ACTOR for t in tokens_):
+            if merged and (how == "break" or how in CONJUNCTIONS) and not any(t.tag == ACTOR for t in tokens_):
                 merged[-1][0].extend(tokens_)
             else:
                 pending.extend(tokens_)
             continue
-        merged.append((pending + tokens_, is_main))
+        merged.append((pending + tokens_, is_main, how in ("but", "yet")))
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
@@ -632,7 +659,7 @@ def _has_head(tokens: list[Token]) -> bool:
 
 
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
-_REPORTING = frozenset({"say", "tell", "state", "report", "will", "would", "must", "may", "might", "could"})
+_REPORTING = frozenset({"say", "tell", "state", "report", "must"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
 
@@ -653,6 +680,8 @@ def _frame(
     sentence_objects: list[Token],
     ticker_groups: dict[str, str],
     generic: str | None = None,
+    sentence_kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    contrast: bool = False,
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
     verbs = [t for t in clause if t.tag == VERB]
@@ -681,7 +710,7 @@ def _frame(
     acted = verb_like
     for token in clause:
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
-            acted = acted or not (token.tag == VERB and token.value[0] in _REPORTING)
+            acted = acted or not (token.tag == VERB and (token.value[0] in _REPORTING or token.value[1] == 0))
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
@@ -692,6 +721,8 @@ def _frame(
                 requiring = True
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
+            if verb_sign == 0:
+                continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
             if lemma not in _REPORTING:
                 actions.append(token.text)
@@ -731,7 +762,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(clause, labels, countries) or generic
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}) or generic
             if kind is None:
                 continue
         facts.append(
@@ -751,6 +782,7 @@ def _frame(
                 trade_flow=head.text in TRADE_FLOWS,
                 acted=acted,
                 agreed=agreed,
+                contrast=contrast,
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
                 main=main,
@@ -776,6 +808,9 @@ def _actor(clause: list[Token], first_verb: int | None):
     for token in clause:
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
+            if previous is not None and previous.tag == EXCLUDE:
+                previous = token
+                continue  # "outside China": the other side, not a party
             if country:
                 countries.add(country)
             if kind == "company" and name:
@@ -820,6 +855,13 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     if not found:
         return []
     restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
+    verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
+    if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
+        # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
+        # is the cause; what the verb moves is the news.
+        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        if moved:
+            return [(moved[0], found[moved[0]])]
     if restrictions:
         first = min(restrictions, key=lambda k: found[k].start)
         others = [k for k in restrictions if k != first]
@@ -842,9 +884,13 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return kinds
 
 
-def _generic_kind(clause: list[Token], labels: frozenset[str], countries: set[str]) -> str | None:
-    """What "measures" or "rules" are: export controls when they bear on minerals, else unsaid."""
-    if labels & {"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology", "dual_use", "battery_materials"}:
+def _generic_kind(labels: frozenset[str], sentence_kinds: set[str]) -> str | None:
+    """What "measures" or "rules" are: the one restriction the clause also names ("duties and
+    other measures"), else export controls when they bear on minerals, else unsaid."""
+    named = sentence_kinds & {"export_control", "tariff", "entity_list"}
+    if len(named) == 1:
+        return next(iter(named))
+    if labels & DESK_OBJECTS:
         return "export_control"
     return None
 
@@ -974,15 +1020,15 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         way = "bullish" if up else "bearish"
         if fact.companies:
             return {"mentioned": way}
-        return {"us_allied_producers": way, "minor_metals": way, "etf": way}
+        # The material's price or the sector's shares: every producer moves with it.
+        return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
     if main == "entity_list":
-        # A listing is a step up in the US-China fight (producers outside China gain, the
-        # companies listed lose); a listing paused is a step back.
+        # A listing hurts the companies listed; a listing paused is a step back in the fight,
+        # like any other easing.
         if up:
-            return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
-                    "downstream_users": "bearish", "mentioned": "bearish"}
+            return {"mentioned": "bearish"}
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish", "downstream_users": "bullish"}
     return {}
 
@@ -1018,6 +1064,12 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word, TARGET, word)
     for word in DEFICITS:
         lexicon.add(word, DEFICIT, word)
+    for word in UNSIGNED_VERBS:
+        lexicon.add(word, VERB, (word, 0, None))
+    for word in EXCLUDING:
+        lexicon.add(word, EXCLUDE, word)
+    for word in KNOWN_COMPANIES:
+        lexicon.add(word, ACTOR, ("company", "", ""))
     for word in PRICE_UP:
         lexicon.add(word, UP, word)
     for word in PRICE_DOWN:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from service.config_watch import WatchedConfig
 from service.errors import ConfigError, Problem
-from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, Mentions, Near, Phrases
+from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, FrameTest, Mentions, Near, Phrases
 from service.rules.engine import Rule, Ruleset
 from service.rules.entities import EntityCatalogue, build_catalogue
 from service.rules.frames import FrameReader, watchlist_lexicon
@@ -442,7 +442,16 @@ def _compile_rule(
         mentioned_impact=impact.get(MENTIONED),
         named_tickers=frozenset(named),
         positive_phrases=_positive_phrases(condition),
+        reads_frames=_reads_frames(condition),
     )
+
+
+def _reads_frames(condition: Condition) -> bool:
+    if isinstance(condition, FrameTest):
+        return True
+    if isinstance(condition, (AllOf, AnyOf)):
+        return any(_reads_frames(item) for item in condition.items)
+    return False
 
 
 def _positive_phrases(condition: Condition) -> frozenset[int]:

@@ -71,6 +71,7 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
     )
 )
 
+_TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
 _EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
 _ITEM_NAMES = tuple(
@@ -134,12 +135,15 @@ class OfficialDocument:
     items: tuple[str, ...] = ()
     #: "61 of 2025" for a numbered announcement or decree.
     number: str = ""
+    #: What the document's measures are when its own words say so: an anti-dumping
+    #: determination's "provisional measures" are duties.
+    measures: str | None = None
 
     @property
     def instrument(self) -> str | None:
         """What this issuer's "measures", "announcements" or "provisions" are when the text does
         not say: MOFCOM's and customs' are export controls, the Tariff Commission's tariffs."""
-        return _ISSUER_INSTRUMENTS.get(self.kind) or _AGENCY_INSTRUMENTS.get(self.agency)
+        return self.measures or _ISSUER_INSTRUMENTS.get(self.kind) or _AGENCY_INSTRUMENTS.get(self.agency)
 
     @property
     def actor(self) -> tuple[str, str, str] | None:
@@ -186,6 +190,7 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
                 kind, doc_type = "presidential_action", presidential
                 agency, country = "White House", "United States"
                 break
+    measures = "tariff" if _TRADE_REMEDY.search(text) else None
     if kind == "federal_register":
         for pattern, fr_type in _FEDERAL_REGISTER_TYPES:
             if pattern.search(text):
@@ -198,7 +203,7 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
     if not doc_type and kind in ("ustr", "commerce", "bis", "defense", "energy", "eu", "japan", "india",
                                  "australia", "canada", "white_house", "mofcom", "china_customs"):
         doc_type = "press_release"
-    return OfficialDocument(kind, doc_type, agency, country, (), number)
+    return OfficialDocument(kind, doc_type, agency, country, (), number, measures)
 
 
 def _by_host(link: str | None) -> tuple[str, str, str] | None:
