@@ -216,6 +216,11 @@ class Ruleset:
         else:
             fired = candidates
         relevance_by_ticker = self._ticker_relevance(ev, names) if names else {}
+        if (link and "sec.gov" in link) or "8-K" in title:
+            filer = self._filer(ev)
+            if filer is not None:
+                # A company's 8-K is about that company, though its entry may not name it.
+                relevance_by_ticker = {**relevance_by_ticker, filer: 100}
         if fired:
             return self._verdict(ev, fired, source, relevance_by_ticker)
         if not relevance_by_ticker:
@@ -499,29 +504,45 @@ class Ruleset:
         (a frame on tariffs can correct a tariff rule, not turn it into a price story); the
         headline's main clause first. The rules' own impacts stay when the frame agrees with
         their event type; otherwise the impact map of the frame's event type applies."""
-        if "legal" in plan.event_types:
-            return None  # court rules read rulings more closely than a frame can
         families: set[str] = set()
         for event_type in plan.event_types:
             families |= FAMILIES.get(event_type, frozenset())
         strongest = FAMILIES.get(plan.event_types[0], frozenset()) if plan.event_types else frozenset()
-        # Background in the first sentence ("... while the tariff truce runs") never decides.
+        legal = "legal" in plan.event_types
+        # Background in the first sentence ("... while the tariff truce runs") never decides;
+        # when a court rule fired, only a court's own frame does.
         deciding = [
-            f for f in reading.facts if f.instrument in families and (f.headline or f.main) and event_types(f)
+            f for f in reading.facts
+            if f.instrument in families and (f.headline or f.main) and event_types(f)
+            and (not legal or f.actor_kind == "court")
         ]
         if not deciding:
             return None
-        # A frame where something is done before a bare noun phrase ("Modifying Tariff Rates");
-        # the headline before the first sentence; main clauses before background; the point of
-        # "X, but Y" (Y) before X; the strongest rule's kind of event last.
+        # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
+        # comes after any frame that says; then the headline before the first sentence, main
+        # clauses before background, the point of "X, but Y" (Y) before X, and the strongest
+        # rule's kind of event last.
         deciding.sort(
-            key=lambda f: (not f.acted, not f.headline, not f.main, not f.contrast, f.instrument not in strongest)
+            key=lambda f: (
+                not f.acted and f.instrument in _RESTRICTIONS,
+                not f.headline,
+                not f.main,
+                not f.contrast,
+                f.instrument not in strongest,
+            )
         )
         first = deciding[0]
+        if first.instrument == "price" and (first.companies or "shares" in first.action or first.labels & _GROUP_LABELS):
+            # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
+            cause = _cause_of(first, reading)
+            if cause is not None:
+                first = cause
         types = list(event_types(first))
         used = [first]
         for fact in deciding[1:]:
             # A second event in the same sentence counts when a fired rule says so too.
+            if fact is first or fact.labels and fact.labels <= _ELSEWHERE:
+                continue
             if fact.headline == first.headline and fact.main and fact.acted:
                 added = [t for t in event_types(fact) if t not in types and t in plan.event_types]
                 if added:
@@ -532,14 +553,7 @@ class Ruleset:
         agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
         if agreeing and not directions(first, tuple(types)):
             return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
-        cause = None
-        if types[0] == "price_move":
-            # "UAMY jumps as Beijing shuts exports": the move's cause moves the other names too.
-            cause = next(
-                (f for f in reading.facts if f.headline and f is not first and event_types(f)
-                 and event_types(f)[0] not in ("price_move", "legal")),
-                None,
-            )
+        cause = _cause_of(first, reading) if types[0] == "price_move" else None
         impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
         return tuple(types), impacts, used
 
@@ -594,6 +608,20 @@ class Ruleset:
             default_actor=official.actor if official else None,
             generic=official.instrument if official else None,
         )
+
+    def _filer(self, ev: Evidence) -> str | None:
+        """The watchlist ticker of an 8-K's filer: by its SEC CIK (watchlists.yaml `cik`), or by
+        a per-company EDGAR feed named with the ticker ("sec-edgar-mp-8k")."""
+        doc = ev.official
+        if not doc or doc.kind != "sec_8k":
+            return None
+        if doc.filer_cik and doc.filer_cik in self.catalogue.ciks:
+            return self.catalogue.ciks[doc.filer_cik]
+        parts = set(re.split(r"[^a-z0-9]+", ev.feed.lower()))
+        for ticker in self.catalogue.tickers:
+            if ticker.split(".", 1)[0].lower() in parts:
+                return ticker
+        return None
 
     def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
         return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False
@@ -755,6 +783,23 @@ _IN_HEADLINE: set = set()
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+_RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
+#: Labels of goods a desk does not trade: a frame only about them never adds an event type.
+_ELSEWHERE = frozenset({"other_goods", "other_commodities"})
+_GROUP_LABELS = frozenset({"us_allied_producers", "china_producers", "minor_metals", "etf", "company"})
+
+
+def _cause_of(fact: FrameFact, reading: Reading) -> FrameFact | None:
+    """The headline frame that explains a price move ("... as Beijing shuts exports"), if any."""
+    for other in reading.facts:
+        if other is fact or not other.headline:
+            continue
+        types = event_types(other)
+        if types and types[0] not in ("price_move", "legal"):
+            return other
+    return None
 
 
 def _residual_test(condition: Condition) -> Callable[[Evidence], bool]:

@@ -67,8 +67,8 @@ acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
 list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
-ink, produce, deliver, ship, commission, addition, imposition, implementation, expansion, extension, revision,
-adjustment, modification
+ink, produce, deliver, ship, commission, secure, land, win, receive, obtain, get, addition, imposition,
+implementation, expansion, extension
 """.replace("\n", " ").split(",")
 )
 
@@ -162,7 +162,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "letter of interest", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
-        "strategic project", "strategic projects",
+        "strategic project", "strategic projects", "moneyamount",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -200,7 +200,7 @@ HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement",
 PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
-                    "deliver": "supply", "ban": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -212,9 +212,12 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
                  "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at"]
+#: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
+#: "over" is as often "about" ("duties over the flow of opioids").
+HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
 CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
-TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by"]
+TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at"]
 #: Words that say a price moved up or down although no verb of ours did.
 PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
@@ -250,6 +253,7 @@ UNSIGNED_VERBS = ["modify", "modifying", "modifies", "modified", "adjust", "adju
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
+                  "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
                   "declined to", "declines to", "declining to", "refused to comment"]
 #: Words that name the other side, not a party: "pricing outside China", "reliance on China".
 EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
@@ -259,7 +263,7 @@ KNOWN_COMPANIES = ["apple", "nvidia", "amd", "catl", "vulcan elements", "noveon"
                    "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
-                   "general dynamics", "microsoft", "google", "amazon", "tiktok", "huawei"]
+                   "general dynamics", "microsoft", "google", "amazon"]
 SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
@@ -444,8 +448,24 @@ _UNDERSCORE = re.compile(r"_+")
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
 
 
+_MONEY = re.compile(
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
+    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s"
+    r"(?:dollars|euros|yuan|rupees|yen)\b"
+)
+#: "approved 5 of 180 requests": few of many is scarcity.
+_FEW_OF_MANY = re.compile(r"\b(\d+) (?:out )?of (?:the )?(\d+)\b")
+
+
+def _scarce(match: re.Match) -> str:
+    few, many = int(match.group(1)), int(match.group(2))
+    return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
+
+
 def _prepare(text: str) -> str:
-    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text.lower()))
+    text = _MONEY.sub(" moneyamount ", text.lower())
+    text = _FEW_OF_MANY.sub(_scarce, text)
+    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text))
     text = _CLAUSE_PUNCT.sub(" | ", text)
     text = _PERCENT.sub(" pct ", text)
     text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
@@ -453,7 +473,7 @@ def _prepare(text: str) -> str:
 
 
 _NUMBER_AFTER = re.compile(r" \d")
-_LIFT_TO = re.compile(r"^(?: \w+){0,5} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
+_LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
 class FrameReader:
@@ -501,7 +521,7 @@ class FrameReader:
     ) -> tuple[list[FrameFact], str]:
         text = _prepare(sentence)
         tokens = self._tokens(text, sentence)
-        clauses = _clauses(tokens)
+        clauses = _clauses(tokens, headline)
         facts: list[FrameFact] = []
         # "China, which controls most mining, tightens ...": the name set off by the comma is
         # the subject of the clause that resumes after it.
@@ -575,8 +595,10 @@ def _pick_reading(values: tuple, text: str, start: int, end: int) -> tuple[int |
     return None, None
 
 
-def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool, bool]]:
+def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
     """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
+    if not headline:
+        tokens = [t for t in tokens if not (t.tag == SUBORDINATE and t.value in HEADLINE_ONLY)]
     segments: list[tuple[list[Token], bool, str]] = []
     current: list[Token] = []
     main = True
@@ -841,7 +863,10 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     """The instruments a clause is about: the first of the strongest kind, plus any other
     restriction it names ("tariffs and export controls")."""
     found: dict[str | None, Token] = {}
+    answered = _answered(clause)
     for token in clause:
+        if token in answered:
+            continue
         if token.tag == INSTRUMENT and token.value not in found:
             found[token.value] = token  # type: ignore[index]
         elif token.tag == VERB and token.value[2] and token.value[2] not in found:  # type: ignore[index]
@@ -870,6 +895,17 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if kind in found:
             return [(kind, found[kind])]
     return [(None, found[None])]
+
+
+def _answered(clause: list[Token]) -> set[Token]:
+    """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
+    what is answered; the clause is about the curbs (when it names another instrument)."""
+    answered = set()
+    for previous, token in zip(clause, clause[1:]):
+        if previous.tag == TARGET and previous.text in ("at", "against") and token.tag == INSTRUMENT:
+            answered.add(token)
+    instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
+    return answered if len(instruments) > len(answered) else set()
 
 
 def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -965,10 +1001,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     if instrument == "entity_list":
         return ("entity_list",)
     if instrument == "funding":
-        if fact.actor_kind == "company":
-            return ("corporate",)
-        if fact.actor_kind != "government" and "programme" not in fact.labels:
-            return ()  # an award at a festival, a fund of nobody's: not public money
+        if fact.actor_kind != "government" and not fact.countries and "programme" not in fact.labels:
+            # A company's own money (an offtake, a raise), or an award at a festival.
+            return ("corporate",) if fact.actor_kind == "company" or fact.companies else ()
         if "agreement" in fact.kinds and _governments(fact) >= 2:
             return ("partnership",)  # a pact between governments that sets up a fund
         return ("gov_funding",)

@@ -71,6 +71,7 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
     )
 )
 
+_CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
 _TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
 _EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
@@ -138,6 +139,8 @@ class OfficialDocument:
     #: What the document's measures are when its own words say so: an anti-dumping
     #: determination's "provisional measures" are duties.
     measures: str | None = None
+    #: An 8-K filer's SEC Central Index Key, ten digits, when the link or title gives it.
+    filer_cik: str | None = None
 
     @property
     def instrument(self) -> str | None:
@@ -170,7 +173,9 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         coded = [code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)]
         named = [code for pattern, code in _ITEM_NAMES if pattern.search(text)]
         items = tuple(sorted(dict.fromkeys(coded + named)))
-        return OfficialDocument("sec_8k", "filing", "", "", items)
+        found = _CIK.search(f"{link or ''} {title}")
+        cik = next((g for g in found.groups() if g), None) if found else None
+        return OfficialDocument("sec_8k", "filing", "", "", items, filer_cik=cik.zfill(10) if cik else None)
     number = ""
     doc_type = ""
     found = _ANNOUNCEMENT.search(text)
