@@ -308,6 +308,8 @@ class FrameFact:
     kinds: frozenset[str] = frozenset()
     #: The clause follows a "but" or "yet": in "X, but Y" it is the point.
     contrast: bool = False
+    #: A public body (an agency, "the government", a programme) is in the clause.
+    public: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
 
     @property
@@ -354,6 +356,10 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     for programme in programmes:
         if programme.instrument in kinds:
             words.extend((programme.name, *programme.aliases))
+    if "moneyamount" in words:
+        # The reader marks amounts of money; the phrase prefilter sees their words.
+        words.remove("moneyamount")
+        words.extend(["million", "billion", "trillion", "crore", "bn", "mn"])
     return sorted(set(words))
 
 
@@ -710,7 +716,7 @@ def _frame(
     # "China bans gallium exports": with no other verb, the instrument word is the verb.
     pivot = verbs[0] if verbs else next((t for t in clause if t.tag == INSTRUMENT), None)
     first_verb = pivot.start if pivot is not None else None
-    actor, targets, countries, companies, programme = _actor(clause, first_verb)
+    actor, targets, countries, companies, programme, public = _actor(clause, first_verb)
     named_actor = actor
     if actor is None:
         actor = _passive_actor(clause) or default_actor
@@ -805,6 +811,7 @@ def _frame(
                 acted=acted,
                 agreed=agreed,
                 contrast=contrast,
+                public=public or programme is not None,
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
                 main=main,
@@ -826,10 +833,13 @@ def _actor(clause: list[Token], first_verb: int | None):
     countries: set[str] = set()
     companies: list[str] = []
     programme = None
+    public = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
+            if kind == "government" and name != country:
+                public = True  # an agency or "the government": public money, whoever's subject
             if previous is not None and previous.tag == EXCLUDE:
                 previous = token
                 continue  # "outside China": the other side, not a party
@@ -856,7 +866,7 @@ def _actor(clause: list[Token], first_verb: int | None):
             if token.value != "court" and actor[0] != "company":
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
         previous = token
-    return actor, targets, countries, companies, programme
+    return actor, targets, countries, companies, programme, public
 
 
 def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -1001,8 +1011,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     if instrument == "entity_list":
         return ("entity_list",)
     if instrument == "funding":
-        if fact.actor_kind != "government" and not fact.countries and "programme" not in fact.labels:
-            # A company's own money (an offtake, a raise), or an award at a festival.
+        if fact.actor_kind != "government" and not fact.public:
+            # A company's own money (an offtake, a raise), or an award at a festival; money
+            # from an agency ("secures $465 million from the US development bank") is public.
             return ("corporate",) if fact.actor_kind == "company" or fact.companies else ()
         if "agreement" in fact.kinds and _governments(fact) >= 2:
             return ("partnership",)  # a pact between governments that sets up a fund
