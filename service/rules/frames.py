@@ -50,7 +50,7 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block
+derail, scupper, jeopardize, jeopardise, cut off, block, lack
 """.replace("\n", " ").split(",")
 )
 
@@ -67,7 +67,7 @@ acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
 list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
-ink, produce, deliver, ship, commission, secure, land, win, receive, obtain, get, addition, imposition,
+ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
 """.replace("\n", " ").split(",")
 )
@@ -139,7 +139,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
-        "these controls", "such controls", "export rules", "export regime", "controls", "grip",
+        "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
@@ -577,6 +578,8 @@ class FrameReader:
             tag, value = _pick_reading(values, text, start, end)
             if tag is None:
                 continue
+            if words in ("rule", "rules", "ruled") and tokens and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
+                tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
             tokens.append(Token(tag, start, end, words, value))
         return tokens
 
@@ -784,6 +787,8 @@ def _frame(
     for instrument, head in heads:
         if instrument in ("supply", "permit", "price") and not acted:
             continue  # "rare earth mining", "export licences": a flow named, nothing done to it
+        if instrument == "permit" and not _exports_in_view(clause, text, head):
+            continue  # a drug's approval, a mine's permit: not a licence to export
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
         kind = instrument
@@ -916,6 +921,13 @@ def _answered(clause: list[Token]) -> set[Token]:
             answered.add(token)
     instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
     return answered if len(instruments) > len(answered) else set()
+
+
+def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
+    """A licence for magnets, or an approval where exports are in view, is an export permit."""
+    if head.text.startswith(("licen", "export")):
+        return True
+    return " export" in text or " shipment" in text or any(t.text in TRADE_FLOWS for t in clause)
 
 
 def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:

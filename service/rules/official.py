@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 
 #: Document kinds, as `official: {kind: ...}` names them.
 KINDS = (
-    "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
+    "court", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
     "energy", "mofcom", "china_customs", "tariff_commission", "state_council", "sec_8k", "eu",
     "japan", "india", "australia", "canada", "government",
 )
 #: Document types, as `official: {type: ...}` names them.
 TYPES = (
     "rule", "proposed_rule", "notice", "executive_order", "proclamation", "memorandum", "fact_sheet",
-    "announcement", "decree", "filing", "press_release",
+    "announcement", "decree", "filing", "press_release", "opinion",
 )
 
 # Hosts of the issuers a desk follows: (kind, agency, country).
@@ -54,6 +54,9 @@ _HOSTS: tuple[tuple[str, str, str, str], ...] = (
     ("industry.gov.au", "australia", "Department of Industry, Science and Resources", "Australia"),
     ("pm.gov.au", "australia", "", "Australia"),
     ("canada.ca", "canada", "", "Canada"),
+    ("supremecourt.gov", "court", "Supreme Court", "United States"),
+    ("cit.uscourts.gov", "court", "Court of International Trade", "United States"),
+    ("cafc.uscourts.gov", "court", "Federal Circuit", "United States"),
     ("nrcan.gc.ca", "canada", "Natural Resources Canada", "Canada"),
 )
 # Feed names that say the issuer when no link does (the names feeds.yaml gives them).
@@ -72,6 +75,7 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
 )
 
 _CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
+_CASE = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
 _TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
 _EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
@@ -153,7 +157,7 @@ class OfficialDocument:
         """Who acts in a title that names nobody: the issuer, as frames take an actor."""
         if not self.country:
             return None
-        return ("government", self.agency or self.country, self.country)
+        return ("court" if self.kind == "court" else "government", self.agency or self.country, self.country)
 
 
 
@@ -189,6 +193,9 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         number, doc_type = decree.group(1), "decree"
         if country in ("", "China") and "State Council" in text:
             kind, agency, country = "state_council", "State Council", "China"
+    if _CASE.search(title) and kind in ("government", "court"):
+        # "Learning Resources, Inc. v. Trump": a court's opinion, by its caption.
+        return OfficialDocument("court", "opinion", agency, country or "United States", (), number)
     if kind in ("white_house", "presidential_action") or (kind == "government" and country in ("", "United States")):
         for pattern, presidential in _PRESIDENTIAL:
             if pattern.search(title):
