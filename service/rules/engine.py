@@ -507,7 +507,6 @@ class Ruleset:
         families: set[str] = set()
         for event_type in plan.event_types:
             families |= FAMILIES.get(event_type, frozenset())
-        strongest = FAMILIES.get(plan.event_types[0], frozenset()) if plan.event_types else frozenset()
         legal = "legal" in plan.event_types
         # Background in the first sentence ("... while the tariff truce runs") never decides;
         # when a court rule fired, only a court's own frame does.
@@ -520,31 +519,24 @@ class Ruleset:
             return None
         # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
         # comes after any frame that says; then the headline before the first sentence, main
-        # clauses before background, the point of "X, but Y" (Y) before X, and the strongest
-        # rule's kind of event last.
-        deciding.sort(
-            key=lambda f: (
-                not f.acted and f.instrument in _RESTRICTIONS,
-                not f.headline,
-                not f.main,
-                not f.contrast,
-                f.instrument not in strongest,
-            )
-        )
+        # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
+        # order the headline tells it in.
+        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, not f.headline, not f.main, not f.contrast))
         first = deciding[0]
-        if first.instrument == "price" and (first.companies or "shares" in first.action or first.labels & _GROUP_LABELS):
+        if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
             cause = _cause_of(first, reading)
             if cause is not None:
                 first = cause
         types = list(event_types(first))
         used = [first]
+        phrase_types = {t for r in plan.ordered if not r.reads_frames for t in r.event_types}
         for fact in deciding[1:]:
             # A second event in the same sentence counts when a fired rule says so too.
             if fact is first or fact.labels and fact.labels <= _ELSEWHERE:
                 continue
             if fact.headline == first.headline and fact.main and fact.acted:
-                added = [t for t in event_types(fact) if t not in types and t in plan.event_types]
+                added = [t for t in event_types(fact) if t not in types and t in phrase_types]
                 if added:
                     types.extend(added)
                     used.append(fact)
@@ -788,16 +780,16 @@ _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules
 _RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 #: Labels of goods a desk does not trade: a frame only about them never adds an event type.
 _ELSEWHERE = frozenset({"other_goods", "other_commodities"})
-_GROUP_LABELS = frozenset({"us_allied_producers", "china_producers", "minor_metals", "etf", "company"})
 
 
 def _cause_of(fact: FrameFact, reading: Reading) -> FrameFact | None:
-    """The headline frame that explains a price move ("... as Beijing shuts exports"), if any."""
+    """The headline frame that explains a price move ("... as Beijing shuts exports"): a
+    background clause of the headline, a policy or money event, not another company's move."""
     for other in reading.facts:
-        if other is fact or not other.headline:
+        if other is fact or not other.headline or other.main:
             continue
         types = event_types(other)
-        if types and types[0] not in ("price_move", "legal"):
+        if types and types[0] not in ("price_move", "legal", "corporate"):
             return other
     return None
 

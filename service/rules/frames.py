@@ -66,6 +66,7 @@ mandate, order, target, hit, put, place, set, take, invest, fund, finance, lend,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
+question, doubt, decide,
 list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
@@ -120,7 +121,7 @@ NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn
 SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
-          "move"}
+          "move", "question", "doubt", "decide", "hear", "review"}
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
 RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
@@ -145,7 +146,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
-        "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
+        "section 301", "section 232", "adjusting imports", "adjust imports", "anti dumping", "countervailing", "customs duty", "customs duties",
         "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
         "anti dumping duty", "countervailing duty",
     ],
@@ -160,7 +161,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
-        "letter of interest", "conditional commitment", "stockpile", "stockpiling",
+        "letter of interest", "letter of intent", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
         "strategic project", "strategic projects", "moneyamount",
@@ -169,7 +170,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "thaw", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "thaw", "détente", "rapprochement", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -218,7 +219,8 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
 CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
-TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at"]
+TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
+                  "of", "out of"]
 #: Words that say a price moved up or down although no verb of ours did.
 PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
@@ -248,7 +250,8 @@ ARMED_GROUPS = ["rebels", "rebel", "militia", "militias", "insurgents", "armed g
 CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
-          "fuels", "fueled", "fuelled"]
+          "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
+          "deflate", "deflates", "deflated", "hit hopes"]
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
 UNSIGNED_VERBS = ["modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
@@ -311,6 +314,10 @@ class FrameFact:
     contrast: bool = False
     #: A public body (an agency, "the government", a programme) is in the clause.
     public: bool = False
+    #: The sentence says the instrument stays "in place", "in effect" or "in force".
+    kept: bool = False
+    #: A price frame about shares (a company's, the sector's), not the material's.
+    shares: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
 
     @property
@@ -690,6 +697,8 @@ def _has_head(tokens: list[Token]) -> bool:
 
 
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
+_KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+_SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _REPORTING = frozenset({"say", "tell", "state", "report", "must"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
@@ -716,8 +725,10 @@ def _frame(
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
     verbs = [t for t in clause if t.tag == VERB]
-    # "China bans gallium exports": with no other verb, the instrument word is the verb.
-    pivot = verbs[0] if verbs else next((t for t in clause if t.tag == INSTRUMENT), None)
+    # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
+    # ("China bans gallium exports", "a report Washington eyes a stake").
+    acting = [t for t in verbs if t.value[0] not in _REPORTING]
+    pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public = _actor(clause, first_verb)
     named_actor = actor
@@ -817,6 +828,11 @@ def _frame(
                 agreed=agreed,
                 contrast=contrast,
                 public=public or programme is not None,
+                kept=any(phrase in text for phrase in _KEPT),
+                shares=instrument == "price" and (
+                    bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
+                    or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
                 main=main,
@@ -843,7 +859,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     for token in clause:
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
-            if kind == "government" and name != country:
+            if kind == "government" and (name != country or not name):
                 public = True  # an agency or "the government": public money, whoever's subject
             if previous is not None and previous.tag == EXCLUDE:
                 previous = token
@@ -867,6 +883,9 @@ def _actor(clause: list[Token], first_verb: int | None):
                 last_country = country
         elif token.tag == PROGRAMME:
             programme = token.value
+        elif token.tag == VERB and token.value[2] == "funding" and previous is not None and previous.tag == ACTOR \
+                and previous.value[0] == "government":
+            public = True  # "US-backed", "state-backed"
         elif token.tag == INSTRUMENT and actor is not None and first_verb is not None and token.start < first_verb:
             if token.value != "court" and actor[0] != "company":
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
@@ -893,6 +912,10 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         elif token.tag == RELIEF and token.value in ("truce", "ceasefire", "cease fire") and "agreement" not in found:
             found["agreement"] = token
     if not found:
+        # "tungsten to its highest since 2013": a record named, the price implied.
+        mark = next((t for t in clause if t.tag in (UP, DOWN)), None)
+        if mark is not None and any(t.tag == OBJECT for t in clause):
+            return [("price", mark)]
         return []
     restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
     verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
@@ -965,6 +988,8 @@ def _clash(facts: list[FrameFact]) -> str:
     """Two frames of one sentence, one actor and one instrument, pulling opposite ways."""
     for i, a in enumerate(facts):
         for b in facts[i + 1 :]:
+            if a.contrast or b.contrast:
+                continue  # "pauses most tariffs but raises China's": the "but" says which counts
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
                 return f"{a.action} / {b.action} ({a.instrument})"
     return ""
@@ -1009,8 +1034,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
     instrument = fact.instrument
     if fact.actor_kind == "court":
-        if instrument == "tariff" and not fact.hedged:
-            return ("legal", "tariff_up" if up else "tariff_down")
+        # Only a ruling that voids tariffs changes them today; one that restores, keeps or
+        # questions them is news of the case.
+        if instrument == "tariff" and not fact.hedged and not up and not fact.kept:
+            return ("legal", "tariff_down")
         return ("legal",)
     if instrument == "export_control":
         if up:
@@ -1113,7 +1140,7 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word + "s", RELIEF, word) if not word.endswith("s") else None
     for kind, words in INSTRUMENT_WORDS.items():
         for word in words:
-            lexicon.add(word, INSTRUMENT, kind)
+            lexicon.add(word, INSTRUMENT, kind, inflect="noun")
     for word in SUBORDINATORS:
         lexicon.add(word, SUBORDINATE, word)
     for word in CONJUNCTIONS:
