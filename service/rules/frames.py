@@ -364,6 +364,9 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     for programme in programmes:
         if programme.instrument in kinds:
             words.extend((programme.name, *programme.aliases))
+    if "price" in kinds:
+        # "tungsten at its highest since 2013": a record named is a price, with no price word.
+        words.extend(w.replace("upmove", "up").replace("downmove", "down") for w in (*PRICE_UP, *PRICE_DOWN))
     if "moneyamount" in words:
         # The reader marks amounts of money; the phrase prefilter sees their words.
         words.remove("moneyamount")
