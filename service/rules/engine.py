@@ -786,8 +786,8 @@ def _cause_of(fact: FrameFact, reading: Reading) -> FrameFact | None:
     """The headline frame that explains a price move ("... as Beijing shuts exports"): a
     background clause of the headline, a policy or money event, not another company's move."""
     for other in reading.facts:
-        if other is fact or not other.headline or other.main:
-            continue
+        if other is fact or not other.headline or other.main or other.hedged:
+            continue  # a background event; "truce hopes grow" is no event yet
         types = event_types(other)
         if types and types[0] not in ("price_move", "legal", "corporate"):
             return other

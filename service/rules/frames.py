@@ -62,11 +62,11 @@ step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tight
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
-mandate, order, target, hit, put, place, set, take, invest, fund, finance, lend, back, buy,
+mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-question, doubt, decide,
+question, doubt, decide, hit back, strike back, hope, bet,
 list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
@@ -118,10 +118,11 @@ IRREGULAR = {
 NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
-SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any"]
+SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+            "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
-          "move", "question", "doubt", "decide", "hear", "review"}
+          "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
 RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
@@ -164,7 +165,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "letter of interest", "letter of intent", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
-        "strategic project", "strategic projects", "moneyamount",
+        "strategic project", "strategic raw materials project", "strategic raw material project",
+        "raw materials project", "moneyamount",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -202,7 +204,8 @@ HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement",
 PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
-                    "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
+                    "bar": "export_control", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -213,7 +216,8 @@ REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "imple
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
-                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at"]
+                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
+                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -239,7 +243,7 @@ DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruptio
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
 
 #: Words that name a company or a government without naming which one.
-SOME_COMPANY = ["company", "companies", "firm", "firms", "miner", "miners", "producer", "producers", "manufacturer",
+SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
                 "refiner", "refiners", "magnet maker", "magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
@@ -253,7 +257,7 @@ CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "ca
           "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
           "deflate", "deflates", "deflated", "hit hopes"]
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
-UNSIGNED_VERBS = ["modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
@@ -310,7 +314,7 @@ class FrameFact:
     agreed: bool = False
     #: Every instrument kind the clause names, for telling a pact that funds from a grant.
     kinds: frozenset[str] = frozenset()
-    #: The clause follows a "but" or "yet": in "X, but Y" it is the point.
+    #: The clause follows a "but" or a cause ("X, but Y"; "X drives Y"): Y is the point.
     contrast: bool = False
     #: A public body (an agency, "the government", a programme) is in the clause.
     public: bool = False
@@ -318,6 +322,8 @@ class FrameFact:
     kept: bool = False
     #: A price frame about shares (a company's, the sector's), not the material's.
     shares: bool = False
+    #: Companies are the target ("to 15 US firms"): controls on them are a list.
+    firms_targeted: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
 
     @property
@@ -467,15 +473,17 @@ _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |s
 
 _MONEY = re.compile(
     r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
-    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s"
-    r"(?:dollars|euros|yuan|rupees|yen)\b"
+    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b(?!\s?(?:/|per\b|a (?:tonne|ton|kg|kilogram|pound|lb|ounce|oz|mtu)\b))"
+    r"|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
 )
 #: "approved 5 of 180 requests": few of many is scarcity.
-_FEW_OF_MANY = re.compile(r"\b(\d+) (?:out )?of (?:the )?(\d+)\b")
+_FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
 
 
 def _scarce(match: re.Match) -> str:
     few, many = int(match.group(1)), int(match.group(2))
+    if 1900 <= many <= 2100:
+        return match.group(0)  # "No. 70 of 2025", "June 5 of 2025": a year, not a total
     return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
 
 
@@ -625,6 +633,9 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
     for index, token in enumerate(tokens):
         if token.tag == BREAK:
             segments.append((current, main, how))
+            if token.value in CAUSES:
+                current, how = [], "cause"
+                continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
                 continue
@@ -659,14 +670,24 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             continue
         if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
             continue  # "Bessent: China to delay ...": the speaker, not the actor
-        substantive = any(t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, PROGRAMME) for t in tokens_)
+        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_)
+        substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
+        if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
+                and _has_head(merged[-1][0]):
+            # "... the measures published on 9 October, covering X, Y and Z, are suspended":
+            # a predicate after a list completes the clause it belongs to.
+            merged[-1][0].extend(tokens_)
+            continue
+        if not headed and all(t.tag in (PROGRAMME, OBJECT, TARGET) for t in tokens_):
+            pending.extend(tokens_)  # "Under the Critical Raw Materials Act, the Commission ..."
+            continue
         if not substantive:
             if merged and (how == "break" or how in CONJUNCTIONS) and not any(t.tag == ACTOR for t in tokens_):
                 merged[-1][0].extend(tokens_)
             else:
                 pending.extend(tokens_)
             continue
-        merged.append((pending + tokens_, is_main, how in ("but", "yet")))
+        merged.append((pending + tokens_, is_main, how in ("but", "yet", "cause")))
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
@@ -702,6 +723,7 @@ def _has_head(tokens: list[Token]) -> bool:
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
+_ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _REPORTING = frozenset({"say", "tell", "state", "report", "must"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
@@ -733,7 +755,7 @@ def _frame(
     acting = [t for t in verbs if t.value[0] not in _REPORTING]
     pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
-    actor, targets, countries, companies, programme, public = _actor(clause, first_verb)
+    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
     named_actor = actor
     if actor is None:
         actor = _passive_actor(clause) or default_actor
@@ -766,6 +788,8 @@ def _frame(
                 requiring = True
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
+            if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+                verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
@@ -832,6 +856,7 @@ def _frame(
                 contrast=contrast,
                 public=public or programme is not None,
                 kept=any(phrase in text for phrase in _KEPT),
+                firms_targeted=firms,
                 shares=instrument == "price" and (
                     bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
                     or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
@@ -858,6 +883,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     companies: list[str] = []
     programme = None
     public = False
+    firms = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
@@ -873,6 +899,8 @@ def _actor(clause: list[Token], first_verb: int | None):
                 companies.append(name)
             targeted = previous is not None and previous.tag == TARGET
             before_verb = first_verb is not None and token.start < first_verb
+            if targeted and kind == "company":
+                firms = True
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted:
@@ -893,7 +921,7 @@ def _actor(clause: list[Token], first_verb: int | None):
             if token.value != "court" and actor[0] != "company":
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
         previous = token
-    return actor, targets, countries, companies, programme, public
+    return actor, targets, countries, companies, programme, public, firms
 
 
 def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -942,9 +970,14 @@ def _answered(clause: list[Token]) -> set[Token]:
     """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
     what is answered; the clause is about the curbs (when it names another instrument)."""
     answered = set()
-    for previous, token in zip(clause, clause[1:]):
-        if previous.tag == TARGET and previous.text in ("at", "against") and token.tag == INSTRUMENT:
-            answered.add(token)
+    for index, marker in enumerate(clause):
+        if marker.tag == TARGET and marker.text in ("at", "against"):
+            for token in clause[index + 1 : index + 4]:
+                if token.tag == INSTRUMENT:
+                    answered.add(token)
+                    break
+                if token.tag not in (ACTOR, OBJECT):
+                    break
     instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
     return answered if len(instruments) > len(answered) else set()
 
@@ -993,6 +1026,8 @@ def _clash(facts: list[FrameFact]) -> str:
         for b in facts[i + 1 :]:
             if a.contrast or b.contrast:
                 continue  # "pauses most tariffs but raises China's": the "but" says which counts
+            if a.countries != b.countries:
+                continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
                 return f"{a.action} / {b.action} ({a.instrument})"
     return ""
@@ -1043,6 +1078,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("legal", "tariff_down")
         return ("legal",)
     if instrument == "export_control":
+        if up and fact.firms_targeted:
+            return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
         if up:
             return ("export_control_new",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
@@ -1080,6 +1117,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     if instrument == "permit":
         return ("export_control_eased",) if up else ("supply_disruption",)
     if instrument == "supply":
+        if fact.actor_kind == "armed group":
+            return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
         if fact.actor_kind == "government" and not up and fact.trade_flow:
             return ("export_control_new",)
         if fact.actor_kind == "government" and up and CHINA in fact.countries and fact.trade_flow:

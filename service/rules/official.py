@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 #: Document kinds, as `official: {kind: ...}` names them.
 KINDS = (
-    "court", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
+    "court", "sec_filing", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
     "energy", "mofcom", "china_customs", "tariff_commission", "state_council", "sec_8k", "eu",
     "japan", "india", "australia", "canada", "government",
 )
@@ -77,6 +77,10 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
 _CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
 _CASE = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
 _TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
+_OTHER_FORM = re.compile(
+    r"^\s*(?:Form\s+)?(SD|10-Q|10-K|S-1|S-3|S-8|3|4|5|144|DEF 14A|DEFA14A|SC 13[DG](?:/A)?|424B\d|6-K|20-F|40-F|11-K)\b\s*(?:-|:)",
+    re.IGNORECASE,
+)
 _EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
 _ITEM_NAMES = tuple(
@@ -173,6 +177,10 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         return None
     kind, agency, country = host_match or _by_feed(feed) or _by_title(title) or ("government", "", "")
     text = f"{title}\n{summary}"
+    form = _OTHER_FORM.match(title)
+    if form and (kind == "sec_8k" or source_kind == "official"):
+        # Another SEC form (SD, 10-Q, S-8, Form 4 ...): a filing, not a current report.
+        return OfficialDocument("sec_filing", "filing", "", "", (), form.group(1).upper())
     if kind == "sec_8k" or _EIGHT_K_TITLE.match(title):
         coded = [code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)]
         named = [code for pattern, code in _ITEM_NAMES if pattern.search(text)]
