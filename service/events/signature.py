@@ -4,22 +4,22 @@ Outlets that write one event up in their own words share few word pairs (under 5
 write-ups of the 2025 Busan truce), so reports are also compared as events. The signature comes
 from the rules' verdict:
 
-- the event frames, when the rules could read them: who (actor) does what to which lever
-  (instrument), which way (polarity), on what (object). "China suspends its gallium export
-  ban" and "Beijing pauses curbs on gallium" are one frame; "China adds five rare earths to its
-  control list" and "China bans rare-earth extraction technology" are two;
-- otherwise the primary event type with the countries, agencies and elements the report names,
-  and the watchlist companies it names (and which way the rules expect them to move). Countries
-  and agencies are named by nearly every report on a topic ("China", "the commerce ministry"),
-  so two such reports must also share something specific: an element, a company, or one of the
-  report's distinctive words (`distinctive_words`: what is left of the text once the words any
-  rule or watchlist uses, and common English, are taken out: "five", "holmium" is an element
-  already, "extraction", "Busan", "$400 million").
+- the event frames the rules read: who (actor) does what to which lever (instrument), which way
+  (polarity), on what (object). "China suspends its gallium export ban" and "MOFCOM pauses curbs
+  on gallium" agree (MOFCOM acts for China); "China adds five rare earths to its control list"
+  and "China bans rare-earth extraction technology" do not;
+- the primary event type, with the countries, agencies and elements the report names and the
+  watchlist companies it names (and which way the rules expect them to move);
+- the report's distinctive words (`distinctive_words`: what is left of the text once common
+  English and every word a rule or watchlist uses are taken out: "five", "Busan", "Farley").
 
-Two signatures are the same event (`same_event`) or tell events that cannot be one
-(`conflicts`): a rise and a fall, an easing and a tightening, a story about MP Materials and one
-about Lynas. Time is the caller's business: one event is told over a span (see `stories`).
-Every signature also yields index keys: reports that may be the same event share one.
+Countries, agencies and the topic's own words ("rare earths") are in nearly every report on a
+topic, so two reports are one event only when they also share something specific: an element, a
+company, a frame's specific object, a distinctive word. Two signatures are the same event
+(`same_event`) or tell events that cannot be one (`conflicts`): a rise and a fall, an easing and
+a tightening, a story about MP Materials and one about Lynas. Time is the caller's business: one
+event is told over a span (see `stories`). Every signature also yields index keys: reports that
+may be the same event share one.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PROMINENT = 75
 SPECIFIC_KINDS = ("element", "ticker")
 #: At most this many distinctive words are kept per report (the headline's first).
 MAX_WORDS = 40
+#: Shorter words are kept as evidence but not indexed.
+MIN_KEY_WORD = 4
 #: Common English, reporting verbs and days: words that every report may use.
 COMMON_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -51,7 +53,50 @@ COMMON_WORDS = frozenset(
     told according reported report reports reporting reuters bloomberg statement statements news week
     weeks today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday new year
     years day days month months time people per cent percent amid since via including includes one
-    announced announces announce stated""".split()
+    announced announces announce stated within made make may might even also still set sets related
+    relevant certain effective date dated publication published implementation implementing principle
+    signed sign signs following follows part parts move moves step steps latest first last
+    january february march april june july august september october november december jan feb mar
+    apr jun jul aug sep sept oct nov dec""".split()
+)
+#: What a shared item is worth as evidence that two reports tell one event: an element, a company
+#: or a frame's specific object counts double a distinctive word.
+NAMED_WEIGHT, WORD_WEIGHT = 2, 1
+#: The evidence two judged reports placed alike must share (one named thing, or two words).
+SAME_EVENT_EVIDENCE = 2
+#: Reports no rule fired on are placed by their words alone: they must share this much evidence
+#: and this share of their distinctive words and names (either pair of figures).
+WORDS_ONLY: tuple[tuple[int, float], ...] = ((3, 0.15), (2, 0.3))
+#: Event types one event is often told under: a truce and the cuts and easings it brings; new
+#: curbs, the tariffs they answer and the shortages they cause; money, a company's deal and a pact.
+TYPE_FAMILIES: tuple[frozenset[str], ...] = (
+    frozenset({"truce", "tariff_down", "export_control_eased", "entity_list"}),
+    frozenset({"export_control_new", "tariff_up", "supply_disruption", "entity_list"}),
+    frozenset({"gov_funding", "corporate", "partnership"}),
+)
+#: A price move is told about whatever caused it.
+ANY_TYPE = "price_move"
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_SMALL_NUMBER = re.compile(r"^\d{1,2}$")
+#: "$4,000" and "4,000" are one number, as "4000".
+_DIGIT_GROUPS = re.compile(r"(?<=\d),(?=\d{3})")
+
+
+def _stem(word: str) -> str:
+    """A word without its plural or past ending, so "hostages" meets "hostage" and "separated"
+    meets "separate" (words already free of the rules' own vocabulary)."""
+    if word.isdigit() or len(word) <= 4:
+        return word
+    for ending, replacement in (("ies", "y"), ("ied", "y"), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(ending) and not word.endswith("ss") and len(word) - len(ending) >= 4:
+            return word[: -len(ending)] + replacement
+    return word
+#: Words every object on the topic shares ("rare earths", "critical minerals", "dual-use items"):
+#: two frames agreeing on these alone may still be about different things.
+GENERIC_OBJECTS = frozenset(
+    """rare earth earths critical mineral minerals metal metals element elements item items product
+    products goods material materials raw dual use export exports import imports supply supplies
+    chain chains magnet magnets permanent heavy light""".split()
 )
 #: Words that say nothing about what a frame's object is.
 _OBJECT_STOPWORDS = frozenset(
@@ -64,38 +109,57 @@ _SPLIT = re.compile(r"\s*(?:,|;|/|\band\b|\bor\b)\s*")
 class FrameKey:
     """The parts of a frame that tell one event from another (the verb's wording does not)."""
 
-    actor: str
+    #: Who acts, as canonical names ("china" for MOFCOM too); empty when the clause names none.
+    actor: frozenset[str]
     instrument: str
     polarity: str
     #: The object's content words ("gallium", "germanium"); empty when the clause names none.
     objects: frozenset[str]
 
+    @property
+    def specific(self) -> frozenset[str]:
+        """The object's words that are not common to the whole topic."""
+        return self.objects - GENERIC_OBJECTS
+
     def agrees(self, other: FrameKey) -> bool:
-        """Same lever, same way, the same actor (or one unsaid), a shared object (or one unsaid)."""
+        """Same lever, same way, the same actor (or one unsaid), objects that do not differ
+        (a shared specific word, or one side saying nothing specific)."""
         if self.instrument != other.instrument or self.polarity != other.polarity:
             return False
-        if self.actor and other.actor and self.actor != other.actor:
+        if self.actor and other.actor and self.actor.isdisjoint(other.actor):
             return False
-        return not self.objects or not other.objects or not self.objects.isdisjoint(other.objects)
+        mine, theirs = self.specific, other.specific
+        return not mine or not theirs or not mine.isdisjoint(theirs)
 
     def opposes(self, other: FrameKey) -> bool:
         """The same lever moved the other way by the same actor: a tightening and an easing."""
         if self.instrument != other.instrument or self.polarity == other.polarity:
             return False
-        return not self.actor or not other.actor or self.actor == other.actor
+        return not self.actor or not other.actor or not self.actor.isdisjoint(other.actor)
 
 
-def frame_key(frame: Frame) -> FrameKey:
-    """A frame reduced to what tells events apart: case-folded actor, object content words."""
-    objects = set()
+def frame_key(frame: Frame, actors: Mapping[str, str] | None = None) -> FrameKey:
+    """A frame reduced to what tells events apart: canonical actors (`actors` maps a case-folded
+    name to whom it acts for: "mofcom" -> "china"), the object's content words."""
+    objects: set[str] = set()
     for part in _SPLIT.split(frame.object or ""):
         objects.update(w for w in words(part) if w not in _OBJECT_STOPWORDS and not w.isdigit())
-    return FrameKey(
-        actor=" ".join(words(frame.actor or "")),
-        instrument=frame.instrument,
-        polarity=frame.polarity,
-        objects=frozenset(objects),
-    )
+    names: set[str] = set()
+    for part in _SPLIT.split(frame.actor or ""):
+        name = " ".join(words(part))
+        if name:
+            names.update(_canonical_actors(name, actors or {}))
+    return FrameKey(actor=frozenset(names), instrument=frame.instrument, polarity=frame.polarity, objects=frozenset(objects))
+
+
+def _canonical_actors(name: str, actors: Mapping[str, str]) -> set[str]:
+    """Whom an actor name stands for: itself mapped, or every known name within it mapped ("china
+    mofcom" is China), or the name itself when it holds none."""
+    if name in actors:
+        return {actors[name]}
+    padded = f" {name} "
+    found = {canonical for known, canonical in actors.items() if f" {known} " in padded}
+    return found or {name}
 
 
 @dataclass(frozen=True)
@@ -119,14 +183,31 @@ class EventSignature:
         """Whether a rule fired: a signature without event types cannot be placed as an event."""
         return bool(self.event_types)
 
+    @property
+    def named(self) -> frozenset[str]:
+        """The specific things it names: elements, companies, frames' specific objects."""
+        found = {e.split(":", 1)[1].casefold() for e in self.entities if e.split(":", 1)[0] in SPECIFIC_KINDS}
+        for frame in self.frames:
+            found.update(frame.specific)
+        return frozenset(found)
+
     def index_keys(self) -> list[int]:
         """Keys that any signature this one could be `same_event` with shares with it."""
         keys: set[int] = set()
-        for frame in self.frames:
-            keys.add(index_key(b"frame", f"{frame.instrument}|{frame.polarity}".encode()))
-        for event_type in self.event_types:
+        kinds = set(self.event_types)
+        kinds.update(f"family{n}" for n, family in enumerate(TYPE_FAMILIES) if family & kinds)
+        for kind in kinds:
             for entity in self.entities:
-                keys.add(index_key(b"event", f"{event_type}|{entity}".encode()))
+                keys.add(index_key(b"event", f"{kind}|{entity}".encode()))
+            for frame in self.frames:
+                keys.add(index_key(b"frame", f"{kind}|{frame.instrument}|{frame.polarity}".encode()))
+        # A price move is found by what moved; reports no rule judged by their words (a number
+        # alone finds too many).
+        for thing in self.named:
+            keys.add(index_key(b"named", thing.encode()))
+        for word in self.words:
+            if not word.isdigit() and len(word) >= MIN_KEY_WORD:
+                keys.add(index_key(b"word", word.encode()))
         return sorted(keys)
 
     def to_json(self) -> dict[str, Any]:
@@ -136,9 +217,7 @@ class EventSignature:
             "entities": sorted(self.entities),
             "prominent": sorted(self.prominent),
             "moves": sorted(self.moves),
-            "frames": [
-                [f.actor, f.instrument, f.polarity, sorted(f.objects)] for f in self.frames
-            ],
+            "frames": [[sorted(f.actor), f.instrument, f.polarity, sorted(f.objects)] for f in self.frames],
             "words": sorted(self.words),
         }
 
@@ -153,7 +232,7 @@ class EventSignature:
             prominent=frozenset(data.get("prominent") or ()),
             moves=frozenset(data.get("moves") or ()),
             frames=tuple(
-                FrameKey(str(actor), str(instrument), str(polarity), frozenset(objects))
+                FrameKey(frozenset(actor), str(instrument), str(polarity), frozenset(objects))
                 for actor, instrument, polarity, objects in data.get("frames") or ()
             ),
             words=frozenset(data.get("words") or ()),
@@ -169,22 +248,26 @@ def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> fro
     "China", "rare", "earth"), at most MAX_WORDS, the first ones first."""
     known = vocabulary if isinstance(vocabulary, (set, frozenset)) else frozenset(vocabulary)
     found: dict[str, None] = {}
-    for word in words(text):
+    for word in words(_DIGIT_GROUPS.sub("", text)):
         if len(word) < 2 and not word.isdigit():
             continue
-        if word in COMMON_WORDS or word in known:
+        if word in COMMON_WORDS or word in known or _YEAR.match(word):
             continue
-        found.setdefault(word)
+        found.setdefault(_stem(word))
         if len(found) >= MAX_WORDS:
             break
     return frozenset(found)
 
 
 def signature_of(
-    assessment: Assessment, named: Iterable[str] = (), distinctive: Iterable[str] = ()
+    assessment: Assessment,
+    named: Iterable[str] = (),
+    distinctive: Iterable[str] = (),
+    actors: Mapping[str, str] | None = None,
 ) -> EventSignature:
     """The signature of a verdict; `named` are the countries, agencies and elements it matched
-    (`Ruleset.named_in(assessment.matched)`), `distinctive` the text's distinctive words."""
+    (`Ruleset.named_in(assessment.matched)`), `distinctive` the text's distinctive words, `actors`
+    the country each agency acts for (see `frame_key`)."""
     relevance = assessment.relevance
     prominent = frozenset(f"ticker:{t}" for t, r in relevance.items() if r >= PROMINENT)
     moves = frozenset(
@@ -197,44 +280,59 @@ def signature_of(
         entities=frozenset(f"ticker:{t}" for t in relevance) | frozenset(named),
         prominent=prominent,
         moves=moves,
-        frames=tuple(dict.fromkeys(frame_key(f) for f in assessment.frames if f.instrument)),
+        frames=tuple(dict.fromkeys(frame_key(f, actors) for f in assessment.frames if f.instrument)),
         words=frozenset(distinctive),
     )
 
 
-def same_event(a: EventSignature, b: EventSignature) -> bool:
+def evidence(a: EventSignature, b: EventSignature) -> int:
+    """How much specific the two share: NAMED_WEIGHT per named thing, WORD_WEIGHT per word (a word
+    that is also a named thing counts once, as named). A number of one or two digits (a day, a
+    percentage, "Clause 2") is in too many reports to count."""
+    named = a.named & b.named
+    shared_words = (a.words & b.words) - named
+    return NAMED_WEIGHT * len(named) + WORD_WEIGHT * sum(1 for w in shared_words if not _SMALL_NUMBER.match(w))
+
+
+def compatible_types(a: EventSignature, b: EventSignature) -> bool:
+    """Whether two judged reports may tell one event as far as their types go: the primary type of
+    one among the other's, both primaries in one family, or either a price move."""
+    first, second = a.event_types[0], b.event_types[0]
+    if first in b.event_types or second in a.event_types or ANY_TYPE in (first, second):
+        return True
+    return any(first in family and second in family for family in TYPE_FAMILIES)
+
+
+def same_event(a: EventSignature, b: EventSignature, *, needed: int = SAME_EVENT_EVIDENCE) -> bool:
     """Whether two judged reports tell one event (whenever they were published).
 
-    With frames on both sides, a pair of frames must agree (`FrameKey.agrees`). Otherwise the
-    primary event type of one must be among the other's types (a truce write-up and an "export
-    curbs paused" write-up of that truce), and at least SHARED_ENTITIES of the smaller report's
-    names must be named by the other. Either way they must not be about different companies,
-    nor expect a named company to move different ways. Reports that name nothing cannot be told
-    apart and never match.
+    Their types must be compatible (`compatible_types`); they must be placed alike: a pair of
+    agreeing frames (`FrameKey.agrees`), or at least SHARED_ENTITIES of the smaller report's
+    names named by the other; and they must share `needed` specific evidence (`evidence`),
+    unless one of them says nothing specific at all. Never when they conflict.
     """
-    if not a.judged or not b.judged or conflicts(a, b):
+    if not a.judged or not b.judged or conflicts(a, b) or not compatible_types(a, b):
         return False
-    if a.frames and b.frames:
-        if not any(fa.agrees(fb) for fa in a.frames for fb in b.frames):
-            return False
-        return bool(a.entities & b.entities) or _frames_name_their_objects(a, b)
-    if a.event_types[0] not in b.event_types and b.event_types[0] not in a.event_types:
-        return False
+    framed = any(fa.agrees(fb) for fa in a.frames for fb in b.frames)
     shared = len(a.entities & b.entities)
-    if shared == 0 or shared < SHARED_ENTITIES * min(len(a.entities), len(b.entities)):
+    named = shared > 0 and shared >= SHARED_ENTITIES * min(len(a.entities), len(b.entities))
+    if not (framed or named):
         return False
-    return _specific_in_common(a, b)
+    if not (a.named or a.words) or not (b.named or b.words):
+        return True
+    return evidence(a, b) >= needed
 
 
-def _specific(signature: EventSignature) -> frozenset[str]:
-    return frozenset(e for e in signature.entities if e.split(":", 1)[0] in SPECIFIC_KINDS)
-
-
-def _specific_in_common(a: EventSignature, b: EventSignature) -> bool:
-    """Whether two reports share an element, a company or a distinctive word; reports of which
-    one says nothing specific cannot be told apart this way and pass."""
-    mine, theirs = _specific(a) | a.words, _specific(b) | b.words
-    return not mine or not theirs or not mine.isdisjoint(theirs)
+def same_story_in_words(a: EventSignature, b: EventSignature) -> bool:
+    """For reports a rule did not judge: whether their distinctive words and names say they tell
+    one story (a ceasefire, a gold record, a film tariff, each told by two outlets)."""
+    if conflicts(a, b):
+        return False
+    mine, theirs = a.words | a.named, b.words | b.named
+    if not mine or not theirs:
+        return False
+    score, share = evidence(a, b), len(mine & theirs) / len(mine | theirs)
+    return any(score >= least and share >= part for least, part in WORDS_ONLY)
 
 
 #: Event types that are each other's undoing: one report cannot tell both as its main event.
@@ -276,8 +374,3 @@ def conflicts(a: EventSignature, b: EventSignature) -> bool:
 def _opposite_moves(a: frozenset[str], b: frozenset[str]) -> bool:
     ours = dict(move.rsplit(":", 1) for move in a)
     return any(ours.get(ticker, direction) != direction for ticker, direction in (m.rsplit(":", 1) for m in b))
-
-
-def _frames_name_their_objects(a: EventSignature, b: EventSignature) -> bool:
-    """Agreeing frames whose objects are both said and shared identify the event on their own."""
-    return any(fa.agrees(fb) and fa.objects and fb.objects for fa in a.frames for fb in b.frames)

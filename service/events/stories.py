@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from service.events.signature import EventSignature, conflicts, same_event
+from service.events.signature import (
+    SAME_EVENT_EVIDENCE,
+    EventSignature,
+    conflicts,
+    same_event,
+    same_story_in_words,
+)
 from service.events.sketch import Sketch
 
 #: Estimated resemblance of word pairs at or above which two reports are one story.
@@ -32,6 +38,9 @@ SAME_STORY = 0.5
 #: Outlets write an event up over a day or two; a like report further apart from every report
 #: of a story is a new event (a second truce, a control renewed).
 SPAN = timedelta(hours=48)
+#: An official report and a press report this close are held to less specific evidence.
+CONFIRMATION_SPAN = timedelta(hours=24)
+CONFIRMATION_EVIDENCE = 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class Told:
     sketch: Sketch
     signature: EventSignature
     canonical_link: str | None = None
+    #: Published by an official source (an agency's own notice, a filing).
+    official: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,8 @@ class Match:
     """Why a new report joins a story."""
 
     story_id: int
-    #: "text" (a near duplicate) or "event" (the same event in other words).
+    #: "text" (a near duplicate), "event" (the same event in other words) or "words" (reports
+    #: no rule judged, sharing their distinctive words).
     by: str
     resemblance: float
     #: The article it matched.
@@ -73,8 +85,17 @@ def relation(new: Told, old: Told) -> str | None:
         return "text"
     if new.sketch.resemblance(old.sketch) >= SAME_STORY:
         return "text"
-    if same_event(new.signature, old.signature):
-        return "event"
+    if new.signature.judged and old.signature.judged:
+        # An agency's notice and the press's account of it share little wording: the same day,
+        # less specific evidence is enough.
+        gap = abs(new.at - old.at)
+        confirming = new.official != old.official and gap <= CONFIRMATION_SPAN
+        needed = CONFIRMATION_EVIDENCE if confirming else SAME_EVENT_EVIDENCE
+        if gap > CONFIRMATION_SPAN:
+            needed += 1  # days apart, a like report is as likely the next event: be surer
+        return "event" if same_event(new.signature, old.signature, needed=needed) else None
+    if same_story_in_words(new.signature, old.signature):
+        return "words"
     return None
 
 

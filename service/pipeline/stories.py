@@ -16,7 +16,7 @@ from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Source
 from service.events.novelty import with_novelty
 from service.events.signature import distinctive_words, signature_of
-from service.events.sketch import sketch
+from service.events.sketch import sketch, words
 from service.events.stories import Told
 from service.rules import Ruleset
 from service.store.models import Article
@@ -44,30 +44,58 @@ def quiet_reason(published: datetime | None, now: datetime, *, backfill: bool, m
     return None
 
 
-_vocabularies: dict[int, tuple[Ruleset, frozenset[str]]] = {}
+@dataclass(frozen=True)
+class RulesLexicon:
+    """What story grouping takes from a ruleset: the words the rules use (on a topic, every
+    report has them, so they tell no event from another) and whom each agency acts for."""
+
+    vocabulary: frozenset[str]
+    #: Case-folded agency or country name -> the case-folded country it acts for ("mofcom" -> "china").
+    actors: dict[str, str]
 
 
-def rules_vocabulary(ruleset: Ruleset) -> frozenset[str]:
-    """Every word the rules and watchlists look for, in every form they match: on a topic, such
-    words are in every report, so they do not tell one event from another."""
-    cached = _vocabularies.get(id(ruleset))
+_lexicons: dict[int, tuple[Ruleset, RulesLexicon]] = {}
+
+
+def rules_lexicon(ruleset: Ruleset) -> RulesLexicon:
+    """The lexicon of `ruleset`, built once per ruleset (a reload brings a new one)."""
+    cached = _lexicons.get(id(ruleset))
     if cached is not None and cached[0] is ruleset:
         return cached[1]
     vocabulary = frozenset(word for phrase in ruleset.matcher.phrases for key in phrase.keys for word in key.split())
-    _vocabularies.clear()  # one ruleset is in force at a time; a reload replaces it
-    _vocabularies[id(ruleset)] = (ruleset, vocabulary)
-    return vocabulary
+    actors: dict[str, str] = {}
+    for entity in ruleset.catalogue.entities:
+        if entity.kind == "country":
+            actors[" ".join(words(entity.name))] = " ".join(words(entity.name))
+        elif entity.kind == "agency":
+            acts_for = entity.category or entity.name
+            actors[" ".join(words(entity.name))] = " ".join(words(acts_for))
+    lexicon = RulesLexicon(vocabulary, actors)
+    _lexicons.clear()  # one ruleset is in force at a time
+    _lexicons[id(ruleset)] = (ruleset, lexicon)
+    return lexicon
 
 
-def told_of(ruleset: Ruleset, title: str, summary: str, verdict: Assessment, at: datetime, link: str | None) -> Told:
+def told_of(
+    ruleset: Ruleset,
+    title: str,
+    summary: str,
+    verdict: Assessment,
+    at: datetime,
+    link: str | None,
+    *,
+    official: bool = False,
+) -> Told:
     """A report as story grouping compares it: its text's sketch and its event signature."""
     text = f"{title}\n{summary}"
+    lexicon = rules_lexicon(ruleset)
     named = ruleset.named_in(verdict.matched) if verdict.matched else ()
     return Told(
         at=at,
         sketch=sketch(text),
-        signature=signature_of(verdict, named, distinctive_words(text, rules_vocabulary(ruleset))),
+        signature=signature_of(verdict, named, distinctive_words(text, lexicon.vocabulary), lexicon.actors),
         canonical_link=link,
+        official=official,
     )
 
 
@@ -86,7 +114,15 @@ def tell_stories(
     """Place stored articles in their stories and queue what the desk is told; no commit."""
     reports = []
     for article_id, entry, verdict in stored:
-        told = told_of(ruleset, entry.title, entry.summary, verdict, report_time(entry.published, now), entry.canonical_link)
+        told = told_of(
+            ruleset,
+            entry.title,
+            entry.summary,
+            verdict,
+            report_time(entry.published, now),
+            entry.canonical_link,
+            official=source.kind == "official",
+        )
         reports.append(NewReport(article_id, entry.title, source.name, source.kind, told, verdict.severity))
     placements = place_reports(session, reports)
     verdicts: dict[int, Assessment] = {}

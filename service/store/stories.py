@@ -150,16 +150,18 @@ def story_candidates(session: Session, keys: Sequence[int], at: datetime, *, exc
     details = {
         row[0]: row[1:]
         for row in session.exec(
-            select(Article.id, Article.sketch, Article.signature, Article.canonical_link).where(Article.id.in_(chosen))  # type: ignore[union-attr]
+            select(Article.id, Article.sketch, Article.signature, Article.canonical_link, Feed.kind)
+            .join(Feed, Feed.id == Article.feed_id)
+            .where(Article.id.in_(chosen))  # type: ignore[union-attr]
         )
     }
     candidates = []
     for article_id in chosen:
         if article_id not in details:
             continue
-        values, signature, link = details[article_id]
+        values, signature, link, kind = details[article_id]
         story_id, moment = nearest[article_id]
-        told = Told(moment, Sketch(bytes(values or b"")), EventSignature.from_json(signature), link)
+        told = Told(moment, Sketch(bytes(values or b"")), EventSignature.from_json(signature), link, kind == "official")
         candidates.append(Candidate(article_id, story_id, told))
     return candidates
 

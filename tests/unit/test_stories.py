@@ -161,20 +161,24 @@ def signature(types: str, names: str = "", prominent: str = "", moves: str = "",
     )
 
 
-TRUCE = signature("truce", "country:China country:United_States", words="busan")
+TRUCE = signature("truce", "country:China country:United_States", words="busan fentanyl")
 
 
 @pytest.mark.parametrize(
     ("other", "expected"),
     [
         # Another write-up of the truce that leads with the export pause.
-        (signature("export_control_eased truce", "country:China country:United_States agency:MOFCOM", words="busan pause"), True),
-        # Neither primary type is among the other report's types.
-        (signature("tariff_down", "country:China country:United_States", words="busan"), False),
+        (signature("export_control_eased truce", "country:China country:United_States agency:MOFCOM", words="busan fentanyl pause"), True),
+        # Neither primary type is among the other's types, but both are in the de-escalation family.
+        (signature("tariff_down", "country:China country:United_States", words="busan fentanyl"), True),
+        # A tariff increase is no part of a truce.
+        (signature("tariff_up", "country:China country:United_States", words="busan fentanyl"), False),
         # The truce among the other report's types is enough, whatever it leads with.
-        (signature("tariff_down truce", "country:China country:United_States", words="busan"), True),
-        # Half of the smaller report's names are shared, and a distinctive word: enough.
-        (signature("truce", "country:China element:gallium element:germanium element:graphite", words="busan"), True),
+        (signature("tariff_down truce", "country:China country:United_States", words="busan fentanyl"), True),
+        # Half of the smaller report's names are shared, and two distinctive words: enough.
+        (signature("truce", "country:China element:gallium element:germanium element:graphite", words="busan fentanyl"), True),
+        # One distinctive word in common is not enough to tell one event from the next.
+        (signature("truce", "country:China country:United_States", words="busan chips"), False),
         # The same names but nothing specific in common: another truce story on the same topic.
         (signature("truce", "country:China country:United_States", words="geneva chips"), False),
         # A report that names nothing cannot be placed.
@@ -205,8 +209,8 @@ def test_same_event_against_a_truce_report(other, expected):
         ),
         # One outlet names the company in its headline, another only the agency and country.
         (
-            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:MP", words="400"),
-            signature("gov_funding", "agency:DoD country:United_States", words="400"),
+            signature("gov_funding", "agency:DoD country:United_States", prominent="ticker:MP", words="400 preferred"),
+            signature("gov_funding", "agency:DoD country:United_States", words="400 preferred"),
             True,
         ),
         # One name shared out of the smaller report's three: too little.
@@ -217,8 +221,14 @@ def test_same_event_against_a_truce_report(other, expected):
         ),
         # A tariff threat and new export controls on one day, both about China: two stories.
         (
-            signature("tariff_up", "country:China country:United_States"),
-            signature("export_control_new", "country:China agency:MOFCOM"),
+            signature("tariff_up", "country:China country:United_States", words="100 software"),
+            signature("export_control_new", "country:China agency:MOFCOM", words="holmium licences"),
+            False,
+        ),
+        # Unrelated kinds of event are never one, whatever they share.
+        (
+            signature("legal", "country:United_States", words="ieepa ruling"),
+            signature("gov_funding", "country:United_States", words="ieepa ruling"),
             False,
         ),
         # Five elements put under licence, and a technology ban: both new controls, both MOFCOM.
@@ -354,7 +364,7 @@ def candidate(article_id: int, story_id: int, item: Item) -> Candidate:
 
 def test_best_match_prefers_a_copy_then_the_nearest_event_and_bars_conflicting_stories():
     """A near duplicate beats an event match; a story with a conflicting report is out."""
-    event = signature("export_control_eased", "country:China agency:MOFCOM", words="busan")
+    event = signature("export_control_eased", "country:China agency:MOFCOM", words="busan fentanyl")
     new = Item("new", SUSPEND.title, SUSPEND.summary, hours=2, signature=event)
     copy = Item("copy", SUSPEND.title + " - Daily", SUSPEND.summary, signature=event)
     rewrite = Item("rewrite", "Beijing pauses curbs", "Other words entirely.", hours=1, signature=event)
