@@ -40,7 +40,9 @@ PROMINENT = 75
 SPECIFIC_KINDS = ("element", "ticker")
 #: At most this many distinctive words are kept per report (the headline's first).
 MAX_WORDS = 40
-#: Shorter words are kept as evidence but not indexed.
+#: The first this many distinctive words of a report (no number, none shorter than
+#: MIN_KEY_WORD) are indexed: enough to find a retelling, few enough to keep lookups small.
+INDEXED_WORDS = 8
 MIN_KEY_WORD = 4
 #: Common English, reporting verbs and days: words that every report may use.
 COMMON_WORDS = frozenset(
@@ -177,6 +179,8 @@ class EventSignature:
     frames: tuple[FrameKey, ...] = ()
     #: The report's distinctive words (see `distinctive_words`).
     words: frozenset[str] = frozenset()
+    #: The first few of them, in the text's order (the headline's first): the ones indexed.
+    keywords: tuple[str, ...] = ()
 
     @property
     def judged(self) -> bool:
@@ -205,9 +209,8 @@ class EventSignature:
         # alone finds too many).
         for thing in self.named:
             keys.add(index_key(b"named", thing.encode()))
-        for word in self.words:
-            if not word.isdigit() and len(word) >= MIN_KEY_WORD:
-                keys.add(index_key(b"word", word.encode()))
+        for word in self.keywords:
+            keys.add(index_key(b"word", word.encode()))
         return sorted(keys)
 
     def to_json(self) -> dict[str, Any]:
@@ -219,6 +222,7 @@ class EventSignature:
             "moves": sorted(self.moves),
             "frames": [[sorted(f.actor), f.instrument, f.polarity, sorted(f.objects)] for f in self.frames],
             "words": sorted(self.words),
+            "keywords": list(self.keywords),
         }
 
     @classmethod
@@ -236,16 +240,18 @@ class EventSignature:
                 for actor, instrument, polarity, objects in data.get("frames") or ()
             ),
             words=frozenset(data.get("words") or ()),
+            keywords=tuple(data.get("keywords") or ()),
         )
 
 
 NO_SIGNATURE = EventSignature(event_types=())
 
 
-def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> frozenset[str]:
+def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> tuple[str, ...]:
     """The words of `text` that may tell its event from another on the same topic: not common
     English, not in `vocabulary` (the words the rules and watchlists use: "export", "controls",
-    "China", "rare", "earth"), at most MAX_WORDS, the first ones first."""
+    "China", "rare", "earth"), without plural and past endings, at most MAX_WORDS, in the
+    text's order."""
     known = vocabulary if isinstance(vocabulary, (set, frozenset)) else frozenset(vocabulary)
     found: dict[str, None] = {}
     for word in words(_DIGIT_GROUPS.sub("", text)):
@@ -256,7 +262,7 @@ def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> fro
         found.setdefault(_stem(word))
         if len(found) >= MAX_WORDS:
             break
-    return frozenset(found)
+    return tuple(found)
 
 
 def signature_of(
@@ -282,6 +288,7 @@ def signature_of(
         moves=moves,
         frames=tuple(dict.fromkeys(frame_key(f, actors) for f in assessment.frames if f.instrument)),
         words=frozenset(distinctive),
+        keywords=tuple(w for w in distinctive if len(w) >= MIN_KEY_WORD and not w.isdigit())[:INDEXED_WORDS],
     )
 
 

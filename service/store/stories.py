@@ -12,11 +12,13 @@ placing takes a transaction-scoped advisory lock, held until the storing transac
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, insert, text, update
+from sqlalchemy import Engine, bindparam, func, insert, text, update
 from sqlmodel import Session, select
 
 from service.domain.feeds import SOURCE_WEIGHTS
@@ -33,7 +35,7 @@ PLACEMENT_LOCK = 0x7265_6577_6174_6368  # "reewatch"
 FUTURE_SLACK = timedelta(hours=1)
 #: At most this many stored reports are compared with a new one (the nearest in time first):
 #: bounds the work when a very common key (a routine filing) collects many rows in the span.
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 200
 
 
 def report_time(published: datetime | None, seen: datetime) -> datetime:
@@ -131,15 +133,28 @@ def place_reports(session: Session, reports: Sequence[NewReport]) -> dict[int, P
     return placements
 
 
+#: Candidates already read, per engine: a stored report's sketch, signature and story never
+#: change, and each is a candidate for every report published near it.
+_known: WeakKeyDictionary[Engine, OrderedDict[int, Candidate]] = WeakKeyDictionary()
+KNOWN_REPORTS = 20_000
+
+_CANDIDATES = (
+    select(StoryKey.article_id, StoryKey.story_id, StoryKey.at)
+    .where(StoryKey.key.in_(bindparam("keys", expanding=True)), StoryKey.at >= bindparam("lo"), StoryKey.at <= bindparam("hi"))  # type: ignore[attr-defined]
+    .distinct()
+)
+_DETAILS = (
+    select(Article.id, Article.sketch, Article.signature, Article.canonical_link, Feed.kind)
+    .join(Feed, Feed.id == Article.feed_id)
+    .where(Article.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
+)
+
+
 def story_candidates(session: Session, keys: Sequence[int], at: datetime, *, exclude: int | None = None) -> list[Candidate]:
     """Stored reports sharing any of `keys` and published within SPAN of `at`, nearest first."""
     if not keys:
         return []
-    found = session.exec(
-        select(StoryKey.article_id, StoryKey.story_id, StoryKey.at)
-        .where(StoryKey.key.in_(sorted(set(keys))), StoryKey.at >= at - SPAN, StoryKey.at <= at + SPAN)  # type: ignore[attr-defined]
-        .distinct()
-    ).all()
+    found = session.exec(_CANDIDATES, params={"keys": sorted(set(keys)), "lo": at - SPAN, "hi": at + SPAN}).all()  # type: ignore[call-overload]
     nearest: dict[int, tuple[int, datetime]] = {}
     for article_id, story_id, moment in found:
         if article_id != exclude:
@@ -147,23 +162,24 @@ def story_candidates(session: Session, keys: Sequence[int], at: datetime, *, exc
     chosen = sorted(nearest, key=lambda a: abs(nearest[a][1] - at))[:MAX_CANDIDATES]
     if not chosen:
         return []
-    details = {
-        row[0]: row[1:]
-        for row in session.exec(
-            select(Article.id, Article.sketch, Article.signature, Article.canonical_link, Feed.kind)
-            .join(Feed, Feed.id == Article.feed_id)
-            .where(Article.id.in_(chosen))  # type: ignore[union-attr]
-        )
-    }
-    candidates = []
-    for article_id in chosen:
-        if article_id not in details:
-            continue
-        values, signature, link, kind = details[article_id]
-        story_id, moment = nearest[article_id]
-        told = Told(moment, Sketch(bytes(values or b"")), EventSignature.from_json(signature), link, kind == "official")
-        candidates.append(Candidate(article_id, story_id, told))
-    return candidates
+    known = _known_for(session)
+    unread = [article_id for article_id in chosen if article_id not in known]
+    if unread:
+        for article_id, values, signature, link, kind in session.exec(_DETAILS, params={"ids": unread}):  # type: ignore[call-overload]
+            story_id, moment = nearest[article_id]
+            told = Told(moment, Sketch(bytes(values or b"")), EventSignature.from_json(signature), link, kind == "official")
+            known[article_id] = Candidate(article_id, story_id, told)
+        while len(known) > KNOWN_REPORTS:
+            known.popitem(last=False)
+    return [known[article_id] for article_id in chosen if article_id in known]
+
+
+def _known_for(session: Session) -> OrderedDict[int, Candidate]:
+    engine = session.get_bind()
+    known = _known.get(engine)  # type: ignore[arg-type]
+    if known is None:
+        known = _known[engine] = OrderedDict()  # type: ignore[index]
+    return known
 
 
 def _report_times(session: Session, story_id: int) -> list[datetime]:
