@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test run lint clean bench bench-rules bench-delivery
+.PHONY: demo test run lint clean bench bench-rules bench-delivery bench-stories
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench-rules: $(STAMP)
 
 bench-delivery: $(STAMP)
 	$(BIN)/python benchmarks/delivery.py
+
+bench-stories: $(STAMP)
+	$(BIN)/python benchmarks/stories.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache
