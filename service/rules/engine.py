@@ -104,6 +104,9 @@ class Ruleset:
     frames: FrameReader | None = None
     #: watchlists.yaml's `default_impact`: event type -> {group, ticker or "mentioned": direction}.
     default_impact: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
+    #: Per instrument, the phrase ids of the words that can start a frame of it: a sentence is
+    #: read only when it has one of the instruments a fired rule's event type can come from.
+    frame_words: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -189,6 +192,8 @@ class Ruleset:
         #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
+        #: event types -> the phrase ids that can start a frame of their instruments.
+        self._family_words: dict[tuple[str, ...], frozenset[int]] = {}
 
     def assess(self, title: str, summary: str, source: Source, *, link: str | None = None) -> Assessment:
         """The rules' verdict on one article (`link`, when known, tells official documents apart)."""
@@ -470,17 +475,32 @@ class Ruleset:
         frames: tuple = ()
         if self.frames is not None:
             reading = ev.reading
-            if reading.contradiction:
-                matched.append(f"frame: contradictory ({reading.contradiction}), so the rules' phrases decide")
-            elif reading.facts:
-                decided = self._frame_verdict(reading, plan, relevance_by_ticker)
-                if decided is not None:
-                    types, frame_impacts, facts = decided
-                    if frame_impacts is not None:
-                        impacts = frame_impacts
-                    matched.append(describe_frame(facts[0]))
-                    frames = tuple(fact.frame for fact in facts)
-                frames += tuple(f.frame for f in reading.facts if f.frame not in frames)
+            # Reading is a verdict's costliest part: a sentence is read only if it has a word
+            # that can start a frame of the fired rules' kind of event; the first sentence only
+            # when the headline does not settle it.
+            words = self._words_for(plan.event_types)
+            decided = None
+            read: tuple = ()
+            clash = ""
+            if not words.isdisjoint(ev.hits[HEADLINE]):
+                clash = reading.headline_contradiction
+                read = reading.headline_facts
+                if not clash:
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+            if decided is None and not clash and not words.isdisjoint(ev.found(LEAD)):
+                clash = reading.contradiction
+                if not clash:
+                    read = reading.facts
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker)
+            if clash:
+                matched.append(f"frame: contradictory ({clash}), so the rules' phrases decide")
+            if decided is not None:
+                types, frame_impacts, facts = decided
+                if frame_impacts is not None:
+                    impacts = frame_impacts
+                matched.append(describe_frame(facts[0]))
+                frames = tuple(fact.frame for fact in facts)
+            frames += tuple(f.frame for f in read if f.frame not in frames)
         return Assessment(
             event_types=types,
             score=plan.score,
@@ -495,8 +515,25 @@ class Ruleset:
             frames=frames,
         )
 
+    def _words_for(self, types: tuple[str, ...]) -> frozenset[int]:
+        """The phrase ids that can start a frame from which one of `types` could come."""
+        found = self._family_words.get(types)
+        if found is None:
+            kinds: set[str] = set()
+            for event_type in types:
+                kinds |= FAMILIES.get(event_type, frozenset())
+            found = self._family_words[types] = frozenset().union(
+                *(self.frame_words.get(kind, frozenset()) for kind in kinds)
+            )
+        return found
+
     def _frame_verdict(
-        self, reading: Reading, plan: _Plan, relevance_by_ticker: dict[str, int]
+        self,
+        read: tuple[FrameFact, ...],
+        plan: _Plan,
+        relevance_by_ticker: dict[str, int],
+        *,
+        settled_only: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -511,12 +548,14 @@ class Ruleset:
         # Background in the first sentence ("... while the tariff truce runs") never decides;
         # when a court rule fired, only a court's own frame does.
         deciding = [
-            f for f in reading.facts
+            f for f in read
             if f.instrument in families and (f.headline or f.main) and event_types(f)
             and (not legal or f.actor_kind == "court")
         ]
         if not deciding:
             return None
+        if settled_only and not any(f.acted or f.instrument not in _RESTRICTIONS for f in deciding):
+            return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
         # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
         # comes after any frame that says; then the headline before the first sentence, main
         # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
@@ -525,7 +564,7 @@ class Ruleset:
         first = deciding[0]
         if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
-            cause = _cause_of(first, reading)
+            cause = _cause_of(first, read)
             if cause is not None:
                 first = cause
         types = list(event_types(first))
@@ -545,7 +584,7 @@ class Ruleset:
         agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
         if agreeing and not directions(first, tuple(types)):
             return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
-        cause = _cause_of(first, reading) if types[0] == "price_move" else None
+        cause = _cause_of(first, read) if types[0] == "price_move" else None
         impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
         return tuple(types), impacts, used
 
@@ -782,10 +821,10 @@ _RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 _ELSEWHERE = frozenset({"other_goods", "other_commodities"})
 
 
-def _cause_of(fact: FrameFact, reading: Reading) -> FrameFact | None:
+def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
     """The headline frame that explains a price move ("... as Beijing shuts exports"): a
     background clause of the headline, a policy or money event, not another company's move."""
-    for other in reading.facts:
+    for other in read:
         if other is fact or not other.headline or other.main or other.hedged:
             continue  # a background event; "truce hopes grow" is no event yet
         types = event_types(other)

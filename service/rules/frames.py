@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -230,7 +231,7 @@ PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
 PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
-_DOMINANCE_AFTER = re.compile(r"^ (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
+_DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
@@ -279,8 +280,9 @@ SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "a
                    "department", "agency", "bureau"]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One word or phrase of a sentence the reader knows."""
+
     tag: int
     start: int  # character offset in the prepared sentence
     end: int
@@ -290,8 +292,7 @@ class Token:
     value: object = None
 
 
-@dataclass(frozen=True)
-class FrameFact:
+class FrameFact(NamedTuple):
     """One frame as the engine uses it: the public `Frame` plus what conditions and event types read."""
 
     actor: str
@@ -349,6 +350,12 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def head_words(programmes: Iterable = ()) -> dict[str, list[str]]:
+    """Per instrument, every word that can start a frame of it (what the engine looks for in a
+    sentence before it reads it)."""
+    return {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+
+
 def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[str]:
     """Every word that can name one of these instruments: a frame of them needs one of these."""
     kinds = set(kinds)
@@ -380,13 +387,54 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     return sorted(set(words))
 
 
-@dataclass(frozen=True)
 class Reading:
-    """The frames of one article, the headline's main clause first."""
+    """The frames of one article, the headline's first. Each sentence is read when something
+    first asks for it: reading is the costly part of a verdict, and a headline usually says
+    enough."""
 
-    facts: tuple[FrameFact, ...] = ()
-    #: Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can.
-    contradiction: str = ""
+    __slots__ = ("_headline", "_headline_facts", "_headline_clash", "_lead", "_lead_facts", "_lead_clash")
+
+    def __init__(self, headline=None, lead=None):
+        #: () -> (facts, clash) for each sentence, or None when there is none.
+        self._headline = headline
+        self._lead = lead
+        self._headline_facts: tuple[FrameFact, ...] | None = None if headline is not None else ()
+        self._lead_facts: tuple[FrameFact, ...] | None = None if lead is not None else ()
+        self._headline_clash = self._lead_clash = ""
+
+    @property
+    def headline_facts(self) -> tuple[FrameFact, ...]:
+        if self._headline_facts is None:
+            facts, self._headline_clash = self._headline()
+            self._headline_facts = () if self._headline_clash else tuple(facts)
+        return self._headline_facts
+
+    @property
+    def lead_facts(self) -> tuple[FrameFact, ...]:
+        if self._lead_facts is None:
+            facts, self._lead_clash = self._lead()
+            self._lead_facts = () if self._lead_clash else tuple(facts)
+        return self._lead_facts
+
+    @property
+    def headline_contradiction(self) -> str:
+        self.headline_facts
+        return self._headline_clash
+
+    @property
+    def contradiction(self) -> str:
+        """Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can."""
+        if self.headline_contradiction:
+            return self._headline_clash
+        self.lead_facts  # reads the first sentence, which sets its clash
+        return self._lead_clash
+
+    @property
+    def facts(self) -> tuple[FrameFact, ...]:
+        """Every frame of the headline and the first sentence; none if they contradict."""
+        if self.contradiction:
+            return ()
+        return self.headline_facts + self.lead_facts
 
     @property
     def frames(self) -> tuple[Frame, ...]:
@@ -463,9 +511,6 @@ def _plurals(noun: str) -> set[str]:
 # as "|" and "%" as "pct" so "to 60%" stays readable.
 _COLON = re.compile(r":(?=\s)")
 _CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2013(?=\s))\s*")
-_PERCENT = re.compile(r"%")
-_NON_WORD = re.compile(r"[^\w|]+")
-_UNDERSCORE = re.compile(r"_+")
 
 
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
@@ -487,14 +532,24 @@ def _scarce(match: re.Match) -> str:
     return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
 
 
+_MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+_SEPARATORS = re.compile(r"[^\w|]+|_+")
+
+
 def _prepare(text: str) -> str:
-    text = _MONEY.sub(" moneyamount ", text.lower())
-    text = _FEW_OF_MANY.sub(_scarce, text)
-    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text))
+    text = text.lower()
+    if _MONEY_HINT.search(text):
+        text = _MONEY.sub(" moneyamount ", text)
+    if " of " in text:
+        text = _FEW_OF_MANY.sub(_scarce, text)
+    if "up " in text or "down " in text:
+        text = _MOVE.sub(lambda m: m.group(1) + "move", text)
+    if ":" in text:
+        text = _COLON.sub(" colonbreak ", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
-    text = _PERCENT.sub(" pct ", text)
-    text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
-    return " " + " ".join(text.split()) + " "
+    if "%" in text:
+        text = text.replace("%", " pct ")
+    return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
 
 
 _NUMBER_AFTER = re.compile(r" \d")
@@ -508,7 +563,9 @@ class FrameReader:
         self.lexicon = lexicon
         self.automaton = ahocorasick.Automaton()
         for key, values in lexicon.entries.items():
-            self.automaton.add_word(key, (len(key), tuple(values)))
+            tag, value, check = _resolve(key, values)
+            if tag is not None:
+                self.automaton.add_word(key, (len(key), tag, value, check, lexicon.capitals.get(key)))
         self.automaton.make_automaton()
 
     def read(
@@ -526,18 +583,9 @@ class FrameReader:
         controls)."""
         if lead is None:
             lead = split_lead(summary)[0]
-        facts: list[FrameFact] = []
-        contradiction = ""
-        for headline, sentence in ((True, title), (False, lead)):
-            if not sentence or not sentence.strip():
-                continue
-            found, clash = self._sentence(sentence, headline, default_actor, generic)
-            if clash and not contradiction:
-                contradiction = clash
-            facts.extend(found)
-        if contradiction:
-            return Reading((), contradiction)
-        return Reading(tuple(facts), "")
+        headline = (lambda: self._sentence(title, True, default_actor, generic)) if title and title.strip() else None
+        first = (lambda: self._sentence(lead, False, default_actor, generic)) if lead and lead.strip() else None
+        return Reading(headline, first)
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -570,56 +618,58 @@ class FrameReader:
         return facts, _clash(facts) if headline else ""
 
     def _tokens(self, text: str, original: str) -> list[Token]:
-        matches = []
-        capitals = self.lexicon.capitals
-        for end, (length, values) in self.automaton.iter(text):
-            start = end - length + 1
-            key = text[start : end + 1]
-            if key in capitals and not capitals[key].search(original):
-                continue
-            matches.append((start, end, values))
-        # Longest match wins where matches overlap (keys share their edge spaces).
-        matches.sort(key=lambda m: (m[0], -m[1]))
-        chosen = []
-        last_end = -1
-        for start, end, values in matches:
-            if start < last_end:
-                if chosen and end > chosen[-1][1] and start <= chosen[-1][0]:
-                    chosen[-1] = (start, end, values)
-                    last_end = end
-                continue
-            chosen.append((start, end, values))
-            last_end = end
         tokens: list[Token] = []
-        for start, end, values in chosen:
+        last_start = last_end = -1
+        checked: dict = {}
+        # Matches come by end position; the longest match wins where matches overlap (keys
+        # share their edge spaces, so a match starting at the last one's end is the next word).
+        for end, (length, tag, value, check, capitals) in self.automaton.iter(text):
+            start = end - length + 1
+            if capitals is not None:
+                ok = checked.get(capitals)
+                if ok is None:
+                    ok = checked[capitals] = capitals.search(original) is not None
+                if not ok:
+                    continue
+            if start < last_end:
+                if start > last_start:
+                    continue  # overlaps the last match without covering it: keep the earlier
+                while tokens and start <= tokens[-1].start:
+                    tokens.pop()  # a longer phrase ending later covers the last matches
+            if check is not None:
+                tag, value = _checked(check, tag, value, text, end)
+                if tag is None:
+                    continue
             words = text[start + 1 : end]
-            tag, value = _pick_reading(values, text, start, end)
-            if tag is None:
-                continue
-            if words in ("rule", "rules", "ruled") and tokens and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
+            if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
+                    and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
                 tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
             tokens.append(Token(tag, start, end, words, value))
+            last_start, last_end = start, end
         return tokens
 
 
-def _pick_reading(values: tuple, text: str, start: int, end: int) -> tuple[int | None, object]:
-    """One tag for a word the lexicon knows several ways ("halt" is a verb and a relief noun)."""
+def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, object, str | None]:
+    """The one reading of a phrase the lexicon knows several ways ("halt" is a verb and a relief
+    noun), and the check that must still look at the sentence around it, if any."""
     tags = {tag: value for tag, value in values}
-    if NEGATION in tags and tags[NEGATION] == "no" and _NUMBER_AFTER.match(text, end):
-        return None, None  # "Announcement No. 23"
     for tag in (PROGRAMME, BREAK, SUBORDINATE, NEGATION, SCARCE, ACTOR, OBJECT):
         if tag in tags:
-            if tag == ACTOR and INSTRUMENT in tags and tags[INSTRUMENT] == "court":
-                return ACTOR, tags[ACTOR]
-            return tag, tags[tag]
-    if INSTRUMENT in tags and text[start:end + 1] in (" control ", " controls "):
-        # "controls 70% of the market" is dominance, not an export control.
-        if _DOMINANCE_AFTER.match(text[end:]):
-            return None, None
+            check = "number" if tag == NEGATION and tags[tag] == "no" else None
+            return tag, tags[tag], check
+    check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
         if tag in tags:
-            return tag, tags[tag]
-    return None, None
+            return tag, tags[tag], check
+    return None, None, None
+
+
+def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[int | None, object]:
+    if check == "number" and _NUMBER_AFTER.match(text, end):
+        return None, None  # "Announcement No. 23"
+    if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
+        return None, None  # "controls 70% of the market" is dominance, not an export control
+    return tag, value
 
 
 def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
