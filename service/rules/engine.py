@@ -478,7 +478,7 @@ class Ruleset:
             # Reading is a verdict's costliest part: a sentence is read only if it has a word
             # that can start a frame of the fired rules' kind of event; the first sentence only
             # when the headline does not settle it.
-            words = self._words_for(plan.event_types)
+            words = self._words_for(plan.all_types)
             decided = None
             read: tuple = ()
             clash = ""
@@ -542,9 +542,9 @@ class Ruleset:
         headline's main clause first. The rules' own impacts stay when the frame agrees with
         their event type; otherwise the impact map of the frame's event type applies."""
         families: set[str] = set()
-        for event_type in plan.event_types:
+        for event_type in plan.all_types:
             families |= FAMILIES.get(event_type, frozenset())
-        legal = "legal" in plan.event_types
+        legal = "legal" in plan.all_types
         # Background in the first sentence ("... while the tariff truce runs") never decides;
         # when a court rule fired, only a court's own frame does.
         deciding = [
@@ -694,6 +694,7 @@ class Ruleset:
             typed = [r for r in ordered if not r.reads_frames] or ordered
             event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
+        all_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
         return _Plan(
             ordered=tuple(ordered),
             event_types=event_types,
@@ -703,6 +704,7 @@ class Ruleset:
             channels=tuple(dict.fromkeys([r.channel for r in alerting if r.channel])),
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
             impacts=impacts,
+            all_types=all_types,
         )
 
     def _impacts(self, ordered: Sequence[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
@@ -806,6 +808,8 @@ class _Plan(NamedTuple):
     throttle_seconds: int
     #: Copied into each verdict; None when they depend on the tickers the article names.
     impacts: dict[str, Direction] | None
+    #: Every fired rule's event types, frame rules' too: the kinds of event a frame may decide.
+    all_types: tuple[str, ...] = ()
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.

@@ -68,7 +68,7 @@ acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
 question, doubt, decide, hit back, strike back, hope, bet,
-list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
+list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
 """.replace("\n", " ").split(",")
@@ -218,7 +218,9 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
                  "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
-                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation"]
+                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
+                 "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
+                 "aimed at"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -692,7 +694,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             # A comma closes a fronted or relative clause ("After talks, China ...", "China,
             # which controls ..., tightens ..."): what follows is the main clause again if it
             # has a verb of its own; a list item ("..., recycling and export controls") does not.
-            resumes = any(t.tag == VERB for t in _until_break(tokens, index + 1))
+            following = _until_break(tokens, index + 1)
+            resumes = any(t.tag == VERB for t in following)
+            if following and following[0].tag == VERB and following[0].text.endswith("ing"):
+                resumes, main = False, False  # "..., tightening Beijing's grip": a participle's background
             current, how, main = [], "break", True if resumes else main
             continue
         if token.tag == SUBORDINATE:
@@ -720,7 +725,9 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             continue
         if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
             continue  # "Bessent: China to delay ...": the speaker, not the actor
-        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_)
+        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_) or (
+            any(t.tag in (UP, DOWN) and t.value in _RECORDS for t in tokens_) and any(t.tag == OBJECT for t in tokens_)
+        )
         substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
         if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
                 and _has_head(merged[-1][0]):
@@ -741,7 +748,16 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
-    return merged
+    # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
+    # has no instrument, and an instrument whose clause has no verb, are one clause.
+    joined: list[tuple[list[Token], bool, bool]] = []
+    for clause, is_main, contrast in merged:
+        if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
+                and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
+            joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
+            continue
+        joined.append((clause, is_main, contrast))
+    return joined
 
 
 def _until_break(tokens: list[Token], start: int) -> list[Token]:
@@ -771,10 +787,13 @@ def _has_head(tokens: list[Token]) -> bool:
 
 
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
+#: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
+_RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
+                      "year high", "highest", "lowest", "upmove", "downmove"})
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
-_REPORTING = frozenset({"say", "tell", "state", "report", "must"})
+_REPORTING = frozenset({"say", "tell", "report", "must"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
 
@@ -883,7 +902,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, {k for k, _ in heads_all if k}) or generic
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic)
             if kind is None:
                 continue
         facts.append(
@@ -994,10 +1013,13 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
             found["agreement"] = token
     if not found:
         # "tungsten to its highest since 2013": a record named, the price implied.
-        mark = next((t for t in clause if t.tag in (UP, DOWN)), None)
+        mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _RECORDS), None)
         if mark is not None and any(t.tag == OBJECT for t in clause):
             return [("price", mark)]
         return []
+    if "entity_list" in found and "export_control" in found:
+        # "Adding 15 US entities to the export control list": the list is what is done.
+        del found["export_control"]
     restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
     verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
     if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
@@ -1033,10 +1055,12 @@ def _answered(clause: list[Token]) -> set[Token]:
 
 
 def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
-    """A licence for magnets, or an approval where exports are in view, is an export permit."""
+    """A licence for magnets, or an approval where exports are in view, is an export permit (a
+    mine's permit is not, though the sentence mentions the Export-Import Bank)."""
     if head.text.startswith(("licen", "export")):
         return True
-    return " export" in text or " shipment" in text or any(t.text in TRADE_FLOWS for t in clause)
+    span = text[clause[0].start : clause[-1].end + 1]
+    return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
 
 
 def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -1051,12 +1075,15 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return kinds
 
 
-def _generic_kind(labels: frozenset[str], sentence_kinds: set[str]) -> str | None:
+def _generic_kind(labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None) -> str | None:
     """What "measures" or "rules" are: the one restriction the clause also names ("duties and
-    other measures"), else export controls when they bear on minerals, else unsaid."""
+    other measures"), else what the issuer's measures are (an anti-dumping determination's are
+    duties), else export controls when they bear on minerals, else unsaid."""
     named = sentence_kinds & {"export_control", "tariff", "entity_list"}
     if len(named) == 1:
         return next(iter(named))
+    if hint:
+        return hint
     if labels & DESK_OBJECTS:
         return "export_control"
     return None
@@ -1088,8 +1115,8 @@ def _clash(facts: list[FrameFact]) -> str:
 
 #: Instruments whose frames can set each event type (for checking a phrase rule's family).
 FAMILIES: dict[str, frozenset[str]] = {
-    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement"}),
-    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement"}),
+    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
+    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
     "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
     "tariff_up": frozenset({"tariff", "agreement", "court"}),
     "tariff_down": frozenset({"tariff", "agreement", "court"}),
@@ -1138,6 +1165,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("tariff_up",)
         return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)
     if instrument == "entity_list":
+        if up and fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
+            return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
         return ("entity_list",)
     if instrument == "funding":
         if fact.actor_kind != "government" and not fact.public:
@@ -1248,9 +1277,9 @@ def builtin_lexicon() -> Lexicon:
     for word in KNOWN_COMPANIES:
         lexicon.add(word, ACTOR, ("company", "", ""))
     for word in PRICE_UP:
-        lexicon.add(word, UP, word)
+        lexicon.add(word, UP, word, inflect="noun")
     for word in PRICE_DOWN:
-        lexicon.add(word, DOWN, word)
+        lexicon.add(word, DOWN, word, inflect="noun")
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
     return lexicon
