@@ -619,6 +619,11 @@ class Ruleset:
             if target == "mentioned":
                 for ticker in named:
                     resolved[ticker] = direction
+            elif target.startswith("mentioned:"):
+                group = set(groups.get(target.split(":", 1)[1], ()))
+                for ticker in named:
+                    if ticker in group:
+                        resolved[ticker] = direction
             elif target in groups:
                 for ticker in groups[target]:
                     resolved.setdefault(ticker, direction)

@@ -202,7 +202,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 #: the deal, the licences and the flows it bears on.
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
@@ -793,6 +793,7 @@ _RECORDS = frozenset({"record", "record high", "record low", "all time high", "m
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
+_LIFTING = frozenset({"lift", "boost", "buoy", "support"})
 _REPORTING = frozenset({"say", "tell", "report", "must"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
@@ -859,6 +860,8 @@ def _frame(
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
             if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _LIFTING and heads[0][0] == "price":
+                verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
@@ -1230,6 +1233,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
+    if main == "export_control_eased" and fact.companies:
+        # "China issues first general licences to JL Mag": the licensed exporters gain.
+        return {"mentioned:china_producers": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
         # like any other easing.
