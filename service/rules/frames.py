@@ -686,7 +686,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         if token.tag == BREAK:
             segments.append((current, main, how))
             if token.value in CAUSES:
-                current, how = [], "cause"
+                # "China's curbs propel tungsten to a record": the curbs are the cause, the
+                # record the news.
+                segments[-1] = (segments[-1][0], False, segments[-1][2])
+                current, how, main = [], "cause", True
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
