@@ -67,7 +67,7 @@ mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-question, doubt, decide, hit back, strike back, hope, bet,
+release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
@@ -143,12 +143,14 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
+        "without an export license", "without export licences", "without export licenses", "without approval",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
-        "section 301", "section 232", "adjusting imports", "adjust imports", "anti dumping", "countervailing", "customs duty", "customs duties",
+        "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
         "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
         "anti dumping duty", "countervailing duty",
     ],
@@ -206,7 +208,7 @@ PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
-                    "bar": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -797,8 +799,15 @@ _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
-_REPORTING = frozenset({"say", "tell", "report", "must"})
+#: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
+_REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
+                        "present", "outline", "direct", "detail"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+def _governs_without(clause: list[Token], negation: Token) -> bool:
+    after = [t for t in clause if t.start > negation.start][:3]
+    return any(t.tag == INSTRUMENT and t.text.startswith("without") for t in after)
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -876,6 +885,8 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == NEGATION and _governs_without(clause, token):
+                continue  # "may not be exported without a licence": one requirement, not two negations
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
@@ -1031,7 +1042,10 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
         # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
         # is the cause; what the verb moves is the news.
-        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        moved = [
+            k for k in ("supply", "price", "permit")
+            if k in found and found[k].start > verb.start and _direct_object(clause, verb, found[k])
+        ]
         if moved:
             return [(moved[0], found[moved[0]])]
     if restrictions:
@@ -1042,6 +1056,13 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if kind in found:
             return [(kind, found[kind])]
     return [(None, found[None])]
+
+
+def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
+    """Whether `target` is what `verb` acts on ("dry up supply"), not a later phrase of the
+    clause ("duty imposed on goods over the flow of opioids")."""
+    between = [t for t in clause if verb.start < t.start < target.start]
+    return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
 
 
 def _answered(clause: list[Token]) -> set[Token]:
