@@ -617,6 +617,9 @@ class FrameReader:
             )
             if actor is not None:
                 inherited = actor
+            if fact is None and facts and main and _signed_verb(clause):
+                # "eases some curbs, tightens others": the verb's object is the last instrument.
+                fact = _elliptical(clause, facts[-1])
             if fact is not None:
                 facts.extend(fact)
         return facts, _clash(facts) if headline else ""
@@ -735,7 +738,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         )
         substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
         if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
-                and _has_head(merged[-1][0]):
+                and _has_head(merged[-1][0]) and _participle(tokens_):
             # "... the measures published on 9 October, covering X, Y and Z, are suspended":
             # a predicate after a list completes the clause it belongs to.
             merged[-1][0].extend(tokens_)
@@ -763,6 +766,13 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             continue
         joined.append((clause, is_main, contrast))
     return joined
+
+
+def _participle(tokens: list[Token]) -> bool:
+    """The segment's verb is a participle ("..., are suspended"), not a finite verb starting a
+    clause of its own ("..., tightens others")."""
+    verb = next((t for t in tokens if t.tag == VERB), None)
+    return verb is None or verb.text.split()[0].endswith(("ed", "en", "wn"))
 
 
 def _until_break(tokens: list[Token], start: int) -> list[Token]:
@@ -808,6 +818,19 @@ _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "
 def _governs_without(clause: list[Token], negation: Token) -> bool:
     after = [t for t in clause if t.start > negation.start][:3]
     return any(t.tag == INSTRUMENT and t.text.startswith("without") for t in after)
+
+
+def _signed_verb(clause: list[Token]) -> Token | None:
+    return next((t for t in clause if t.tag == VERB and t.value[1] != 0 and t.value[0] not in _REPORTING
+                 and not t.value[2]), None)
+
+
+def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | None:
+    verb = _signed_verb(clause)
+    if verb is None or any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME, OBJECT) for t in clause):
+        return None
+    sign = verb.value[1] * (-1 if any(t.tag == NEGATION for t in clause) else 1)
+    return [before._replace(action=verb.text, polarity="up" if sign > 0 else "down", contrast=False)]
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -970,6 +993,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     programme = None
     public = False
     firms = False
+    last_targeted = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
@@ -983,7 +1007,9 @@ def _actor(clause: list[Token], first_verb: int | None):
                 countries.add(country)
             if kind == "company" and name:
                 companies.append(name)
-            targeted = previous is not None and previous.tag == TARGET
+            # A target marker governs its noun phrase: "to 15 US firms" targets the firms too.
+            targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
+            last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
             if targeted and kind == "company":
                 firms = True
