@@ -900,7 +900,9 @@ def _frame(
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
-            if lemma not in _REPORTING:
+            # Shown: what is done before the instrument, and any reversal after it ("tariffs
+            # suspended"), not "made" in "foreign-made goods".
+            if lemma not in _REPORTING and (token.start < heads[0][1].start or verb_sign < 0):
                 actions.append(token.text)
         elif token.tag == RELIEF:
             sign = -sign
