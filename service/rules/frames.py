@@ -156,12 +156,13 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
-        "unreliable entity list", "unreliable entities list", "export control list", "control list",
+        "unreliable entity list", "unreliable entities list", "export control list", "export control control list",
         "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "sanctions list",
         "sdn list", "military end user list", "sanction", "sanctions",
     ],
     "funding": [
         "stake", "equity stake", "equity", "investment", "invest", "loan", "lend", "shareholder", "floor",
+        "minimum price", "guaranteed minimum price", "price guarantee",
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
