@@ -45,10 +45,15 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(5.0, gt=0, validation_alias="REEWATCH_CONNECT_TIMEOUT")
     read_timeout: float = Field(20.0, gt=0, validation_alias="REEWATCH_READ_TIMEOUT")
     max_body_bytes: int = Field(5_000_000, ge=1024, validation_alias="REEWATCH_MAX_BODY_BYTES")
+    #: The whole fetch (connect, headers and body) must end within this; it stays under the lease.
+    fetch_deadline: float = Field(60.0, gt=0, le=240, validation_alias="REEWATCH_FETCH_DEADLINE")
     max_redirects: int = Field(5, ge=0, le=20, validation_alias="REEWATCH_MAX_REDIRECTS")
     max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
     #: Processes that parse feeds in big cycles: unset = one per CPU, 0 = parse inline.
     parse_workers: int | None = Field(None, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
+    #: One parse may take this long, and its worker this much address space, before it is ended.
+    parse_deadline: float = Field(30.0, gt=0, le=240, validation_alias="REEWATCH_PARSE_DEADLINE")
+    parse_memory_mb: int = Field(200, ge=100, le=8192, validation_alias="REEWATCH_PARSE_MEMORY_MB")
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
     instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
 

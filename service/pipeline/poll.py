@@ -149,6 +149,7 @@ async def poll_feed(
             etag=feed.etag,
             last_modified=feed.last_modified,
             max_bytes=rt.settings.max_body_bytes,
+            deadline=rt.settings.fetch_deadline,
         )
         body_hash = None if fetched.not_modified else hashlib.sha256(fetched.body or b"").hexdigest()
         if fetched.not_modified or body_hash == feed.body_hash:

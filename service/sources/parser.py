@@ -5,11 +5,13 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
+import pyexpat
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from service.domain.feeds import Entry
 from service.errors import EmptyBody, NotAFeed
@@ -24,8 +26,8 @@ FUTURE_TOLERANCE = timedelta(days=2)
 NOTE_NO_KEY = "no guid or link: keyed by content"
 NOTE_DATE = "date "
 
-_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE([^\[>]*)\[.*?\]\s*>", re.S | re.I)
-_DOCTYPE_SUBSET_BYTES = re.compile(rb"<!DOCTYPE([^\[>]*)\[.*?\]\s*>", re.S | re.I)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_BLANK = re.compile(rb"[^\n]")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 
 
@@ -43,27 +45,28 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
     now = now or datetime.now(UTC)
     if not body.strip():
         raise EmptyBody("the server sent an empty body")
-    body, stripped = strip_internal_subset(body)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    data, parse_as, encoding_complaint = _to_utf8(body, content_type, url)
+    data, neutralised = neutralise_entity_declarations(data)
     # Never hand feedparser raw bytes or a str: it may treat them as a URL or a file path.
     # Its HTML sanitizer and URI rewriting inside markup cost ~40% of parse time and are work
     # we would throw away: every field is reduced to plain text below (scripts dropped), and
     # each output channel escapes that text for itself.
     parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        io.BytesIO(data),
+        response_headers={"content-location": url, "content-type": parse_as},
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     warnings: list[str] = []
-    if stripped:
+    if neutralised:
         warnings.append("the DOCTYPE declared its own entities; they were ignored")
     if not parsed.entries and not parsed.version:
         if _looks_like_html(body, content_type):
             raise NotAFeed(f"the server sent an HTML page, not a feed (content-type {content_type or 'unknown'})")
         detail = _describe_bozo(parsed.get("bozo_exception"))
         raise NotAFeed(f"no RSS or Atom feed in the body{': ' + detail if detail else ''}")
-    if parsed.bozo:
-        detail = _describe_bozo(parsed.get("bozo_exception"))
+    if parsed.bozo or encoding_complaint:
+        detail = _describe_bozo(parsed.get("bozo_exception")) if parsed.bozo else encoding_complaint
         warnings.append(f"feed is not well-formed ({detail}); {len(parsed.entries)} entries read anyway")
 
     entries: list[Entry] = []
@@ -172,41 +175,79 @@ def _first_words(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def strip_internal_subset(body: bytes) -> tuple[bytes, bool]:
-    """Remove a DOCTYPE's internal subset (entity definitions) before parsing.
+def neutralise_entity_declarations(data: bytes) -> tuple[bytes, bool]:
+    """Make every entity declaration in a UTF-8 feed body inert, wherever it sits.
 
-    feedparser's lenient fallback expands internal entities even when expat refuses them, so a
-    26 KB feed can become a 40-million-character title. Real feeds never need them.
+    feedparser expands the entities a DOCTYPE declares (its lenient parser even when expat
+    refuses them), so a 90 KB feed can take gigabytes to parse. Real feeds never declare
+    entities. Expat, a real XML tokenizer, finds the DOCTYPE wherever it is (after kilobytes of
+    comments, with `]>` inside an entity value) and its internal subset is blanked in place;
+    then any `<!ENTITY` left anywhere (in a prolog expat could not read, in a comment that
+    feedparser's own DOCTYPE handling would revive) is broken so that no parser reads it as a
+    declaration. Returns the body and whether anything was changed.
     """
-    codec = _wide_codec(body[:4])
-    if codec is None:
-        head = body[:8192]
-        if b"<!DOCTYPE" not in head and b"<!doctype" not in head.lower():
-            return body, False
-        stripped, count = _DOCTYPE_SUBSET_BYTES.subn(rb"<!DOCTYPE\1>", body, count=1)
-        return stripped, bool(count)
-    text = body.decode(codec, errors="replace")
-    if "<!doctype" not in text[:8192].lower():
-        return body, False
-    stripped, count = _DOCTYPE_SUBSET.subn(r"<!DOCTYPE\1>", text, count=1)
-    return (stripped.encode(codec), True) if count else (body, False)
+    if not _ENTITY_DECLARATION.search(data):
+        return data, False
+    subset = _internal_subset(data)
+    if subset is not None:
+        start, end = subset
+        # Spaces keep every offset, and the newlines every line number, of the parser's messages.
+        data = data[:start] + _BLANK.sub(b" ", data[start:end]) + data[end:]
+    return _ENTITY_DECLARATION.sub(b"<!-ENTITY", data), True
 
 
-def _wide_codec(head: bytes) -> str | None:
-    """The UTF-16/32 codec a body starts in (BOM or the '<' pattern), else None."""
-    if head.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
-        return "utf-32"
-    if head.startswith((b"\xfe\xff", b"\xff\xfe")):
-        return "utf-16"
-    if head == b"\x00\x00\x00<":
-        return "utf-32-be"
-    if head == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if head.startswith(b"\x00<"):
-        return "utf-16-be"
-    if head.startswith(b"<\x00"):
-        return "utf-16-le"
-    return None
+class _PrologEnd(Exception):
+    """Raised from expat's handlers: the root element starts, the prolog has been read."""
+
+
+def _internal_subset(data: bytes) -> tuple[int, int] | None:
+    """Byte offsets of what lies between a DOCTYPE's `[` and `]`, as expat reads the prolog;
+    None when there is no internal subset or expat cannot read the prolog."""
+    parser = pyexpat.ParserCreate()
+    found: dict[str, int] = {}
+
+    def doctype_start(_name, _system_id, _public_id, has_internal_subset) -> None:
+        if has_internal_subset:
+            found["open"] = parser.CurrentByteIndex  # at the `[`
+
+    def doctype_end() -> None:
+        found["close"] = parser.CurrentByteIndex  # at the final `>`
+        raise _PrologEnd
+
+    def root_start(_name, _attributes) -> None:
+        raise _PrologEnd
+
+    parser.StartDoctypeDeclHandler = doctype_start
+    parser.EndDoctypeDeclHandler = doctype_end
+    parser.StartElementHandler = root_start
+    # Declarations are read, never used: nothing is expanded while the prolog is scanned.
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(data, True)
+    except _PrologEnd:
+        pass
+    except pyexpat.ExpatError:
+        return None
+    if "open" not in found or "close" not in found:
+        return None
+    opening, closing = found["open"], data.rfind(b"]", found["open"], found["close"])
+    if data[opening : opening + 1] != b"[" or closing < 0:
+        return None
+    return opening + 1, closing
+
+
+def _to_utf8(body: bytes, content_type: str | None, url: str) -> tuple[bytes, str, str | None]:
+    """The body as feedparser itself decodes it, re-encoded as UTF-8 (the XML declaration too),
+    so the entity check reads exactly what the parser will; plus the content type to parse it
+    with, and feedparser's complaint about the encoding, if any."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    result: dict = {}
+    data = convert_to_utf8(headers, body, result)
+    complaint = _describe_bozo(result.get("bozo_exception")) if result.get("bozo") else None
+    mime = (content_type or "application/xml").split(";", 1)[0].strip() or "application/xml"
+    return data, f"{mime}; charset=utf-8", complaint
 
 
 def _looks_like_html(body: bytes, content_type: str | None) -> bool:
