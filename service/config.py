@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.redaction import remember_secrets
+
 DEFAULT_DATABASE_URL = "sqlite:///var/reewatch.db"
 #: A follow-up later than a day would report on another session's news.
 MAX_FOLLOWUP_MINUTES = 24 * 60
@@ -95,6 +97,13 @@ class Settings(BaseSettings):
     #: Minutes after a news alert at which a thread reply reports the tickers' moves since; empty for none.
     followup_minutes: str = Field("15,60", validation_alias="REEWATCH_FOLLOWUP_MINUTES")
 
+    def model_post_init(self, _context: object) -> None:
+        # Whatever prints or stores outside text scrubs these values from it (service.redaction).
+        remember_secrets(
+            *(s.get_secret_value() for s in (self.slack_bot_token, self.smtp_password) if s),
+            _database_password(self.database_url),
+        )
+
     @field_validator("followup_minutes")
     @classmethod
     def _followup_minutes(cls, value: str) -> str:
@@ -136,6 +145,15 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         """Where digests go as .eml and .html files when no SMTP host is set."""
         return self.var_dir / "outbox"
+
+
+def _database_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # an unparsable URL fails later, where it is used
+        return None
 
 
 def load_settings(**overrides: object) -> Settings:

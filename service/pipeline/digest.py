@@ -49,6 +49,7 @@ from service.digest.schedule import (
 )
 from service.errors import ConfigError, MailError, Problem
 from service.pipeline.backoff import failure_delay
+from service.redaction import scrub
 from service.rules import Ruleset, load_ruleset
 from service.store.db import session as open_session
 from service.store.digests import (
@@ -438,6 +439,7 @@ def _why_not_claimed(rt: Runtime, recipient: Recipient, day: dt.date, key: str, 
 async def _failed(
     rt: Runtime, recipient: Recipient, day: dt.date, claim: Claim, now: dt.datetime, reason: str, *, temporary: bool
 ) -> DigestOutcome:
+    reason = scrub(reason)  # it is stored, logged and printed: no secrets, no SQL
     retry_at = next_attempt_after_failure(
         now, claim.attempts, temporary=temporary, expires_at=deliverable_until(recipient, day), jitter=rt.rng.random()
     )
