@@ -15,12 +15,15 @@ from feedparser.encodings import convert_to_utf8
 
 from service.domain.feeds import Entry
 from service.errors import EmptyBody, NotAFeed
+from service.storable import storable
 from service.sources.text import canonical_link, clean_html, clean_text, safe_link
 
 MAX_TITLE_CHARS = 1_000
 MAX_SUMMARY_CHARS = 20_000
 MAX_GUID_CHARS = 512
 MAX_LINK_CHARS = 2_000
+#: The column's size: a longer canonical form (a query that percent-encodes long) is no dedup key.
+MAX_CANONICAL_CHARS = 2_048
 #: Dates further ahead than this are typos or broken clocks, not scheduled news.
 FUTURE_TOLERANCE = timedelta(days=2)
 NOTE_NO_KEY = "no guid or link: keyed by content"
@@ -92,25 +95,29 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
         warnings.append(f"{bad_dates} entries had a date that could not be read; stored without one")
     if empty:
         warnings.append(f"{empty} entries had no title, text or link and were skipped")
-    title = clean_text(parsed.feed.get("title"))[:MAX_TITLE_CHARS] or None
+    title = storable(clean_text(parsed.feed.get("title")), MAX_TITLE_CHARS) or None
     return ParsedFeed(title=title, entries=entries, warnings=warnings)
 
 
 def normalise_entry(raw: dict, *, now: datetime) -> Entry | None:
     """One feedparser entry -> Entry, or None when it carries nothing to show."""
+    # Every field is made storable here, before any of it reaches a query (the dedup lookup
+    # included): one NUL in one guid used to fail the feed's transaction on every poll.
     notes: list[str] = []
-    title = _text_of(raw, "title")[:MAX_TITLE_CHARS]
-    summary = _summary_of(raw)[:MAX_SUMMARY_CHARS]
-    raw_link = raw.get("link") or ""
+    title = storable(_text_of(raw, "title"), MAX_TITLE_CHARS)
+    summary = storable(_summary_of(raw), MAX_SUMMARY_CHARS)
+    raw_link = storable(raw.get("link") or "")
     link = safe_link(raw_link) if len(raw_link) <= MAX_LINK_CHARS else None
     canonical = canonical_link(link)
+    if canonical is not None and len(canonical) > MAX_CANONICAL_CHARS:
+        canonical = None
     if not (title or summary or link):
         return None
     published, date_note = _published_of(raw, now)
     if date_note:
         notes.append(date_note)
     content_hash = hashlib.sha256(f"{title}\n{summary}\n{canonical or ''}".encode()).hexdigest()
-    guid = (raw.get("id") or "").strip()
+    guid = storable(raw.get("id") or "").strip()
     if not guid:
         if link:
             guid = link
