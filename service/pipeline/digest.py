@@ -305,9 +305,12 @@ def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[Digest
     schedule_digests(scheduler, rt, setup.current)
 
     async def reload() -> None:
-        # The watchlists are checked against the rules in force: take their edit first.
-        rt.rules.refresh()
-        if setup.refresh():
+        # The watchlists are checked against the rules in force: take their edit first. Both
+        # load in a worker thread, off the event loop.
+        await rt.rules.reload()
+        if rt.rules.reloading:
+            return  # the poll tick is reloading the rules: take this edit after them, next run
+        if await setup.reload():
             schedule_digests(scheduler, rt, setup.current)
             _log_schedule(rt, setup.current, "rescheduled")
 
