@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
     #: Processes that parse feeds in big cycles: unset = one per CPU, 0 = parse inline.
     parse_workers: int | None = Field(None, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
-    #: One parse may take this long, and its worker this much address space, before it is ended.
+    #: One parse may take this long, and this much memory beyond what its worker holds at start.
     parse_deadline: float = Field(30.0, gt=0, le=240, validation_alias="REEWATCH_PARSE_DEADLINE")
-    parse_memory_mb: int = Field(200, ge=100, le=8192, validation_alias="REEWATCH_PARSE_MEMORY_MB")
+    parse_memory_mb: int = Field(200, ge=16, le=8192, validation_alias="REEWATCH_PARSE_MEMORY_MB")
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
     instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
 

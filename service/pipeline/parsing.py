@@ -3,7 +3,7 @@
 feedparser is pure Python and dominates CPU time, and a feed body is hostile: whatever it holds,
 one parse must neither stall the service nor take the machine's memory. So every parse runs in
 a worker process (pebble's pool): a parse past its deadline has its worker ended, a worker past
-its address-space cap ends itself, and a worker that dies (the kernel's OOM killer, SIGKILL)
+its memory cap ends itself, and a worker that dies (the kernel's OOM killer, SIGKILL)
 costs that one feed one failure; pebble starts a replacement and the other parses carry on.
 Workers start from a fresh interpreter (forkserver), never a fork of a process that already
 runs threads. `REEWATCH_PARSE_WORKERS=0` parses inline, without deadline or cap (debugging).
@@ -18,6 +18,7 @@ import os
 import resource
 import signal
 from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from pebble import ProcessExpired, ProcessPool
@@ -67,7 +68,17 @@ class FeedParserPool:
             return parse_feed(body, url=url, content_type=content_type, now=now)
         future = self._schedule(body, url, content_type, now)
         try:
-            return await asyncio.wrap_future(future)
+            try:
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                # A worker died before it took its task, and pebble gave up on the whole pool
+                # (every task in flight was aborted): build a new one and try once more.
+                log.warning("the feed parser pool broke; starting a new one")
+                self._discard()
+                future = self._schedule(body, url, content_type, now)
+                return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            raise ParseFailed("the parser processes kept dying while this feed was parsed") from None
         except TimeoutError:
             raise ParseFailed(
                 f"parsing took longer than the {self.deadline:g}s deadline; the parser process was ended"
@@ -96,6 +107,10 @@ class FeedParserPool:
     def _death(self, exitcode: int | None) -> str:
         if exitcode == OUT_OF_MEMORY_EXIT:
             return f"parsing needed more than {self.memory_mb} MB; the parser process was ended"
+        if exitcode == 1:
+            # Python's own exit after an uncaught error outside the parse: in a worker that
+            # only receives bodies and sends entries, running out of memory.
+            return f"the parser process failed while handling this feed (it may have needed more than {self.memory_mb} MB)"
         if exitcode is not None and exitcode < 0:
             try:
                 name = signal.Signals(-exitcode).name
@@ -144,9 +159,16 @@ def _join(pool: ProcessPool, timeout: float = 10) -> bool:
 
 
 def _limit_worker_memory(memory_mb: int) -> None:
-    """In each worker: cap its address space, so a runaway parse fails instead of the host."""
-    limit = memory_mb * 1024 * 1024
+    """In each worker: cap its address space at what it holds now plus `memory_mb`, so a
+    runaway parse fails instead of the host. Relative, because what a worker holds before its
+    first parse depends on the command that started it."""
+    limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
 
 
 def _parse_in_worker(body: bytes, url: str, content_type: str | None, now: datetime) -> ParsedFeed:

@@ -31,6 +31,7 @@ NOTE_DATE = "date "
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _BLANK = re.compile(rb"[^\n]")
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 
 
@@ -50,6 +51,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
         raise EmptyBody("the server sent an empty body")
     data, parse_as, encoding_complaint = _to_utf8(body, content_type, url)
     data, neutralised = neutralise_entity_declarations(data)
+    data = replace_invalid_character_references(data)
     # Never hand feedparser raw bytes or a str: it may treat them as a URL or a file path.
     # Its HTML sanitizer and URI rewriting inside markup cost ~40% of parse time and are work
     # we would throw away: every field is reduced to plain text below (scripts dropped), and
@@ -201,6 +203,28 @@ def neutralise_entity_declarations(data: bytes) -> tuple[bytes, bool]:
         # Spaces keep every offset, and the newlines every line number, of the parser's messages.
         data = data[:start] + _BLANK.sub(b" ", data[start:end]) + data[end:]
     return _ENTITY_DECLARATION.sub(b"<!-ENTITY", data), True
+
+
+def replace_invalid_character_references(data: bytes) -> bytes:
+    """`&#...;` that names no XML character (a surrogate, NUL, past U+10FFFF) becomes U+FFFD.
+
+    feedparser's lenient parser turns a reference into a character and encodes it: a lone
+    surrogate, a number past U+10FFFF or one too big for C crashes it, and a feed carrying one
+    would fail on every poll.
+    """
+    if b"&#" not in data:
+        return data
+    return _CHARACTER_REFERENCE.sub(_valid_reference, data)
+
+
+def _valid_reference(match: re.Match) -> bytes:
+    digits = match.group(1)
+    if len(digits) > 8:
+        return b"&#xFFFD;"
+    code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return match.group(0)
+    return b"&#xFFFD;"
 
 
 class _PrologEnd(Exception):

@@ -247,3 +247,11 @@ def test_atom_content_is_used_when_there_is_no_summary():
     assert entry.summary == "Licensing rules expand"
     assert entry.link == "https://feeds.example.test/e1"
     assert entry.published == datetime(2025, 10, 9, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#x110000;", "&#99999999999;", "&#0;", "&#xFFFE;"])
+def test_references_to_no_character_do_not_crash_the_parser(reference):
+    """A reference to a surrogate, NUL or a number past Unicode becomes U+FFFD; the feed is read."""
+    parsed = parse(rss(item(guid=f"g{reference}", title=f"Before{reference}after") + item(guid="ok", title="Neighbour")))
+    assert [e.title for e in parsed.entries] == ["Before\ufffdafter", "Neighbour"]
+    assert "\ufffd" in parsed.entries[0].guid
