@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from service.errors import EmptyBody, NotAFeed
-from service.sources.parser import MAX_TITLE_CHARS, neutralise_entity_declarations, parse_feed
+from service.sources.parser import MAX_TITLE_CHARS, neutralise_entity_declarations, parse_feed, resolve_named_references
 from tests.sample_feeds import item, rss
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -255,3 +255,24 @@ def test_references_to_no_character_do_not_crash_the_parser(reference):
     parsed = parse(rss(item(guid=f"g{reference}", title=f"Before{reference}after") + item(guid="ok", title="Neighbour")))
     assert [e.title for e in parsed.entries] == ["Before\ufffdafter", "Neighbour"]
     assert "\ufffd" in parsed.entries[0].guid
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"<t>a&nbsp;b &amp; &lt;c&gt; &quot;&apos;</t>", b"<t>a&#160;b &amp; &lt;c&gt; &quot;&apos;</t>"),
+        (b"<t>&b;&b;&eacute;&undeclared;x</t>", b"<t>&#233;x</t>"),
+        (b"<t>no references</t>", b"<t>no references</t>"),
+    ],
+)
+def test_named_references_are_resolved_or_dropped(body, expected):
+    """HTML's named characters become numeric references, XML's five stay, other names go."""
+    assert resolve_named_references(body) == expected
+
+
+def test_a_flood_of_undeclared_references_reads_as_a_feed():
+    """A million references to a name nothing declares neither stalls nor loses the feed."""
+    flood = "&gone;" * 1_000_000
+    parsed = parse(rss(item(guid="f", title=f"Flood{flood}ed") + item(guid="n", title="Neighbour")))
+    assert [e.title for e in parsed.entries] == ["Flooded", "Neighbour"]
+    assert parsed.warnings == []
