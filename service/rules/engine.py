@@ -26,6 +26,8 @@ from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import EntityCatalogue, relevance
+from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
+from service.rules.official import OfficialDocument, read_official
 from service.rules.phrases import PhraseMatcher, normalise
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
@@ -61,6 +63,8 @@ class Rule:
     named_tickers: frozenset[str] = frozenset()
     #: Phrase ids the rule looks for (not those under `none`), to tell a headline match.
     positive_phrases: frozenset[int] = frozenset()
+    #: The rule tests frames: its event types stand in only when no frame decides.
+    reads_frames: bool = False
 
     @property
     def clauses(self) -> tuple[frozenset[int], ...]:
@@ -96,6 +100,10 @@ class Ruleset:
     ignore: Condition | None = None
     #: `kind: price` rules: judged on the tickers' bars after each price cycle, never on articles.
     price_rules: list[PriceRule] = field(default_factory=list)
+    #: Reads event frames; None leaves event types and directions to the rules' phrases alone.
+    frames: FrameReader | None = None
+    #: watchlists.yaml's `default_impact`: event type -> {group, ticker or "mentioned": direction}.
+    default_impact: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -182,8 +190,8 @@ class Ruleset:
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
 
-    def assess(self, title: str, summary: str, source: Source) -> Assessment:
-        """The rules' verdict on one article."""
+    def assess(self, title: str, summary: str, source: Source, *, link: str | None = None) -> Assessment:
+        """The rules' verdict on one article (`link`, when known, tells official documents apart)."""
         head = normalise(title)
         headline_hits = self._scan(head, title)
         # A first sentence ends with punctuation and whitespace, so normalising the text in one
@@ -199,6 +207,7 @@ class Ruleset:
             # No rule can fire and no watchlist company is named: the same verdict every time.
             return _NOTHING
         ev = Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
+        ev.link = link
         if candidates:
             tests = self._tests
             fired = [i for i in candidates if tests[i](ev)]
@@ -218,6 +227,31 @@ class Ruleset:
         return Assessment(
             event_types=(), score=score, severity=None, alert=False, rules=(), matched=(), relevance=relevance_by_ticker
         )
+
+    def near_misses(self, title: str, summary: str, source: Source, *, link: str | None = None) -> list[str]:
+        """The rules that nearly fired on an article, each with what stopped it: the one clause
+        it found no phrase of, or the first of its conditions that does not hold (and where)."""
+        ev = self._evidence(title, summary, source)
+        ev.link = link
+        found = ev.hits[ANYWHERE]
+        phrases = _PhraseNames(self._phrase_names, self._form_finders, ev, self.matcher)
+        ignored = self.ignore is not None and self.ignore.test(ev)
+        out: list[str] = []
+        for index, rule in enumerate(self.rules):
+            missing = [clause for clause in rule.clauses if clause.isdisjoint(found)]
+            # Nearly fired: every clause but one found (a rule of one clause found nothing).
+            if len(missing) > 1 or (missing and len(rule.clauses) < 2):
+                continue
+            if missing:
+                names = ", ".join(sorted({repr(phrases.name(i)) for i in missing[0]})[:8])
+                out.append(f"{rule.id} ({rule.where}): found none of {names}")
+                continue
+            failed = _first_failing(rule.condition, ev)
+            if failed is not None:
+                out.append(f"{rule.id}: {failed.label()}: {failed.why_not(ev, phrases)}")
+            elif ignored:
+                out.append(f"{rule.id}: held, but the article matches ignore.yaml ({self.ignore.where})")  # type: ignore[union-attr]
+        return out
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
@@ -426,18 +460,143 @@ class Ruleset:
                 self._plans.clear()
             plan = self._plans[key] = self._plan(ev, fired, top_relevance, source.weight)
         impacts = dict(plan.impacts) if plan.impacts is not None else self._impacts(plan.ordered, relevance_by_ticker)
+        types = plan.event_types
+        matched = self._explain(ev, plan.ordered)
+        frames: tuple = ()
+        if self.frames is not None:
+            reading = ev.reading
+            if reading.contradiction:
+                matched.append(f"frame: contradictory ({reading.contradiction}), so the rules' phrases decide")
+            elif reading.facts:
+                decided = self._frame_verdict(reading, plan, relevance_by_ticker)
+                if decided is not None:
+                    types, frame_impacts, facts = decided
+                    if frame_impacts is not None:
+                        impacts = frame_impacts
+                    matched.append(describe_frame(facts[0]))
+                    frames = tuple(fact.frame for fact in facts)
+                frames += tuple(f.frame for f in reading.facts if f.frame not in frames)
         return Assessment(
-            event_types=plan.event_types,
+            event_types=types,
             score=plan.score,
             severity=plan.ordered[0].severity,
             alert=plan.alert,
             rules=plan.rules,
-            matched=tuple(dict.fromkeys(self._explain(ev, plan.ordered))),
+            matched=tuple(dict.fromkeys(matched)),
             impacts=impacts,
             relevance=relevance_by_ticker,
             channels=plan.channels,
             throttle_seconds=plan.throttle_seconds,
+            frames=frames,
         )
+
+    def _frame_verdict(
+        self, reading: Reading, plan: _Plan, relevance_by_ticker: dict[str, int]
+    ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
+        """Event types and directions from the frames that tell what the fired rules are about.
+
+        A frame decides when its instrument belongs to the family of a fired rule's event type
+        (a frame on tariffs can correct a tariff rule, not turn it into a price story); the
+        headline's main clause first. The rules' own impacts stay when the frame agrees with
+        their event type; otherwise the impact map of the frame's event type applies."""
+        if "legal" in plan.event_types:
+            return None  # court rules read rulings more closely than a frame can
+        families: set[str] = set()
+        for event_type in plan.event_types:
+            families |= FAMILIES.get(event_type, frozenset())
+        strongest = FAMILIES.get(plan.event_types[0], frozenset()) if plan.event_types else frozenset()
+        # Background in the first sentence ("... while the tariff truce runs") never decides.
+        deciding = [
+            f for f in reading.facts if f.instrument in families and (f.headline or f.main) and event_types(f)
+        ]
+        if not deciding:
+            return None
+        # A frame where something is done before a bare noun phrase ("Modifying Tariff Rates");
+        # the headline before the first sentence; main clauses before background; the point of
+        # "X, but Y" (Y) before X; the strongest rule's kind of event last.
+        deciding.sort(
+            key=lambda f: (not f.acted, not f.headline, not f.main, not f.contrast, f.instrument not in strongest)
+        )
+        first = deciding[0]
+        types = list(event_types(first))
+        used = [first]
+        for fact in deciding[1:]:
+            # A second event in the same sentence counts when a fired rule says so too.
+            if fact.headline == first.headline and fact.main and fact.acted:
+                added = [t for t in event_types(fact) if t not in types and t in plan.event_types]
+                if added:
+                    types.extend(added)
+                    used.append(fact)
+        # Phrase rules written for this event type know its tickers best (a gallium rule names
+        # AXTI); frame rules fire on any wording, so their impacts are only the map's.
+        agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
+        if agreeing and not directions(first, tuple(types)):
+            return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
+        cause = None
+        if types[0] == "price_move":
+            # "UAMY jumps as Beijing shuts exports": the move's cause moves the other names too.
+            cause = next(
+                (f for f in reading.facts if f.headline and f is not first and event_types(f)
+                 and event_types(f)[0] not in ("price_move", "legal")),
+                None,
+            )
+        impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
+        return tuple(types), impacts, used
+
+    def _frame_impacts(
+        self,
+        fact: FrameFact,
+        types: tuple[str, ...],
+        relevance_by_ticker: dict[str, int],
+        *,
+        cause: FrameFact | None = None,
+    ) -> dict[str, Direction]:
+        """The impact map's directions for the frame's event types (the first wins), under the
+        frame's own (the way a price or a named company moved), in watchlist order. A price
+        move's `cause` adds the directions of its own event beneath."""
+        wanted: dict[str, Direction] = {}
+        if cause is not None:
+            cause_types = event_types(cause)
+            for target, direction in self.default_impact.get(cause_types[0], {}).items():
+                wanted[target] = direction
+            wanted.update(directions(cause, cause_types))  # type: ignore[arg-type]
+        for event_type in types:
+            for target, direction in self.default_impact.get(event_type, {}).items():
+                wanted.setdefault(target, direction)
+        wanted.update(directions(fact, types))  # type: ignore[arg-type]
+        groups = self.catalogue.groups
+        resolved: dict[str, Direction] = {}
+        named = [t for t in _by_relevance(relevance_by_ticker)] if relevance_by_ticker else []
+        for company in fact.companies:
+            if company not in named:
+                named.append(company)
+        for target, direction in wanted.items():
+            if target == "mentioned":
+                for ticker in named:
+                    resolved[ticker] = direction
+            elif target in groups:
+                for ticker in groups[target]:
+                    resolved.setdefault(ticker, direction)
+            else:
+                resolved[target] = direction
+        order = self._ticker_rank
+        return {t: resolved[t] for t in sorted(resolved, key=lambda t: order.get(t, len(order)))}
+
+    def _read(self, ev: Evidence) -> Reading:
+        if self.frames is None:
+            return NO_READING
+        official = ev.official
+        title, lead, _rest = ev.raw
+        return self.frames.read(
+            title,
+            "",
+            lead=lead,
+            default_actor=official.actor if official else None,
+            generic=official.instrument if official else None,
+        )
+
+    def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
+        return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False
 
     def _plan(self, ev: Evidence, fired: list[int], top_relevance: int, weight: float) -> _Plan:
         """What a verdict takes from the rules that fired alone (given the best relevance and the
@@ -471,7 +630,10 @@ class Ruleset:
             event_types = self._event_types[fired[0]]
             impacts = self._own_impact[fired[0]] if fixed else None
         else:
-            event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+            # Frame rules fire because a frame holds: that frame gives the event type. If no
+            # frame decides (a court rule fired), the phrase rules' types are the better guess.
+            typed = [r for r in ordered if not r.reads_frames] or ordered
+            event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
         return _Plan(
             ordered=tuple(ordered),
@@ -519,7 +681,8 @@ class Ruleset:
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:
-        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name".
+        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name"
+        (an agency that acts for a country is named as that country).
 
         Reads what was stored with an article ("beijing", "u s", "truce ~ china") back into the
         entities of the current watchlists, e.g. for telling whether two reports tell one event.
@@ -542,7 +705,8 @@ class Ruleset:
         for index, entity in enumerate(self.catalogue.entities):
             if entity.kind not in NAMED_KINDS:
                 continue
-            label = f"{entity.kind}:{entity.name}"
+            # "MOFCOM said" and "China said" name one actor: an agency counts as its country.
+            label = f"country:{entity.category}" if entity.kind == "agency" and entity.category else f"{entity.kind}:{entity.name}"
             for phrase_id in self.catalogue.phrases_of[index]:
                 phrase = self.matcher.phrases[phrase_id]
                 if phrase.capitals:
@@ -613,6 +777,16 @@ def _passed(ev: Evidence) -> bool:
     return True
 
 
+def _first_failing(condition: Condition, ev: Evidence) -> Condition | None:
+    """The innermost-but-one condition that stops a rule: an `all` names its failing item."""
+    if condition.test(ev):
+        return None
+    if isinstance(condition, AllOf):
+        item = condition.failing(ev)
+        return _first_failing(item, ev) if isinstance(item, AllOf) else item
+    return condition
+
+
 def _explainers(condition: Condition) -> list[Condition]:
     if isinstance(condition, AllOf):
         return [leaf for item in condition.items for leaf in _explainers(item)]
@@ -627,20 +801,35 @@ def _by_relevance(relevance_by_ticker: dict[str, int]) -> list[str]:
 
 
 def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
-    """The verdict on a feed entry: its headline and its text."""
-    return ruleset.assess(entry.title, entry.summary, source)
+    """The verdict on a feed entry: its headline, its text and its link."""
+    return ruleset.assess(entry.title, entry.summary, source, link=entry.link)
+
+
+def describe_frame(fact: FrameFact) -> str:
+    """How `matched` shows the frame that decided: "frame: China suspend export_control (down) on gallium"."""
+    actor = fact.actor or "someone"
+    objects = f" on {', '.join(fact.objects)}" if fact.objects else ""
+    return f"frame: {actor} {fact.action} {fact.instrument} ({fact.polarity}){objects}"
 
 
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    __slots__ = ("names", "finders", "ev", "_text")
+    __slots__ = ("names", "finders", "ev", "_text", "matcher")
 
-    def __init__(self, names: list, finders: dict, ev: Evidence):
+    def __init__(self, names: list, finders: dict, ev: Evidence, matcher: PhraseMatcher | None = None):
         self.names = names  # Ruleset._phrase_names
         self.finders = finders  # Ruleset._form_finders: filled in as phrases are first shown
         self.ev = ev
         self._text: str | None = None
+        self.matcher = matcher
+
+    def name(self, phrase_id: int) -> str:
+        """The phrase as the rule or watchlist wrote it."""
+        if self.matcher is not None:
+            return self.matcher.phrases[phrase_id].text
+        name = self.names[phrase_id]
+        return name if name.__class__ is str else name[1]
 
     @property
     def text(self) -> str:

@@ -23,7 +23,7 @@ _EXCHANGES = r"NYSE(?: American)?|NASDAQ|Nasdaq|ASX|TSXV?|HKEX|HKG|SSE|SZSE|SHA|
 class Entity:
     kind: str  # ticker | element | country | agency
     name: str  # the symbol for tickers, else the canonical name
-    category: str | None = None  # the watchlist group of a ticker, or an element's category
+    category: str | None = None  # a ticker's watchlist group, an element's category, an agency's country
     label: str = ""  # the company name of a ticker
 
 
@@ -113,7 +113,8 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
     for country in spec.countries:
         _add_named(add_entity, add_alias, "country", country, None)
     for agency in spec.agencies:
-        _add_named(add_entity, add_alias, "agency", agency, None)
+        # An agency's category is the country it acts for, if any.
+        _add_named(add_entity, add_alias, "agency", agency, getattr(agency, "country", None))
     catalogue.aliases = {pid: tuple(u) for pid, u in uses.items()}
     catalogue.context = frozenset(builder.add(phrase_variants(text)) for text in spec.context)
     return catalogue
