@@ -362,6 +362,7 @@ def test_serve_outbox_posts_as_soon_as_it_is_woken_and_stops_on_request(outbox, 
             rt.outbox_wakeup.set()
             woken = asyncio.get_running_loop().time()
             while not slack.posted():
+                assert asyncio.get_running_loop().time() - woken < 30, "never posted after the wake-up"
                 await asyncio.sleep(0.01)
             latency = asyncio.get_running_loop().time() - woken
             stop.set()
@@ -436,7 +437,11 @@ def test_serve_outbox_outlives_a_database_outage(outbox, slack, slack_settings, 
                 connection.execute(text("ALTER TABLE outbox_alerts RENAME TO outbox_alerts_away"))
             stop = asyncio.Event()
             task = asyncio.create_task(serve_outbox(rt, stop))
-            await asyncio.sleep(0.5)
+            # Until the dispatcher has met the outage, however slow the machine.
+            deadline = asyncio.get_running_loop().time() + 30
+            while not any(r.getMessage().startswith("cannot read the outbox") for r in caplog.records):
+                assert asyncio.get_running_loop().time() < deadline, "the dispatcher never met the outage"
+                await asyncio.sleep(0.02)
             with outbox.engine.begin() as connection:
                 connection.execute(text("ALTER TABLE outbox_alerts_away RENAME TO outbox_alerts"))
             row = outbox.queue()[0]
