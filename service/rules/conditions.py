@@ -42,7 +42,7 @@ CONDITION_KEYS = (
     "any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead", "frame", "official",
 )
 FRAME_KEYS = ("type", "instrument", "polarity", "actor", "countries", "object", "not_object", "only_object", "in")
-OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items", "only_items")
+OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items", "only_items", "filer")
 ACTOR_KINDS = ("government", "company", "court", "armed group")
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 MAX_NEAR = 50
@@ -504,8 +504,17 @@ class FrameTest(Condition):
 
     def test(self, ev: Evidence) -> bool:
         # A bare noun phrase ("export controls") counts in a headline, where it is the news;
-        # in the first sentence something must be done to it.
-        return any(self.holds(fact) for fact in ev.reading.facts if fact.acted or fact.headline)
+        # in the first sentence something must be done to it. The first sentence is read only
+        # when the headline has no such frame.
+        reading = ev.reading
+        if reading.headline_contradiction:
+            return False
+        for fact in reading.headline_facts:
+            if self.holds(fact):
+                return True
+        if reading.contradiction:
+            return False
+        return any(self.holds(fact) for fact in reading.lead_facts if fact.acted)
 
     def holds(self, fact) -> bool:
         from service.rules.frames import event_types
@@ -557,6 +566,7 @@ class OfficialTest(Condition):
     countries: frozenset[str] | None
     items: frozenset[str] | None  # any of these items was filed
     only_items: frozenset[str] | None  # items are known, and every one is among these
+    filers: frozenset[str] | None = None  # the 8-K's filer is one of these watchlist tickers
 
     def test(self, ev: Evidence) -> bool:
         doc = ev.official
@@ -573,6 +583,8 @@ class OfficialTest(Condition):
         if self.items is not None and self.items.isdisjoint(doc.items):
             return False
         if self.only_items is not None and not (doc.items and set(doc.items) <= self.only_items):
+            return False
+        if self.filers is not None and ev._engine._filer(ev) not in self.filers:
             return False
         return True
 
@@ -1029,6 +1041,12 @@ class ConditionParser:
                 self._problem(loc + (key,), f"`{key}` takes a name or a list of names")
                 ok = False
                 continue
+            if key == "filer":
+                tickers = self._filer_tickers(listed, loc + (key,))
+                if tickers is None:
+                    ok = False
+                parts[key] = tickers
+                continue
             for index, name in enumerate(listed):
                 here = loc + (key, index) if isinstance(raw, list) else loc + (key,)
                 if key in allowed and name not in allowed[key]:
@@ -1041,8 +1059,25 @@ class ConditionParser:
         if not ok:
             return None
         return OfficialTest(
-            parts["kind"], parts["type"], parts["agency"], parts["country"], parts["items"], parts["only_items"]
+            parts["kind"], parts["type"], parts["agency"], parts["country"], parts["items"], parts["only_items"],
+            parts["filer"],
         )
+
+    def _filer_tickers(self, names: list[str], loc: Loc) -> frozenset[str] | None:
+        """Watchlist groups and tickers -> the tickers (`official: {filer: [us_allied_producers]}`)."""
+        if self.catalogue is None:
+            return None
+        tickers: set[str] = set()
+        for name in names:
+            if name in self.catalogue.groups:
+                tickers.update(self.catalogue.groups[name])
+            elif name in self.catalogue.tickers:
+                tickers.add(name)
+            else:
+                choices = [*self.catalogue.groups, *self.catalogue.tickers]
+                self._problem(loc, f"unknown watchlist group or ticker {name!r}{suggest(name, choices)}")
+                return None
+        return frozenset(tickers)
 
     def _feed(self, value: Any, loc: Loc, scope: int) -> Condition | None:
         names = value if isinstance(value, list) else [value]

@@ -104,6 +104,9 @@ class Ruleset:
     frames: FrameReader | None = None
     #: watchlists.yaml's `default_impact`: event type -> {group, ticker or "mentioned": direction}.
     default_impact: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
+    #: Per instrument, the phrase ids of the words that can start a frame of it: a sentence is
+    #: read only when it has one of the instruments a fired rule's event type can come from.
+    frame_words: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -189,6 +192,8 @@ class Ruleset:
         #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
+        #: event types -> the phrase ids that can start a frame of their instruments.
+        self._family_words: dict[tuple[str, ...], frozenset[int]] = {}
 
     def assess(self, title: str, summary: str, source: Source, *, link: str | None = None) -> Assessment:
         """The rules' verdict on one article (`link`, when known, tells official documents apart)."""
@@ -216,6 +221,11 @@ class Ruleset:
         else:
             fired = candidates
         relevance_by_ticker = self._ticker_relevance(ev, names) if names else {}
+        if (link and "sec.gov" in link) or "8-K" in title:
+            filer = self._filer(ev)
+            if filer is not None:
+                # A company's 8-K is about that company, though its entry may not name it.
+                relevance_by_ticker = {**relevance_by_ticker, filer: 100}
         if fired:
             return self._verdict(ev, fired, source, relevance_by_ticker)
         if not relevance_by_ticker:
@@ -465,17 +475,32 @@ class Ruleset:
         frames: tuple = ()
         if self.frames is not None:
             reading = ev.reading
-            if reading.contradiction:
-                matched.append(f"frame: contradictory ({reading.contradiction}), so the rules' phrases decide")
-            elif reading.facts:
-                decided = self._frame_verdict(reading, plan, relevance_by_ticker)
-                if decided is not None:
-                    types, frame_impacts, facts = decided
-                    if frame_impacts is not None:
-                        impacts = frame_impacts
-                    matched.append(describe_frame(facts[0]))
-                    frames = tuple(fact.frame for fact in facts)
-                frames += tuple(f.frame for f in reading.facts if f.frame not in frames)
+            # Reading is a verdict's costliest part: a sentence is read only if it has a word
+            # that can start a frame of the fired rules' kind of event; the first sentence only
+            # when the headline does not settle it.
+            words = self._words_for(plan.all_types)
+            decided = None
+            read: tuple = ()
+            clash = ""
+            if not words.isdisjoint(ev.hits[HEADLINE]):
+                clash = reading.headline_contradiction
+                read = reading.headline_facts
+                if not clash:
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+            if decided is None and not clash and not words.isdisjoint(ev.found(LEAD)):
+                clash = reading.contradiction
+                if not clash:
+                    read = reading.facts
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker)
+            if clash:
+                matched.append(f"frame: contradictory ({clash}), so the rules' phrases decide")
+            if decided is not None:
+                types, frame_impacts, facts = decided
+                if frame_impacts is not None:
+                    impacts = frame_impacts
+                matched.append(describe_frame(facts[0]))
+                frames = tuple(fact.frame for fact in facts)
+            frames += tuple(f.frame for f in read if f.frame not in frames)
         return Assessment(
             event_types=types,
             score=plan.score,
@@ -490,8 +515,25 @@ class Ruleset:
             frames=frames,
         )
 
+    def _words_for(self, types: tuple[str, ...]) -> frozenset[int]:
+        """The phrase ids that can start a frame from which one of `types` could come."""
+        found = self._family_words.get(types)
+        if found is None:
+            kinds: set[str] = set()
+            for event_type in types:
+                kinds |= FAMILIES.get(event_type, frozenset())
+            found = self._family_words[types] = frozenset().union(
+                *(self.frame_words.get(kind, frozenset()) for kind in kinds)
+            )
+        return found
+
     def _frame_verdict(
-        self, reading: Reading, plan: _Plan, relevance_by_ticker: dict[str, int]
+        self,
+        read: tuple[FrameFact, ...],
+        plan: _Plan,
+        relevance_by_ticker: dict[str, int],
+        *,
+        settled_only: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -499,47 +541,42 @@ class Ruleset:
         (a frame on tariffs can correct a tariff rule, not turn it into a price story); the
         headline's main clause first. The rules' own impacts stay when the frame agrees with
         their event type; otherwise the impact map of the frame's event type applies."""
-        if "legal" in plan.event_types:
-            return None  # court rules read rulings more closely than a frame can
         families: set[str] = set()
-        for event_type in plan.event_types:
+        for event_type in plan.all_types:
             families |= FAMILIES.get(event_type, frozenset())
-        strongest = FAMILIES.get(plan.event_types[0], frozenset()) if plan.event_types else frozenset()
-        # Background in the first sentence ("... while the tariff truce runs") never decides.
+        legal = "legal" in plan.all_types
+        # Background in the first sentence ("... while the tariff truce runs") never decides;
+        # when a court rule fired, only a court's own frame does.
         deciding = [
-            f for f in reading.facts if f.instrument in families and (f.headline or f.main) and event_types(f)
+            f for f in read
+            if f.instrument in families and (f.headline or f.main) and event_types(f)
+            and (not legal or f.actor_kind == "court")
         ]
         if not deciding:
             return None
-        # A frame where something is done before a bare noun phrase ("Modifying Tariff Rates");
-        # the headline before the first sentence; main clauses before background; the point of
-        # "X, but Y" (Y) before X; the strongest rule's kind of event last.
-        deciding.sort(
-            key=lambda f: (not f.acted, not f.headline, not f.main, not f.contrast, f.instrument not in strongest)
-        )
+        if settled_only and not any(f.acted or f.instrument not in _RESTRICTIONS for f in deciding):
+            return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
+        # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
+        # comes after any frame that says; then the headline before the first sentence, main
+        # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
+        # order the headline tells it in.
+        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, not f.headline, not f.main, not f.contrast))
         first = deciding[0]
+        if first.instrument == "price" and first.shares:
+            # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
+            cause = _cause_of(first, read)
+            if cause is not None:
+                first = cause
+        # One frame, one event: a second clause's event ("... and orders talks on price floors")
+        # is more often background than a second event a desk would list.
         types = list(event_types(first))
         used = [first]
-        for fact in deciding[1:]:
-            # A second event in the same sentence counts when a fired rule says so too.
-            if fact.headline == first.headline and fact.main and fact.acted:
-                added = [t for t in event_types(fact) if t not in types and t in plan.event_types]
-                if added:
-                    types.extend(added)
-                    used.append(fact)
         # Phrase rules written for this event type know its tickers best (a gallium rule names
         # AXTI); frame rules fire on any wording, so their impacts are only the map's.
         agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
         if agreeing and not directions(first, tuple(types)):
             return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
-        cause = None
-        if types[0] == "price_move":
-            # "UAMY jumps as Beijing shuts exports": the move's cause moves the other names too.
-            cause = next(
-                (f for f in reading.facts if f.headline and f is not first and event_types(f)
-                 and event_types(f)[0] not in ("price_move", "legal")),
-                None,
-            )
+        cause = _cause_of(first, read) if types[0] == "price_move" else None
         impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
         return tuple(types), impacts, used
 
@@ -574,6 +611,11 @@ class Ruleset:
             if target == "mentioned":
                 for ticker in named:
                     resolved[ticker] = direction
+            elif target.startswith("mentioned:"):
+                group = set(groups.get(target.split(":", 1)[1], ()))
+                for ticker in named:
+                    if ticker in group:
+                        resolved[ticker] = direction
             elif target in groups:
                 for ticker in groups[target]:
                     resolved.setdefault(ticker, direction)
@@ -594,6 +636,20 @@ class Ruleset:
             default_actor=official.actor if official else None,
             generic=official.instrument if official else None,
         )
+
+    def _filer(self, ev: Evidence) -> str | None:
+        """The watchlist ticker of an 8-K's filer: by its SEC CIK (watchlists.yaml `cik`), or by
+        a per-company EDGAR feed named with the ticker ("sec-edgar-mp-8k")."""
+        doc = ev.official
+        if not doc or doc.kind != "sec_8k":
+            return None
+        if doc.filer_cik and doc.filer_cik in self.catalogue.ciks:
+            return self.catalogue.ciks[doc.filer_cik]
+        parts = set(re.split(r"[^a-z0-9]+", ev.feed.lower()))
+        for ticker in self.catalogue.tickers:
+            if ticker.split(".", 1)[0].lower() in parts:
+                return ticker
+        return None
 
     def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
         return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False
@@ -635,6 +691,7 @@ class Ruleset:
             typed = [r for r in ordered if not r.reads_frames] or ordered
             event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
+        all_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
         return _Plan(
             ordered=tuple(ordered),
             event_types=event_types,
@@ -644,6 +701,7 @@ class Ruleset:
             channels=tuple(dict.fromkeys([r.channel for r in alerting if r.channel])),
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
             impacts=impacts,
+            all_types=all_types,
         )
 
     def _impacts(self, ordered: Sequence[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
@@ -747,6 +805,8 @@ class _Plan(NamedTuple):
     throttle_seconds: int
     #: Copied into each verdict; None when they depend on the tickers the article names.
     impacts: dict[str, Direction] | None
+    #: Every fired rule's event types, frame rules' too: the kinds of event a frame may decide.
+    all_types: tuple[str, ...] = ()
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
@@ -755,6 +815,23 @@ _IN_HEADLINE: set = set()
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+_RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
+#: Labels of goods a desk does not trade: a frame only about them never adds an event type.
+_ELSEWHERE = frozenset({"other_goods", "other_commodities"})
+
+
+def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
+    """The headline frame that explains a price move ("... as Beijing shuts exports"): a
+    background clause of the headline, a policy or money event, not another company's move."""
+    for other in read:
+        if other is fact or not other.headline or other.main or other.hedged:
+            continue  # a background event; "truce hopes grow" is no event yet
+        types = event_types(other)
+        if types and types[0] not in ("price_move", "legal", "corporate"):
+            return other
+    return None
 
 
 def _residual_test(condition: Condition) -> Callable[[Evidence], bool]:

@@ -55,6 +55,8 @@ class EntityCatalogue:
     #: entity id -> every phrase id naming it (for rule pre-filtering).
     phrases_of: dict[int, list[int]] = field(default_factory=dict)
     context: frozenset[int] = frozenset()
+    #: SEC CIK (ten digits) -> watchlist ticker.
+    ciks: dict[str, str] = field(default_factory=dict)
 
     def ids_of_kind(self, kind: str) -> list[int]:
         return [i for i, e in enumerate(self.entities) if e.kind == kind]
@@ -97,6 +99,8 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
         catalogue.groups[group] = [t.symbol for t in group_spec.tickers]
         for ticker in group_spec.tickers:
             index = add_entity(Entity("ticker", ticker.symbol, group, ticker.name))
+            if ticker.cik:
+                catalogue.ciks[ticker.cik.zfill(10)] = ticker.symbol
             codes = ticker_codes(ticker.symbol)
             for text in (ticker.name, *ticker.aliases):
                 add_alias(index, text)

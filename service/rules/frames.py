@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -50,7 +51,7 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block
+derail, scupper, jeopardize, jeopardise, cut off, block, lack
 """.replace("\n", " ").split(",")
 )
 
@@ -62,13 +63,14 @@ step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tight
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
-mandate, order, target, hit, put, place, set, take, invest, fund, finance, lend, back, buy,
+mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
-ink, produce, deliver, ship, commission, addition, imposition, implementation, expansion, extension, revision,
-adjustment, modification
+release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
+list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
+ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
+implementation, expansion, extension
 """.replace("\n", " ").split(",")
 )
 
@@ -117,10 +119,11 @@ IRREGULAR = {
 NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
-SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any"]
+SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+            "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
-          "move"}
+          "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
 RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
@@ -139,7 +142,10 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
-        "these controls", "such controls", "export rules", "export regime", "controls", "grip",
+        "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
+        "without an export license", "without export licences", "without export licenses", "without approval",
+        "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
@@ -159,16 +165,17 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
-        "letter of interest", "conditional commitment", "stockpile", "stockpiling",
+        "letter of interest", "letter of intent", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
-        "strategic project", "strategic projects",
+        "strategic project", "strategic raw materials project", "strategic raw material project",
+        "raw materials project", "moneyamount",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "thaw", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "thaw", "détente", "rapprochement", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -197,10 +204,11 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 #: the deal, the licences and the flows it bears on.
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
-                    "deliver": "supply", "ban": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
+                    "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -211,16 +219,23 @@ REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "imple
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
-                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at"]
+                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
+                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
+                 "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
+                 "aimed at"]
+#: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
+#: "over" is as often "about" ("duties over the flow of opioids").
+HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
 CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
-TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by"]
+TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
+                  "of", "out of"]
 #: Words that say a price moved up or down although no verb of ours did.
 PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
 PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
-_DOMINANCE_AFTER = re.compile(r"^ (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
+_DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
@@ -233,7 +248,7 @@ DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruptio
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
 
 #: Words that name a company or a government without naming which one.
-SOME_COMPANY = ["company", "companies", "firm", "firms", "miner", "miners", "producer", "producers", "manufacturer",
+SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
                 "refiner", "refiners", "magnet maker", "magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
@@ -244,12 +259,14 @@ ARMED_GROUPS = ["rebels", "rebel", "militia", "militias", "insurgents", "armed g
 CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
-          "fuels", "fueled", "fuelled"]
+          "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
+          "deflate", "deflates", "deflated", "hit hopes"]
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
-UNSIGNED_VERBS = ["modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
+                  "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
                   "declined to", "declines to", "declining to", "refused to comment"]
 #: Words that name the other side, not a party: "pricing outside China", "reliance on China".
 EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
@@ -259,7 +276,7 @@ KNOWN_COMPANIES = ["apple", "nvidia", "amd", "catl", "vulcan elements", "noveon"
                    "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
-                   "general dynamics", "microsoft", "google", "amazon", "tiktok", "huawei"]
+                   "general dynamics", "microsoft", "google", "amazon"]
 SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
@@ -267,8 +284,9 @@ SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "a
                    "department", "agency", "bureau"]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One word or phrase of a sentence the reader knows."""
+
     tag: int
     start: int  # character offset in the prepared sentence
     end: int
@@ -278,8 +296,7 @@ class Token:
     value: object = None
 
 
-@dataclass(frozen=True)
-class FrameFact:
+class FrameFact(NamedTuple):
     """One frame as the engine uses it: the public `Frame` plus what conditions and event types read."""
 
     actor: str
@@ -302,8 +319,16 @@ class FrameFact:
     agreed: bool = False
     #: Every instrument kind the clause names, for telling a pact that funds from a grant.
     kinds: frozenset[str] = frozenset()
-    #: The clause follows a "but" or "yet": in "X, but Y" it is the point.
+    #: The clause follows a "but" or a cause ("X, but Y"; "X drives Y"): Y is the point.
     contrast: bool = False
+    #: A public body (an agency, "the government", a programme) is in the clause.
+    public: bool = False
+    #: The sentence says the instrument stays "in place", "in effect" or "in force".
+    kept: bool = False
+    #: A price frame about shares (a company's, the sector's), not the material's.
+    shares: bool = False
+    #: Companies are the target ("to 15 US firms"): controls on them are a list.
+    firms_targeted: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
 
     @property
@@ -329,6 +354,12 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def head_words(programmes: Iterable = ()) -> dict[str, list[str]]:
+    """Per instrument, every word that can start a frame of it (what the engine looks for in a
+    sentence before it reads it)."""
+    return {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+
+
 def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[str]:
     """Every word that can name one of these instruments: a frame of them needs one of these."""
     kinds = set(kinds)
@@ -350,16 +381,64 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     for programme in programmes:
         if programme.instrument in kinds:
             words.extend((programme.name, *programme.aliases))
+    if "price" in kinds:
+        # "tungsten at its highest since 2013": a record named is a price, with no price word.
+        words.extend(w.replace("upmove", "up").replace("downmove", "down") for w in (*PRICE_UP, *PRICE_DOWN))
+    if "moneyamount" in words:
+        # The reader marks amounts of money; the phrase prefilter sees their words.
+        words.remove("moneyamount")
+        words.extend(["million", "billion", "trillion", "crore", "bn", "mn"])
     return sorted(set(words))
 
 
-@dataclass(frozen=True)
 class Reading:
-    """The frames of one article, the headline's main clause first."""
+    """The frames of one article, the headline's first. Each sentence is read when something
+    first asks for it: reading is the costly part of a verdict, and a headline usually says
+    enough."""
 
-    facts: tuple[FrameFact, ...] = ()
-    #: Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can.
-    contradiction: str = ""
+    __slots__ = ("_headline", "_headline_facts", "_headline_clash", "_lead", "_lead_facts", "_lead_clash")
+
+    def __init__(self, headline=None, lead=None):
+        #: () -> (facts, clash) for each sentence, or None when there is none.
+        self._headline = headline
+        self._lead = lead
+        self._headline_facts: tuple[FrameFact, ...] | None = None if headline is not None else ()
+        self._lead_facts: tuple[FrameFact, ...] | None = None if lead is not None else ()
+        self._headline_clash = self._lead_clash = ""
+
+    @property
+    def headline_facts(self) -> tuple[FrameFact, ...]:
+        if self._headline_facts is None:
+            facts, self._headline_clash = self._headline()
+            self._headline_facts = () if self._headline_clash else tuple(facts)
+        return self._headline_facts
+
+    @property
+    def lead_facts(self) -> tuple[FrameFact, ...]:
+        if self._lead_facts is None:
+            facts, self._lead_clash = self._lead()
+            self._lead_facts = () if self._lead_clash else tuple(facts)
+        return self._lead_facts
+
+    @property
+    def headline_contradiction(self) -> str:
+        self.headline_facts
+        return self._headline_clash
+
+    @property
+    def contradiction(self) -> str:
+        """Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can."""
+        if self.headline_contradiction:
+            return self._headline_clash
+        self.lead_facts  # reads the first sentence, which sets its clash
+        return self._lead_clash
+
+    @property
+    def facts(self) -> tuple[FrameFact, ...]:
+        """Every frame of the headline and the first sentence; none if they contradict."""
+        if self.contradiction:
+            return ()
+        return self.headline_facts + self.lead_facts
 
     @property
     def frames(self) -> tuple[Frame, ...]:
@@ -436,24 +515,49 @@ def _plurals(noun: str) -> set[str]:
 # as "|" and "%" as "pct" so "to 60%" stays readable.
 _COLON = re.compile(r":(?=\s)")
 _CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2013(?=\s))\s*")
-_PERCENT = re.compile(r"%")
-_NON_WORD = re.compile(r"[^\w|]+")
-_UNDERSCORE = re.compile(r"_+")
 
 
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
 
 
+_MONEY = re.compile(
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
+    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b(?!\s?(?:/|per\b|a (?:tonne|ton|kg|kilogram|pound|lb|ounce|oz|mtu)\b))"
+    r"|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
+)
+#: "approved 5 of 180 requests": few of many is scarcity.
+_FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
+
+
+def _scarce(match: re.Match) -> str:
+    few, many = int(match.group(1)), int(match.group(2))
+    if 1900 <= many <= 2100:
+        return match.group(0)  # "No. 70 of 2025", "June 5 of 2025": a year, not a total
+    return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
+
+
+_MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+_SEPARATORS = re.compile(r"[^\w|]+|_+")
+
+
 def _prepare(text: str) -> str:
-    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text.lower()))
+    text = text.lower()
+    if _MONEY_HINT.search(text):
+        text = _MONEY.sub(" moneyamount ", text)
+    if " of " in text:
+        text = _FEW_OF_MANY.sub(_scarce, text)
+    if "up " in text or "down " in text:
+        text = _MOVE.sub(lambda m: m.group(1) + "move", text)
+    if ":" in text:
+        text = _COLON.sub(" colonbreak ", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
-    text = _PERCENT.sub(" pct ", text)
-    text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
-    return " " + " ".join(text.split()) + " "
+    if "%" in text:
+        text = text.replace("%", " pct ")
+    return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
 
 
 _NUMBER_AFTER = re.compile(r" \d")
-_LIFT_TO = re.compile(r"^(?: \w+){0,5} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
+_LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
 class FrameReader:
@@ -463,7 +567,9 @@ class FrameReader:
         self.lexicon = lexicon
         self.automaton = ahocorasick.Automaton()
         for key, values in lexicon.entries.items():
-            self.automaton.add_word(key, (len(key), tuple(values)))
+            tag, value, check = _resolve(key, values)
+            if tag is not None:
+                self.automaton.add_word(key, (len(key), tag, value, check, lexicon.capitals.get(key)))
         self.automaton.make_automaton()
 
     def read(
@@ -481,18 +587,9 @@ class FrameReader:
         controls)."""
         if lead is None:
             lead = split_lead(summary)[0]
-        facts: list[FrameFact] = []
-        contradiction = ""
-        for headline, sentence in ((True, title), (False, lead)):
-            if not sentence or not sentence.strip():
-                continue
-            found, clash = self._sentence(sentence, headline, default_actor, generic)
-            if clash and not contradiction:
-                contradiction = clash
-            facts.extend(found)
-        if contradiction:
-            return Reading((), contradiction)
-        return Reading(tuple(facts), "")
+        headline = (lambda: self._sentence(title, True, default_actor, generic)) if title and title.strip() else None
+        first = (lambda: self._sentence(lead, False, default_actor, generic)) if lead and lead.strip() else None
+        return Reading(headline, first)
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -501,7 +598,7 @@ class FrameReader:
     ) -> tuple[list[FrameFact], str]:
         text = _prepare(sentence)
         tokens = self._tokens(text, sentence)
-        clauses = _clauses(tokens)
+        clauses = _clauses(tokens, headline)
         facts: list[FrameFact] = []
         # "China, which controls most mining, tightens ...": the name set off by the comma is
         # the subject of the clause that resumes after it.
@@ -525,58 +622,64 @@ class FrameReader:
         return facts, _clash(facts) if headline else ""
 
     def _tokens(self, text: str, original: str) -> list[Token]:
-        matches = []
-        capitals = self.lexicon.capitals
-        for end, (length, values) in self.automaton.iter(text):
-            start = end - length + 1
-            key = text[start : end + 1]
-            if key in capitals and not capitals[key].search(original):
-                continue
-            matches.append((start, end, values))
-        # Longest match wins where matches overlap (keys share their edge spaces).
-        matches.sort(key=lambda m: (m[0], -m[1]))
-        chosen = []
-        last_end = -1
-        for start, end, values in matches:
-            if start < last_end:
-                if chosen and end > chosen[-1][1] and start <= chosen[-1][0]:
-                    chosen[-1] = (start, end, values)
-                    last_end = end
-                continue
-            chosen.append((start, end, values))
-            last_end = end
         tokens: list[Token] = []
-        for start, end, values in chosen:
+        last_start = last_end = -1
+        checked: dict = {}
+        # Matches come by end position; the longest match wins where matches overlap (keys
+        # share their edge spaces, so a match starting at the last one's end is the next word).
+        for end, (length, tag, value, check, capitals) in self.automaton.iter(text):
+            start = end - length + 1
+            if capitals is not None:
+                ok = checked.get(capitals)
+                if ok is None:
+                    ok = checked[capitals] = capitals.search(original) is not None
+                if not ok:
+                    continue
+            if start < last_end:
+                if start > last_start:
+                    continue  # overlaps the last match without covering it: keep the earlier
+                while tokens and start <= tokens[-1].start:
+                    tokens.pop()  # a longer phrase ending later covers the last matches
+            if check is not None:
+                tag, value = _checked(check, tag, value, text, end)
+                if tag is None:
+                    continue
             words = text[start + 1 : end]
-            tag, value = _pick_reading(values, text, start, end)
-            if tag is None:
-                continue
+            if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
+                    and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
+                tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
             tokens.append(Token(tag, start, end, words, value))
+            last_start, last_end = start, end
         return tokens
 
 
-def _pick_reading(values: tuple, text: str, start: int, end: int) -> tuple[int | None, object]:
-    """One tag for a word the lexicon knows several ways ("halt" is a verb and a relief noun)."""
+def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, object, str | None]:
+    """The one reading of a phrase the lexicon knows several ways ("halt" is a verb and a relief
+    noun), and the check that must still look at the sentence around it, if any."""
     tags = {tag: value for tag, value in values}
-    if NEGATION in tags and tags[NEGATION] == "no" and _NUMBER_AFTER.match(text, end):
-        return None, None  # "Announcement No. 23"
     for tag in (PROGRAMME, BREAK, SUBORDINATE, NEGATION, SCARCE, ACTOR, OBJECT):
         if tag in tags:
-            if tag == ACTOR and INSTRUMENT in tags and tags[INSTRUMENT] == "court":
-                return ACTOR, tags[ACTOR]
-            return tag, tags[tag]
-    if INSTRUMENT in tags and text[start:end + 1] in (" control ", " controls "):
-        # "controls 70% of the market" is dominance, not an export control.
-        if _DOMINANCE_AFTER.match(text[end:]):
-            return None, None
+            check = "number" if tag == NEGATION and tags[tag] == "no" else None
+            return tag, tags[tag], check
+    check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
         if tag in tags:
-            return tag, tags[tag]
-    return None, None
+            return tag, tags[tag], check
+    return None, None, None
 
 
-def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool, bool]]:
+def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[int | None, object]:
+    if check == "number" and _NUMBER_AFTER.match(text, end):
+        return None, None  # "Announcement No. 23"
+    if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
+        return None, None  # "controls 70% of the market" is dominance, not an export control
+    return tag, value
+
+
+def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
     """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
+    if not headline:
+        tokens = [t for t in tokens if not (t.tag == SUBORDINATE and t.value in HEADLINE_ONLY)]
     segments: list[tuple[list[Token], bool, str]] = []
     current: list[Token] = []
     main = True
@@ -584,13 +687,22 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool, bool]]:
     for index, token in enumerate(tokens):
         if token.tag == BREAK:
             segments.append((current, main, how))
+            if token.value in CAUSES:
+                # "China's curbs propel tungsten to a record": the curbs are the cause, the
+                # record the news.
+                segments[-1] = (segments[-1][0], False, segments[-1][2])
+                current, how, main = [], "cause", True
+                continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
                 continue
             # A comma closes a fronted or relative clause ("After talks, China ...", "China,
             # which controls ..., tightens ..."): what follows is the main clause again if it
             # has a verb of its own; a list item ("..., recycling and export controls") does not.
-            resumes = any(t.tag == VERB for t in _until_break(tokens, index + 1))
+            following = _until_break(tokens, index + 1)
+            resumes = any(t.tag == VERB for t in following)
+            if following and following[0].tag == VERB and following[0].text.endswith("ing"):
+                resumes, main = False, False  # "..., tightening Beijing's grip": a participle's background
             current, how, main = [], "break", True if resumes else main
             continue
         if token.tag == SUBORDINATE:
@@ -618,18 +730,39 @@ def _clauses(tokens: list[Token]) -> list[tuple[list[Token], bool, bool]]:
             continue
         if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
             continue  # "Bessent: China to delay ...": the speaker, not the actor
-        substantive = any(t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, PROGRAMME) for t in tokens_)
+        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_) or (
+            any(t.tag in (UP, DOWN) and t.value in _RECORDS for t in tokens_) and any(t.tag == OBJECT for t in tokens_)
+        )
+        substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
+        if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
+                and _has_head(merged[-1][0]):
+            # "... the measures published on 9 October, covering X, Y and Z, are suspended":
+            # a predicate after a list completes the clause it belongs to.
+            merged[-1][0].extend(tokens_)
+            continue
+        if not headed and all(t.tag in (PROGRAMME, OBJECT, TARGET) for t in tokens_):
+            pending.extend(tokens_)  # "Under the Critical Raw Materials Act, the Commission ..."
+            continue
         if not substantive:
             if merged and (how == "break" or how in CONJUNCTIONS) and not any(t.tag == ACTOR for t in tokens_):
                 merged[-1][0].extend(tokens_)
             else:
                 pending.extend(tokens_)
             continue
-        merged.append((pending + tokens_, is_main, how in ("but", "yet")))
+        merged.append((pending + tokens_, is_main, how in ("but", "yet", "cause")))
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
-    return merged
+    # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
+    # has no instrument, and an instrument whose clause has no verb, are one clause.
+    joined: list[tuple[list[Token], bool, bool]] = []
+    for clause, is_main, contrast in merged:
+        if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
+                and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
+            joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
+            continue
+        joined.append((clause, is_main, contrast))
+    return joined
 
 
 def _until_break(tokens: list[Token], start: int) -> list[Token]:
@@ -659,8 +792,22 @@ def _has_head(tokens: list[Token]) -> bool:
 
 
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
-_REPORTING = frozenset({"say", "tell", "state", "report", "must"})
+#: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
+_RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
+                      "year high", "highest", "lowest", "upmove", "downmove"})
+_KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+_SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
+_ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
+_LIFTING = frozenset({"lift", "boost", "buoy", "support"})
+#: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
+_REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
+                        "present", "outline", "direct", "detail"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+def _governs_without(clause: list[Token], negation: Token) -> bool:
+    after = [t for t in clause if t.start > negation.start][:3]
+    return any(t.tag == INSTRUMENT and t.text.startswith("without") for t in after)
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -685,10 +832,12 @@ def _frame(
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
     verbs = [t for t in clause if t.tag == VERB]
-    # "China bans gallium exports": with no other verb, the instrument word is the verb.
-    pivot = verbs[0] if verbs else next((t for t in clause if t.tag == INSTRUMENT), None)
+    # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
+    # ("China bans gallium exports", "a report Washington eyes a stake").
+    acting = [t for t in verbs if t.value[0] not in _REPORTING]
+    pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
-    actor, targets, countries, companies, programme = _actor(clause, first_verb)
+    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
     named_actor = actor
     if actor is None:
         actor = _passive_actor(clause) or default_actor
@@ -721,6 +870,10 @@ def _frame(
                 requiring = True
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
+            if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+                verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _LIFTING and heads[0][0] == "price":
+                verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
@@ -732,6 +885,8 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == NEGATION and _governs_without(clause, token):
+                continue  # "may not be exported without a licence": one requirement, not two negations
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
@@ -756,13 +911,15 @@ def _frame(
     for instrument, head in heads:
         if instrument in ("supply", "permit", "price") and not acted:
             continue  # "rare earth mining", "export licences": a flow named, nothing done to it
+        if instrument == "permit" and not _exports_in_view(clause, text, head):
+            continue  # a drug's approval, a mine's permit: not a licence to export
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
         kind = instrument
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, {k for k, _ in heads_all if k}) or generic
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic)
             if kind is None:
                 continue
         facts.append(
@@ -783,6 +940,13 @@ def _frame(
                 acted=acted,
                 agreed=agreed,
                 contrast=contrast,
+                public=public or programme is not None,
+                kept=any(phrase in text for phrase in _KEPT),
+                firms_targeted=firms,
+                shares=instrument == "price" and (
+                    bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
+                    or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
                 main=main,
@@ -804,10 +968,14 @@ def _actor(clause: list[Token], first_verb: int | None):
     countries: set[str] = set()
     companies: list[str] = []
     programme = None
+    public = False
+    firms = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
+            if kind == "government" and (name != country or not name):
+                public = True  # an agency or "the government": public money, whoever's subject
             if previous is not None and previous.tag == EXCLUDE:
                 previous = token
                 continue  # "outside China": the other side, not a party
@@ -817,6 +985,8 @@ def _actor(clause: list[Token], first_verb: int | None):
                 companies.append(name)
             targeted = previous is not None and previous.tag == TARGET
             before_verb = first_verb is not None and token.start < first_verb
+            if targeted and kind == "company":
+                firms = True
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted:
@@ -830,18 +1000,24 @@ def _actor(clause: list[Token], first_verb: int | None):
                 last_country = country
         elif token.tag == PROGRAMME:
             programme = token.value
+        elif token.tag == VERB and token.value[2] == "funding" and previous is not None and previous.tag == ACTOR \
+                and previous.value[0] == "government":
+            public = True  # "US-backed", "state-backed"
         elif token.tag == INSTRUMENT and actor is not None and first_verb is not None and token.start < first_verb:
             if token.value != "court" and actor[0] != "company":
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
         previous = token
-    return actor, targets, countries, companies, programme
+    return actor, targets, countries, companies, programme, public, firms
 
 
 def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     """The instruments a clause is about: the first of the strongest kind, plus any other
     restriction it names ("tariffs and export controls")."""
     found: dict[str | None, Token] = {}
+    answered = _answered(clause)
     for token in clause:
+        if token in answered:
+            continue
         if token.tag == INSTRUMENT and token.value not in found:
             found[token.value] = token  # type: ignore[index]
         elif token.tag == VERB and token.value[2] and token.value[2] not in found:  # type: ignore[index]
@@ -853,13 +1029,23 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         elif token.tag == RELIEF and token.value in ("truce", "ceasefire", "cease fire") and "agreement" not in found:
             found["agreement"] = token
     if not found:
+        # "tungsten to its highest since 2013": a record named, the price implied.
+        mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _RECORDS), None)
+        if mark is not None and any(t.tag == OBJECT for t in clause):
+            return [("price", mark)]
         return []
+    if "entity_list" in found and "export_control" in found:
+        # "Adding 15 US entities to the export control list": the list is what is done.
+        del found["export_control"]
     restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
     verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
     if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
         # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
         # is the cause; what the verb moves is the news.
-        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        moved = [
+            k for k in ("supply", "price", "permit")
+            if k in found and found[k].start > verb.start and _direct_object(clause, verb, found[k])
+        ]
         if moved:
             return [(moved[0], found[moved[0]])]
     if restrictions:
@@ -870,6 +1056,38 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if kind in found:
             return [(kind, found[kind])]
     return [(None, found[None])]
+
+
+def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
+    """Whether `target` is what `verb` acts on ("dry up supply"), not a later phrase of the
+    clause ("duty imposed on goods over the flow of opioids")."""
+    between = [t for t in clause if verb.start < t.start < target.start]
+    return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
+
+
+def _answered(clause: list[Token]) -> set[Token]:
+    """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
+    what is answered; the clause is about the curbs (when it names another instrument)."""
+    answered = set()
+    for index, marker in enumerate(clause):
+        if marker.tag == TARGET and marker.text in ("at", "against"):
+            for token in clause[index + 1 : index + 4]:
+                if token.tag == INSTRUMENT:
+                    answered.add(token)
+                    break
+                if token.tag not in (ACTOR, OBJECT):
+                    break
+    instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
+    return answered if len(instruments) > len(answered) else set()
+
+
+def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
+    """A licence for magnets, or an approval where exports are in view, is an export permit (a
+    mine's permit is not, though the sentence mentions the Export-Import Bank)."""
+    if head.text.startswith(("licen", "export")):
+        return True
+    span = text[clause[0].start : clause[-1].end + 1]
+    return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
 
 
 def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -884,12 +1102,15 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return kinds
 
 
-def _generic_kind(labels: frozenset[str], sentence_kinds: set[str]) -> str | None:
+def _generic_kind(labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None) -> str | None:
     """What "measures" or "rules" are: the one restriction the clause also names ("duties and
-    other measures"), else export controls when they bear on minerals, else unsaid."""
+    other measures"), else what the issuer's measures are (an anti-dumping determination's are
+    duties), else export controls when they bear on minerals, else unsaid."""
     named = sentence_kinds & {"export_control", "tariff", "entity_list"}
     if len(named) == 1:
         return next(iter(named))
+    if hint:
+        return hint
     if labels & DESK_OBJECTS:
         return "export_control"
     return None
@@ -907,6 +1128,10 @@ def _clash(facts: list[FrameFact]) -> str:
     """Two frames of one sentence, one actor and one instrument, pulling opposite ways."""
     for i, a in enumerate(facts):
         for b in facts[i + 1 :]:
+            if a.contrast or b.contrast:
+                continue  # "pauses most tariffs but raises China's": the "but" says which counts
+            if a.countries != b.countries:
+                continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
                 return f"{a.action} / {b.action} ({a.instrument})"
     return ""
@@ -917,8 +1142,8 @@ def _clash(facts: list[FrameFact]) -> str:
 
 #: Instruments whose frames can set each event type (for checking a phrase rule's family).
 FAMILIES: dict[str, frozenset[str]] = {
-    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement"}),
-    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement"}),
+    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
+    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
     "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
     "tariff_up": frozenset({"tariff", "agreement", "court"}),
     "tariff_down": frozenset({"tariff", "agreement", "court"}),
@@ -951,10 +1176,14 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
     instrument = fact.instrument
     if fact.actor_kind == "court":
-        if instrument == "tariff" and not fact.hedged:
-            return ("legal", "tariff_up" if up else "tariff_down")
+        # Only a ruling that voids tariffs changes them today; one that restores, keeps or
+        # questions them is news of the case.
+        if instrument == "tariff" and not fact.hedged and not up and not fact.kept:
+            return ("legal", "tariff_down")
         return ("legal",)
     if instrument == "export_control":
+        if up and fact.firms_targeted:
+            return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
         if up:
             return ("export_control_new",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
@@ -963,12 +1192,14 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("tariff_up",)
         return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)
     if instrument == "entity_list":
+        if up and fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
+            return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
         return ("entity_list",)
     if instrument == "funding":
-        if fact.actor_kind == "company":
-            return ("corporate",)
-        if fact.actor_kind != "government" and "programme" not in fact.labels:
-            return ()  # an award at a festival, a fund of nobody's: not public money
+        if fact.actor_kind != "government" and not fact.public:
+            # A company's own money (an offtake, a raise), or an award at a festival; money
+            # from an agency ("secures $465 million from the US development bank") is public.
+            return ("corporate",) if fact.actor_kind == "company" or fact.companies else ()
         if "agreement" in fact.kinds and _governments(fact) >= 2:
             return ("partnership",)  # a pact between governments that sets up a fund
         return ("gov_funding",)
@@ -992,6 +1223,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     if instrument == "permit":
         return ("export_control_eased",) if up else ("supply_disruption",)
     if instrument == "supply":
+        if fact.actor_kind == "armed group":
+            return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
         if fact.actor_kind == "government" and not up and fact.trade_flow:
             return ("export_control_new",)
         if fact.actor_kind == "government" and up and CHINA in fact.countries and fact.trade_flow:
@@ -1024,6 +1257,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
+    if main == "export_control_eased" and fact.companies:
+        # "China issues first general licences to JL Mag": the licensed exporters gain.
+        return {"mentioned:china_producers": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
         # like any other easing.
@@ -1055,7 +1291,7 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word + "s", RELIEF, word) if not word.endswith("s") else None
     for kind, words in INSTRUMENT_WORDS.items():
         for word in words:
-            lexicon.add(word, INSTRUMENT, kind)
+            lexicon.add(word, INSTRUMENT, kind, inflect="noun")
     for word in SUBORDINATORS:
         lexicon.add(word, SUBORDINATE, word)
     for word in CONJUNCTIONS:
@@ -1071,9 +1307,9 @@ def builtin_lexicon() -> Lexicon:
     for word in KNOWN_COMPANIES:
         lexicon.add(word, ACTOR, ("company", "", ""))
     for word in PRICE_UP:
-        lexicon.add(word, UP, word)
+        lexicon.add(word, UP, word, inflect="noun")
     for word in PRICE_DOWN:
-        lexicon.add(word, DOWN, word)
+        lexicon.add(word, DOWN, word, inflect="noun")
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
     return lexicon

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 
 #: Document kinds, as `official: {kind: ...}` names them.
 KINDS = (
-    "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
+    "court", "sec_filing", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
     "energy", "mofcom", "china_customs", "tariff_commission", "state_council", "sec_8k", "eu",
     "japan", "india", "australia", "canada", "government",
 )
 #: Document types, as `official: {type: ...}` names them.
 TYPES = (
     "rule", "proposed_rule", "notice", "executive_order", "proclamation", "memorandum", "fact_sheet",
-    "announcement", "decree", "filing", "press_release",
+    "announcement", "decree", "filing", "press_release", "opinion",
 )
 
 # Hosts of the issuers a desk follows: (kind, agency, country).
@@ -54,6 +54,9 @@ _HOSTS: tuple[tuple[str, str, str, str], ...] = (
     ("industry.gov.au", "australia", "Department of Industry, Science and Resources", "Australia"),
     ("pm.gov.au", "australia", "", "Australia"),
     ("canada.ca", "canada", "", "Canada"),
+    ("supremecourt.gov", "court", "Supreme Court", "United States"),
+    ("cit.uscourts.gov", "court", "Court of International Trade", "United States"),
+    ("cafc.uscourts.gov", "court", "Federal Circuit", "United States"),
     ("nrcan.gc.ca", "canada", "Natural Resources Canada", "Canada"),
 )
 # Feed names that say the issuer when no link does (the names feeds.yaml gives them).
@@ -71,7 +74,13 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
     )
 )
 
+_CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
+_CASE = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
 _TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
+_OTHER_FORM = re.compile(
+    r"^\s*(?:Form\s+)?(SD|10-Q|10-K|S-1|S-3|S-8|3|4|5|144|DEF 14A|DEFA14A|SC 13[DG](?:/A)?|424B\d|6-K|20-F|40-F|11-K)\b\s*(?:-|:)",
+    re.IGNORECASE,
+)
 _EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
 _ITEM_NAMES = tuple(
@@ -138,6 +147,8 @@ class OfficialDocument:
     #: What the document's measures are when its own words say so: an anti-dumping
     #: determination's "provisional measures" are duties.
     measures: str | None = None
+    #: An 8-K filer's SEC Central Index Key, ten digits, when the link or title gives it.
+    filer_cik: str | None = None
 
     @property
     def instrument(self) -> str | None:
@@ -150,7 +161,7 @@ class OfficialDocument:
         """Who acts in a title that names nobody: the issuer, as frames take an actor."""
         if not self.country:
             return None
-        return ("government", self.agency or self.country, self.country)
+        return ("court" if self.kind == "court" else "government", self.agency or self.country, self.country)
 
 
 
@@ -166,11 +177,17 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         return None
     kind, agency, country = host_match or _by_feed(feed) or _by_title(title) or ("government", "", "")
     text = f"{title}\n{summary}"
+    form = _OTHER_FORM.match(title)
+    if form and (kind == "sec_8k" or source_kind == "official"):
+        # Another SEC form (SD, 10-Q, S-8, Form 4 ...): a filing, not a current report.
+        return OfficialDocument("sec_filing", "filing", "", "", (), form.group(1).upper())
     if kind == "sec_8k" or _EIGHT_K_TITLE.match(title):
         coded = [code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)]
         named = [code for pattern, code in _ITEM_NAMES if pattern.search(text)]
         items = tuple(sorted(dict.fromkeys(coded + named)))
-        return OfficialDocument("sec_8k", "filing", "", "", items)
+        found = _CIK.search(f"{link or ''} {title}")
+        cik = next((g for g in found.groups() if g), None) if found else None
+        return OfficialDocument("sec_8k", "filing", "", "", items, filer_cik=cik.zfill(10) if cik else None)
     number = ""
     doc_type = ""
     found = _ANNOUNCEMENT.search(text)
@@ -184,6 +201,9 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         number, doc_type = decree.group(1), "decree"
         if country in ("", "China") and "State Council" in text:
             kind, agency, country = "state_council", "State Council", "China"
+    if _CASE.search(title) and kind in ("government", "court"):
+        # "Learning Resources, Inc. v. Trump": a court's opinion, by its caption.
+        return OfficialDocument("court", "opinion", agency, country or "United States", (), number)
     if kind in ("white_house", "presidential_action") or (kind == "government" and country in ("", "United States")):
         for pattern, presidential in _PRESIDENTIAL:
             if pattern.search(title):

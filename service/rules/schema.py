@@ -115,6 +115,8 @@ class TickerSpec(StrictModel):
     #: Names that also mean something else ("Mountain Pass" is a highway too): they count only
     #: when the article also uses a word from the watchlist's `context` list.
     ambiguous: list[PhraseText] = []
+    #: The company's SEC Central Index Key, so its 8-K filings are known for its own.
+    cik: str | None = Field(None, pattern=r"^\d{1,10}$")
 
 
 class GroupSpec(StrictModel):
