@@ -1097,7 +1097,9 @@ def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
 def _answered(clause: list[Token]) -> set[Token]:
     """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
     what is answered; the clause is about the curbs (when it names another instrument)."""
-    answered = set()
+    answered: set[Token] = set()
+    if not any(t.tag == TARGET and t.text in ("at", "against") for t in clause):
+        return answered
     for index, marker in enumerate(clause):
         if marker.tag == TARGET and marker.text in ("at", "against"):
             for token in clause[index + 1 : index + 4]:
