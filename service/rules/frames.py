@@ -62,7 +62,7 @@ KEEPING_VERBS = tuple(
 step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
-finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
+finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
 mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
@@ -145,6 +145,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
         "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
         "without an export license", "without export licences", "without export licenses", "without approval",
+        "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
@@ -176,7 +177,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "thaw", "détente", "rapprochement", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -205,7 +206,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 #: the deal, the licences and the flows it bears on.
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "fall", "slump",
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
@@ -223,7 +224,8 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
                  "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
                  "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
-                 "aimed at"]
+                 "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
+                 "to insulate", "to guard", "to safeguard"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -521,10 +523,12 @@ _CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
 
 
+#: An amount of money with its magnitude as a word ("$465 million", "A$1.2 billion", "₹7,280
+#: crore"), as the phrase prefilter sees it: a bare figure ("$98,000 a tonne") is a price.
 _MONEY = re.compile(
-    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
-    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b(?!\s?(?:/|per\b|a (?:tonne|ton|kg|kilogram|pound|lb|ounce|oz|mtu)\b))"
-    r"|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d(?:[\d,.]*\d)?\s"
+    r"(?:billion|million|trillion|bn|mn|crore|lakh)\b"
+    r"|\b\d(?:[\d,.]*\d)?\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
 )
 #: "approved 5 of 180 requests": few of many is scarcity.
 _FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
@@ -710,6 +714,13 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             current, how, main = [], "break", True if resumes else main
             continue
         if token.tag == SUBORDINATE:
+            following = _until_break(tokens, index + 1)
+            if token.text == "as" and not any(
+                t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, OBJECT, PROGRAMME) for t in following
+            ):
+                continue  # "as President, I order ...": a preposition, not a clause
+            if token.text == "that" and current and current[-1].tag == VERB:
+                continue  # "I order that ...", "said that ...": the content is the news
             segments.append((current, main, how))
             current, main, how = [], False, "subordinate"
             continue
@@ -810,6 +821,8 @@ _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
+#: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
+_STATUS_QUO = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
 #: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
 _REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
                         "present", "outline", "direct", "detail"})
@@ -883,7 +896,9 @@ def _frame(
     acted = verb_like
     for token in clause:
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
-            acted = acted or not (token.tag == VERB and (token.value[0] in _REPORTING or token.value[1] == 0))
+            acted = acted or not (
+                token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)
+            )
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
@@ -1288,6 +1303,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
+    if main == "gov_funding" and not up:
+        # "weighs dropping price floors": support withdrawn.
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
     if main == "export_control_eased" and fact.companies:
         # "China issues first general licences to JL Mag": the licensed exporters gain.
         return {"mentioned:china_producers": "bullish"}
