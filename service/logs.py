@@ -6,29 +6,26 @@ import logging
 import sys
 from collections.abc import Iterable
 
-REDACTED = "[redacted]"
+from service.redaction import REDACTED, remember_secrets, scrub
+
+__all__ = ["REDACTED", "SecretFilter", "configure_logging"]
 
 
 class SecretFilter(logging.Filter):
-    """Replaces known secret values (tokens, passwords) in log messages and arguments."""
+    """Scrubs every record (message, arguments, traceback) with `service.redaction.scrub`: known
+    secrets in any encoding, and anything shaped like a credential, whatever code logged it."""
 
-    def __init__(self, secrets: Iterable[str]):
+    def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        remember_secrets(*secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = self.scrub(record.getMessage())
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = self.scrub(logging.Formatter().formatException(record.exc_info))
-            elif record.exc_text:
-                record.exc_text = self.scrub(record.exc_text)
+        record.msg = scrub(record.getMessage(), limit=None, keep_lines=True)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), limit=None, keep_lines=True)
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text, limit=None, keep_lines=True)
         return True
 
 

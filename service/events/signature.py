@@ -70,11 +70,13 @@ SAME_EVENT_EVIDENCE = 2
 #: and this share of their distinctive words and names (either pair of figures).
 WORDS_ONLY: tuple[tuple[int, float], ...] = ((3, 0.15), (2, 0.3))
 #: Event types one event is often told under: a truce and the cuts and easings it brings; new
-#: curbs, the tariffs they answer and the shortages they cause; money, a company's deal and a pact.
+#: curbs, the tariffs they answer and the shortages they cause; money, a company's deal and a pact;
+#: a court's ruling and the tariffs it decides.
 TYPE_FAMILIES: tuple[frozenset[str], ...] = (
     frozenset({"truce", "tariff_down", "export_control_eased", "entity_list"}),
     frozenset({"export_control_new", "tariff_up", "supply_disruption", "entity_list"}),
     frozenset({"gov_funding", "corporate", "partnership"}),
+    frozenset({"legal", "tariff_down", "tariff_up"}),  # a court's ruling told as the tariffs' fate
 )
 #: A price move is told about whatever caused it.
 ANY_TYPE = "price_move"

@@ -45,10 +45,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         in_flight: set[asyncio.Task] = set()
 
         async def tick() -> None:
-            if feeds.refresh():
-                await sync_specs(rt, feeds.current)
-            # A broken edit is logged and the last good rules stay in force.
-            rt.rules.refresh()
+            # Edited files are reloaded by a task of their own, off the event loop: a huge or
+            # hostile edit never holds up a tick. A broken edit is logged and the last good
+            # version stays in force.
+            reload = asyncio.create_task(_reload(rt, feeds))
+            in_flight.add(reload)
+            reload.add_done_callback(in_flight.discard)
             # Each cycle runs as its own task so a slow feed never delays the next tick;
             # leases keep a feed from being polled twice at once.
             task = asyncio.create_task(_cycle(rt))
@@ -82,6 +84,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await _drain(in_flight)
             await _stop_delivery(delivery)
             log.info("reewatch stopped")
+
+
+async def _reload(rt: Runtime, feeds: WatchedConfig) -> None:
+    try:
+        if await feeds.reload():
+            await sync_specs(rt, feeds.current)
+        await rt.rules.reload()
+    except Exception:
+        log.exception("reloading the configuration failed; the next tick will try again")
 
 
 async def _cycle(rt: Runtime) -> None:

@@ -504,8 +504,17 @@ class FrameTest(Condition):
 
     def test(self, ev: Evidence) -> bool:
         # A bare noun phrase ("export controls") counts in a headline, where it is the news;
-        # in the first sentence something must be done to it.
-        return any(self.holds(fact) for fact in ev.reading.facts if fact.acted or fact.headline)
+        # in the first sentence something must be done to it. The first sentence is read only
+        # when the headline has no such frame.
+        reading = ev.reading
+        if reading.headline_contradiction:
+            return False
+        for fact in reading.headline_facts:
+            if self.holds(fact):
+                return True
+        if reading.contradiction:
+            return False
+        return any(self.holds(fact) for fact in reading.lead_facts if fact.acted)
 
     def holds(self, fact) -> bool:
         from service.rules.frames import event_types

@@ -104,6 +104,9 @@ class Ruleset:
     frames: FrameReader | None = None
     #: watchlists.yaml's `default_impact`: event type -> {group, ticker or "mentioned": direction}.
     default_impact: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
+    #: Per instrument, the phrase ids of the words that can start a frame of it: a sentence is
+    #: read only when it has one of the instruments a fired rule's event type can come from.
+    frame_words: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -189,6 +192,8 @@ class Ruleset:
         #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
+        #: event types -> the phrase ids that can start a frame of their instruments.
+        self._family_words: dict[tuple[str, ...], frozenset[int]] = {}
 
     def assess(self, title: str, summary: str, source: Source, *, link: str | None = None) -> Assessment:
         """The rules' verdict on one article (`link`, when known, tells official documents apart)."""
@@ -470,17 +475,32 @@ class Ruleset:
         frames: tuple = ()
         if self.frames is not None:
             reading = ev.reading
-            if reading.contradiction:
-                matched.append(f"frame: contradictory ({reading.contradiction}), so the rules' phrases decide")
-            elif reading.facts:
-                decided = self._frame_verdict(reading, plan, relevance_by_ticker)
-                if decided is not None:
-                    types, frame_impacts, facts = decided
-                    if frame_impacts is not None:
-                        impacts = frame_impacts
-                    matched.append(describe_frame(facts[0]))
-                    frames = tuple(fact.frame for fact in facts)
-                frames += tuple(f.frame for f in reading.facts if f.frame not in frames)
+            # Reading is a verdict's costliest part: a sentence is read only if it has a word
+            # that can start a frame of the fired rules' kind of event; the first sentence only
+            # when the headline does not settle it.
+            words = self._words_for(plan.all_types)
+            decided = None
+            read: tuple = ()
+            clash = ""
+            if not words.isdisjoint(ev.hits[HEADLINE]):
+                clash = reading.headline_contradiction
+                read = reading.headline_facts
+                if not clash:
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+            if decided is None and not clash and not words.isdisjoint(ev.found(LEAD)):
+                clash = reading.contradiction
+                if not clash:
+                    read = reading.facts
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker)
+            if clash:
+                matched.append(f"frame: contradictory ({clash}), so the rules' phrases decide")
+            if decided is not None:
+                types, frame_impacts, facts = decided
+                if frame_impacts is not None:
+                    impacts = frame_impacts
+                matched.append(describe_frame(facts[0]))
+                frames = tuple(fact.frame for fact in facts)
+            frames += tuple(f.frame for f in read if f.frame not in frames)
         return Assessment(
             event_types=types,
             score=plan.score,
@@ -495,8 +515,25 @@ class Ruleset:
             frames=frames,
         )
 
+    def _words_for(self, types: tuple[str, ...]) -> frozenset[int]:
+        """The phrase ids that can start a frame from which one of `types` could come."""
+        found = self._family_words.get(types)
+        if found is None:
+            kinds: set[str] = set()
+            for event_type in types:
+                kinds |= FAMILIES.get(event_type, frozenset())
+            found = self._family_words[types] = frozenset().union(
+                *(self.frame_words.get(kind, frozenset()) for kind in kinds)
+            )
+        return found
+
     def _frame_verdict(
-        self, reading: Reading, plan: _Plan, relevance_by_ticker: dict[str, int]
+        self,
+        read: tuple[FrameFact, ...],
+        plan: _Plan,
+        relevance_by_ticker: dict[str, int],
+        *,
+        settled_only: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -505,18 +542,20 @@ class Ruleset:
         headline's main clause first. The rules' own impacts stay when the frame agrees with
         their event type; otherwise the impact map of the frame's event type applies."""
         families: set[str] = set()
-        for event_type in plan.event_types:
+        for event_type in plan.all_types:
             families |= FAMILIES.get(event_type, frozenset())
-        legal = "legal" in plan.event_types
+        legal = "legal" in plan.all_types
         # Background in the first sentence ("... while the tariff truce runs") never decides;
         # when a court rule fired, only a court's own frame does.
         deciding = [
-            f for f in reading.facts
+            f for f in read
             if f.instrument in families and (f.headline or f.main) and event_types(f)
             and (not legal or f.actor_kind == "court")
         ]
         if not deciding:
             return None
+        if settled_only and not any(f.acted or f.instrument not in _RESTRICTIONS for f in deciding):
+            return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
         # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
         # comes after any frame that says; then the headline before the first sentence, main
         # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
@@ -525,27 +564,19 @@ class Ruleset:
         first = deciding[0]
         if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
-            cause = _cause_of(first, reading)
+            cause = _cause_of(first, read)
             if cause is not None:
                 first = cause
+        # One frame, one event: a second clause's event ("... and orders talks on price floors")
+        # is more often background than a second event a desk would list.
         types = list(event_types(first))
         used = [first]
-        phrase_types = {t for r in plan.ordered if not r.reads_frames for t in r.event_types}
-        for fact in deciding[1:]:
-            # A second event in the same sentence counts when a fired rule says so too.
-            if fact is first or fact.labels and fact.labels <= _ELSEWHERE:
-                continue
-            if fact.headline == first.headline and fact.main and fact.acted:
-                added = [t for t in event_types(fact) if t not in types and t in phrase_types]
-                if added:
-                    types.extend(added)
-                    used.append(fact)
         # Phrase rules written for this event type know its tickers best (a gallium rule names
         # AXTI); frame rules fire on any wording, so their impacts are only the map's.
         agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
         if agreeing and not directions(first, tuple(types)):
             return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
-        cause = _cause_of(first, reading) if types[0] == "price_move" else None
+        cause = _cause_of(first, read) if types[0] == "price_move" else None
         impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
         return tuple(types), impacts, used
 
@@ -580,6 +611,11 @@ class Ruleset:
             if target == "mentioned":
                 for ticker in named:
                     resolved[ticker] = direction
+            elif target.startswith("mentioned:"):
+                group = set(groups.get(target.split(":", 1)[1], ()))
+                for ticker in named:
+                    if ticker in group:
+                        resolved[ticker] = direction
             elif target in groups:
                 for ticker in groups[target]:
                     resolved.setdefault(ticker, direction)
@@ -655,6 +691,7 @@ class Ruleset:
             typed = [r for r in ordered if not r.reads_frames] or ordered
             event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
+        all_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
         return _Plan(
             ordered=tuple(ordered),
             event_types=event_types,
@@ -664,6 +701,7 @@ class Ruleset:
             channels=tuple(dict.fromkeys([r.channel for r in alerting if r.channel])),
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
             impacts=impacts,
+            all_types=all_types,
         )
 
     def _impacts(self, ordered: Sequence[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
@@ -767,6 +805,8 @@ class _Plan(NamedTuple):
     throttle_seconds: int
     #: Copied into each verdict; None when they depend on the tickers the article names.
     impacts: dict[str, Direction] | None
+    #: Every fired rule's event types, frame rules' too: the kinds of event a frame may decide.
+    all_types: tuple[str, ...] = ()
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
@@ -782,10 +822,10 @@ _RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 _ELSEWHERE = frozenset({"other_goods", "other_commodities"})
 
 
-def _cause_of(fact: FrameFact, reading: Reading) -> FrameFact | None:
+def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
     """The headline frame that explains a price move ("... as Beijing shuts exports"): a
     background clause of the headline, a policy or money event, not another company's move."""
-    for other in reading.facts:
+    for other in read:
         if other is fact or not other.headline or other.main or other.hedged:
             continue  # a background event; "truce hopes grow" is no event yet
         types = event_types(other)

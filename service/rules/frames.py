@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -61,13 +62,13 @@ KEEPING_VERBS = tuple(
 step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
-finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
+finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
 mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-question, doubt, decide, hit back, strike back, hope, bet,
-list, say, tell, state, report, welcome, reject, deny, hear, open, build, expect, need, must,
+release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
+list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
 """.replace("\n", " ").split(",")
@@ -142,23 +143,27 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
+        "without an export license", "without export licences", "without export licenses", "without approval",
+        "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
-        "section 301", "section 232", "adjusting imports", "adjust imports", "anti dumping", "countervailing", "customs duty", "customs duties",
+        "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
         "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
         "anti dumping duty", "countervailing duty",
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
-        "unreliable entity list", "unreliable entities list", "export control list", "control list",
+        "unreliable entity list", "unreliable entities list", "export control list", "export control control list",
         "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "sanctions list",
         "sdn list", "military end user list", "sanction", "sanctions",
     ],
     "funding": [
         "stake", "equity stake", "equity", "investment", "invest", "loan", "lend", "shareholder", "floor",
+        "minimum price", "guaranteed minimum price", "price guarantee",
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
@@ -172,7 +177,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "thaw", "détente", "rapprochement", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -201,11 +206,11 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 #: the deal, the licences and the flows it bears on.
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "fall", "slump",
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
-                    "bar": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -217,7 +222,10 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
                  "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
-                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation"]
+                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
+                 "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
+                 "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
+                 "to insulate", "to guard", "to safeguard"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -230,7 +238,7 @@ PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
 PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
-_DOMINANCE_AFTER = re.compile(r"^ (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
+_DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
@@ -279,8 +287,9 @@ SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "a
                    "department", "agency", "bureau"]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One word or phrase of a sentence the reader knows."""
+
     tag: int
     start: int  # character offset in the prepared sentence
     end: int
@@ -290,8 +299,7 @@ class Token:
     value: object = None
 
 
-@dataclass(frozen=True)
-class FrameFact:
+class FrameFact(NamedTuple):
     """One frame as the engine uses it: the public `Frame` plus what conditions and event types read."""
 
     actor: str
@@ -349,6 +357,12 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def head_words(programmes: Iterable = ()) -> dict[str, list[str]]:
+    """Per instrument, every word that can start a frame of it (what the engine looks for in a
+    sentence before it reads it)."""
+    return {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+
+
 def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[str]:
     """Every word that can name one of these instruments: a frame of them needs one of these."""
     kinds = set(kinds)
@@ -380,13 +394,54 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     return sorted(set(words))
 
 
-@dataclass(frozen=True)
 class Reading:
-    """The frames of one article, the headline's main clause first."""
+    """The frames of one article, the headline's first. Each sentence is read when something
+    first asks for it: reading is the costly part of a verdict, and a headline usually says
+    enough."""
 
-    facts: tuple[FrameFact, ...] = ()
-    #: Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can.
-    contradiction: str = ""
+    __slots__ = ("_headline", "_headline_facts", "_headline_clash", "_lead", "_lead_facts", "_lead_clash")
+
+    def __init__(self, headline=None, lead=None):
+        #: () -> (facts, clash) for each sentence, or None when there is none.
+        self._headline = headline
+        self._lead = lead
+        self._headline_facts: tuple[FrameFact, ...] | None = None if headline is not None else ()
+        self._lead_facts: tuple[FrameFact, ...] | None = None if lead is not None else ()
+        self._headline_clash = self._lead_clash = ""
+
+    @property
+    def headline_facts(self) -> tuple[FrameFact, ...]:
+        if self._headline_facts is None:
+            facts, self._headline_clash = self._headline()
+            self._headline_facts = () if self._headline_clash else tuple(facts)
+        return self._headline_facts
+
+    @property
+    def lead_facts(self) -> tuple[FrameFact, ...]:
+        if self._lead_facts is None:
+            facts, self._lead_clash = self._lead()
+            self._lead_facts = () if self._lead_clash else tuple(facts)
+        return self._lead_facts
+
+    @property
+    def headline_contradiction(self) -> str:
+        self.headline_facts
+        return self._headline_clash
+
+    @property
+    def contradiction(self) -> str:
+        """Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can."""
+        if self.headline_contradiction:
+            return self._headline_clash
+        self.lead_facts  # reads the first sentence, which sets its clash
+        return self._lead_clash
+
+    @property
+    def facts(self) -> tuple[FrameFact, ...]:
+        """Every frame of the headline and the first sentence; none if they contradict."""
+        if self.contradiction:
+            return ()
+        return self.headline_facts + self.lead_facts
 
     @property
     def frames(self) -> tuple[Frame, ...]:
@@ -463,18 +518,17 @@ def _plurals(noun: str) -> set[str]:
 # as "|" and "%" as "pct" so "to 60%" stays readable.
 _COLON = re.compile(r":(?=\s)")
 _CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2013(?=\s))\s*")
-_PERCENT = re.compile(r"%")
-_NON_WORD = re.compile(r"[^\w|]+")
-_UNDERSCORE = re.compile(r"_+")
 
 
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
 
 
+#: An amount of money with its magnitude as a word ("$465 million", "A$1.2 billion", "₹7,280
+#: crore"), as the phrase prefilter sees it: a bare figure ("$98,000 a tonne") is a price.
 _MONEY = re.compile(
-    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
-    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b(?!\s?(?:/|per\b|a (?:tonne|ton|kg|kilogram|pound|lb|ounce|oz|mtu)\b))"
-    r"|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d(?:[\d,.]*\d)?\s"
+    r"(?:billion|million|trillion|bn|mn|crore|lakh)\b"
+    r"|\b\d(?:[\d,.]*\d)?\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
 )
 #: "approved 5 of 180 requests": few of many is scarcity.
 _FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
@@ -487,14 +541,24 @@ def _scarce(match: re.Match) -> str:
     return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
 
 
+_MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+_SEPARATORS = re.compile(r"[^\w|]+|_+")
+
+
 def _prepare(text: str) -> str:
-    text = _MONEY.sub(" moneyamount ", text.lower())
-    text = _FEW_OF_MANY.sub(_scarce, text)
-    text = _MOVE.sub(lambda m: m.group(1) + "move", _COLON.sub(" colonbreak ", text))
+    text = text.lower()
+    if _MONEY_HINT.search(text):
+        text = _MONEY.sub(" moneyamount ", text)
+    if " of " in text:
+        text = _FEW_OF_MANY.sub(_scarce, text)
+    if "up " in text or "down " in text:
+        text = _MOVE.sub(lambda m: m.group(1) + "move", text)
+    if ":" in text:
+        text = _COLON.sub(" colonbreak ", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
-    text = _PERCENT.sub(" pct ", text)
-    text = _UNDERSCORE.sub(" ", _NON_WORD.sub(" ", text))
-    return " " + " ".join(text.split()) + " "
+    if "%" in text:
+        text = text.replace("%", " pct ")
+    return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
 
 
 _NUMBER_AFTER = re.compile(r" \d")
@@ -508,7 +572,9 @@ class FrameReader:
         self.lexicon = lexicon
         self.automaton = ahocorasick.Automaton()
         for key, values in lexicon.entries.items():
-            self.automaton.add_word(key, (len(key), tuple(values)))
+            tag, value, check = _resolve(key, values)
+            if tag is not None:
+                self.automaton.add_word(key, (len(key), tag, value, check, lexicon.capitals.get(key)))
         self.automaton.make_automaton()
 
     def read(
@@ -526,18 +592,9 @@ class FrameReader:
         controls)."""
         if lead is None:
             lead = split_lead(summary)[0]
-        facts: list[FrameFact] = []
-        contradiction = ""
-        for headline, sentence in ((True, title), (False, lead)):
-            if not sentence or not sentence.strip():
-                continue
-            found, clash = self._sentence(sentence, headline, default_actor, generic)
-            if clash and not contradiction:
-                contradiction = clash
-            facts.extend(found)
-        if contradiction:
-            return Reading((), contradiction)
-        return Reading(tuple(facts), "")
+        headline = (lambda: self._sentence(title, True, default_actor, generic)) if title and title.strip() else None
+        first = (lambda: self._sentence(lead, False, default_actor, generic)) if lead and lead.strip() else None
+        return Reading(headline, first)
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -565,61 +622,66 @@ class FrameReader:
             )
             if actor is not None:
                 inherited = actor
+            if fact is None and facts and main and _signed_verb(clause):
+                # "eases some curbs, tightens others": the verb's object is the last instrument.
+                fact = _elliptical(clause, facts[-1])
             if fact is not None:
                 facts.extend(fact)
         return facts, _clash(facts) if headline else ""
 
     def _tokens(self, text: str, original: str) -> list[Token]:
-        matches = []
-        capitals = self.lexicon.capitals
-        for end, (length, values) in self.automaton.iter(text):
-            start = end - length + 1
-            key = text[start : end + 1]
-            if key in capitals and not capitals[key].search(original):
-                continue
-            matches.append((start, end, values))
-        # Longest match wins where matches overlap (keys share their edge spaces).
-        matches.sort(key=lambda m: (m[0], -m[1]))
-        chosen = []
-        last_end = -1
-        for start, end, values in matches:
-            if start < last_end:
-                if chosen and end > chosen[-1][1] and start <= chosen[-1][0]:
-                    chosen[-1] = (start, end, values)
-                    last_end = end
-                continue
-            chosen.append((start, end, values))
-            last_end = end
         tokens: list[Token] = []
-        for start, end, values in chosen:
+        last_start = last_end = -1
+        checked: dict = {}
+        # Matches come by end position; the longest match wins where matches overlap (keys
+        # share their edge spaces, so a match starting at the last one's end is the next word).
+        for end, (length, tag, value, check, capitals) in self.automaton.iter(text):
+            start = end - length + 1
+            if capitals is not None:
+                ok = checked.get(capitals)
+                if ok is None:
+                    ok = checked[capitals] = capitals.search(original) is not None
+                if not ok:
+                    continue
+            if start < last_end:
+                if start > last_start:
+                    continue  # overlaps the last match without covering it: keep the earlier
+                while tokens and start <= tokens[-1].start:
+                    tokens.pop()  # a longer phrase ending later covers the last matches
+            if check is not None:
+                tag, value = _checked(check, tag, value, text, end)
+                if tag is None:
+                    continue
             words = text[start + 1 : end]
-            tag, value = _pick_reading(values, text, start, end)
-            if tag is None:
-                continue
-            if words in ("rule", "rules", "ruled") and tokens and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
+            if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
+                    and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
                 tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
             tokens.append(Token(tag, start, end, words, value))
+            last_start, last_end = start, end
         return tokens
 
 
-def _pick_reading(values: tuple, text: str, start: int, end: int) -> tuple[int | None, object]:
-    """One tag for a word the lexicon knows several ways ("halt" is a verb and a relief noun)."""
+def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, object, str | None]:
+    """The one reading of a phrase the lexicon knows several ways ("halt" is a verb and a relief
+    noun), and the check that must still look at the sentence around it, if any."""
     tags = {tag: value for tag, value in values}
-    if NEGATION in tags and tags[NEGATION] == "no" and _NUMBER_AFTER.match(text, end):
-        return None, None  # "Announcement No. 23"
     for tag in (PROGRAMME, BREAK, SUBORDINATE, NEGATION, SCARCE, ACTOR, OBJECT):
         if tag in tags:
-            if tag == ACTOR and INSTRUMENT in tags and tags[INSTRUMENT] == "court":
-                return ACTOR, tags[ACTOR]
-            return tag, tags[tag]
-    if INSTRUMENT in tags and text[start:end + 1] in (" control ", " controls "):
-        # "controls 70% of the market" is dominance, not an export control.
-        if _DOMINANCE_AFTER.match(text[end:]):
-            return None, None
+            check = "number" if tag == NEGATION and tags[tag] == "no" else None
+            return tag, tags[tag], check
+    check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
         if tag in tags:
-            return tag, tags[tag]
-    return None, None
+            return tag, tags[tag], check
+    return None, None, None
+
+
+def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[int | None, object]:
+    if check == "number" and _NUMBER_AFTER.match(text, end):
+        return None, None  # "Announcement No. 23"
+    if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
+        return None, None  # "controls 70% of the market" is dominance, not an export control
+    return tag, value
 
 
 def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
@@ -634,7 +696,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         if token.tag == BREAK:
             segments.append((current, main, how))
             if token.value in CAUSES:
-                current, how = [], "cause"
+                # "China's curbs propel tungsten to a record": the curbs are the cause, the
+                # record the news.
+                segments[-1] = (segments[-1][0], False, segments[-1][2])
+                current, how, main = [], "cause", True
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
@@ -642,10 +707,20 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             # A comma closes a fronted or relative clause ("After talks, China ...", "China,
             # which controls ..., tightens ..."): what follows is the main clause again if it
             # has a verb of its own; a list item ("..., recycling and export controls") does not.
-            resumes = any(t.tag == VERB for t in _until_break(tokens, index + 1))
+            following = _until_break(tokens, index + 1)
+            resumes = any(t.tag == VERB for t in following)
+            if following and following[0].tag == VERB and following[0].text.endswith("ing"):
+                resumes, main = False, False  # "..., tightening Beijing's grip": a participle's background
             current, how, main = [], "break", True if resumes else main
             continue
         if token.tag == SUBORDINATE:
+            following = _until_break(tokens, index + 1)
+            if token.text == "as" and not any(
+                t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, OBJECT, PROGRAMME) for t in following
+            ):
+                continue  # "as President, I order ...": a preposition, not a clause
+            if token.text == "that" and current and current[-1].tag == VERB:
+                continue  # "I order that ...", "said that ...": the content is the news
             segments.append((current, main, how))
             current, main, how = [], False, "subordinate"
             continue
@@ -670,10 +745,12 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             continue
         if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
             continue  # "Bessent: China to delay ...": the speaker, not the actor
-        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_)
+        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_) or (
+            any(t.tag in (UP, DOWN) and t.value in _RECORDS for t in tokens_) and any(t.tag == OBJECT for t in tokens_)
+        )
         substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
         if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
-                and _has_head(merged[-1][0]):
+                and _has_head(merged[-1][0]) and _participle(tokens_):
             # "... the measures published on 9 October, covering X, Y and Z, are suspended":
             # a predicate after a list completes the clause it belongs to.
             merged[-1][0].extend(tokens_)
@@ -691,7 +768,23 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
-    return merged
+    # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
+    # has no instrument, and an instrument whose clause has no verb, are one clause.
+    joined: list[tuple[list[Token], bool, bool]] = []
+    for clause, is_main, contrast in merged:
+        if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
+                and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
+            joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
+            continue
+        joined.append((clause, is_main, contrast))
+    return joined
+
+
+def _participle(tokens: list[Token]) -> bool:
+    """The segment's verb is a participle ("..., are suspended"), not a finite verb starting a
+    clause of its own ("..., tightens others")."""
+    verb = next((t for t in tokens if t.tag == VERB), None)
+    return verb is None or verb.text.split()[0].endswith(("ed", "en", "wn"))
 
 
 def _until_break(tokens: list[Token], start: int) -> list[Token]:
@@ -721,11 +814,37 @@ def _has_head(tokens: list[Token]) -> bool:
 
 
 _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
+#: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
+_RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
+                      "year high", "highest", "lowest", "upmove", "downmove"})
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
-_REPORTING = frozenset({"say", "tell", "state", "report", "must"})
+_LIFTING = frozenset({"lift", "boost", "buoy", "support"})
+#: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
+_STATUS_QUO = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
+#: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
+_REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
+                        "present", "outline", "direct", "detail"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+def _governs_without(clause: list[Token], negation: Token) -> bool:
+    after = [t for t in clause if t.start > negation.start][:3]
+    return any(t.tag == INSTRUMENT and t.text.startswith("without") for t in after)
+
+
+def _signed_verb(clause: list[Token]) -> Token | None:
+    return next((t for t in clause if t.tag == VERB and t.value[1] != 0 and t.value[0] not in _REPORTING
+                 and not t.value[2]), None)
+
+
+def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | None:
+    verb = _signed_verb(clause)
+    if verb is None or any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME, OBJECT) for t in clause):
+        return None
+    sign = verb.value[1] * (-1 if any(t.tag == NEGATION for t in clause) else 1)
+    return [before._replace(action=verb.text, polarity="up" if sign > 0 else "down", contrast=False)]
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -777,7 +896,9 @@ def _frame(
     acted = verb_like
     for token in clause:
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
-            acted = acted or not (token.tag == VERB and (token.value[0] in _REPORTING or token.value[1] == 0))
+            acted = acted or not (
+                token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)
+            )
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
@@ -790,10 +911,14 @@ def _frame(
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
             if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _LIFTING and heads[0][0] == "price":
+                verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
-            if lemma not in _REPORTING:
+            # Shown: what is done before the instrument, and any reversal after it ("tariffs
+            # suspended"), not "made" in "foreign-made goods".
+            if lemma not in _REPORTING and (token.start < heads[0][1].start or verb_sign < 0):
                 actions.append(token.text)
         elif token.tag == RELIEF:
             sign = -sign
@@ -801,6 +926,8 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == NEGATION and _governs_without(clause, token):
+                continue  # "may not be exported without a licence": one requirement, not two negations
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
@@ -833,7 +960,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, {k for k, _ in heads_all if k}) or generic
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic)
             if kind is None:
                 continue
         facts.append(
@@ -884,6 +1011,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     programme = None
     public = False
     firms = False
+    last_targeted = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
@@ -897,7 +1025,9 @@ def _actor(clause: list[Token], first_verb: int | None):
                 countries.add(country)
             if kind == "company" and name:
                 companies.append(name)
-            targeted = previous is not None and previous.tag == TARGET
+            # A target marker governs its noun phrase: "to 15 US firms" targets the firms too.
+            targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
+            last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
             if targeted and kind == "company":
                 firms = True
@@ -944,16 +1074,22 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
             found["agreement"] = token
     if not found:
         # "tungsten to its highest since 2013": a record named, the price implied.
-        mark = next((t for t in clause if t.tag in (UP, DOWN)), None)
+        mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _RECORDS), None)
         if mark is not None and any(t.tag == OBJECT for t in clause):
             return [("price", mark)]
         return []
+    if "entity_list" in found and "export_control" in found:
+        # "Adding 15 US entities to the export control list": the list is what is done.
+        del found["export_control"]
     restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
     verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
     if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
         # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
         # is the cause; what the verb moves is the news.
-        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        moved = [
+            k for k in ("supply", "price", "permit")
+            if k in found and found[k].start > verb.start and _direct_object(clause, verb, found[k])
+        ]
         if moved:
             return [(moved[0], found[moved[0]])]
     if restrictions:
@@ -966,10 +1102,19 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return [(None, found[None])]
 
 
+def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
+    """Whether `target` is what `verb` acts on ("dry up supply"), not a later phrase of the
+    clause ("duty imposed on goods over the flow of opioids")."""
+    between = [t for t in clause if verb.start < t.start < target.start]
+    return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
+
+
 def _answered(clause: list[Token]) -> set[Token]:
     """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
     what is answered; the clause is about the curbs (when it names another instrument)."""
-    answered = set()
+    answered: set[Token] = set()
+    if not any(t.tag == TARGET and t.text in ("at", "against") for t in clause):
+        return answered
     for index, marker in enumerate(clause):
         if marker.tag == TARGET and marker.text in ("at", "against"):
             for token in clause[index + 1 : index + 4]:
@@ -983,10 +1128,12 @@ def _answered(clause: list[Token]) -> set[Token]:
 
 
 def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
-    """A licence for magnets, or an approval where exports are in view, is an export permit."""
+    """A licence for magnets, or an approval where exports are in view, is an export permit (a
+    mine's permit is not, though the sentence mentions the Export-Import Bank)."""
     if head.text.startswith(("licen", "export")):
         return True
-    return " export" in text or " shipment" in text or any(t.text in TRADE_FLOWS for t in clause)
+    span = text[clause[0].start : clause[-1].end + 1]
+    return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
 
 
 def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -1001,12 +1148,15 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return kinds
 
 
-def _generic_kind(labels: frozenset[str], sentence_kinds: set[str]) -> str | None:
+def _generic_kind(labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None) -> str | None:
     """What "measures" or "rules" are: the one restriction the clause also names ("duties and
-    other measures"), else export controls when they bear on minerals, else unsaid."""
+    other measures"), else what the issuer's measures are (an anti-dumping determination's are
+    duties), else export controls when they bear on minerals, else unsaid."""
     named = sentence_kinds & {"export_control", "tariff", "entity_list"}
     if len(named) == 1:
         return next(iter(named))
+    if hint:
+        return hint
     if labels & DESK_OBJECTS:
         return "export_control"
     return None
@@ -1038,8 +1188,8 @@ def _clash(facts: list[FrameFact]) -> str:
 
 #: Instruments whose frames can set each event type (for checking a phrase rule's family).
 FAMILIES: dict[str, frozenset[str]] = {
-    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement"}),
-    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement"}),
+    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
+    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
     "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
     "tariff_up": frozenset({"tariff", "agreement", "court"}),
     "tariff_down": frozenset({"tariff", "agreement", "court"}),
@@ -1088,6 +1238,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("tariff_up",)
         return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)
     if instrument == "entity_list":
+        if up and fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
+            return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
         return ("entity_list",)
     if instrument == "funding":
         if fact.actor_kind != "government" and not fact.public:
@@ -1151,6 +1303,12 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
+    if main == "gov_funding" and not up:
+        # "weighs dropping price floors": support withdrawn.
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
+    if main == "export_control_eased" and fact.companies:
+        # "China issues first general licences to JL Mag": the licensed exporters gain.
+        return {"mentioned:china_producers": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
         # like any other easing.
@@ -1198,9 +1356,9 @@ def builtin_lexicon() -> Lexicon:
     for word in KNOWN_COMPANIES:
         lexicon.add(word, ACTOR, ("company", "", ""))
     for word in PRICE_UP:
-        lexicon.add(word, UP, word)
+        lexicon.add(word, UP, word, inflect="noun")
     for word in PRICE_DOWN:
-        lexicon.add(word, DOWN, word)
+        lexicon.add(word, DOWN, word, inflect="noun")
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
     return lexicon

@@ -22,7 +22,7 @@ from service.errors import ConfigError, Problem
 from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, FrameTest, Mentions, Near, Phrases
 from service.rules.engine import Rule, Ruleset
 from service.rules.entities import EntityCatalogue, build_catalogue
-from service.rules.frames import FrameReader, watchlist_lexicon
+from service.rules.frames import FrameReader, head_words, watchlist_lexicon
 from service.rules.phrases import MatcherBuilder, phrase_variants
 from service.rules.price import NewsTrigger, PriceRule
 from service.rules.schema import RULE_KINDS, PriceRuleSpec, RuleSpec, StrictModel, TermsFile, WatchlistFile, suggest
@@ -94,6 +94,10 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     assert catalogue is not None
     paths = [str(p) for p in ruleset_files(rules_dir)]
     assert watchlists is not None
+    frame_words = {
+        kind: frozenset(builder.add(phrase_variants(word)) for word in words if word.strip())
+        for kind, words in head_words(watchlists.programmes).items()
+    }
     return Ruleset(
         builder.build(),
         catalogue,
@@ -104,6 +108,7 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
         price_rules,
         frames=FrameReader(watchlist_lexicon(watchlists)),
         default_impact=watchlists.default_impact,
+        frame_words=frame_words,
     )
 
 
