@@ -91,10 +91,12 @@ def _stem(word: str) -> str:
     meets "separate" (words already free of the rules' own vocabulary)."""
     if word.isdigit() or len(word) <= 4:
         return word
-    for ending, replacement in (("ies", "y"), ("ied", "y"), ("ed", ""), ("es", ""), ("s", "")):
+    for ending, replacement in (("ies", "y"), ("ied", "y"), ("ed", ""), ("s", "")):
         if word.endswith(ending) and not word.endswith("ss") and len(word) - len(ending) >= 4:
-            return word[: -len(ending)] + replacement
-    return word
+            word = word[: -len(ending)] + replacement
+            break
+    # "release", "released" and "releases" all end as "releas".
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 #: Words every object on the topic shares ("rare earths", "critical minerals", "dual-use items"):
 #: two frames agreeing on these alone may still be about different things.
 GENERIC_OBJECTS = frozenset(

@@ -305,7 +305,11 @@ def test_a_signature_round_trips_through_json():
 def test_distinctive_words_leave_out_common_and_known_words():
     """Common English and the words the rules use are not distinctive; numbers and names are."""
     text = "China adds five rare earths to its control list, the ministry said on Thursday"
-    assert distinctive_words(text, {"china", "adds", "rare", "earths", "control", "list", "ministry"}) == {"five"}
+    assert distinctive_words(text, {"china", "adds", "rare", "earths", "control", "list", "ministry"}) == ("five",)
+    # In the text's order, plural and past endings dropped, "$4,000" one number, years left out.
+    assert distinctive_words("Gold tops $4,000 as hostages released in 2025; hostage deal") == (
+        "gold", "tops", "4000", "hostag", "releas", "deal",
+    )
 
 
 def test_signature_of_a_verdict():
