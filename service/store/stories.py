@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, bindparam, func, insert, text, update
+from sqlalchemy import Engine, bindparam, insert, text, update
 from sqlmodel import Session, select
 
 from service.domain.feeds import SOURCE_WEIGHTS
@@ -283,7 +283,3 @@ def recent_stories(session: Session, since: datetime, *, judged_only: bool = Tru
             )
         )
     return [StoryListing(s, tuple(sorted(reports[s.id], key=lambda r: (r.published, r.article_id)))) for s in stories]  # type: ignore[index]
-
-
-def story_count(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Story)).one())
