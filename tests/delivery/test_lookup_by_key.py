@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.delivery.harness import assessment
 from tests.fakes.slack_api import Fault
+from tests.store.test_story_alerts import FIVE_COPY, FIVE_OFFICIAL, FIVE_SECTOR, FIVE_WIRE, news
 
 
 def distinct(i: int):
@@ -29,12 +30,17 @@ def test_a_retry_is_never_taken_for_an_earlier_alerts_message(outbox, slack):
 
 def test_a_retried_reply_is_never_taken_for_another_reply_in_its_thread(outbox, slack):
     """The same inside a thread: replies already there do not stand in for a dropped one."""
-    first = outbox.queue("First report")[0]
-    replies = [outbox.queue(f"Outlet {i}")[0] for i in range(2)]
+    [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
+    replies = [
+        news(outbox.report(*FIVE_OFFICIAL, feed="mofcom", kind="official"))[0],
+        news(outbox.report(FIVE_WIRE[0], FIVE_WIRE[1] + " Shares of Lynas Rare Earths rose.", feed="reuters"))[0],
+    ]
     outbox.drain()
     assert [m.alert_key for m in slack.posted()] == [first.key] + [r.key for r in replies]
     slack.fault("chat.postMessage", Fault.dropped())
-    late = outbox.queue("Outlet, late")[0]
+    [late] = news(
+        outbox.report(FIVE_COPY[0], FIVE_COPY[1] + " Arafura Rare Earths shares rose.", feed="metals-daily", kind="aggregator")
+    )
     outbox.drain()
     assert late.parent_id == first.id
     assert [m.alert_key for m in slack.posted()][-1] == late.key
