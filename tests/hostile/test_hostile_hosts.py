@@ -32,7 +32,11 @@ REVERSED = (
 
 def write_feeds(tmp_path, feeds: dict[str, str]) -> None:
     (tmp_path / "rules" / "feeds.yaml").write_text(
-        "".join(f"- name: {name}\n  url: {url}\n  interval: 1h\n  kind: official\n" for name, url in feeds.items()),
+        # Old samples alert as if new: backfill on the first poll, and no age limit (the env below).
+        "".join(
+            f"- name: {name}\n  url: {url}\n  interval: 1h\n  kind: official\n  backfill: alert\n"
+            for name, url in feeds.items()
+        ),
         encoding="utf-8",
     )
 
@@ -55,6 +59,7 @@ def test_a_trickling_host_cannot_hold_run_once_or_scan(tmp_path, feed_server, da
     feed_server.routes["/news"] = Route(NEWS)
     env = cli_env(
         tmp_path,
+        REEWATCH_MAX_ALERT_AGE="0",
         DATABASE_URL=database_url,
         REEWATCH_FETCH_DEADLINE="2",
         REEWATCH_FETCH_CONCURRENCY="1",
@@ -84,7 +89,9 @@ def test_slack_quoting_the_token_back_never_stores_or_prints_it(tmp_path, feed_s
     encoded = TEST_TOKEN.replace("-", "%2D")
     with SlackAPI() as slack:
         slack.fault("chat.postMessage", *[Fault.slack_error(f"invalid_auth: Bearer {TEST_TOKEN} (token={encoded})")] * 50)
-        env = cli_env(tmp_path, DATABASE_URL=database_url, SLACK_BOT_TOKEN=TEST_TOKEN, SLACK_API_URL=slack.url)
+        env = cli_env(
+            tmp_path, DATABASE_URL=database_url, SLACK_BOT_TOKEN=TEST_TOKEN, SLACK_API_URL=slack.url, REEWATCH_MAX_ALERT_AGE="0"
+        )
         write_feeds(tmp_path, {"news": feed_server.url("/news")})
         run = reewatch("run", "--once", env=env, cwd=tmp_path)
         status = reewatch("alerts", "status", env=env, cwd=tmp_path)
@@ -139,7 +146,9 @@ def test_bidi_controls_never_reach_slack(tmp_path, feed_server, database_url):
     invisible format character in the message text or its blocks."""
     feed_server.routes["/bidi"] = Route(rss(REVERSED))
     with SlackAPI() as slack:
-        env = cli_env(tmp_path, DATABASE_URL=database_url, SLACK_BOT_TOKEN=TEST_TOKEN, SLACK_API_URL=slack.url)
+        env = cli_env(
+            tmp_path, DATABASE_URL=database_url, SLACK_BOT_TOKEN=TEST_TOKEN, SLACK_API_URL=slack.url, REEWATCH_MAX_ALERT_AGE="0"
+        )
         write_feeds(tmp_path, {"bidi": feed_server.url("/bidi")})
         run = reewatch("run", "--once", env=env, cwd=tmp_path)
         (message,) = [m for m in slack.posted() if m.thread_ts is None]
