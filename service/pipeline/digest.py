@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
+from service import metrics
 from service.bootstrap import Runtime, make_mailer, make_market_data
 from service.config import Settings
 from service.config_watch import WatchedConfig
@@ -213,6 +214,7 @@ async def send_digest(
     if not recorded:
         log.warning("digest %s was sent after its lease ran out; another instance may send it too", key)
     log.info("digest for %s on %s sent (%s, attempt %d)", recipient.address, day, via, claim.attempts)
+    metrics.DIGESTS_SENT.inc()
     return DigestOutcome(recipient.address, day, "sent", via)
 
 
