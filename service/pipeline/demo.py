@@ -126,9 +126,10 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
             await sync_specs(rt, specs)
             yield await replay_prices(rt)
             yield Ingested(database, await poll_due_feeds(rt))
-            # A minute later every feed is due again; the server answers 304 to our validators.
+            # A minute later (and the polls' jitter, at most 5%) every feed is due again; the
+            # server answers 304 to our validators.
             start = rt.clock()
-            rt.clock = lambda: start + timedelta(seconds=61)
+            rt.clock = lambda: start + timedelta(seconds=64)
             yield Revisited(await poll_due_feeds(rt))
             yield Delivered(await drain_outbox(rt, patience=0))
             rt.clock = lambda: start + DEMO_LATER

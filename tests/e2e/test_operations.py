@@ -23,7 +23,8 @@ from tests.e2e.cli import cli_env
 from tests.fakes.slack_api import TEST_TOKEN, SlackAPI
 from tests.sample_feeds import good_feed
 
-pytestmark = pytest.mark.slow
+# One service serves the whole module: keep its tests on one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("operations")]
 
 #: The alerting sample feed: how many alerts the shipped rules raise on it.
 WIRE_ALERTS = 8
