@@ -171,6 +171,20 @@ def tree(root: int) -> list[int]:
     return found
 
 
+def by_process(root: int) -> list[dict]:
+    """Each process of the tree: what it is (its command line, shortened) and its RSS and PSS."""
+    found = []
+    for pid in tree(root):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        sizes = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in rollup.splitlines() if line[:4] in ("Rss:", "Pss:")}
+        found.append({"process": command[-90:], "rss_mb": round(sizes.get("Rss", 0), 1), "pss_mb": round(sizes.get("Pss", 0), 1)})
+    return found
+
+
 def sample(root: int) -> tuple[float, float, float, int]:
     """RSS and PSS of the tree in MB, its CPU seconds, and how many processes it has."""
     rss = pss = cpu = 0.0
@@ -219,13 +233,16 @@ def run_service(folder: Path, rules: Path, database_url: str, seconds: float, in
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "reewatch"), "run"], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=log
         )
-    samples = []
+    samples: list[tuple] = []
+    processes: list[dict] = []
     try:
         while time.monotonic() - started < seconds:
             time.sleep(1.0)
             if process.poll() is not None:
                 raise RuntimeError(f"reewatch run exited:\n{(folder / 'service.log').read_text()[-3000:]}")
             samples.append((time.monotonic() - started, *sample(process.pid)))
+            if not processes or samples[-1][1] >= max(s[1] for s in samples):
+                processes = by_process(process.pid)  # where the memory is at the peak
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=90)
@@ -248,6 +265,7 @@ def run_service(folder: Path, rules: Path, database_url: str, seconds: float, in
         "peak_rss_mb": round(max(s[1] for s in samples), 1),
         "peak_pss_mb": round(max(s[2] for s in samples), 1),
         "cpu_seconds": round(samples[-1][3], 1),
+        "at_peak": processes,
         "cycles": cycles,
     }
 
@@ -287,7 +305,7 @@ def main() -> None:
                 "failing_feeds": failing,
                 "interval_seconds": args.interval,
                 "minutes": args.minutes,
-                "baseline_one_feed": {k: baseline[k] for k in ("peak_rss_mb", "peak_pss_mb")},
+                "baseline_one_feed": {k: baseline[k] for k in ("peak_rss_mb", "peak_pss_mb", "at_peak")},
                 "soak": soak,
                 "target_peak_rss_under_300mb": soak["peak_rss_mb"] < 300,
                 "target_flat": flat,

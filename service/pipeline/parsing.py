@@ -20,8 +20,10 @@ POOL_THRESHOLD = 8
 
 
 def default_workers() -> int:
+    """One per CPU but one: the main process scores and stores what the workers parse, and a
+    worker it would have to share a core with costs its memory for nothing."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(cpus, 8) if cpus > 1 else 0
+    return min(cpus - 1, 8) if cpus > 1 else 0
 
 
 class FeedParserPool:

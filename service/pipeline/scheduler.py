@@ -50,8 +50,10 @@ STOP_GRACE_SECONDS = 30
 #: for a burst of polls ending together). A poll's next due time is at least half the shortest
 #: interval (10 s) away, so this always sees it in time.
 RESCAN_AFTER_POLL = 1.0
-#: The shortest sleep between two looks at the schedule: no busy loop whatever the database says.
-MIN_SLEEP = 0.01
+#: The shortest time between two looks at the schedule. Feeds falling due within it are leased
+#: together, so a thousand feeds with their own due times cost a few database round trips a
+#: second, not one per feed; a feed waits at most this long past its due time.
+MIN_SCAN_GAP = 0.25
 #: The longest the price job waits for the first poll cycle before starting anyway.
 PRICES_WAIT_FOR_FIRST_POLL = 30.0
 
@@ -75,6 +77,8 @@ class FeedPoller:
         self.last_polled_at: datetime | None = None
         self._rescan_at = math.inf
         self._config_checked_at = -math.inf
+        #: The schedule's earliest due time at the last look (None: look again).
+        self._next_due: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll due feeds until `stop` is set; polls in flight are left to the caller (`drain`)."""
@@ -84,8 +88,9 @@ class FeedPoller:
                 wait = await self._scan()
             except Exception:
                 log.exception("could not look for due feeds; trying again in %ss", self.tick)
+                self._next_due = None
                 wait = self.tick
-            await self._sleep(time.monotonic() + max(wait, MIN_SLEEP), stop)
+            await self._sleep(max(time.monotonic() + wait, self.alive_at + MIN_SCAN_GAP), stop)
 
     async def drain(self) -> None:
         """Let polls in flight finish (STOP_GRACE_SECONDS at most), then cancel the rest."""
@@ -101,12 +106,17 @@ class FeedPoller:
                 await sync_specs(self.rt, self.feeds.current)
             # A broken edit is logged and the last good rules stay in force.
             self.rt.rules.refresh()
-        due = await self.rt.db(_next_due, self.rt)
+        # Woken for a feed that is due: lease at once. Otherwise (a tick, a poll that ended) look
+        # at the schedule first, since another instance or an edit may have changed it.
+        due = self._next_due
+        if due is None or due > self.rt.clock():
+            due = await self.rt.db(_next_due, self.rt)
         if due is not None and due <= self.rt.clock():
             claimed = await claim_feeds(self.rt)
             if claimed:
                 self._start(claimed)
             due = await self.rt.db(_next_due, self.rt)
+        self._next_due = due
         if not self.in_flight:
             self.first_cycle_done.set()
         if due is None:
