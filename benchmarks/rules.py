@@ -2,7 +2,7 @@
 
     python benchmarks/rules.py [--articles 20000] [--rules 200] [--naive-articles 1000]
 
-Articles are built from the sentences of the labelled corpus (tests/corpus/items.yaml), shuffled
+Articles are built from the sentences of the labelled corpus (tests/corpus/training/seed.yaml), shuffled
 into new combinations with a fixed seed, each as long as a randomly drawn corpus item, so they
 read like real feed items at the corpus's mix of relevant stories and hard negatives. Four
 timings, each on one core, in CPU seconds (the process's own time, so other work on the machine
@@ -61,7 +61,7 @@ STOPWORDS = frozenset(
 
 
 def corpus() -> list[dict]:
-    return yaml.safe_load((ROOT / "tests" / "corpus" / "items.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "tests" / "corpus" / "training" / "seed.yaml").read_text(encoding="utf-8"))
 
 
 def make_articles(count: int, rng: random.Random) -> list[tuple[str, str, Source]]:

@@ -30,7 +30,8 @@ countries:
   - {name: China, aliases: [Chinese, Beijing]}
   - {name: United States, aliases: [US, U.S.]}
 agencies:
-  - {name: MOFCOM, aliases: [commerce ministry]}
+  - {name: MOFCOM, aliases: [commerce ministry], country: China}
+  - {name: Treasury, aliases: [US Treasury], country: United States}
 default_impact:
   export_control_new: {producers: bullish, users: bearish}
   truce: {producers: bearish, users: bullish}

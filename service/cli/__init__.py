@@ -6,6 +6,7 @@ import typer
 
 from service.cli.alerts import alerts_app
 from service.cli.digest import digest_app
+from service.cli.evaluate import evaluate
 from service.cli.feeds import feeds_app
 from service.cli.prices import prices_app
 from service.cli.rules import rules_app, scan
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command()(run)
 app.command()(demo)
 app.command()(scan)
+app.command("eval")(evaluate)
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(rules_app, name="rules")

@@ -44,6 +44,7 @@ class ScannedEntry:
             "impacts": dict(verdict.impacts),
             "relevance": dict(verdict.relevance),
             "channels": list(verdict.channels),
+            "frame": [frame.as_json() for frame in verdict.frames],
         }
 
 

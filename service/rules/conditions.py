@@ -38,7 +38,12 @@ from service.yamlfile import Loc, YamlDocument
 
 #: Where a condition looks: the headline, the headline and first sentence, or everywhere.
 HEADLINE, LEAD, ANYWHERE = 0, 1, 2
-CONDITION_KEYS = ("any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead")
+CONDITION_KEYS = (
+    "any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead", "frame", "official",
+)
+FRAME_KEYS = ("type", "instrument", "polarity", "actor", "countries", "object", "not_object", "only_object", "in")
+OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items", "only_items", "filer")
+ACTOR_KINDS = ("government", "company", "court", "armed group")
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 MAX_NEAR = 50
 MAX_REGEX_CHARS = 500
@@ -59,7 +64,7 @@ class Evidence:
     __slots__ = (
         "hits", "where", "texts", "source", "feed", "cache",
         "_engine", "_title", "_summary", "_raw", "_lead_text", "_lead_end", "_offsets",
-        "_mentioned", "_kinds", "_anywhere", "_spans",
+        "_mentioned", "_kinds", "_anywhere", "_spans", "link", "_reading", "_official",
     )
 
     def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed):
@@ -82,6 +87,26 @@ class Evidence:
         self._kinds: dict[str, int] | None = None
         self._anywhere: tuple[set[int], set[str]] | None = None
         self._spans: dict[int, list[tuple[int, int]]] = {}
+        #: The article's link, when known: it tells official documents apart.
+        self.link: str | None = None
+        self._reading = None
+        self._official = None
+
+    @property
+    def reading(self):
+        """The event frames of the headline and first sentence (`service.rules.frames.Reading`),
+        read when first asked."""
+        if self._reading is None:
+            self._reading = self._engine._read(self)
+        return self._reading
+
+    @property
+    def official(self):
+        """What official document the article is (`service.rules.official.OfficialDocument`),
+        or False when it is none; worked out when first asked."""
+        if self._official is None:
+            self._official = self._engine._official_document(self)
+        return self._official
 
     def _split(self) -> None:
         """Find the first sentence, and where it ends in the normalised text."""
@@ -193,12 +218,25 @@ class Condition:
     for the condition to hold: the engine skips a rule at once when one of them is missing."""
 
     clauses: tuple[frozenset[int], ...] = ()
+    #: Where the condition is written ("rules/alerts/trade.yaml:12:9"), for `reewatch eval`.
+    where: str = ""
+    #: What it is, as the rule file names it ("any", "near", "headline"...).
+    key: str = ""
 
     def test(self, ev: Evidence) -> bool:
         raise NotImplementedError
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         """Append the phrases that made this condition hold."""
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        """Why the condition does not hold on this article, for a person reading `reewatch eval`."""
+        return "does not hold"
+
+    def label(self) -> str:
+        """`near` at rules/alerts/x.yaml:12:9."""
+        name = f"`{self.key}`" if self.key else "a condition"
+        return f"{name} at {self.where}" if self.where else name
 
 
 @dataclass(eq=False)
@@ -215,6 +253,9 @@ class Phrases(Condition):
 
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         out.extend(map(phrases.__getitem__, sorted(self.ids & ev.found(self.scope))))
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        return f"none of {_listed(self.ids, phrases)} {_SCOPE_NAMES[self.scope]}"
 
 
 @dataclass(eq=False)
@@ -236,6 +277,9 @@ class AnyOf(Condition):
             if item.test(ev):
                 item.explain(ev, out, phrases)
 
+    def why_not(self, ev: Evidence, phrases) -> str:
+        return "; ".join(item.why_not(ev, phrases) for item in self.items)
+
 
 @dataclass(eq=False)
 class AllOf(Condition):
@@ -253,6 +297,17 @@ class AllOf(Condition):
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         for item in self.items:
             item.explain(ev, out, phrases)
+
+    def failing(self, ev: Evidence) -> Condition | None:
+        """The first item that does not hold, or None."""
+        for item in self.items:
+            if not item.test(ev):
+                return item
+        return None
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        item = self.failing(ev)
+        return "holds" if item is None else f"{item.label()}: {item.why_not(ev, phrases)}"
 
 
 @dataclass(eq=False)
@@ -280,6 +335,15 @@ class NoneOf(Condition):
             if item.test(ev):
                 return False
         return True
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        found: list[str] = []
+        for item in self.items:
+            if item.test(ev):
+                item.explain(ev, found, phrases)
+                if not found:
+                    found.append(item.label())
+        return "found " + ", ".join(repr(f) for f in dict.fromkeys(found))
 
 
 @dataclass(eq=False)
@@ -337,6 +401,14 @@ class Near(Condition):
         if pair:
             out.append(f"{phrases[pair[0]]} ~ {phrases[pair[1]]}")
 
+    def why_not(self, ev: Evidence, phrases) -> str:
+        found = ev.found(self.scope)
+        for side in (self.left, self.right):
+            if side.isdisjoint(found):
+                return f"none of {_listed(side, phrases)} {_SCOPE_NAMES[self.scope]}"
+        return (f"{_listed(self.left & found, phrases)} and {_listed(self.right & found, phrases)} are found, "
+                f"but not within {self.within} words")
+
 
 @dataclass(eq=False)
 class Regex(Condition):
@@ -356,6 +428,9 @@ class Regex(Condition):
         found = self._search(ev)
         if found is not None:
             out.append(found.group(0)[:80])
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        return f"no match {_SCOPE_NAMES[self.scope]}"
 
 
 @dataclass(eq=False)
@@ -381,6 +456,10 @@ class Mentions(Condition):
     def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
         out.extend(map(phrases.__getitem__, sorted(self.alias_phrases & ev.found(self.scope))))
 
+    def why_not(self, ev: Evidence, phrases) -> str:
+        what = f"no {self.kind}" if self.entities is None else f"none of the {self.kind} names"
+        return f"{what} named {_SCOPE_NAMES[self.scope]}"
+
 
 @dataclass(eq=False)
 class FromSource(Condition):
@@ -389,6 +468,9 @@ class FromSource(Condition):
     def test(self, ev: Evidence) -> bool:
         return ev.source in self.kinds
 
+    def why_not(self, ev: Evidence, phrases) -> str:
+        return f"the source is {ev.source}, not {' or '.join(sorted(self.kinds))}"
+
 
 @dataclass(eq=False)
 class FromFeed(Condition):
@@ -396,6 +478,122 @@ class FromFeed(Condition):
 
     def test(self, ev: Evidence) -> bool:
         return self.pattern.match(ev.feed) is not None
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        return f"the feed is {ev.feed!r}"
+
+
+@dataclass(eq=False)
+class FrameTest(Condition):
+    """`frame:` - the article's headline or first sentence holds a frame like this."""
+
+    types: frozenset[str] | None
+    instruments: frozenset[str] | None
+    polarity: str | None
+    actors: frozenset[str] | None  # country or agency names, or actor kinds
+    objects: frozenset[str] | None  # labels (element categories and names, object groups, ...)
+    not_objects: frozenset[str] | None  # a frame naming only these does not count
+    scope: int | None  # HEADLINE, LEAD (the first sentence only) or None (either)
+    countries: frozenset[str] | None  # every one named in the clause (actor or target)
+    only_objects: frozenset[str] | None  # the frame names objects, all of them among these
+    instrument_words: frozenset[int] = frozenset()
+    object_words: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.clauses = tuple(c for c in (self.instrument_words, self.object_words) if c)
+
+    def test(self, ev: Evidence) -> bool:
+        # A bare noun phrase ("export controls") counts in a headline, where it is the news;
+        # in the first sentence something must be done to it. The first sentence is read only
+        # when the headline has no such frame.
+        reading = ev.reading
+        if reading.headline_contradiction:
+            return False
+        for fact in reading.headline_facts:
+            if self.holds(fact):
+                return True
+        if reading.contradiction:
+            return False
+        return any(self.holds(fact) for fact in reading.lead_facts if fact.acted)
+
+    def holds(self, fact) -> bool:
+        from service.rules.frames import event_types
+
+        if not (fact.headline or fact.main):
+            return False  # background in the first sentence ("... while the truce runs")
+        if self.scope == HEADLINE and not fact.headline or self.scope == LEAD and fact.headline:
+            return False
+        if self.countries is not None and not self.countries <= fact.countries:
+            return False
+        if self.only_objects is not None and not (fact.labels and fact.labels <= self.only_objects):
+            return False
+        if self.instruments is not None and fact.instrument not in self.instruments:
+            return False
+        if self.polarity is not None and fact.polarity != self.polarity:
+            return False
+        if self.actors is not None and not (
+            fact.actor_kind in self.actors
+            or fact.actor_country in self.actors
+            or not self.actors.isdisjoint(fact.actor.split(", "))
+        ):
+            return False
+        if self.objects is not None and self.objects.isdisjoint(fact.labels):
+            return False
+        if self.not_objects is not None and fact.labels and fact.labels <= self.not_objects:
+            return False
+        if self.types is not None and self.types.isdisjoint(event_types(fact)):
+            return False
+        return True
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        reading = ev.reading
+        if reading.contradiction:
+            return f"the frames contradict each other ({reading.contradiction})"
+        if not reading.facts:
+            return "no frame was read from the headline or first sentence"
+        from service.rules.engine import describe_frame
+
+        return "no frame like it; read: " + "; ".join(describe_frame(f)[len("frame: "):] for f in reading.facts)
+
+
+@dataclass(eq=False)
+class OfficialTest(Condition):
+    """`official:` - the article is an official document of this kind."""
+
+    kinds: frozenset[str] | None
+    types: frozenset[str] | None
+    agencies: frozenset[str] | None
+    countries: frozenset[str] | None
+    items: frozenset[str] | None  # any of these items was filed
+    only_items: frozenset[str] | None  # items are known, and every one is among these
+    filers: frozenset[str] | None = None  # the 8-K's filer is one of these watchlist tickers
+
+    def test(self, ev: Evidence) -> bool:
+        doc = ev.official
+        if not doc:
+            return False
+        if self.kinds is not None and doc.kind not in self.kinds:
+            return False
+        if self.types is not None and doc.type not in self.types:
+            return False
+        if self.agencies is not None and doc.agency not in self.agencies:
+            return False
+        if self.countries is not None and doc.country not in self.countries:
+            return False
+        if self.items is not None and self.items.isdisjoint(doc.items):
+            return False
+        if self.only_items is not None and not (doc.items and set(doc.items) <= self.only_items):
+            return False
+        if self.filers is not None and ev._engine._filer(ev) not in self.filers:
+            return False
+        return True
+
+    def why_not(self, ev: Evidence, phrases) -> str:
+        doc = ev.official
+        if not doc:
+            return "not an official document (by its link, feed kind or title)"
+        items = f", items {', '.join(doc.items)}" if doc.items else ""
+        return f"it is a {doc.kind} {doc.type or 'document'}{items} from {doc.agency or doc.country or 'an unnamed issuer'}"
 
 
 @dataclass
@@ -410,6 +608,8 @@ class ConditionParser:
     problems: list[Problem]
     rule_id: str | None = None
     words: dict[int, int] = field(default_factory=dict)
+    #: The watchlists file, for the names `frame:` conditions may use (None when it failed to load).
+    watchlists: Any = None
 
     def parse(self, value: Any, loc: Loc) -> Condition | None:
         before = len(self.problems)
@@ -452,7 +652,17 @@ class ConditionParser:
             return None
         return parts[0] if len(parts) == 1 else AllOf(parts)
 
+    def _locate(self, condition: Condition | None, loc: Loc, key: str) -> Condition | None:
+        if condition is not None and not condition.where:
+            line, column = self.doc.where(loc)
+            condition.where = f"{self.doc.path}:{line}:{column}" if line else str(self.doc.path)
+            condition.key = key
+        return condition
+
     def _key(self, key: str, item: Any, loc: Loc, scope: int) -> Condition | None:
+        return self._locate(self._handle(key, item, loc, scope), loc, key)
+
+    def _handle(self, key: str, item: Any, loc: Loc, scope: int) -> Condition | None:
         handlers: dict[str, Callable[[Any, Loc, int], Condition | None]] = {
             "any": self._any,
             "all": self._all,
@@ -462,6 +672,8 @@ class ConditionParser:
             "mentions": self._mentions,
             "source": self._source,
             "feed": self._feed,
+            "frame": self._frame,
+            "official": self._official,
             "headline": lambda v, l, s: self._node(v, l, HEADLINE),
             "lead": lambda v, l, s: self._node(v, l, min(s, LEAD)),
         }
@@ -725,6 +937,148 @@ class ConditionParser:
             self._problem(loc, "`source` is empty; list at least one kind")
         return FromSource(frozenset(kinds)) if ok else None
 
+    def _frame(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        from service.domain.scoring import EVENT_TYPES, INSTRUMENTS, POLARITIES
+        from service.rules.frames import TYPE_INSTRUMENTS, instrument_words
+
+        if not isinstance(value, dict) or not value:
+            self._problem(loc, "`frame` takes a mapping such as {instrument: export_control, object: [rare_earths]}")
+            return None
+        spec = self.watchlists
+        if spec is None:
+            return None  # watchlists.yaml failed to load; its own problems are reported
+        ok = True
+        for key in value:
+            if key not in FRAME_KEYS:
+                self._problem(loc + (key,), f"unknown key {key!r}{suggest(str(key), FRAME_KEYS)}")
+                ok = False
+        labels = _object_labels(spec)
+        actors = set(ACTOR_KINDS) | {c.name for c in spec.countries} | {a.name for a in spec.agencies}
+
+        def names(key: str, allowed, what: str) -> frozenset[str] | None:
+            nonlocal ok
+            if key not in value:
+                return None
+            raw = value[key]
+            listed = raw if isinstance(raw, list) else [raw]
+            if not listed or not all(isinstance(n, str) and n for n in listed):
+                self._problem(loc + (key,), f"`{key}` takes a name or a list of names")
+                ok = False
+                return None
+            out = set()
+            for index, name in enumerate(listed):
+                here = loc + (key, index) if isinstance(raw, list) else loc + (key,)
+                found = allowed(name)
+                if found is None:
+                    choices = sorted(labels) if key.endswith("object") else sorted(
+                        {"type": EVENT_TYPES, "instrument": INSTRUMENTS, "actor": actors,
+                         "countries": [c.name for c in spec.countries]}.get(key, ())
+                    )
+                    self._problem(here, f"unknown {what} {name!r}{suggest(name, choices)}")
+                    ok = False
+                else:
+                    out.add(found)
+            return frozenset(out)
+
+        types = names("type", lambda n: n if n in EVENT_TYPES else None, "event type")
+        instruments = names("instrument", lambda n: n if n in INSTRUMENTS else None, "instrument")
+        actor_names = names("actor", lambda n: n if n in actors else None, "actor")
+        objects = names("object", lambda n: labels.get(n.lower()), "object")
+        not_objects = names("not_object", lambda n: labels.get(n.lower()), "object")
+        only_objects = names("only_object", lambda n: labels.get(n.lower()), "object")
+        countries = names("countries", lambda n: n if n in {c.name for c in spec.countries} else None, "country")
+        polarity = value.get("polarity")
+        if polarity is not None and polarity not in POLARITIES:
+            self._problem(loc + ("polarity",), f"polarity is up or down, not {polarity!r}")
+            ok = False
+        where = value.get("in")
+        frame_scope = None
+        if where is not None:
+            if where not in ("headline", "lead"):
+                self._problem(loc + ("in",), f"`in` is headline or lead (the first sentence), not {where!r}")
+                ok = False
+            frame_scope = HEADLINE if where == "headline" else LEAD
+        if not ok:
+            return None
+        kinds = set(instruments or ())
+        for event_type in types or ():
+            kinds.update(TYPE_INSTRUMENTS.get(event_type, ()))
+        if not kinds:
+            kinds = set(INSTRUMENTS)
+        instrument_ids = self._word_ids(instrument_words(kinds, spec.programmes))
+        object_ids = self._word_ids(_object_words(spec, objects)) if objects else frozenset()
+        return FrameTest(
+            types, instruments, polarity, actor_names, objects, not_objects, frame_scope,
+            countries, only_objects, instrument_ids, object_ids,
+        )
+
+    def _word_ids(self, words) -> frozenset[int]:
+        ids = set()
+        for word in words:
+            try:
+                ids.add(self.builder.add(phrase_variants(word)))
+            except ValueError:
+                continue
+        return frozenset(ids)
+
+    def _official(self, value: Any, loc: Loc, scope: int) -> Condition | None:
+        from service.rules.official import KINDS, TYPES
+
+        if not isinstance(value, dict) or not value:
+            self._problem(loc, "`official` takes a mapping such as {kind: sec_8k, items: ['1.01', '7.01']}")
+            return None
+        ok = True
+        parts: dict[str, frozenset[str] | None] = dict.fromkeys(OFFICIAL_KEYS)
+        allowed = {"kind": KINDS, "type": TYPES}
+        for key, raw in value.items():
+            if key not in OFFICIAL_KEYS:
+                self._problem(loc + (key,), f"unknown key {key!r}{suggest(str(key), OFFICIAL_KEYS)}")
+                ok = False
+                continue
+            listed = raw if isinstance(raw, list) else [raw]
+            listed = [str(n) if isinstance(n, float) else n for n in listed]
+            if not listed or not all(isinstance(n, str) and n for n in listed):
+                self._problem(loc + (key,), f"`{key}` takes a name or a list of names")
+                ok = False
+                continue
+            if key == "filer":
+                tickers = self._filer_tickers(listed, loc + (key,))
+                if tickers is None:
+                    ok = False
+                parts[key] = tickers
+                continue
+            for index, name in enumerate(listed):
+                here = loc + (key, index) if isinstance(raw, list) else loc + (key,)
+                if key in allowed and name not in allowed[key]:
+                    self._problem(here, f"unknown {key} {name!r}{suggest(name, allowed[key])}")
+                    ok = False
+                elif key in ("items", "only_items") and not re.fullmatch(r"\d\.\d\d", name):
+                    self._problem(here, f"an 8-K item is written like '1.01' (in quotes), not {name!r}")
+                    ok = False
+            parts[key] = frozenset(listed)
+        if not ok:
+            return None
+        return OfficialTest(
+            parts["kind"], parts["type"], parts["agency"], parts["country"], parts["items"], parts["only_items"],
+            parts["filer"],
+        )
+
+    def _filer_tickers(self, names: list[str], loc: Loc) -> frozenset[str] | None:
+        """Watchlist groups and tickers -> the tickers (`official: {filer: [us_allied_producers]}`)."""
+        if self.catalogue is None:
+            return None
+        tickers: set[str] = set()
+        for name in names:
+            if name in self.catalogue.groups:
+                tickers.update(self.catalogue.groups[name])
+            elif name in self.catalogue.tickers:
+                tickers.add(name)
+            else:
+                choices = [*self.catalogue.groups, *self.catalogue.tickers]
+                self._problem(loc, f"unknown watchlist group or ticker {name!r}{suggest(name, choices)}")
+                return None
+        return frozenset(tickers)
+
     def _feed(self, value: Any, loc: Loc, scope: int) -> Condition | None:
         names = value if isinstance(value, list) else [value]
         if not names or not all(isinstance(n, str) and n for n in names):
@@ -734,9 +1088,55 @@ class ConditionParser:
         return FromFeed(pattern)
 
 
+_SCOPE_NAMES = {HEADLINE: "in the headline", LEAD: "in the headline or first sentence", ANYWHERE: "in the article"}
+
+
+def _listed(ids: frozenset[int], phrases, limit: int = 6) -> str:
+    """Some phrases of a set, as a person reads them: 'curb', 'ban', ... (+4 more)."""
+    names = sorted({phrases.name(i) for i in ids})
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _object_labels(spec) -> dict[str, str]:
+    """Every name a `frame: {object: ...}` condition may use, lower-cased -> the label frames carry."""
+    labels: dict[str, str] = {"company": "company", "programme": "programme"}
+    for category, elements in spec.elements.items():
+        labels[category.lower()] = category
+        for element in elements:
+            labels[element.name.lower()] = element.name.lower()
+    for name in spec.objects:
+        labels[name.lower()] = name
+    for group, group_spec in spec.groups.items():
+        labels[group.lower()] = group
+        for ticker in group_spec.tickers:
+            labels[ticker.symbol.lower()] = f"company:{ticker.symbol}"
+    return labels
+
+
+def _object_words(spec, labels: frozenset[str]) -> list[str]:
+    """The words that name things with these labels (to find candidate articles by their phrases)."""
+    words: list[str] = []
+    for category, elements in spec.elements.items():
+        for element in elements:
+            if category in labels or element.name.lower() in labels:
+                words.extend((element.name, *element.aliases))
+    for name, listed in spec.objects.items():
+        if name in labels:
+            words.extend(listed)
+    for group, group_spec in spec.groups.items():
+        for ticker in group_spec.tickers:
+            if group in labels or f"company:{ticker.symbol}" in labels or "company" in labels:
+                words.extend((ticker.name, *ticker.aliases, ticker.symbol.split(".", 1)[0]))
+    if "programme" in labels:
+        for programme in spec.programmes:
+            words.extend((programme.name, *programme.aliases))
+    return words
+
+
 def _can_match_alone(condition: Condition) -> bool:
     """Conditions with no phrase to look for may still pick articles (a regex, a source)."""
-    if isinstance(condition, (Regex, FromSource, FromFeed)):
+    if isinstance(condition, (Regex, FromSource, FromFeed, OfficialTest)):
         return True
     if isinstance(condition, AllOf):
         return any(_can_match_alone(item) for item in condition.items)

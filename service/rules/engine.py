@@ -26,6 +26,8 @@ from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import EntityCatalogue, relevance
+from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
+from service.rules.official import OfficialDocument, read_official
 from service.rules.phrases import PhraseMatcher, normalise
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
@@ -61,6 +63,8 @@ class Rule:
     named_tickers: frozenset[str] = frozenset()
     #: Phrase ids the rule looks for (not those under `none`), to tell a headline match.
     positive_phrases: frozenset[int] = frozenset()
+    #: The rule tests frames: its event types stand in only when no frame decides.
+    reads_frames: bool = False
 
     @property
     def clauses(self) -> tuple[frozenset[int], ...]:
@@ -96,6 +100,13 @@ class Ruleset:
     ignore: Condition | None = None
     #: `kind: price` rules: judged on the tickers' bars after each price cycle, never on articles.
     price_rules: list[PriceRule] = field(default_factory=list)
+    #: Reads event frames; None leaves event types and directions to the rules' phrases alone.
+    frames: FrameReader | None = None
+    #: watchlists.yaml's `default_impact`: event type -> {group, ticker or "mentioned": direction}.
+    default_impact: Mapping[str, Mapping[str, Direction]] = field(default_factory=dict)
+    #: Per instrument, the phrase ids of the words that can start a frame of it: a sentence is
+    #: read only when it has one of the instruments a fired rule's event type can come from.
+    frame_words: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_phrase: dict[int, list[int]] = {}
@@ -181,9 +192,11 @@ class Ruleset:
         #: (fired rules, their headline tests, best relevance, source weight) -> what the verdict
         #: takes from those rules alone; see `_verdict`.
         self._plans: dict[tuple, _Plan] = {}
+        #: event types -> the phrase ids that can start a frame of their instruments.
+        self._family_words: dict[tuple[str, ...], frozenset[int]] = {}
 
-    def assess(self, title: str, summary: str, source: Source) -> Assessment:
-        """The rules' verdict on one article."""
+    def assess(self, title: str, summary: str, source: Source, *, link: str | None = None) -> Assessment:
+        """The rules' verdict on one article (`link`, when known, tells official documents apart)."""
         head = normalise(title)
         headline_hits = self._scan(head, title)
         # A first sentence ends with punctuation and whitespace, so normalising the text in one
@@ -199,6 +212,7 @@ class Ruleset:
             # No rule can fire and no watchlist company is named: the same verdict every time.
             return _NOTHING
         ev = Evidence(self, title, summary, (head, body), headline_hits, found, source.kind, source.name)
+        ev.link = link
         if candidates:
             tests = self._tests
             fired = [i for i in candidates if tests[i](ev)]
@@ -207,6 +221,11 @@ class Ruleset:
         else:
             fired = candidates
         relevance_by_ticker = self._ticker_relevance(ev, names) if names else {}
+        if (link and "sec.gov" in link) or "8-K" in title:
+            filer = self._filer(ev)
+            if filer is not None:
+                # A company's 8-K is about that company, though its entry may not name it.
+                relevance_by_ticker = {**relevance_by_ticker, filer: 100}
         if fired:
             return self._verdict(ev, fired, source, relevance_by_ticker)
         if not relevance_by_ticker:
@@ -218,6 +237,31 @@ class Ruleset:
         return Assessment(
             event_types=(), score=score, severity=None, alert=False, rules=(), matched=(), relevance=relevance_by_ticker
         )
+
+    def near_misses(self, title: str, summary: str, source: Source, *, link: str | None = None) -> list[str]:
+        """The rules that nearly fired on an article, each with what stopped it: the one clause
+        it found no phrase of, or the first of its conditions that does not hold (and where)."""
+        ev = self._evidence(title, summary, source)
+        ev.link = link
+        found = ev.hits[ANYWHERE]
+        phrases = _PhraseNames(self._phrase_names, self._form_finders, ev, self.matcher)
+        ignored = self.ignore is not None and self.ignore.test(ev)
+        out: list[str] = []
+        for index, rule in enumerate(self.rules):
+            missing = [clause for clause in rule.clauses if clause.isdisjoint(found)]
+            # Nearly fired: every clause but one found (a rule of one clause found nothing).
+            if len(missing) > 1 or (missing and len(rule.clauses) < 2):
+                continue
+            if missing:
+                names = ", ".join(sorted({repr(phrases.name(i)) for i in missing[0]})[:8])
+                out.append(f"{rule.id} ({rule.where}): found none of {names}")
+                continue
+            failed = _first_failing(rule.condition, ev)
+            if failed is not None:
+                out.append(f"{rule.id}: {failed.label()}: {failed.why_not(ev, phrases)}")
+            elif ignored:
+                out.append(f"{rule.id}: held, but the article matches ignore.yaml ({self.ignore.where})")  # type: ignore[union-attr]
+        return out
 
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
@@ -426,18 +470,197 @@ class Ruleset:
                 self._plans.clear()
             plan = self._plans[key] = self._plan(ev, fired, top_relevance, source.weight)
         impacts = dict(plan.impacts) if plan.impacts is not None else self._impacts(plan.ordered, relevance_by_ticker)
+        types = plan.event_types
+        matched = self._explain(ev, plan.ordered)
+        frames: tuple = ()
+        if self.frames is not None:
+            reading = ev.reading
+            # Reading is a verdict's costliest part: a sentence is read only if it has a word
+            # that can start a frame of the fired rules' kind of event; the first sentence only
+            # when the headline does not settle it.
+            words = self._words_for(plan.all_types)
+            decided = None
+            read: tuple = ()
+            clash = ""
+            if not words.isdisjoint(ev.hits[HEADLINE]):
+                clash = reading.headline_contradiction
+                read = reading.headline_facts
+                if not clash:
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+            if decided is None and not clash and not words.isdisjoint(ev.found(LEAD)):
+                clash = reading.contradiction
+                if not clash:
+                    read = reading.facts
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker)
+            if clash:
+                matched.append(f"frame: contradictory ({clash}), so the rules' phrases decide")
+            if decided is not None:
+                types, frame_impacts, facts = decided
+                if frame_impacts is not None:
+                    impacts = frame_impacts
+                matched.append(describe_frame(facts[0]))
+                frames = tuple(fact.frame for fact in facts)
+            frames += tuple(f.frame for f in read if f.frame not in frames)
         return Assessment(
-            event_types=plan.event_types,
+            event_types=types,
             score=plan.score,
             severity=plan.ordered[0].severity,
             alert=plan.alert,
             rules=plan.rules,
-            matched=tuple(dict.fromkeys(self._explain(ev, plan.ordered))),
+            matched=tuple(dict.fromkeys(matched)),
             impacts=impacts,
             relevance=relevance_by_ticker,
             channels=plan.channels,
             throttle_seconds=plan.throttle_seconds,
+            frames=frames,
         )
+
+    def _words_for(self, types: tuple[str, ...]) -> frozenset[int]:
+        """The phrase ids that can start a frame from which one of `types` could come."""
+        found = self._family_words.get(types)
+        if found is None:
+            kinds: set[str] = set()
+            for event_type in types:
+                kinds |= FAMILIES.get(event_type, frozenset())
+            found = self._family_words[types] = frozenset().union(
+                *(self.frame_words.get(kind, frozenset()) for kind in kinds)
+            )
+        return found
+
+    def _frame_verdict(
+        self,
+        read: tuple[FrameFact, ...],
+        plan: _Plan,
+        relevance_by_ticker: dict[str, int],
+        *,
+        settled_only: bool = False,
+    ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
+        """Event types and directions from the frames that tell what the fired rules are about.
+
+        A frame decides when its instrument belongs to the family of a fired rule's event type
+        (a frame on tariffs can correct a tariff rule, not turn it into a price story); the
+        headline's main clause first. The rules' own impacts stay when the frame agrees with
+        their event type; otherwise the impact map of the frame's event type applies."""
+        families: set[str] = set()
+        for event_type in plan.all_types:
+            families |= FAMILIES.get(event_type, frozenset())
+        legal = "legal" in plan.all_types
+        # Background in the first sentence ("... while the tariff truce runs") never decides;
+        # when a court rule fired, only a court's own frame does.
+        deciding = [
+            f for f in read
+            if f.instrument in families and (f.headline or f.main) and event_types(f)
+            and (not legal or f.actor_kind == "court")
+        ]
+        if not deciding:
+            return None
+        if settled_only and not any(f.acted or f.instrument not in _RESTRICTIONS for f in deciding):
+            return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
+        # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
+        # comes after any frame that says; then the headline before the first sentence, main
+        # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
+        # order the headline tells it in.
+        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, not f.headline, not f.main, not f.contrast))
+        first = deciding[0]
+        if first.instrument == "price" and first.shares:
+            # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
+            cause = _cause_of(first, read)
+            if cause is not None:
+                first = cause
+        types = list(event_types(first))
+        used = [first]
+        phrase_types = {t for r in plan.ordered if not r.reads_frames for t in r.event_types}
+        for fact in deciding[1:]:
+            # A second event in the same sentence counts when a fired rule says so too.
+            if fact is first or fact.labels and fact.labels <= _ELSEWHERE:
+                continue
+            if fact.headline == first.headline and fact.main and fact.acted:
+                added = [t for t in event_types(fact) if t not in types and t in phrase_types]
+                if added:
+                    types.extend(added)
+                    used.append(fact)
+        # Phrase rules written for this event type know its tickers best (a gallium rule names
+        # AXTI); frame rules fire on any wording, so their impacts are only the map's.
+        agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]
+        if agreeing and not directions(first, tuple(types)):
+            return tuple(types), self._impacts(agreeing, relevance_by_ticker), used
+        cause = _cause_of(first, read) if types[0] == "price_move" else None
+        impacts = self._frame_impacts(first, tuple(types), relevance_by_ticker, cause=cause)
+        return tuple(types), impacts, used
+
+    def _frame_impacts(
+        self,
+        fact: FrameFact,
+        types: tuple[str, ...],
+        relevance_by_ticker: dict[str, int],
+        *,
+        cause: FrameFact | None = None,
+    ) -> dict[str, Direction]:
+        """The impact map's directions for the frame's event types (the first wins), under the
+        frame's own (the way a price or a named company moved), in watchlist order. A price
+        move's `cause` adds the directions of its own event beneath."""
+        wanted: dict[str, Direction] = {}
+        if cause is not None:
+            cause_types = event_types(cause)
+            for target, direction in self.default_impact.get(cause_types[0], {}).items():
+                wanted[target] = direction
+            wanted.update(directions(cause, cause_types))  # type: ignore[arg-type]
+        for event_type in types:
+            for target, direction in self.default_impact.get(event_type, {}).items():
+                wanted.setdefault(target, direction)
+        wanted.update(directions(fact, types))  # type: ignore[arg-type]
+        groups = self.catalogue.groups
+        resolved: dict[str, Direction] = {}
+        named = [t for t in _by_relevance(relevance_by_ticker)] if relevance_by_ticker else []
+        for company in fact.companies:
+            if company not in named:
+                named.append(company)
+        for target, direction in wanted.items():
+            if target == "mentioned":
+                for ticker in named:
+                    resolved[ticker] = direction
+            elif target.startswith("mentioned:"):
+                group = set(groups.get(target.split(":", 1)[1], ()))
+                for ticker in named:
+                    if ticker in group:
+                        resolved[ticker] = direction
+            elif target in groups:
+                for ticker in groups[target]:
+                    resolved.setdefault(ticker, direction)
+            else:
+                resolved[target] = direction
+        order = self._ticker_rank
+        return {t: resolved[t] for t in sorted(resolved, key=lambda t: order.get(t, len(order)))}
+
+    def _read(self, ev: Evidence) -> Reading:
+        if self.frames is None:
+            return NO_READING
+        official = ev.official
+        title, lead, _rest = ev.raw
+        return self.frames.read(
+            title,
+            "",
+            lead=lead,
+            default_actor=official.actor if official else None,
+            generic=official.instrument if official else None,
+        )
+
+    def _filer(self, ev: Evidence) -> str | None:
+        """The watchlist ticker of an 8-K's filer: by its SEC CIK (watchlists.yaml `cik`), or by
+        a per-company EDGAR feed named with the ticker ("sec-edgar-mp-8k")."""
+        doc = ev.official
+        if not doc or doc.kind != "sec_8k":
+            return None
+        if doc.filer_cik and doc.filer_cik in self.catalogue.ciks:
+            return self.catalogue.ciks[doc.filer_cik]
+        parts = set(re.split(r"[^a-z0-9]+", ev.feed.lower()))
+        for ticker in self.catalogue.tickers:
+            if ticker.split(".", 1)[0].lower() in parts:
+                return ticker
+        return None
+
+    def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
+        return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False
 
     def _plan(self, ev: Evidence, fired: list[int], top_relevance: int, weight: float) -> _Plan:
         """What a verdict takes from the rules that fired alone (given the best relevance and the
@@ -471,8 +694,12 @@ class Ruleset:
             event_types = self._event_types[fired[0]]
             impacts = self._own_impact[fired[0]] if fixed else None
         else:
-            event_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
+            # Frame rules fire because a frame holds: that frame gives the event type. If no
+            # frame decides (a court rule fired), the phrase rules' types are the better guess.
+            typed = [r for r in ordered if not r.reads_frames] or ordered
+            event_types = tuple(dict.fromkeys(t for r in typed for t in r.event_types))
             impacts = self._impacts(ordered, {}) if fixed else None
+        all_types = tuple(dict.fromkeys(t for r in ordered for t in r.event_types))
         return _Plan(
             ordered=tuple(ordered),
             event_types=event_types,
@@ -482,6 +709,7 @@ class Ruleset:
             channels=tuple(dict.fromkeys([r.channel for r in alerting if r.channel])),
             throttle_seconds=alerting[0].throttle if alerting else DEFAULT_THROTTLE_SECONDS,
             impacts=impacts,
+            all_types=all_types,
         )
 
     def _impacts(self, ordered: Sequence[Rule], relevance_by_ticker: dict[str, int]) -> dict[str, Direction]:
@@ -519,7 +747,8 @@ class Ruleset:
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:
-        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name".
+        """The countries, agencies and elements among a verdict's `matched` phrases, as "kind:name"
+        (an agency that acts for a country is named as that country).
 
         Reads what was stored with an article ("beijing", "u s", "truce ~ china") back into the
         entities of the current watchlists, e.g. for telling whether two reports tell one event.
@@ -542,7 +771,8 @@ class Ruleset:
         for index, entity in enumerate(self.catalogue.entities):
             if entity.kind not in NAMED_KINDS:
                 continue
-            label = f"{entity.kind}:{entity.name}"
+            # "MOFCOM said" and "China said" name one actor: an agency counts as its country.
+            label = f"country:{entity.category}" if entity.kind == "agency" and entity.category else f"{entity.kind}:{entity.name}"
             for phrase_id in self.catalogue.phrases_of[index]:
                 phrase = self.matcher.phrases[phrase_id]
                 if phrase.capitals:
@@ -583,6 +813,8 @@ class _Plan(NamedTuple):
     throttle_seconds: int
     #: Copied into each verdict; None when they depend on the tickers the article names.
     impacts: dict[str, Direction] | None
+    #: Every fired rule's event types, frame rules' too: the kinds of event a frame may decide.
+    all_types: tuple[str, ...] = ()
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
@@ -591,6 +823,23 @@ _IN_HEADLINE: set = set()
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+
+
+_RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
+#: Labels of goods a desk does not trade: a frame only about them never adds an event type.
+_ELSEWHERE = frozenset({"other_goods", "other_commodities"})
+
+
+def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
+    """The headline frame that explains a price move ("... as Beijing shuts exports"): a
+    background clause of the headline, a policy or money event, not another company's move."""
+    for other in read:
+        if other is fact or not other.headline or other.main or other.hedged:
+            continue  # a background event; "truce hopes grow" is no event yet
+        types = event_types(other)
+        if types and types[0] not in ("price_move", "legal", "corporate"):
+            return other
+    return None
 
 
 def _residual_test(condition: Condition) -> Callable[[Evidence], bool]:
@@ -613,6 +862,16 @@ def _passed(ev: Evidence) -> bool:
     return True
 
 
+def _first_failing(condition: Condition, ev: Evidence) -> Condition | None:
+    """The innermost-but-one condition that stops a rule: an `all` names its failing item."""
+    if condition.test(ev):
+        return None
+    if isinstance(condition, AllOf):
+        item = condition.failing(ev)
+        return _first_failing(item, ev) if isinstance(item, AllOf) else item
+    return condition
+
+
 def _explainers(condition: Condition) -> list[Condition]:
     if isinstance(condition, AllOf):
         return [leaf for item in condition.items for leaf in _explainers(item)]
@@ -627,20 +886,35 @@ def _by_relevance(relevance_by_ticker: dict[str, int]) -> list[str]:
 
 
 def score_entry(ruleset: Ruleset, entry: Entry, source: Source) -> Assessment:
-    """The verdict on a feed entry: its headline and its text."""
-    return ruleset.assess(entry.title, entry.summary, source)
+    """The verdict on a feed entry: its headline, its text and its link."""
+    return ruleset.assess(entry.title, entry.summary, source, link=entry.link)
+
+
+def describe_frame(fact: FrameFact) -> str:
+    """How `matched` shows the frame that decided: "frame: China suspend export_control (down) on gallium"."""
+    actor = fact.actor or "someone"
+    objects = f" on {', '.join(fact.objects)}" if fact.objects else ""
+    return f"frame: {actor} {fact.action} {fact.instrument} ({fact.polarity}){objects}"
 
 
 class _PhraseNames:
     """phrase id -> the words as the article wrote them (lower-cased), for `matched`."""
 
-    __slots__ = ("names", "finders", "ev", "_text")
+    __slots__ = ("names", "finders", "ev", "_text", "matcher")
 
-    def __init__(self, names: list, finders: dict, ev: Evidence):
+    def __init__(self, names: list, finders: dict, ev: Evidence, matcher: PhraseMatcher | None = None):
         self.names = names  # Ruleset._phrase_names
         self.finders = finders  # Ruleset._form_finders: filled in as phrases are first shown
         self.ev = ev
         self._text: str | None = None
+        self.matcher = matcher
+
+    def name(self, phrase_id: int) -> str:
+        """The phrase as the rule or watchlist wrote it."""
+        if self.matcher is not None:
+            return self.matcher.phrases[phrase_id].text
+        name = self.names[phrase_id]
+        return name if name.__class__ is str else name[1]
 
     @property
     def text(self) -> str:

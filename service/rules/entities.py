@@ -23,7 +23,7 @@ _EXCHANGES = r"NYSE(?: American)?|NASDAQ|Nasdaq|ASX|TSXV?|HKEX|HKG|SSE|SZSE|SHA|
 class Entity:
     kind: str  # ticker | element | country | agency
     name: str  # the symbol for tickers, else the canonical name
-    category: str | None = None  # the watchlist group of a ticker, or an element's category
+    category: str | None = None  # a ticker's watchlist group, an element's category, an agency's country
     label: str = ""  # the company name of a ticker
 
 
@@ -55,6 +55,8 @@ class EntityCatalogue:
     #: entity id -> every phrase id naming it (for rule pre-filtering).
     phrases_of: dict[int, list[int]] = field(default_factory=dict)
     context: frozenset[int] = frozenset()
+    #: SEC CIK (ten digits) -> watchlist ticker.
+    ciks: dict[str, str] = field(default_factory=dict)
 
     def ids_of_kind(self, kind: str) -> list[int]:
         return [i for i, e in enumerate(self.entities) if e.kind == kind]
@@ -97,6 +99,8 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
         catalogue.groups[group] = [t.symbol for t in group_spec.tickers]
         for ticker in group_spec.tickers:
             index = add_entity(Entity("ticker", ticker.symbol, group, ticker.name))
+            if ticker.cik:
+                catalogue.ciks[ticker.cik.zfill(10)] = ticker.symbol
             codes = ticker_codes(ticker.symbol)
             for text in (ticker.name, *ticker.aliases):
                 add_alias(index, text)
@@ -113,7 +117,8 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
     for country in spec.countries:
         _add_named(add_entity, add_alias, "country", country, None)
     for agency in spec.agencies:
-        _add_named(add_entity, add_alias, "agency", agency, None)
+        # An agency's category is the country it acts for, if any.
+        _add_named(add_entity, add_alias, "agency", agency, getattr(agency, "country", None))
     catalogue.aliases = {pid: tuple(u) for pid, u in uses.items()}
     catalogue.context = frozenset(builder.add(phrase_variants(text)) for text in spec.context)
     return catalogue

@@ -19,9 +19,10 @@ from pydantic import Field
 
 from service.config_watch import WatchedConfig
 from service.errors import ConfigError, Problem
-from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, Mentions, Near, Phrases
+from service.rules.conditions import AllOf, AnyOf, Condition, ConditionParser, FrameTest, Mentions, Near, Phrases
 from service.rules.engine import Rule, Ruleset
 from service.rules.entities import EntityCatalogue, build_catalogue
+from service.rules.frames import FrameReader, head_words, watchlist_lexicon
 from service.rules.phrases import MatcherBuilder, phrase_variants
 from service.rules.price import NewsTrigger, PriceRule
 from service.rules.schema import RULE_KINDS, PriceRuleSpec, RuleSpec, StrictModel, TermsFile, WatchlistFile, suggest
@@ -73,7 +74,7 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     watchlists, catalogue = _load_watchlists(rules_dir / WATCHLISTS, builder, problems)
     word_lists = _load_terms(rules_dir / TERMS, builder, problems)
     near_words: dict[int, int] = {}
-    ignore = _load_ignore(rules_dir / IGNORE, builder, catalogue, word_lists, near_words, problems)
+    ignore = _load_ignore(rules_dir / IGNORE, builder, catalogue, word_lists, near_words, problems, watchlists)
     files = alert_files(rules_dir)
     if not files:
         where = rules_dir / ALERTS
@@ -92,7 +93,23 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     assert catalogue is not None
     paths = [str(p) for p in ruleset_files(rules_dir)]
-    return Ruleset(builder.build(), catalogue, rules, paths, len(files), ignore, price_rules)
+    assert watchlists is not None
+    frame_words = {
+        kind: frozenset(builder.add(phrase_variants(word)) for word in words if word.strip())
+        for kind, words in head_words(watchlists.programmes).items()
+    }
+    return Ruleset(
+        builder.build(),
+        catalogue,
+        rules,
+        paths,
+        len(files),
+        ignore,
+        price_rules,
+        frames=FrameReader(watchlist_lexicon(watchlists)),
+        default_impact=watchlists.default_impact,
+        frame_words=frame_words,
+    )
 
 
 def _load_watchlists(
@@ -140,6 +157,12 @@ def _watchlist_problems(doc: YamlDocument, spec: WatchlistFile) -> list[Problem]
                 problems.append(doc.problem(("elements", category, index), f"element {entity.name!r} is listed twice "
                                             f"(first at line {elements[key]})"))
             elements.setdefault(key, doc.where(("elements", category, index))[0] or 0)
+    countries = {c.name for c in spec.countries}
+    for section, entries in (("agencies", spec.agencies), ("programmes", spec.programmes)):
+        for index, entity in enumerate(entries):
+            if entity.country is not None and entity.country not in countries:
+                problems.append(doc.problem((section, index, "country"), f"unknown country {entity.country!r}"
+                                            f"{suggest(entity.country, sorted(countries))}"))
     targets = _impact_targets(spec)
     for event_type, impact in spec.default_impact.items():
         for target in impact:
@@ -206,6 +229,7 @@ def _load_ignore(
     word_lists: dict[str, frozenset[int]] | None,
     near_words: dict[int, int],
     problems: list[Problem],
+    watchlists: WatchlistFile | None = None,
 ) -> Condition | None:
     if not path.exists():
         return None
@@ -217,7 +241,7 @@ def _load_ignore(
     except ConfigError as exc:
         problems.extend(exc.problems)
         return None
-    parser = ConditionParser(doc, builder, catalogue, word_lists, problems, None, near_words)
+    parser = ConditionParser(doc, builder, catalogue, word_lists, problems, None, near_words, watchlists)
     return parser.parse(doc.data["ignore"], ("ignore",))
 
 
@@ -279,7 +303,7 @@ def _load_alerts(
                                                 f"{target!r}{suggest(str(target), sorted(targets))}", rule_id))
         condition: Condition | None = None
         if "match" in data:
-            parser = ConditionParser(doc, builder, catalogue, word_lists, problems, rule_id, near_words)
+            parser = ConditionParser(doc, builder, catalogue, word_lists, problems, rule_id, near_words, watchlists)
             condition = parser.parse(data["match"], loc + ("match",))
         if spec is None or condition is None or watchlists is None:
             continue
@@ -423,7 +447,16 @@ def _compile_rule(
         mentioned_impact=impact.get(MENTIONED),
         named_tickers=frozenset(named),
         positive_phrases=_positive_phrases(condition),
+        reads_frames=_reads_frames(condition),
     )
+
+
+def _reads_frames(condition: Condition) -> bool:
+    if isinstance(condition, FrameTest):
+        return True
+    if isinstance(condition, (AllOf, AnyOf)):
+        return any(_reads_frames(item) for item in condition.items)
+    return False
 
 
 def _positive_phrases(condition: Condition) -> frozenset[int]:

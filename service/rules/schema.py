@@ -115,6 +115,8 @@ class TickerSpec(StrictModel):
     #: Names that also mean something else ("Mountain Pass" is a highway too): they count only
     #: when the article also uses a word from the watchlist's `context` list.
     ambiguous: list[PhraseText] = []
+    #: The company's SEC Central Index Key, so its 8-K filings are known for its own.
+    cik: str | None = Field(None, pattern=r"^\d{1,10}$")
 
 
 class GroupSpec(StrictModel):
@@ -132,6 +134,28 @@ class NamedEntitySpec(StrictModel):
 
 NamedEntity = Annotated[NamedEntitySpec, BeforeValidator(_named)]
 
+#: What a frame's instrument can be (service.domain.scoring.INSTRUMENTS), as programmes name it.
+PROGRAMME_INSTRUMENTS = ("funding", "agreement", "export_control", "tariff", "entity_list")
+
+
+class AgencySpec(NamedEntitySpec):
+    """A government body, court or official news speaks of: "MOFCOM" acts for China."""
+
+    #: The country it acts for (a name from `countries`): frames read "MOFCOM suspends ..." as China acting.
+    country: str | None = None
+    #: A court's rulings are `legal` events; a government's actions are policy.
+    role: Literal["government", "court"] = "government"
+
+
+Agency = Annotated[AgencySpec, BeforeValidator(_named)]
+
+
+class ProgrammeSpec(NamedEntitySpec):
+    """A named policy programme ("Critical Raw Materials Act"): naming it says who acts and how."""
+
+    country: str
+    instrument: Literal["funding", "agreement", "export_control", "tariff", "entity_list"]
+
 
 class WatchlistFile(StrictModel):
     """rules/watchlists.yaml."""
@@ -140,7 +164,11 @@ class WatchlistFile(StrictModel):
     groups: dict[Name, GroupSpec] = Field(min_length=1)
     elements: dict[Name, list[NamedEntity]] = {}
     countries: list[NamedEntity] = []
-    agencies: list[NamedEntity] = []
+    agencies: list[Agency] = []
+    #: Named groups of the things policy acts on besides elements and companies ("magnets",
+    #: "processing technology", "other goods"): what `frame: {object: ...}` conditions name.
+    objects: dict[Name, list[PhraseText]] = {}
+    programmes: list[ProgrammeSpec] = []
     default_impact: dict[EventTypeId, dict[str, Direction]] = {}
 
 

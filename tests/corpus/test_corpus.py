@@ -1,40 +1,61 @@
-"""The shipped rules against the labelled corpus: items.yaml (tuning) and holdout.yaml together.
+"""The labelled corpus: big, varied and hard enough to grade rules on (tests/corpus/files.py)."""
 
-Metric definitions are in tests/corpus/metrics.py. Event-type accuracy is the strict one: the
-predicted set of event types must equal the labelled set exactly, on every item labelled as an
-alert. Run `python -m tests.corpus.metrics items.yaml holdout.yaml` for each file's numbers.
-"""
+from __future__ import annotations
 
-from pathlib import Path
+from collections import defaultdict
+from datetime import date
 
-from service.rules import load_ruleset
-from tests.corpus.metrics import CORPUS, evaluate, load_items
-
-ROOT = Path(__file__).resolve().parents[2]
+from service.domain.scoring import EVENT_TYPES
+from service.evaluation.corpus import LabelledItem, load_corpus
+from tests.corpus.files import HOLDOUT, TRAINING, labelled_files
 
 
-def test_shipped_rules_meet_the_quality_bar():
-    """Alert precision and recall >= 0.95, exact event types and MP direction >= 0.90; misses printed."""
-    ruleset = load_ruleset(ROOT / "rules")
-    items = load_items(CORPUS / "items.yaml") + load_items(CORPUS / "holdout.yaml")
-    report = evaluate(ruleset, items)
-    print(report.summary())
-    for miss in report.misses:
-        print("  " + miss)
-    details = report.summary() + "\n" + "\n".join(report.misses)
-    assert report.precision >= 0.95, details
-    assert report.recall >= 0.95, details
-    assert report.event_type_accuracy >= 0.90, details
-    assert report.direction_accuracy >= 0.90, details
+def _all_items() -> list[LabelledItem]:
+    return [item for folder in (TRAINING, HOLDOUT) for path in labelled_files(folder) for item in load_corpus(path)]
 
 
-def test_corpus_is_big_and_hard_enough():
-    """The tuning corpus has at least 120 items, 40% of them hard negatives, all labelled consistently."""
-    items = load_items(CORPUS / "items.yaml")
-    negatives = [i for i in items if not i.alert]
-    assert len(items) >= 120
-    assert len(negatives) / len(items) >= 0.40
-    assert len({i.id for i in items}) == len(items)
+def test_the_corpus_is_big_varied_and_hard():
+    """At least 600 items (200 of them blind), every event type, 100 official documents, 150 hard
+    negatives, 40 stories told by several reports and 20 pairs of same-topic stories on one day.
+    Only counts are compared, so a failure shows no holdout item."""
+    items = _all_items()
+    holdout = len([i for path in labelled_files(HOLDOUT) for i in load_corpus(path)])
+    total = len(items)
+    distinct_ids = len({i.id for i in items})
+    missing_types = sorted(set(EVENT_TYPES) - {t for i in items if i.alert == "yes" for t in i.types})
+    official = sum(i.source == "official" for i in items)
+    negatives = sum(i.alert == "no" for i in items)
+    stories: dict[tuple[str, str], list[LabelledItem]] = defaultdict(list)
     for item in items:
-        assert bool(item.event_types) == item.alert, item.id
-        assert (item.mp == "none") == (not item.alert), item.id
+        if item.story:
+            stories[(_batch_of(item), item.story)].append(item)
+    groups = sum(len(members) >= 2 for members in stories.values())
+    pairs = _same_topic_pairs(stories)
+    assert total >= 600
+    assert holdout >= 200
+    assert distinct_ids == total
+    assert missing_types == []
+    assert official >= 100
+    assert negatives >= 150
+    assert groups >= 40
+    assert pairs >= 20
+
+
+def _batch_of(item: LabelledItem) -> str:
+    # Story ids are unique within a batch; the id's prefix names the batch.
+    return item.id.split("-")[0] if "-" in item.id else item.id[:1]
+
+
+def _same_topic_pairs(stories: dict[tuple[str, str], list[LabelledItem]]) -> int:
+    """Pairs of different stories of one batch that start on the same day and share an event
+    type, or set a look-alike (an item a desk does not want) against an event."""
+    by_day: dict[tuple[str, date], list[tuple[set[str], bool]]] = defaultdict(list)
+    for (batch, _story), members in stories.items():
+        types = {t for m in members for t in m.types}
+        wanted = any(m.alert != "no" for m in members)
+        by_day[(batch, min(m.published for m in members).date())].append((types, wanted))
+    pairs = 0
+    for groups in by_day.values():
+        for i, (a, a_wanted) in enumerate(groups):
+            pairs += sum(1 for b, b_wanted in groups[i + 1 :] if (a & b) or (a_wanted != b_wanted))
+    return pairs

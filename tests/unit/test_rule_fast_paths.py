@@ -13,7 +13,7 @@ from service.rules import load_ruleset
 from service.rules.conditions import ANYWHERE, HEADLINE, HEADLINE_GAP, LEAD
 from service.rules.phrases import normalise, split_lead
 from service.rules.score import unmatched_score
-from tests.corpus.metrics import CORPUS, load_items
+from tests.corpus.files import training_items
 from tests.rulesets import assess, load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def shipped():
 @pytest.fixture(scope="module")
 def articles():
     """The corpus, then articles made the way the benchmark makes them."""
-    items = load_items(CORPUS / "items.yaml") + load_items(CORPUS / "holdout.yaml")
+    items = training_items()
     corpus = [(i.title, i.summary, Source(i.feed, i.source, SOURCE_WEIGHTS[i.source])) for i in items]
     awkward = [(text.split(".")[0], text, Source("f", "wire", 0.9)) for text in AWKWARD]
     return corpus + awkward + bench.make_articles(600, random.Random(3))

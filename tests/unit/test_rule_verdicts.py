@@ -6,7 +6,7 @@ import pytest
 
 from service.rules import load_ruleset
 from service.rules.conditions import ANYWHERE
-from tests.corpus.metrics import CORPUS, load_items
+from tests.corpus.files import training_items
 from tests.rulesets import assess, load, one_rule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,8 @@ def test_specific_impacts_override_group_ones(tmp_path):
 
 
 def test_the_strongest_rule_sets_the_direction(tmp_path):
-    """When rules disagree, the more severe one decides; a neutral never hides a direction."""
+    """When rules disagree, the more severe one decides the direction (a neutral never hides
+    one), and the headline's frame the event type: the truce ends, China revives a ban."""
     rules = {
         "a.yaml": one_rule("any: [truce]", event_types="[truce]", severity="high"),
         "b.yaml": one_rule("any: [ban]", severity="critical").replace("id: r", "id: r2"),
@@ -42,7 +43,7 @@ def test_the_strongest_rule_sets_the_direction(tmp_path):
     assert verdict.rules == ("r2", "r", "r3")
     assert verdict.severity == "critical"
     assert verdict.impacts["MP"] == "bullish"
-    assert verdict.event_types == ("export_control_new", "truce")
+    assert verdict.event_types == ("export_control_new",)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +71,7 @@ def test_score_alert_and_explanation(tmp_path):
     assert (official.score, official.alert, official.channels) == (68, True, ("#desk",))
     assert (blog.score, blog.alert, blog.channels) == (54, False, ())
     assert blog.rules == ("r",) and blog.severity == "high"
-    assert official.matched == ("bans", "gallium")
+    assert official.matched == ("bans", "gallium", "frame: China bans export_control (up) on gallium")
 
 
 def test_unmatched_article_scores_from_relevance_only(tmp_path):
@@ -97,7 +98,7 @@ def test_disabled_rule_never_fires(tmp_path):
 def test_prefilter_never_skips_a_rule_that_holds():
     """Testing only rules whose required phrases were found gives the same verdicts as testing all."""
     ruleset = load_ruleset(ROOT / "rules")
-    items = load_items(CORPUS / "items.yaml")
+    items = training_items()
     checked = 0
     for item in items:
         evidence, _, _ = ruleset.evidence(item.title, item.summary, _source(item))
@@ -119,12 +120,14 @@ def _source(item):
 @pytest.mark.parametrize(
     ("title", "summary", "expected"),
     [
-        # Aliases and spellings resolve to the entity: Beijing is China, U.S. the United States.
+        # Aliases and spellings resolve to the entity: Beijing is China, U.S. the United States,
+        # and the commerce ministry acts for China.
         (
             "Beijing bans gallium exports to the U.S.",
             "The commerce ministry announced it.",
-            {"country:China", "country:United States", "element:gallium", "agency:MOFCOM"},
+            {"country:China", "country:United States", "element:gallium"},
         ),
+        ("The US Treasury bans gallium exports", "", {"country:United States", "element:gallium"}),
         # A name written in capitals counts only in capitals ("US", not "us").
         ("China curbs rare earth exports to US", "", {"country:China", "country:United States"}),
         ("China curbs rare earth exports, telling us nothing", "", {"country:China"}),

@@ -1,0 +1,1340 @@
+"""Event frames: who does what to which policy instrument, on what, clause by clause.
+
+A phrase rule knows that "suspend" and "export controls" are both in a headline; it cannot tell
+"China suspends its export controls" (an easing) from "China lets the suspension of its export
+controls lapse" (new controls again). A frame reads the clause's structure instead:
+
+    China        extends   the suspension of   its export controls   on gallium
+    actor        action    (reverses)          instrument            object
+
+Each clause of the headline and of the first sentence gives at most a few frames. Every verb or
+noun that reverses what it acts on (suspend, lift, cut, delay, pause, exemption, lapse, few...)
+flips the sign once, so nesting resolves by itself: "extends (+) the suspension (-) of controls"
+is controls down; "lets the suspension (-) lapse (-)" is controls up; "will not (-) extend (+)
+the pause (-)" is up. The instrument's polarity (up: more controls, higher tariffs, more money, a
+deal made, more supply, a higher price) and the actor decide the event type (`event_types`),
+and the event type decides each watchlist group's direction through the impact map.
+
+The words that carry structure (verbs, instruments, negations, clause breaks) are built in: they
+are English, not a desk's choice. The names (countries, agencies and the country they act for,
+elements, companies, programmes and the other objects policy acts on) come from watchlists.yaml.
+No I/O; one Aho-Corasick pass over each sentence finds every word the reader knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import ahocorasick
+
+from service.domain.scoring import Frame
+from service.rules.phrases import split_lead, word_forms
+
+# ---------------------------------------------------------------------------------------------
+# The built-in lexicon. Each entry is a lower-case phrase; verbs are inflected automatically
+# (suspend -> suspends, suspended, suspending), irregular forms are listed.
+
+#: Verbs that reverse what they act on: a suspended control is less control, a cut tariff a
+#: smaller tariff, a lapsed pause no pause, a fall in prices a lower price.
+REVERSING_VERBS = tuple(
+    verb.strip()
+    for verb in """
+scale back, roll back, push back, pull back, phase out, wind down, call off, back off, back down,
+dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
+suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
+terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, slash, halve,
+shelve, halt, stop, cancel, lapse, expire, fall, slump, plunge, slide, tumble, sink, decline, dip,
+slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind, reverse,
+invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
+reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
+disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
+derail, scupper, jeopardize, jeopardise, cut off, block, lack
+""".replace("\n", " ").split(",")
+)
+
+#: Verbs that keep the sign: they make, keep or raise what they act on.
+KEEPING_VERBS = tuple(
+    verb.strip()
+    for verb in """
+step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
+raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
+publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
+finalise, keep, maintain, retain, renew, reinstate, restore, resume, restart, reopen, require,
+mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
+acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
+threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
+begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
+question, doubt, decide, hit back, strike back, hope, bet,
+list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
+ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
+implementation, expansion, extension
+""".replace("\n", " ").split(",")
+)
+
+#: Verbs with forms `word_forms` does not make.
+IRREGULAR = {
+    "take": ["took", "taken", "takes", "taking"],
+    "keep": ["kept"],
+    "hit": ["hits", "hitting"],
+    "strike": ["struck", "strikes", "striking"],
+    "strike down": ["struck down", "strikes down", "striking down"],
+    "seek": ["sought"],
+    "rise": ["rose", "risen", "rises", "rising"],
+    "fall": ["fell", "fallen"],
+    "sink": ["sank", "sunk"],
+    "slide": ["slid", "slides", "sliding"],
+    "set": ["sets", "setting"],
+    "put": ["puts", "putting"],
+    "cut": ["cuts", "cutting"],
+    "let": ["lets", "letting"],
+    "say": ["said", "says"],
+    "tell": ["told"],
+    "buy": ["bought"],
+    "lend": ["lent"],
+    "begin": ["began", "begun"],
+    "make": ["made"],
+    "hear": ["heard"],
+    "build": ["built"],
+    "freeze": ["froze", "frozen"],
+    "withdraw": ["withdrew", "withdrawn"],
+    "drop": ["drops", "dropped", "dropping"],
+    "stop": ["stops", "stopped", "stopping"],
+    "slip": ["slips", "slipped", "slipping"],
+    "dip": ["dips", "dipped", "dipping"],
+    "plan": ["plans", "planned", "planning"],
+    "top": ["tops", "topped", "topping"],
+    "ban": ["bans", "banned", "banning"],
+    "curb": ["curbs", "curbed", "curbing"],
+    "run": ["ran", "runs", "running"],
+    "hold": ["held", "holds", "holding"],
+    "stick": ["stuck", "sticks"],
+    "shut": ["shuts", "shutting"],
+    "must": [],
+}
+
+#: Words that turn what follows around: "will not extend", "no longer requires", "denies".
+NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
+             "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
+#: Quantities that make a flow or a permission small: "only a handful of licences granted".
+SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+            "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
+#: Verbs and words that make a frame a threat or a plan rather than a fact.
+HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
+          "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
+
+#: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
+RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
+                "grace period", "relief", "truce", "ceasefire", "cease fire", "halt", "freeze", "rollback",
+                "delay", "postponement", "lifting", "removal", "easing"]
+
+#: Words that name an instrument. `None` marks a generic one ("measures", "rules") whose kind the
+#: rest of the sentence settles.
+INSTRUMENT_WORDS: dict[str | None, list[str]] = {
+    "export_control": [
+        "export control", "export controls", "export-control", "control measure", "control measures",
+        "export restriction", "export restrictions", "restriction", "restrictions", "restrict", "curb",
+        "curbs", "export curb", "ban", "bans", "export ban", "embargo", "licensing requirement",
+        "licence requirement", "license requirement", "licensing regime", "licensing rule",
+        "licensing system", "export licensing", "licensing", "end user", "end use check", "end user check",
+        "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
+        "dual use export", "control regime", "tighter controls", "new controls", "controls on",
+        "control on", "control over", "controls over", "its controls", "the controls", "those controls",
+        "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
+        "tighten grip", "chokehold", "stranglehold",
+    ],
+    "tariff": [
+        "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
+        "section 301", "section 232", "adjusting imports", "adjust imports", "anti dumping", "countervailing", "customs duty", "customs duties",
+        "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
+        "anti dumping duty", "countervailing duty",
+    ],
+    "entity_list": [
+        "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
+        "unreliable entity list", "unreliable entities list", "export control list", "control list",
+        "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "sanctions list",
+        "sdn list", "military end user list", "sanction", "sanctions",
+    ],
+    "funding": [
+        "stake", "equity stake", "equity", "investment", "invest", "loan", "lend", "shareholder", "floor",
+        "largest shareholder", "preferred stock", "warrants",
+        "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
+        "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
+        "letter of interest", "letter of intent", "conditional commitment", "stockpile", "stockpiling",
+        "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
+        "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
+        "strategic project", "strategic raw materials project", "strategic raw material project",
+        "raw materials project", "moneyamount",
+    ],
+    "agreement": [
+        "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
+        "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
+        "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
+        "trade deal", "thaw", "détente", "rapprochement", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "plan of action", "joint", "club", "buyers club"
+    ],
+    "permit": [
+        "licence", "licences", "license", "licenses", "export licence", "export licences",
+        "export license", "export licenses", "permit", "permits", "approval", "approvals",
+        "export approval", "export approvals", "general licence", "general license",
+    ],
+    "supply": [
+        "export", "exports", "shipment", "shipments", "supply", "supplies", "production", "output",
+        "delivery", "deliveries", "imports", "flow", "flows", "cargo", "cargoes", "sales", "operations",
+        "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
+        "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
+        "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
+    ],
+    "price": [
+        "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
+        "stocks", "valuation", "premium", "premiums", "market value",
+    ],
+    "court": ["ruling", "lawsuit", "case", "appeal", "hearing", "verdict", "decision", "judgment",
+              "opinion", "slip op"],
+    None: ["measure", "measures", "rule", "rules", "regulation", "regulations", "notice", "notices",
+           "announcement", "announcements", "decree", "provisions", "regime", "requirements",
+           "countermeasure", "countermeasures"],
+}
+#: Which instruments a clause reads first when it names several: a restriction before the money,
+#: the deal, the licences and the flows it bears on.
+HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
+#: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
+PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "fall", "slump",
+               "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
+VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
+                    "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
+                    "bar": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "prohibit": "export_control", "embargo": "export_control",
+                    "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
+                    "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
+                    "levy": "tariff"}
+#: Verbs that make a licence a requirement (export controls up), not a permission granted.
+REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+#: What ends a clause. Subordinators also mark what follows as background to the main clause.
+SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
+                 "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
+                 "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
+                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
+                 "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
+                 "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
+                 "aimed at"]
+#: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
+#: "over" is as often "about" ("duties over the flow of opioids").
+HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
+CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
+#: Prepositions before a country or company mark it as a target, not the actor.
+TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
+                  "of", "out of"]
+#: Words that say a price moved up or down although no verb of ours did.
+PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
+            "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
+PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+#: "controls 70% of", "controls most of": dominance, not a control.
+_DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
+                              r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
+
+# Tags of the tokens a sentence is read into.
+ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE = range(16)
+
+#: Nouns that are a flow gone short by themselves: a shortage is supply, down.
+DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
+            "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
+            "fear", "fears", "concern", "concerns", "worry", "worries",
+            "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
+
+#: Words that name a company or a government without naming which one.
+SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
+                "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
+                "refiner", "refiners", "magnet maker", "magnet makers", "exporter", "exporters", "importer",
+                "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
+#: Armed groups: fighting around a mine is a disruption, not a government's export control.
+ARMED_GROUPS = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
+                "junta", "army", "troops", "kachin independence army", "kia"]
+#: Verbs that start a new clause of consequence: "a shortage forces lines to halt".
+CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
+          "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
+          "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
+          "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
+          "deflate", "deflates", "deflated", "hit hopes"]
+#: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
+UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+                  "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
+                  "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
+                  "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
+                  "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
+                  "declined to", "declines to", "declining to", "refused to comment"]
+#: Words that name the other side, not a party: "pricing outside China", "reliance on China".
+EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
+             "free of", "non"]
+#: Companies news names often that are not on a watchlist: their deals are company news.
+KNOWN_COMPANIES = ["apple", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
+                   "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
+                   "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
+                   "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
+                   "general dynamics", "microsoft", "google", "amazon"]
+SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
+SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
+                   "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
+                   "state council", "commission", "president", "premier", "prime minister", "minister",
+                   "department", "agency", "bureau"]
+
+
+class Token(NamedTuple):
+    """One word or phrase of a sentence the reader knows."""
+
+    tag: int
+    start: int  # character offset in the prepared sentence
+    end: int
+    text: str  # the words as the sentence has them
+    #: ACTOR: (kind, name, country); VERB: (lemma, sign, instrument or None); INSTRUMENT: kind;
+    #: OBJECT: (label, labels); RELIEF/others: the lemma.
+    value: object = None
+
+
+class FrameFact(NamedTuple):
+    """One frame as the engine uses it: the public `Frame` plus what conditions and event types read."""
+
+    actor: str
+    actor_kind: str  # "government", "court", "company", "armed group" or "" (none named)
+    actor_country: str  # the country the actor acts for, or ""
+    action: str
+    polarity: str  # "up" | "down"
+    instrument: str
+    objects: tuple[str, ...]  # names as a person reads them
+    labels: frozenset[str]  # what `frame: {object: ...}` tests: categories, object groups, "company", tickers
+    countries: frozenset[str]  # every country the clause names or implies (actor, agencies, targets)
+    companies: tuple[str, ...]  # watchlist tickers the clause names
+    relief: str = ""  # the relief noun the clause hangs on ("pause", "truce"), if any
+    hedged: bool = False  # a threat, plan or proposal
+    headline: bool = True  # from the headline (else the first sentence)
+    trade_flow: bool = False  # the instrument is exports or shipments (a government can halt them by policy)
+    #: Something is done to the instrument (a verb, a relief noun, a shortage): not a bare noun phrase.
+    acted: bool = True
+    #: The clause says the parties agreed ("agree", "reach", "strike", "sign").
+    agreed: bool = False
+    #: Every instrument kind the clause names, for telling a pact that funds from a grant.
+    kinds: frozenset[str] = frozenset()
+    #: The clause follows a "but" or a cause ("X, but Y"; "X drives Y"): Y is the point.
+    contrast: bool = False
+    #: A public body (an agency, "the government", a programme) is in the clause.
+    public: bool = False
+    #: The sentence says the instrument stays "in place", "in effect" or "in force".
+    kept: bool = False
+    #: A price frame about shares (a company's, the sector's), not the material's.
+    shares: bool = False
+    #: Companies are the target ("to 15 US firms"): controls on them are a list.
+    firms_targeted: bool = False
+    main: bool = True  # the main clause (else background: "after ...", "as ...")
+
+    @property
+    def frame(self) -> Frame:
+        return Frame(self.actor, self.action, self.polarity, self.instrument, ", ".join(self.objects))
+
+
+#: The instruments whose frames give each event type (what a `frame: {type: ...}` condition
+#: must find words of before it reads any frame).
+TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
+    "export_control_new": ("export_control", "supply", "permit"),
+    "export_control_eased": ("export_control", "supply", "permit"),
+    "truce": ("agreement", "tariff", "export_control"),
+    "tariff_up": ("tariff", "agreement"),
+    "tariff_down": ("tariff",),
+    "entity_list": ("entity_list",),
+    "gov_funding": ("funding", "agreement"),
+    "partnership": ("agreement", "funding"),
+    "supply_disruption": ("supply", "permit"),
+    "corporate": ("funding", "agreement", "supply"),
+    "legal": ("court", "tariff"),
+    "price_move": ("price",),
+}
+
+
+def head_words(programmes: Iterable = ()) -> dict[str, list[str]]:
+    """Per instrument, every word that can start a frame of it (what the engine looks for in a
+    sentence before it reads it)."""
+    return {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+
+
+def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[str]:
+    """Every word that can name one of these instruments: a frame of them needs one of these."""
+    kinds = set(kinds)
+    words: list[str] = []
+    for kind in kinds:
+        words.extend(INSTRUMENT_WORDS.get(kind, ()))
+        for verb, instrument in VERB_INSTRUMENTS.items():
+            if instrument == kind:
+                words.extend((verb, *IRREGULAR.get(verb, ())))
+    if kinds & {"export_control", "tariff", "entity_list", "funding"}:
+        words.extend(INSTRUMENT_WORDS[None])  # "measures", "rules": what they are depends on the rest
+    if "supply" in kinds:
+        words.extend(DEFICITS)
+        words.extend(INSTRUMENT_WORDS["permit"])
+    if "agreement" in kinds:
+        words.extend(["truce", "ceasefire"])
+    if "court" in kinds:
+        words.extend(SOME_COURT)
+    for programme in programmes:
+        if programme.instrument in kinds:
+            words.extend((programme.name, *programme.aliases))
+    if "price" in kinds:
+        # "tungsten at its highest since 2013": a record named is a price, with no price word.
+        words.extend(w.replace("upmove", "up").replace("downmove", "down") for w in (*PRICE_UP, *PRICE_DOWN))
+    if "moneyamount" in words:
+        # The reader marks amounts of money; the phrase prefilter sees their words.
+        words.remove("moneyamount")
+        words.extend(["million", "billion", "trillion", "crore", "bn", "mn"])
+    return sorted(set(words))
+
+
+class Reading:
+    """The frames of one article, the headline's first. Each sentence is read when something
+    first asks for it: reading is the costly part of a verdict, and a headline usually says
+    enough."""
+
+    __slots__ = ("_headline", "_headline_facts", "_headline_clash", "_lead", "_lead_facts", "_lead_clash")
+
+    def __init__(self, headline=None, lead=None):
+        #: () -> (facts, clash) for each sentence, or None when there is none.
+        self._headline = headline
+        self._lead = lead
+        self._headline_facts: tuple[FrameFact, ...] | None = None if headline is not None else ()
+        self._lead_facts: tuple[FrameFact, ...] | None = None if lead is not None else ()
+        self._headline_clash = self._lead_clash = ""
+
+    @property
+    def headline_facts(self) -> tuple[FrameFact, ...]:
+        if self._headline_facts is None:
+            facts, self._headline_clash = self._headline()
+            self._headline_facts = () if self._headline_clash else tuple(facts)
+        return self._headline_facts
+
+    @property
+    def lead_facts(self) -> tuple[FrameFact, ...]:
+        if self._lead_facts is None:
+            facts, self._lead_clash = self._lead()
+            self._lead_facts = () if self._lead_clash else tuple(facts)
+        return self._lead_facts
+
+    @property
+    def headline_contradiction(self) -> str:
+        self.headline_facts
+        return self._headline_clash
+
+    @property
+    def contradiction(self) -> str:
+        """Why the frames cannot be trusted ("suspend / reinstate"), or "" when they can."""
+        if self.headline_contradiction:
+            return self._headline_clash
+        self.lead_facts  # reads the first sentence, which sets its clash
+        return self._lead_clash
+
+    @property
+    def facts(self) -> tuple[FrameFact, ...]:
+        """Every frame of the headline and the first sentence; none if they contradict."""
+        if self.contradiction:
+            return ()
+        return self.headline_facts + self.lead_facts
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        return tuple(fact.frame for fact in self.facts)
+
+
+NO_READING = Reading()
+
+
+@dataclass
+class Lexicon:
+    """The words a FrameReader knows, with their tags; built from the watchlists and the built-in words."""
+
+    entries: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
+    #: Keys that count only where the original text writes them in capitals ("US", not "us").
+    capitals: dict[str, re.Pattern] = field(default_factory=dict)
+    #: Watchlist ticker -> its group, so a frame on "MP Materials" also names `us_allied_producers`.
+    ticker_groups: dict[str, str] = field(default_factory=dict)
+
+    def add(
+        self, phrase: str, tag: int, value: object = None, *, inflect: bool | str = False, capitals: bool = False
+    ) -> None:
+        """Register a phrase; `inflect=True` adds a verb's forms (of its first word), "noun" a noun's."""
+        words = _words(phrase)
+        if not words:
+            return
+        for form in _forms(words, inflect):
+            key = " " + " ".join(form) + " "
+            self.entries.setdefault(key, []).append((tag, value))
+            if capitals:
+                self.capitals[key] = re.compile(r"(?<![^\W_])" + r"[\W_]*".join(re.escape(w) for w in _words_as_written(phrase)) + r"(?![^\W_])")
+
+
+def _words(text: str) -> list[str]:
+    return _prepare(text).split()
+
+
+def _words_as_written(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text)
+
+
+def _forms(words: list[str], inflect: bool | str) -> list[list[str]]:
+    if not inflect:
+        return [words]
+    phrase = " ".join(words)
+    forms = {tuple(words)}
+    if inflect == "noun":
+        # A noun phrase inflects its last word: "rare earth" -> "rare earths".
+        *head_words, last = words
+        return [[*head_words, form] for form in sorted(_plurals(last))]
+    # A phrasal verb inflects its first word ("pushes back"), a single verb itself.
+    head, rest = words[0], words[1:]
+    for form in word_forms(head) | {f for f in IRREGULAR.get(head, ())}:
+        forms.add((form, *rest))
+    for form in IRREGULAR.get(phrase, ()):
+        forms.add(tuple(form.split()))
+    return [list(f) for f in sorted(forms)]
+
+
+def _plurals(noun: str) -> set[str]:
+    """A noun and its plural (rare earth -> rare earths); a plural also stands for its singular."""
+    if not noun.isalpha() or len(noun) < 3:
+        return {noun}
+    if noun.endswith("s"):
+        return {noun, noun[:-1]} if not noun.endswith(("ss", "us", "is")) else {noun}
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return {noun, noun[:-1] + "ies"}
+    if noun.endswith(("ch", "sh", "x", "z")):
+        return {noun, noun + "es"}
+    return {noun, noun + "s"}
+
+
+# The sentence as the reader sees it: lower case, words single-spaced, clause punctuation kept
+# as "|" and "%" as "pct" so "to 60%" stays readable.
+_COLON = re.compile(r":(?=\s)")
+_CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2013(?=\s))\s*")
+
+
+_MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
+
+
+_MONEY = re.compile(
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d[\d,.]*\s?"
+    r"(?:billion|million|trillion|bn|mn|m|b|crore|lakh)?\b(?!\s?(?:/|per\b|a (?:tonne|ton|kg|kilogram|pound|lb|ounce|oz|mtu)\b))"
+    r"|\b\d[\d,.]*\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
+)
+#: "approved 5 of 180 requests": few of many is scarcity.
+_FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
+
+
+def _scarce(match: re.Match) -> str:
+    few, many = int(match.group(1)), int(match.group(2))
+    if 1900 <= many <= 2100:
+        return match.group(0)  # "No. 70 of 2025", "June 5 of 2025": a year, not a total
+    return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
+
+
+_MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+_SEPARATORS = re.compile(r"[^\w|]+|_+")
+
+
+def _prepare(text: str) -> str:
+    text = text.lower()
+    if _MONEY_HINT.search(text):
+        text = _MONEY.sub(" moneyamount ", text)
+    if " of " in text:
+        text = _FEW_OF_MANY.sub(_scarce, text)
+    if "up " in text or "down " in text:
+        text = _MOVE.sub(lambda m: m.group(1) + "move", text)
+    if ":" in text:
+        text = _COLON.sub(" colonbreak ", text)
+    text = _CLAUSE_PUNCT.sub(" | ", text)
+    if "%" in text:
+        text = text.replace("%", " pct ")
+    return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
+
+
+_NUMBER_AFTER = re.compile(r" \d")
+_LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
+
+
+class FrameReader:
+    """Reads the frames of an article's headline and first sentence."""
+
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
+        self.automaton = ahocorasick.Automaton()
+        for key, values in lexicon.entries.items():
+            tag, value, check = _resolve(key, values)
+            if tag is not None:
+                self.automaton.add_word(key, (len(key), tag, value, check, lexicon.capitals.get(key)))
+        self.automaton.make_automaton()
+
+    def read(
+        self,
+        title: str,
+        summary: str,
+        *,
+        lead: str | None = None,
+        default_actor: tuple[str, str, str] | None = None,
+        generic: str | None = None,
+    ) -> Reading:
+        """The frames of a headline and its first sentence. `default_actor` ((kind, name,
+        country), from an official source) stands in for a clause that names none, and
+        `generic` is what that issuer's "measures" or "announcements" are (MOFCOM's: export
+        controls)."""
+        if lead is None:
+            lead = split_lead(summary)[0]
+        headline = (lambda: self._sentence(title, True, default_actor, generic)) if title and title.strip() else None
+        first = (lambda: self._sentence(lead, False, default_actor, generic)) if lead and lead.strip() else None
+        return Reading(headline, first)
+
+    # -- one sentence -------------------------------------------------------------------------
+
+    def _sentence(
+        self, sentence: str, headline: bool, default_actor: tuple[str, str, str] | None, generic: str | None = None
+    ) -> tuple[list[FrameFact], str]:
+        text = _prepare(sentence)
+        tokens = self._tokens(text, sentence)
+        clauses = _clauses(tokens, headline)
+        facts: list[FrameFact] = []
+        # "China, which controls most mining, tightens ...": the name set off by the comma is
+        # the subject of the clause that resumes after it.
+        inherited: tuple[str, str, str] | None = None
+        if len(tokens) > 1 and tokens[0].tag == ACTOR and tokens[1].tag in (BREAK, SUBORDINATE):
+            inherited = tokens[0].value  # type: ignore[assignment]
+        sentence_objects = [t for t in tokens if t.tag == OBJECT]
+        sentence_kinds = {k for k, _ in _all_kinds(tokens) if k}
+        for clause, main, contrast in clauses:
+            clash = _coordinated_clash(clause)
+            if clash:
+                return [], clash
+            fact, actor = _frame(
+                clause, text, main, headline, inherited or default_actor, sentence_objects, self.lexicon.ticker_groups,
+                generic, sentence_kinds, contrast,
+            )
+            if actor is not None:
+                inherited = actor
+            if fact is not None:
+                facts.extend(fact)
+        return facts, _clash(facts) if headline else ""
+
+    def _tokens(self, text: str, original: str) -> list[Token]:
+        tokens: list[Token] = []
+        last_start = last_end = -1
+        checked: dict = {}
+        # Matches come by end position; the longest match wins where matches overlap (keys
+        # share their edge spaces, so a match starting at the last one's end is the next word).
+        for end, (length, tag, value, check, capitals) in self.automaton.iter(text):
+            start = end - length + 1
+            if capitals is not None:
+                ok = checked.get(capitals)
+                if ok is None:
+                    ok = checked[capitals] = capitals.search(original) is not None
+                if not ok:
+                    continue
+            if start < last_end:
+                if start > last_start:
+                    continue  # overlaps the last match without covering it: keep the earlier
+                while tokens and start <= tokens[-1].start:
+                    tokens.pop()  # a longer phrase ending later covers the last matches
+            if check is not None:
+                tag, value = _checked(check, tag, value, text, end)
+                if tag is None:
+                    continue
+            words = text[start + 1 : end]
+            if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
+                    and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
+                tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
+            tokens.append(Token(tag, start, end, words, value))
+            last_start, last_end = start, end
+        return tokens
+
+
+def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, object, str | None]:
+    """The one reading of a phrase the lexicon knows several ways ("halt" is a verb and a relief
+    noun), and the check that must still look at the sentence around it, if any."""
+    tags = {tag: value for tag, value in values}
+    for tag in (PROGRAMME, BREAK, SUBORDINATE, NEGATION, SCARCE, ACTOR, OBJECT):
+        if tag in tags:
+            check = "number" if tag == NEGATION and tags[tag] == "no" else None
+            return tag, tags[tag], check
+    check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
+    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
+        if tag in tags:
+            return tag, tags[tag], check
+    return None, None, None
+
+
+def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[int | None, object]:
+    if check == "number" and _NUMBER_AFTER.match(text, end):
+        return None, None  # "Announcement No. 23"
+    if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
+        return None, None  # "controls 70% of the market" is dominance, not an export control
+    return tag, value
+
+
+def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
+    """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
+    if not headline:
+        tokens = [t for t in tokens if not (t.tag == SUBORDINATE and t.value in HEADLINE_ONLY)]
+    segments: list[tuple[list[Token], bool, str]] = []
+    current: list[Token] = []
+    main = True
+    how = "start"
+    for index, token in enumerate(tokens):
+        if token.tag == BREAK:
+            segments.append((current, main, how))
+            if token.value in CAUSES:
+                current, how = [], "cause"
+                continue
+            if token.value == "colon":
+                current, how, main = [], "colon", True
+                continue
+            # A comma closes a fronted or relative clause ("After talks, China ...", "China,
+            # which controls ..., tightens ..."): what follows is the main clause again if it
+            # has a verb of its own; a list item ("..., recycling and export controls") does not.
+            following = _until_break(tokens, index + 1)
+            resumes = any(t.tag == VERB for t in following)
+            if following and following[0].tag == VERB and following[0].text.endswith("ing"):
+                resumes, main = False, False  # "..., tightening Beijing's grip": a participle's background
+            current, how, main = [], "break", True if resumes else main
+            continue
+        if token.tag == SUBORDINATE:
+            segments.append((current, main, how))
+            current, main, how = [], False, "subordinate"
+            continue
+        if token.tag == TARGET and token.text == "on" and current and _price_verb(current):
+            # "MP soars on Pentagon stake": what follows is why, not what.
+            segments.append((current, main, how))
+            current, main, how = [], False, "subordinate"
+            continue
+        if token.tag == CONJUNCTION and current and _verb_follows(tokens, index) and _has_head(current):
+            # "China suspends X and reinstates Y": a second verb phrase is a clause of its own.
+            segments.append((current, main, how))
+            current, how = [], token.text
+            continue
+        current.append(token)
+    segments.append((current, main, how))
+    # A segment with no verb and no instrument (an actor or a list of objects) joins a neighbour:
+    # "US, China agree ..." -> one clause; "... on gallium, germanium" -> one clause.
+    merged: list[tuple[list[Token], bool, bool]] = []
+    pending: list[Token] = []
+    for tokens_, is_main, how in segments:
+        if not tokens_:
+            continue
+        if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
+            continue  # "Bessent: China to delay ...": the speaker, not the actor
+        headed = any(t.tag in (INSTRUMENT, RELIEF, DEFICIT) or (t.tag == VERB and t.value[2]) for t in tokens_) or (
+            any(t.tag in (UP, DOWN) and t.value in _RECORDS for t in tokens_) and any(t.tag == OBJECT for t in tokens_)
+        )
+        substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
+        if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
+                and _has_head(merged[-1][0]):
+            # "... the measures published on 9 October, covering X, Y and Z, are suspended":
+            # a predicate after a list completes the clause it belongs to.
+            merged[-1][0].extend(tokens_)
+            continue
+        if not headed and all(t.tag in (PROGRAMME, OBJECT, TARGET) for t in tokens_):
+            pending.extend(tokens_)  # "Under the Critical Raw Materials Act, the Commission ..."
+            continue
+        if not substantive:
+            if merged and (how == "break" or how in CONJUNCTIONS) and not any(t.tag == ACTOR for t in tokens_):
+                merged[-1][0].extend(tokens_)
+            else:
+                pending.extend(tokens_)
+            continue
+        merged.append((pending + tokens_, is_main, how in ("but", "yet", "cause")))
+        pending = []
+    if pending and merged:
+        merged[-1][0].extend(pending)
+    # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
+    # has no instrument, and an instrument whose clause has no verb, are one clause.
+    joined: list[tuple[list[Token], bool, bool]] = []
+    for clause, is_main, contrast in merged:
+        if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
+                and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
+            joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
+            continue
+        joined.append((clause, is_main, contrast))
+    return joined
+
+
+def _until_break(tokens: list[Token], start: int) -> list[Token]:
+    out = []
+    for token in tokens[start:]:
+        if token.tag in (BREAK, SUBORDINATE):
+            break
+        out.append(token)
+    return out
+
+
+def _price_verb(tokens: list[Token]) -> bool:
+    return any(t.tag == VERB and t.value[2] == "price" for t in tokens)
+
+
+def _verb_follows(tokens: list[Token], index: int) -> bool:
+    for token in tokens[index + 1 : index + 4]:
+        if token.tag == VERB:
+            return True
+        if token.tag not in (NEGATION, TARGET):
+            return False
+    return False
+
+
+def _has_head(tokens: list[Token]) -> bool:
+    return any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME) or (t.tag == VERB and t.value[2]) for t in tokens)
+
+
+_VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
+#: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
+_RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
+                      "year high", "highest", "lowest", "upmove", "downmove"})
+_KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+_SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
+_ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
+_LIFTING = frozenset({"lift", "boost", "buoy", "support"})
+_REPORTING = frozenset({"say", "tell", "report", "must"})
+_AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+def _coordinated_clash(clause: list[Token]) -> str:
+    """'suspend and reinstate': two verbs joined by a conjunction, pulling opposite ways."""
+    for a, conj, b in zip(clause, clause[1:], clause[2:]):
+        if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1]:
+            return f"{a.text} {conj.text} {b.text}"
+    return ""
+
+
+def _frame(
+    clause: list[Token],
+    text: str,
+    main: bool,
+    headline: bool,
+    default_actor: tuple[str, str, str] | None,
+    sentence_objects: list[Token],
+    ticker_groups: dict[str, str],
+    generic: str | None = None,
+    sentence_kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    contrast: bool = False,
+) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
+    """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
+    verbs = [t for t in clause if t.tag == VERB]
+    # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
+    # ("China bans gallium exports", "a report Washington eyes a stake").
+    acting = [t for t in verbs if t.value[0] not in _REPORTING]
+    pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
+    first_verb = pivot.start if pivot is not None else None
+    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
+    named_actor = actor
+    if actor is None:
+        actor = _passive_actor(clause) or default_actor
+        if actor is None and programme is not None:
+            actor = ("government", programme[2], programme[2])
+    heads = _heads(clause)
+    if not heads:
+        return None, named_actor
+    heads_all = _all_kinds(clause)
+    # "China bans gallium exports": an instrument word used as the verb after its actor acts.
+    verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
+    sign = 1
+    hedged = False
+    relief = ""
+    requiring = False
+    agreed = False
+    actions: list[str] = []
+    relief_tokens: list[Token] = []
+    acted = verb_like
+    for token in clause:
+        if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
+            acted = acted or not (token.tag == VERB and (token.value[0] in _REPORTING or token.value[1] == 0))
+        if token.tag == VERB and token.value[0] in _AGREEING:
+            agreed = True
+        if token.tag == VERB:
+            lemma, verb_sign, _instrument = token.value  # type: ignore[misc]
+            if lemma in HEDGES:
+                hedged = True
+            if lemma in REQUIRING:
+                requiring = True
+            if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
+                verb_sign = 1  # "lifts tariffs to 60%" is a rise
+            if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+                verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _LIFTING and heads[0][0] == "price":
+                verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
+            if verb_sign == 0:
+                continue  # "modifying": no direction, and not shown as the action
+            sign *= verb_sign
+            if lemma not in _REPORTING:
+                actions.append(token.text)
+        elif token.tag == RELIEF:
+            sign = -sign
+            relief = relief or token.value  # type: ignore[assignment]
+            relief_tokens.append(token)
+            actions.append(token.text)
+        elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            sign = -sign
+            actions.append(token.text)
+        elif token.tag == UP and not verbs:
+            actions.append(token.text)
+        elif token.tag == DOWN and not verbs:
+            sign = -sign
+            actions.append(token.text)
+    clause_objects = [t for t in clause if t.tag == OBJECT]
+    objects = clause_objects or sentence_objects
+    object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
+    labels = frozenset(label for t in objects for label in t.value[1])  # type: ignore[index]
+    labels |= frozenset(f"company:{c}" for c in companies)
+    if companies:
+        labels |= {"company"} | {ticker_groups[c] for c in companies if c in ticker_groups}
+        object_names = tuple(dict.fromkeys((*object_names, *companies)))
+    if programme is not None:
+        labels |= {"programme"}
+    actor_kind, actor_name, actor_country = actor if actor is not None else ("", "", "")
+    if actor_country:
+        countries.add(actor_country)
+    facts = []
+    for instrument, head in heads:
+        if instrument in ("supply", "permit", "price") and not acted:
+            continue  # "rare earth mining", "export licences": a flow named, nothing done to it
+        if instrument == "permit" and not _exports_in_view(clause, text, head):
+            continue  # a drug's approval, a mine's permit: not a licence to export
+        # A truce that is itself the instrument ("extends the truce") does not reverse itself.
+        polarity_sign = -sign if head in relief_tokens else sign
+        kind = instrument
+        if kind == "permit" and requiring:
+            kind = "export_control"  # a licence required is a control
+        if kind is None:
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic)
+            if kind is None:
+                continue
+        facts.append(
+            FrameFact(
+                actor=actor_name,
+                actor_kind=actor_kind,
+                actor_country=actor_country,
+                action=" ".join(actions) if actions else head.text,
+                polarity="up" if polarity_sign > 0 else "down",
+                instrument=kind,
+                objects=object_names,
+                labels=labels,
+                countries=frozenset(countries | targets),
+                companies=tuple(dict.fromkeys(companies)),
+                relief=relief,
+                hedged=hedged,
+                trade_flow=head.text in TRADE_FLOWS,
+                acted=acted,
+                agreed=agreed,
+                contrast=contrast,
+                public=public or programme is not None,
+                kept=any(phrase in text for phrase in _KEPT),
+                firms_targeted=firms,
+                shares=instrument == "price" and (
+                    bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
+                    or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                ),
+                kinds=frozenset(k for k, _ in heads_all if k),
+                headline=headline,
+                main=main,
+            )
+        )
+    return facts, named_actor
+
+
+def _actor(clause: list[Token], first_verb: int | None):
+    """Who acts in a clause, and the countries, companies and programme it names.
+
+    The actor is the last name before the first verb with no instrument between them ("China
+    halts exports"); in "Chinese rare earth exports plunge" China owns the exports, it does not
+    act. A name after "on", "to", "against"... is a target. "The Chinese government" acts for
+    China: a name without a country takes the country named just before it."""
+    actor = None
+    last_country = ""
+    targets: set[str] = set()
+    countries: set[str] = set()
+    companies: list[str] = []
+    programme = None
+    public = False
+    firms = False
+    previous: Token | None = None
+    for token in clause:
+        if token.tag == ACTOR:
+            kind, name, country = token.value  # type: ignore[misc]
+            if kind == "government" and (name != country or not name):
+                public = True  # an agency or "the government": public money, whoever's subject
+            if previous is not None and previous.tag == EXCLUDE:
+                previous = token
+                continue  # "outside China": the other side, not a party
+            if country:
+                countries.add(country)
+            if kind == "company" and name:
+                companies.append(name)
+            targeted = previous is not None and previous.tag == TARGET
+            before_verb = first_verb is not None and token.start < first_verb
+            if targeted and kind == "company":
+                firms = True
+            if targeted and country:
+                targets.add(country)
+            elif before_verb and not targeted:
+                if not country and kind == "government" and last_country:
+                    name, country = name or last_country, last_country
+                name = name or country
+                if actor is not None and actor[0] == kind and name and name not in actor[1].split(", "):
+                    name = f"{actor[1]}, {name}"  # "US, Japan sign ...": both act
+                actor = (kind, name, country)
+            if before_verb and country and not targeted:
+                last_country = country
+        elif token.tag == PROGRAMME:
+            programme = token.value
+        elif token.tag == VERB and token.value[2] == "funding" and previous is not None and previous.tag == ACTOR \
+                and previous.value[0] == "government":
+            public = True  # "US-backed", "state-backed"
+        elif token.tag == INSTRUMENT and actor is not None and first_verb is not None and token.start < first_verb:
+            if token.value != "court" and actor[0] != "company":
+                actor = None  # the name owned the instrument: "Chinese export curbs bite"
+        previous = token
+    return actor, targets, countries, companies, programme, public, firms
+
+
+def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
+    """The instruments a clause is about: the first of the strongest kind, plus any other
+    restriction it names ("tariffs and export controls")."""
+    found: dict[str | None, Token] = {}
+    answered = _answered(clause)
+    for token in clause:
+        if token in answered:
+            continue
+        if token.tag == INSTRUMENT and token.value not in found:
+            found[token.value] = token  # type: ignore[index]
+        elif token.tag == VERB and token.value[2] and token.value[2] not in found:  # type: ignore[index]
+            found[token.value[2]] = token  # type: ignore[index]
+        elif token.tag == DEFICIT and "supply" not in found:
+            found["supply"] = token
+        elif token.tag == PROGRAMME and token.value[0] not in found:  # type: ignore[index]
+            found[token.value[0]] = token  # type: ignore[index]
+        elif token.tag == RELIEF and token.value in ("truce", "ceasefire", "cease fire") and "agreement" not in found:
+            found["agreement"] = token
+    if not found:
+        # "tungsten to its highest since 2013": a record named, the price implied.
+        mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _RECORDS), None)
+        if mark is not None and any(t.tag == OBJECT for t in clause):
+            return [("price", mark)]
+        return []
+    if "entity_list" in found and "export_control" in found:
+        # "Adding 15 US entities to the export control list": the list is what is done.
+        del found["export_control"]
+    restrictions = [k for k in ("export_control", "tariff", "entity_list") if k in found]
+    verb = next((t for t in clause if t.tag == VERB and t.value[1] != 0), None)
+    if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
+        # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
+        # is the cause; what the verb moves is the news.
+        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        if moved:
+            return [(moved[0], found[moved[0]])]
+    if restrictions:
+        first = min(restrictions, key=lambda k: found[k].start)
+        others = [k for k in restrictions if k != first]
+        return [(first, found[first])] + [(k, found[k]) for k in others]
+    for kind in HEAD_ORDER:
+        if kind in found:
+            return [(kind, found[kind])]
+    return [(None, found[None])]
+
+
+def _answered(clause: list[Token]) -> set[Token]:
+    """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
+    what is answered; the clause is about the curbs (when it names another instrument)."""
+    answered = set()
+    for index, marker in enumerate(clause):
+        if marker.tag == TARGET and marker.text in ("at", "against"):
+            for token in clause[index + 1 : index + 4]:
+                if token.tag == INSTRUMENT:
+                    answered.add(token)
+                    break
+                if token.tag not in (ACTOR, OBJECT):
+                    break
+    instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
+    return answered if len(instruments) > len(answered) else set()
+
+
+def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
+    """A licence for magnets, or an approval where exports are in view, is an export permit (a
+    mine's permit is not, though the sentence mentions the Export-Import Bank)."""
+    if head.text.startswith(("licen", "export")):
+        return True
+    span = text[clause[0].start : clause[-1].end + 1]
+    return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
+
+
+def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
+    kinds: list[tuple[str | None, Token]] = []
+    for token in clause:
+        if token.tag == INSTRUMENT:
+            kinds.append((token.value, token))  # type: ignore[arg-type]
+        elif token.tag == VERB and token.value[2]:  # type: ignore[index]
+            kinds.append((token.value[2], token))  # type: ignore[index]
+        elif token.tag == PROGRAMME:
+            kinds.append((token.value[0], token))  # type: ignore[index]
+    return kinds
+
+
+def _generic_kind(labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None) -> str | None:
+    """What "measures" or "rules" are: the one restriction the clause also names ("duties and
+    other measures"), else what the issuer's measures are (an anti-dumping determination's are
+    duties), else export controls when they bear on minerals, else unsaid."""
+    named = sentence_kinds & {"export_control", "tariff", "entity_list"}
+    if len(named) == 1:
+        return next(iter(named))
+    if hint:
+        return hint
+    if labels & DESK_OBJECTS:
+        return "export_control"
+    return None
+
+
+def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:
+    """'... imposed by Beijing': the actor after `by`."""
+    for previous, token in zip(clause, clause[1:]):
+        if previous.tag == TARGET and previous.text == "by" and token.tag == ACTOR:
+            return token.value  # type: ignore[return-value]
+    return None
+
+
+def _clash(facts: list[FrameFact]) -> str:
+    """Two frames of one sentence, one actor and one instrument, pulling opposite ways."""
+    for i, a in enumerate(facts):
+        for b in facts[i + 1 :]:
+            if a.contrast or b.contrast:
+                continue  # "pauses most tariffs but raises China's": the "but" says which counts
+            if a.countries != b.countries:
+                continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
+            if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
+                return f"{a.action} / {b.action} ({a.instrument})"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Event types from frames.
+
+#: Instruments whose frames can set each event type (for checking a phrase rule's family).
+FAMILIES: dict[str, frozenset[str]] = {
+    "export_control_new": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
+    "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
+    "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
+    "tariff_up": frozenset({"tariff", "agreement", "court"}),
+    "tariff_down": frozenset({"tariff", "agreement", "court"}),
+    "entity_list": frozenset({"entity_list"}),
+    "gov_funding": frozenset({"funding", "agreement"}),
+    "partnership": frozenset({"agreement", "funding"}),
+    "supply_disruption": frozenset({"supply", "permit", "export_control"}),
+    "corporate": frozenset({"funding", "agreement", "supply"}),
+    "legal": frozenset({"court", "tariff"}),
+    "price_move": frozenset({"price"}),
+}
+
+US, CHINA = "United States", "China"
+#: Watchlist groups whose own halts and deals are company news; a carmaker idling a line for
+#: want of magnets is a supply disruption.
+PRODUCER_GROUPS = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
+#: What a desk trades on: a truce over these is the trade fight paused.
+DESK_OBJECTS = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
+                          "battery_materials", "dual_use"})
+#: Flows a government halts by policy; a government "halting mining" is something else.
+TRADE_FLOWS = frozenset({"export", "exports", "shipment", "shipments", "supply", "supplies", "delivery", "deliveries",
+                         "sales", "cargo", "cargoes", "flow", "flows"})
+
+
+def event_types(fact: FrameFact) -> tuple[str, ...]:
+    """The event type one frame reports (empty when it reports none); a court ruling on tariffs
+    is two."""
+    up = fact.polarity == "up"
+    both = US in fact.countries and CHINA in fact.countries
+    truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
+    instrument = fact.instrument
+    if fact.actor_kind == "court":
+        # Only a ruling that voids tariffs changes them today; one that restores, keeps or
+        # questions them is news of the case.
+        if instrument == "tariff" and not fact.hedged and not up and not fact.kept:
+            return ("legal", "tariff_down")
+        return ("legal",)
+    if instrument == "export_control":
+        if up and fact.firms_targeted:
+            return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
+        if up:
+            return ("export_control_new",)
+        return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
+    if instrument == "tariff":
+        if up:
+            return ("tariff_up",)
+        return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)
+    if instrument == "entity_list":
+        if up and fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
+            return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
+        return ("entity_list",)
+    if instrument == "funding":
+        if fact.actor_kind != "government" and not fact.public:
+            # A company's own money (an offtake, a raise), or an award at a festival; money
+            # from an agency ("secures $465 million from the US development bank") is public.
+            return ("corporate",) if fact.actor_kind == "company" or fact.companies else ()
+        if "agreement" in fact.kinds and _governments(fact) >= 2:
+            return ("partnership",)  # a pact between governments that sets up a fund
+        return ("gov_funding",)
+    if instrument == "agreement":
+        if both:
+            # A truce undermined or ended says what happens next only in another clause.
+            return ("truce",) if up else ()
+        if fact.relief in ("truce", "ceasefire", "cease fire"):
+            # A "rare earth truce" or a "tariff truce" is the trade fight paused; a ceasefire
+            # in a war or a truce in politics is not.
+            if up and (fact.labels & DESK_OBJECTS or fact.kinds & {"tariff", "export_control"}):
+                return ("truce",)
+            return ()
+        if fact.actor_kind == "company":
+            return ("corporate",)
+        if fact.actor_kind == "government" or _governments(fact) >= 2:
+            if fact.companies and _governments(fact) < 2:
+                return ("gov_funding",)  # a government's deal with a company
+            return ("partnership",) if up else ()
+        return ("corporate",) if fact.companies else ()
+    if instrument == "permit":
+        return ("export_control_eased",) if up else ("supply_disruption",)
+    if instrument == "supply":
+        if fact.actor_kind == "armed group":
+            return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
+        if fact.actor_kind == "government" and not up and fact.trade_flow:
+            return ("export_control_new",)
+        if fact.actor_kind == "government" and up and CHINA in fact.countries and fact.trade_flow:
+            return ("export_control_eased",)
+        if fact.actor_kind == "company" and fact.labels & PRODUCER_GROUPS:
+            return ("corporate",)
+        return ("supply_disruption",) if not up else ()
+    if instrument == "price":
+        return ("price_move",)
+    return ()
+
+
+def _governments(fact: FrameFact) -> int:
+    """How many governments a frame names (actor and targets)."""
+    return len(fact.countries)
+
+
+def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
+    """Directions the frame itself gives, beyond the impact map: the way a price or a company moved.
+    Keys are "mentioned" (the companies the clause names) or watchlist group names."""
+    if not types:
+        return {}
+    up = fact.polarity == "up"
+    main = types[0]
+    if main == "price_move":
+        way = "bullish" if up else "bearish"
+        if fact.companies:
+            return {"mentioned": way}
+        # The material's price or the sector's shares: every producer moves with it.
+        return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
+    if main == "corporate":
+        return {"mentioned": "bullish" if up else "bearish"}
+    if main == "export_control_eased" and fact.companies:
+        # "China issues first general licences to JL Mag": the licensed exporters gain.
+        return {"mentioned:china_producers": "bullish"}
+    if main == "entity_list":
+        # A listing hurts the companies listed; a listing paused is a step back in the fight,
+        # like any other easing.
+        if up:
+            return {"mentioned": "bearish"}
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish", "downstream_users": "bullish"}
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the lexicon.
+
+def builtin_lexicon() -> Lexicon:
+    lexicon = Lexicon()
+    for verb in REVERSING_VERBS:
+        lexicon.add(verb, VERB, (verb, -1, VERB_INSTRUMENTS.get(verb)), inflect=True)
+    for verb in KEEPING_VERBS:
+        lexicon.add(verb, VERB, (verb, 1, VERB_INSTRUMENTS.get(verb)), inflect=True)
+    listed = {*REVERSING_VERBS, *KEEPING_VERBS}
+    for verb, instrument in VERB_INSTRUMENTS.items():
+        if verb not in listed:
+            lexicon.add(verb, VERB, (verb, 1, instrument), inflect=True)
+    for word in NEGATIONS:
+        lexicon.add(word, NEGATION, word)
+    for word in SCARCITY:
+        lexicon.add(word, SCARCE, word)
+    for word in RELIEF_NOUNS:
+        lexicon.add(word, RELIEF, word)
+        lexicon.add(word + "s", RELIEF, word) if not word.endswith("s") else None
+    for kind, words in INSTRUMENT_WORDS.items():
+        for word in words:
+            lexicon.add(word, INSTRUMENT, kind, inflect="noun")
+    for word in SUBORDINATORS:
+        lexicon.add(word, SUBORDINATE, word)
+    for word in CONJUNCTIONS:
+        lexicon.add(word, CONJUNCTION, word)
+    for word in TARGET_MARKERS:
+        lexicon.add(word, TARGET, word)
+    for word in DEFICITS:
+        lexicon.add(word, DEFICIT, word)
+    for word in UNSIGNED_VERBS:
+        lexicon.add(word, VERB, (word, 0, None))
+    for word in EXCLUDING:
+        lexicon.add(word, EXCLUDE, word)
+    for word in KNOWN_COMPANIES:
+        lexicon.add(word, ACTOR, ("company", "", ""))
+    for word in PRICE_UP:
+        lexicon.add(word, UP, word, inflect="noun")
+    for word in PRICE_DOWN:
+        lexicon.add(word, DOWN, word, inflect="noun")
+    lexicon.entries.setdefault(" | ", []).append((BREAK, None))
+    lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
+    return lexicon
+
+
+def watchlist_lexicon(spec) -> Lexicon:
+    """The built-in words plus every name in a watchlists file (`service.rules.schema.WatchlistFile`)."""
+    lexicon = builtin_lexicon()
+    for word in SOME_COMPANY:
+        lexicon.add(word, ACTOR, ("company", "", ""))
+    for word in SOME_GOVERNMENT:
+        lexicon.add(word, ACTOR, ("government", "", ""))
+    for word in SOME_COURT:
+        lexicon.add(word, ACTOR, ("court", "", ""))
+    for word in ARMED_GROUPS:
+        lexicon.add(word, ACTOR, ("armed group", "", ""))
+    for word in CAUSES:
+        lexicon.add(word, BREAK, word)
+    for country in spec.countries:
+        for text in (country.name, *country.aliases):
+            lexicon.add(text, ACTOR, ("government", country.name, country.name), capitals=_in_capitals(text))
+    for agency in spec.agencies:
+        value = (agency.role, agency.name, agency.country or "")
+        for text in (agency.name, *agency.aliases):
+            lexicon.add(text, ACTOR, value, capitals=_in_capitals(text))
+    for group, group_spec in spec.groups.items():
+        for ticker in group_spec.tickers:
+            lexicon.ticker_groups[ticker.symbol] = group
+            value = ("company", ticker.symbol, "")
+            for text in (ticker.name, *ticker.aliases):
+                lexicon.add(text, ACTOR, value, capitals=_in_capitals(text))
+            code = ticker.symbol.split(".", 1)[0]
+            if len(code) >= 3 and code.isalpha():
+                lexicon.add(code, ACTOR, value, capitals=True)
+    for category, elements in spec.elements.items():
+        for element in elements:
+            labels = frozenset({category, element.name.lower()})
+            for text in (element.name, *element.aliases):
+                lexicon.add(text, OBJECT, (element.name, labels), capitals=_in_capitals(text), inflect="noun")
+    for name, words in spec.objects.items():
+        labels = frozenset({name})
+        for text in words:
+            lexicon.add(text, OBJECT, (text.lower(), labels), capitals=_in_capitals(text), inflect="noun")
+    for programme in spec.programmes:
+        value = (programme.instrument, programme.name, programme.country)
+        for text in (programme.name, *programme.aliases):
+            lexicon.add(text, PROGRAMME, value, capitals=_in_capitals(text))
+    return lexicon
+
+
+def _in_capitals(text: str) -> bool:
+    return any(len(w) <= 5 and w.isupper() and w.isalpha() for w in _words_as_written(text))
