@@ -305,12 +305,25 @@ def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[Digest
     _log_schedule(rt, setup.current, "scheduled")
     schedule_digests(scheduler, rt, setup.current)
 
+    sending: set[asyncio.Task] = set()
+
+    async def send_now(edited: DigestSetup) -> None:
+        try:
+            await send_due_digests(rt, edited)
+        except Exception:
+            log.exception("sending the digests an edit made due failed; the sweep tries again")
+
     async def reload() -> None:
         # The watchlists are checked against the rules in force: take their edit first.
         rt.rules.refresh()
         if setup.refresh():
             schedule_digests(scheduler, rt, setup.current)
             _log_schedule(rt, setup.current, "rescheduled")
+            # What the edit made due goes now: a sweep still running would make the scheduler
+            # skip the sweep's extra run, and a new reader would wait for the next one.
+            task = asyncio.create_task(send_now(setup.current))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
 
     scheduler.add_job(
         reload,
