@@ -80,6 +80,11 @@ class Runtime:
         self.engine.dispose()
 
 
+def make_parser_pool(settings: Settings) -> FeedParserPool:
+    """The worker processes that parse feed bodies, with the configured deadline and memory cap."""
+    return FeedParserPool(settings.parse_workers, deadline=settings.parse_deadline, memory_mb=settings.parse_memory_mb)
+
+
 def make_notifier(settings: Settings, console: Console | None = None) -> Notifier:
     """Slack when a bot token is set; otherwise the console, in the same layout."""
     token = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
@@ -104,7 +109,7 @@ async def open_runtime(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         http=make_http_client(settings),
-        parser=FeedParserPool(settings.parse_workers),
+        parser=make_parser_pool(settings),
         instance=settings.instance_id or default_instance_id(),
         rules=rules,
         notifier=notifier or make_notifier(settings),

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.redaction import remember_secrets
+
 DEFAULT_DATABASE_URL = "sqlite:///var/reewatch.db"
 #: A follow-up later than a day would report on another session's news.
 MAX_FOLLOWUP_MINUTES = 24 * 60
@@ -53,10 +55,15 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(5.0, gt=0, validation_alias="REEWATCH_CONNECT_TIMEOUT")
     read_timeout: float = Field(20.0, gt=0, validation_alias="REEWATCH_READ_TIMEOUT")
     max_body_bytes: int = Field(5_000_000, ge=1024, validation_alias="REEWATCH_MAX_BODY_BYTES")
+    #: The whole fetch (connect, headers and body) must end within this; it stays under the lease.
+    fetch_deadline: float = Field(60.0, gt=0, le=240, validation_alias="REEWATCH_FETCH_DEADLINE")
     max_redirects: int = Field(5, ge=0, le=20, validation_alias="REEWATCH_MAX_REDIRECTS")
     max_backoff_seconds: int = Field(6 * 3600, ge=60, validation_alias="REEWATCH_MAX_BACKOFF")
     #: Processes that parse feeds in big cycles: unset = one per CPU, 0 = parse inline.
     parse_workers: int | None = Field(None, ge=0, le=32, validation_alias="REEWATCH_PARSE_WORKERS")
+    #: One parse may take this long, and this much memory beyond what its worker holds at start.
+    parse_deadline: float = Field(30.0, gt=0, le=240, validation_alias="REEWATCH_PARSE_DEADLINE")
+    parse_memory_mb: int = Field(200, ge=16, le=8192, validation_alias="REEWATCH_PARSE_MEMORY_MB")
     #: The longest the service sleeps without looking for work another process may have changed
     #: (feeds.yaml and rules edits, feeds enabled, alerts queued elsewhere). Each feed is polled
     #: at its own due time whatever this is.
@@ -110,6 +117,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    def model_post_init(self, _context: object) -> None:
+        # Whatever prints or stores outside text scrubs these values from it (service.redaction).
+        remember_secrets(
+            *(s.get_secret_value() for s in (self.slack_bot_token, self.smtp_password) if s),
+            _database_password(self.database_url),
+        )
+
     @field_validator("followup_minutes")
     @classmethod
     def _followup_minutes(cls, value: str) -> str:
@@ -151,6 +165,15 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         """Where digests go as .eml and .html files when no SMTP host is set."""
         return self.var_dir / "outbox"
+
+
+def _database_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # an unparsable URL fails later, where it is used
+        return None
 
 
 def load_settings(**overrides: object) -> Settings:

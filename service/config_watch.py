@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,6 +40,7 @@ class WatchedConfig(Generic[T]):
         self._fingerprint: tuple | None = None
         self.current: T | None = None
         self.last_error: ConfigError | None = None
+        self._reloading = False
 
     def load_initial(self) -> T:
         """Load now; a ConfigError here propagates (a service must not start without config)."""
@@ -62,3 +64,20 @@ class WatchedConfig(Generic[T]):
         self.last_error = None
         log.info("reloaded %s", self.name)
         return True
+
+    @property
+    def reloading(self) -> bool:
+        """Whether a `reload` is running now."""
+        return self._reloading
+
+    async def reload(self) -> bool:
+        """`refresh` for the running service: the files are read and checked in a worker
+        thread, so the event loop goes on polling however big or slow the edit is. While one
+        reload runs, another call returns False at once instead of queueing behind it."""
+        if self._reloading:
+            return False
+        self._reloading = True
+        try:
+            return await asyncio.to_thread(self.refresh)
+        finally:
+            self._reloading = False

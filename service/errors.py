@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.redaction import scrub
+
 
 class ReewatchError(Exception):
     """Base class for errors raised on purpose by reewatch."""
@@ -73,12 +75,14 @@ class ReplayFileError(ReewatchError):
 
 
 class FeedError(ReewatchError):
-    """A feed failed this cycle. `reason` is what operators read in `reewatch feeds status`."""
+    """A feed failed this cycle. `reason` is what operators read in `reewatch feeds status`;
+    like every stored reason it is scrubbed of secrets and shortened."""
 
     #: Whether the next attempt should wait for the back-off (False disables the feed).
     retryable: bool = True
 
     def __init__(self, reason: str):
+        reason = scrub(reason)
         self.reason = reason
         super().__init__(reason)
 
@@ -151,6 +155,7 @@ class MailError(ReewatchError):
     temporary: bool = True
 
     def __init__(self, reason: str):
+        reason = scrub(reason)
         self.reason = reason
         super().__init__(reason)
 
@@ -176,6 +181,7 @@ class DeliveryError(ReewatchError):
     maybe_delivered: bool = False
 
     def __init__(self, reason: str):
+        reason = scrub(reason)
         self.reason = reason
         super().__init__(reason)
 

@@ -16,7 +16,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
 
-REDACTED = "[redacted]"
+from service.redaction import REDACTED, remember_secrets, scrub
+
+__all__ = ["REDACTED", "SecretFilter", "bind_log_context", "configure_logging", "log_context"]
+
 #: The fields a line can carry about what it concerns, in the order the plain format shows them.
 CONTEXT_FIELDS = ("feed", "feed_id", "article_id", "story_id", "alert_id", "ticker", "recipient")
 LogFormat = Literal["text", "json"]
@@ -69,30 +72,25 @@ class ContextFilter(logging.Filter):
 
 
 class SecretFilter(logging.Filter):
-    """Replaces known secret values (tokens, passwords) in log messages, arguments and tracebacks."""
+    """Scrubs every record (message, arguments, traceback) with `service.redaction.scrub`: known
+    secrets in any encoding, and anything shaped like a credential, whatever code logged it."""
 
-    def __init__(self, secrets: Iterable[str]):
+    def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        remember_secrets(*secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = self.scrub(record.getMessage())
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = self.scrub(record.exc_text)
-                # Formatters print exc_text when there is no exc_info; with it, the JSON one
-                # would format the exception afresh, secrets and all.
-                record.exc_info = None
-            if record.stack_info:
-                record.stack_info = self.scrub(record.stack_info)
+        record.msg = scrub(record.getMessage(), limit=None, keep_lines=True)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, limit=None, keep_lines=True)
+            # Formatters print exc_text when there is no exc_info; with it, the JSON one would
+            # format the exception afresh, secrets and all.
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, limit=None, keep_lines=True)
         return True
 
 
@@ -122,6 +120,7 @@ def json_formatter() -> logging.Formatter:
 
 
 def configure_logging(level: str, secrets: Iterable[str] = (), *, fmt: LogFormat = "text") -> None:
+    """Log to stderr at `level`, plain or JSON, with context fields and secrets scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(json_formatter() if fmt == "json" else TextFormatter())
     # Context first, then scrubbing: the scrubbed message is what either format prints.

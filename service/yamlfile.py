@@ -3,6 +3,11 @@
 Every problem is reported with file:line:column, unknown keys get a did-you-mean suggestion,
 and all problems in a file are reported at once, so one `reewatch rules check` run is enough
 to fix a file.
+
+Files are edited by people in a hurry and could be written by someone hostile, so loading is
+bounded: a file over MAX_FILE_BYTES, nesting deeper than MAX_DEPTH, or aliases that expand the
+document past MAX_EXPANDED_NODES values (nine levels of ten aliases is a small file with 10^9
+paths) is refused with the place it went over, before anything walks the expanded document.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from service.errors import ConfigError, Problem
 
 T = TypeVar("T")
 Loc = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+#: Values in a document with every alias expanded; each shipped rules file holds under a thousand.
+MAX_EXPANDED_NODES = 250_000
 
 
 class YamlDocument:
@@ -45,8 +55,53 @@ class YamlDocument:
         return Problem(str(self.path), line, column, message, rule_id)
 
 
+class _LimitExceeded(yaml.MarkedYAMLError):
+    """The document goes past one of the loader's bounds at `problem_mark`."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2026-02-30) are located errors, not a bare ValueError."""
+    """SafeLoader whose impossible dates (2026-02-30) are located errors, not a bare ValueError,
+    and whose composer counts depth and expanded size as it builds the node graph."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            # An alias repeats its anchor's whole subtree wherever the document is walked.
+            self._count(self._sizes.get(id(node), 1), event, "aliases expand")
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _LimitExceeded(
+                problem=f"nested more than {MAX_DEPTH} levels deep; flatten this structure", problem_mark=event.start_mark
+            )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes.get(id(child), 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value)
+        else:
+            size = 1
+        self._sizes[id(node)] = size
+        self._count(1, event, "this file holds")
+        return node
+
+    def _count(self, values: int, event: yaml.Event, what: str) -> None:
+        self._expanded += values
+        if self._expanded > MAX_EXPANDED_NODES:
+            raise _LimitExceeded(
+                problem=f"{what} more than {MAX_EXPANDED_NODES:,} values in all; use fewer or smaller aliases",
+                problem_mark=event.start_mark,
+            )
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -65,15 +120,24 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
     path = Path(path)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason})")]) from None
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise ConfigError([Problem(str(path), None, None, f"cannot read: {exc.strerror}")]) from None
+        _check_size(path, raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason})")]) from None
+    else:
+        _check_size(path, text.encode("utf-8", "surrogatepass"))
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except _LimitExceeded as exc:
+        mark = exc.problem_mark
+        raise ConfigError([Problem(str(path), mark.line + 1, mark.column + 1, str(exc.problem))]) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_yaml_problem(path, exc)]) from None
     except yaml.YAMLError as exc:
@@ -87,6 +151,18 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
     if problems:
         raise ConfigError(problems)
     return YamlDocument(path, data, marks)
+
+
+def _check_size(path: Path, raw: bytes) -> None:
+    """Refuse a file past MAX_FILE_BYTES, located where it goes past."""
+    if len(raw) <= MAX_FILE_BYTES:
+        return
+    head = raw[:MAX_FILE_BYTES]
+    line = head.count(b"\n") + 1
+    column = len(head) - (head.rfind(b"\n") + 1) + 1
+    raise ConfigError(
+        [Problem(str(path), line, column, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it or trim it")]
+    )
 
 
 def _yaml_problem(path: Path, exc: yaml.MarkedYAMLError) -> Problem:

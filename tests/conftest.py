@@ -25,6 +25,20 @@ import yfinance  # noqa: E402,F401
 
 # --- end prices ---
 
+#: Settings the shell may hold that would change what a test runs against (a DATABASE_URL, a
+#: real Slack token, PRICE_SOURCE=replay); the test database's own address is kept.
+_SERVICE_ENVIRONMENT = ("REEWATCH_", "PRICE_SOURCE", "DATABASE_URL", "SLACK_", "SMTP_")
+_KEPT = {"REEWATCH_TEST_POSTGRES_URL"}
+
+
+@pytest.fixture(autouse=True)
+def _service_environment_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the operator's settings in the environment."""
+    for name in list(os.environ):
+        if name.startswith(_SERVICE_ENVIRONMENT) and name not in _KEPT:
+            monkeypatch.delenv(name)
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SHIPPED_RULES = ROOT / "rules"

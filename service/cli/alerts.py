@@ -20,6 +20,7 @@ def alerts_status(
 ) -> None:
     """Delivery at a glance: alerts by channel and status, the oldest one waiting, the latest failures."""
     from service.alerts.mrkdwn import one_line, truncate
+    from service.redaction import scrub
     from service.store.outbox import FAILED, PENDING, SENT, outbox_status
 
     settings = load_cli_settings()
@@ -52,7 +53,7 @@ def alerts_status(
         if oldest.parent_id is not None and oldest.attempts == 0:
             line.append(" (a thread reply: waits for the first alert of its thread)")
         if oldest.last_error:
-            line.append(f"; last error: {oldest.last_error}")
+            line.append(f"; last error: {scrub(oldest.last_error)}")
         out.print(line)
 
     if status.last_failures:
@@ -65,6 +66,6 @@ def alerts_status(
                 when(row.last_attempt_at or row.created_at, now),
                 Text(row.channel),
                 Text(truncate(headline, 80)),
-                Text(row.last_error or "-", style="red"),
+                Text(scrub(row.last_error) or "-", style="red"),
             )
         out.print(failed_table)

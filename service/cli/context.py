@@ -12,6 +12,7 @@ from rich.console import Console
 
 from service.errors import ConfigError, ReewatchError
 from service.logs import configure_logging
+from service.redaction import scrub
 
 # Settings (pydantic) and the store (SQLAlchemy) are imported by the commands that use them:
 # `reewatch --help` needs neither.
@@ -52,7 +53,7 @@ def errors_as_messages(settings: Settings | None = None) -> Iterator[None]:
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         where = safe_database_url(settings.database_url) if settings else "the database"
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        detail = scrub(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
         err.print(f"cannot use {where}: {detail}", style="red", highlight=False, markup=False)
         raise typer.Exit(1) from None
     except ReewatchError as exc:

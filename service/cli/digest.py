@@ -14,6 +14,7 @@ from rich.text import Text
 
 from service.cli.context import errors_as_messages, load_cli_settings, out, store_session, when
 from service.errors import ReewatchError
+from service.redaction import scrub
 
 digest_app = typer.Typer(no_args_is_help=True, help="The daily digest e-mails.")
 
@@ -101,9 +102,9 @@ def digest_status() -> None:
         if run.status == "sent":
             status, moment, detail = "[green]sent[/]", when(run.sent_at, now), run.delivered_via or ""
         elif run.status == "failed":
-            status, moment, detail = "[red]failed[/]", when(run.last_error_at, now), run.last_error or ""
+            status, moment, detail = "[red]failed[/]", when(run.last_error_at, now), scrub(run.last_error)
         else:
-            status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), run.last_error or ""
+            status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), scrub(run.last_error)
         table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), moment, Text(detail))
     out.print(table)
 

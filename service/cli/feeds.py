@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
+from service.redaction import scrub
 
 feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
 
@@ -27,12 +28,12 @@ def feeds_status() -> None:
         table.add_column(column, overflow="fold")
     for feed in feeds:
         if feed.disabled_reason:
-            next_poll = Text(f"disabled: {feed.disabled_reason}", style="red")
+            next_poll = Text(f"disabled: {scrub(feed.disabled_reason)}", style="red")
         elif not feed.enabled:
             next_poll = "[dim]not in feeds.yaml[/]"
         else:
             next_poll = when(feed.next_poll_at, now)
-        error = Text(f"{when(feed.last_error_at, now)}: {feed.last_error}" if feed.last_error else "-")
+        error = Text(f"{when(feed.last_error_at, now)}: {scrub(feed.last_error)}" if feed.last_error else "-")
         failures = str(feed.consecutive_failures)
         table.add_row(
             Text(feed.name),

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
+from service.redaction import scrub
 
 if TYPE_CHECKING:
     from service.domain.quotes import Quote
@@ -141,7 +142,7 @@ def _price_row(state, now: datetime) -> list:
         elif state.next_attempt_at is not None:
             retry = ", retry due"
         error = Text(
-            f"{when(state.last_error_at, now)}: {state.last_error} "
+            f"{when(state.last_error_at, now)}: {scrub(state.last_error)} "
             f"({state.consecutive_failures} in a row{retry})",
             style="red",
         )

@@ -40,14 +40,16 @@ def rules_check(
         Path | None, typer.Argument(help="The rules folder (default: REEWATCH_RULES_DIR, ./rules).")
     ] = None,
 ) -> None:
-    """Check the rules folder with the service's own loader; list every problem, exit 1 if any."""
-    from service.rules import load_ruleset
+    """Check every file the service loads from the rules folder (feeds, watchlists, word lists,
+    ignore list, alert rules, digest readers, calendar) with the service's own loaders; list
+    every problem as file:line:column, exit 1 if any."""
+    from service.pipeline.check import check_rules_folder
 
     settings = load_cli_settings()
     folder = directory or settings.rules_dir
     with errors_as_messages(settings):
-        ruleset = load_ruleset(folder)
-    out.print(Text(f"{folder}: OK, {ruleset.describe()}"), soft_wrap=True)
+        summary = check_rules_folder(folder)
+    out.print(Text(f"{folder}: OK, {summary}"), soft_wrap=True)
 
 
 def scan(

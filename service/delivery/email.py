@@ -23,7 +23,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from service.errors import ConfigError, MailError, MailRefused, MailServerUnreachable, Problem
-from service.logs import REDACTED
+from service.redaction import remember_secrets, scrub
 
 
 class Mailer(Protocol):
@@ -81,10 +81,11 @@ class SmtpMailer:
         return f"smtp {self.host}:{self.port}"
 
     def _reply(self, raw: bytes | str) -> str:
-        """A server's reply as text, with our password cut out: some servers echo what they got."""
+        """A server's reply as text, scrubbed: some servers echo what they got, AUTH blob and all."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        secret = self.password.get_secret_value() if self.password else ""
-        return text.replace(secret, REDACTED) if secret else text
+        if self.password:
+            remember_secrets(self.password.get_secret_value())
+        return scrub(text)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -33,6 +33,8 @@ class Route:
     drop: bool = False
     #: Send the body without Content-Length, ending it by closing the connection.
     no_length: bool = False
+    #: Send the headers, then the body one byte every this many seconds (a stuck or hostile host).
+    trickle: float = 0.0
     last_modified: str = field(default_factory=lambda: formatdate(time.time() - 3600, usegmt=True))
 
     @property
@@ -56,6 +58,7 @@ class FeedServer:
         self.scheme = "https" if tls else "http"
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         if tls is not None:
@@ -88,6 +91,7 @@ class FeedServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
@@ -134,6 +138,8 @@ class FeedServer:
                         return self._send(304, b"", {"ETag": route.etag, "Last-Modified": route.last_modified})
                 if route.no_length:
                     return self._send_unframed(route.status, route.body, headers)
+                if route.trickle:
+                    return self._send_trickling(route.status, route.body, headers, route.trickle)
                 return self._send(route.status, route.body, headers)
 
             def _not_modified(self, route: Route) -> bool:
@@ -152,6 +158,23 @@ class FeedServer:
                 self.end_headers()
                 if status != 304 and body:
                     self.wfile.write(body)
+
+            def _send_trickling(self, status: int, body: bytes, headers: dict[str, str], every: float) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                try:
+                    for index in range(len(body)):
+                        if server._stopping.wait(every):
+                            break
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
+                self.close_connection = True
 
             def _send_unframed(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

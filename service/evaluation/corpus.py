@@ -102,27 +102,41 @@ def load_corpus(path: Path, *, tickers: dict[str, list[str]] | None = None) -> l
     items: list[LabelledItem] = []
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
+    known = None if tickers is None else set(tickers) | {t for members in tickers.values() for t in members}
     for index, raw in enumerate(doc.data):
+        # Checked on the raw item too, so one run reports a repeated id or an unknown ticker
+        # beside the item's other mistakes.
+        if isinstance(raw, dict):
+            item_id = raw.get("id")
+            if isinstance(item_id, str | int):
+                line = doc.where((index, "id"))[0] or 0
+                if str(item_id) in first_line:
+                    problems.append(doc.problem((index, "id"), f"id {str(item_id)!r} is used twice "
+                                                f"(first at line {first_line[str(item_id)]})"))
+                first_line.setdefault(str(item_id), line)
+            direction = raw.get("direction")
+            if known is not None and isinstance(direction, dict):
+                for name in direction:
+                    if name not in known:
+                        problems.append(doc.problem((index, "direction", name),
+                                                    f"{name!r} is neither a watchlist ticker nor a group"))
         try:
-            item = validate(doc, LabelledItem, data=raw, base_loc=(index,))
+            items.append(validate(doc, LabelledItem, data=raw, base_loc=(index,)))
         except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        line = doc.where((index, "id"))[0] or 0
-        if item.id in first_line:
-            problems.append(doc.problem((index, "id"), f"id {item.id!r} is used twice (first at line {first_line[item.id]})"))
-        first_line.setdefault(item.id, line)
-        if tickers is not None:
-            known = set(tickers) | {t for members in tickers.values() for t in members}
-            for name in item.direction:
-                if name not in known:
-                    problems.append(
-                        doc.problem((index, "direction", name), f"{name!r} is neither a watchlist ticker nor a group")
-                    )
-        items.append(item)
+            problems.extend(_without_index(problem) for problem in exc.problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
     return items
+
+
+def _without_index(problem: Problem) -> Problem:
+    """'3.alert: ...' -> 'alert: ...': the line already says which item."""
+    head, _, rest = problem.message.partition(".")
+    if head.isdigit() and rest:
+        return Problem(problem.file, problem.line, problem.column, rest, problem.rule_id)
+    if head.split(":", 1)[0].isdigit():
+        return Problem(problem.file, problem.line, problem.column, problem.message.split(":", 1)[1].strip(), problem.rule_id)
+    return problem
 
 
 def expected_directions(item: LabelledItem, groups: dict[str, list[str]]) -> dict[str, str]:

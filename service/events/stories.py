@@ -82,17 +82,40 @@ class Event:
     prominent: frozenset[str] = frozenset()
 
 
+#: Event types that one event is told as: a truce is also told as its tariff cuts or the controls
+#: it pauses, a court's ruling on tariffs as the tariffs' fate.
+KINDRED: dict[str, frozenset[str]] = {
+    "truce": frozenset({"tariff_down", "export_control_eased", "entity_list"}),
+    "tariff_down": frozenset({"truce", "legal"}),
+    "export_control_eased": frozenset({"truce"}),
+    "legal": frozenset({"tariff_down", "tariff_up"}),
+    "tariff_up": frozenset({"legal"}),
+    "gov_funding": frozenset({"corporate", "partnership"}),
+    "corporate": frozenset({"gov_funding"}),
+    "partnership": frozenset({"gov_funding"}),
+}
+
+
+def _kin(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one report's main event type is among, or kindred to, the other's types."""
+    for first, other in ((a[0], b), (b[0], a)):
+        if first in other or not KINDRED.get(first, frozenset()).isdisjoint(other):
+            return True
+    return False
+
+
 def same_event(a: Event, b: Event) -> bool:
     """Whether two scored reports tell one event.
 
-    They must be at most EVENT_SPAN apart; the primary event type of one must be among the other's
-    types (a truce write-up and an "export curbs paused" write-up of that truce); they must not be
+    They must be at most EVENT_SPAN apart; the primary event type of one must be among, or
+    kindred to (KINDRED), the other's types (a truce write-up and an "export curbs paused"
+    write-up of that truce); they must not be
     about different companies; and at least SHARED_ENTITIES of the smaller report's entities must
     be named by the other. Reports that name nothing cannot be told apart and never match.
     """
     if not a.event_types or not b.event_types or abs(a.at - b.at) > EVENT_SPAN:
         return False
-    if a.event_types[0] not in b.event_types and b.event_types[0] not in a.event_types:
+    if not _kin(a.event_types, b.event_types):
         return False
     if a.prominent and b.prominent and a.prominent.isdisjoint(b.prominent):
         return False

@@ -50,6 +50,7 @@ from service.digest.schedule import (
 )
 from service.errors import ConfigError, MailError, Problem
 from service.pipeline.backoff import failure_delay
+from service.redaction import scrub
 from service.rules import Ruleset, load_ruleset
 from service.store.db import session as open_session
 from service.store.digests import (
@@ -314,9 +315,12 @@ def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[Digest
             log.exception("sending the digests an edit made due failed; the sweep tries again")
 
     async def reload() -> None:
-        # The watchlists are checked against the rules in force: take their edit first.
-        rt.rules.refresh()
-        if setup.refresh():
+        # The watchlists are checked against the rules in force: take their edit first. Both
+        # load in a worker thread, off the event loop.
+        await rt.rules.reload()
+        if rt.rules.reloading:
+            return  # the poll tick is reloading the rules: take this edit after them, next run
+        if await setup.reload():
             schedule_digests(scheduler, rt, setup.current)
             _log_schedule(rt, setup.current, "rescheduled")
             # What the edit made due goes now: a sweep still running would make the scheduler
@@ -453,6 +457,7 @@ def _why_not_claimed(rt: Runtime, recipient: Recipient, day: dt.date, key: str, 
 async def _failed(
     rt: Runtime, recipient: Recipient, day: dt.date, claim: Claim, now: dt.datetime, reason: str, *, temporary: bool
 ) -> DigestOutcome:
+    reason = scrub(reason)  # it is stored, logged and printed: no secrets, no SQL
     retry_at = next_attempt_after_failure(
         now, claim.attempts, temporary=temporary, expires_at=deliverable_until(recipient, day), jitter=rt.rng.random()
     )

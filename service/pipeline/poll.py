@@ -10,17 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
 
 from service.alerts.queue import Enrichment, NewsAlert, queue_news_alerts
 from service.bootstrap import Runtime
+from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
 from service.logs import log_context
 from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
+from service.redaction import scrub
 from service.rules import score_entry
 from service.sources.fetcher import FetchResult, fetch_feed
 from service.sources.parser import ParsedFeed
+from service.storable import storable
 from service.store.articles import insert_articles, unseen_entries
 from service.store.db import session as open_session
 from service.store.feeds import claim_due_feeds, release
@@ -33,6 +37,8 @@ Unchanged = tuple[int, str, FetchResult, str | None, datetime]
 
 #: How long a poll may hold its feed before another instance may take it over.
 LEASE = timedelta(minutes=5)
+#: A feed's stored warnings, all in one text.
+MAX_WARNING_CHARS = 2_000
 
 
 @dataclass
@@ -177,6 +183,7 @@ async def poll_feed(
             etag=feed.etag,
             last_modified=feed.last_modified,
             max_bytes=rt.settings.max_body_bytes,
+            deadline=rt.settings.fetch_deadline,
         )
         body_hash = None if fetched.not_modified else hashlib.sha256(fetched.body or b"").hexdigest()
         if fetched.not_modified or body_hash == feed.body_hash:
@@ -212,48 +219,138 @@ def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
 def _store_new_entries(
     rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
 ) -> FeedOutcome:
-    """In one transaction: score and insert the new entries, and mark the feed healthy."""
+    """In one transaction: score and insert the new entries, queue their alerts, and mark the
+    feed healthy. If the database refuses that, entry by entry, setting aside what it refuses."""
+    try:
+        with open_session(rt.engine) as session:
+            feed = _locked_feed(session, feed_id)
+            fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
+            stored = _store_entries(rt, session, feed, fresh, now)
+            _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=[])
+            session.commit()
+    except StatementError as exc:
+        log.warning(
+            "feed %d: the database refused its %d new entries as a whole (%s); storing them one by one",
+            feed_id,
+            len(parsed.entries),
+            _refusal(exc),
+        )
+        return _store_entry_by_entry(rt, feed_id, fetched, parsed, body_hash, now, started)
+    return _outcome(feed.name, stored, seen, duplicates + len(fresh) - len(stored.inserted), parsed.warnings)
+
+
+@dataclass
+class _Stored:
+    inserted: list[tuple[int, Entry]] = field(default_factory=list)
+    verdicts: dict[str, Assessment] = field(default_factory=dict)
+    alerts: int = 0
+
+
+def _store_entries(rt: Runtime, session: Session, feed: Feed, entries: list[Entry], now: datetime) -> _Stored:
+    """Score and insert `entries` and queue their alerts, in the caller's transaction."""
+    # Scoring is pure and fast; doing it here stores each article with its verdict, so an
+    # article never exists unscored.
+    ruleset = rt.rules.current
+    source = Source(name=feed.name, kind=feed.kind, weight=feed.weight)
+    verdicts = {entry.guid: score_entry(ruleset, entry, source) for entry in entries}
+    inserted = insert_articles(session, feed.id, entries, now, verdicts)
+    # The alert rows go in with their article: an alert exists if and only if its article does.
+    # Oldest first, so a story's first report heads its thread and later ones reply to it.
+    # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
+    news = [
+        NewsAlert(article_id, entry.title, entry.link, source, entry.published, verdicts[entry.guid])
+        for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now)
+    ]
+    alerts = len(
+        queue_news_alerts(
+            session,
+            news,
+            default_channel=rt.settings.slack_default_channel,
+            now=now,
+            enrichment=Enrichment.from_settings(rt.settings),
+        )
+    )
+    return _Stored(inserted, verdicts, alerts)
+
+
+def _store_entry_by_entry(
+    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
+) -> FeedOutcome:
+    """Each new entry in its own transaction (its article with its alerts); one the database
+    refuses is set aside with the reason logged, and the feed's other entries are stored."""
+    with open_session(rt.engine) as session:
+        fresh, seen, duplicates = unseen_entries(session, feed_id, parsed.entries)
+    stored = _Stored()
+    set_aside: list[str] = []
+    name = str(feed_id)
+    for entry in fresh:
+        try:
+            with open_session(rt.engine) as session:
+                feed = _locked_feed(session, feed_id)
+                name = feed.name
+                one = _store_entries(rt, session, feed, [entry], now)
+                session.commit()
+        except StatementError as exc:
+            reason = _refusal(exc)
+            log.warning("feed %s: entry %r set aside, the database refused it: %s", name, entry.guid[:200], reason)
+            set_aside.append(reason)
+            continue
+        duplicates += 1 - len(one.inserted)
+        stored.inserted += one.inserted
+        stored.verdicts |= one.verdicts
+        stored.alerts += one.alerts
     with open_session(rt.engine) as session:
         feed = _locked_feed(session, feed_id)
-        fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
-        # Scoring is pure and fast; doing it here stores each article with its verdict, so an
-        # article never exists unscored.
-        ruleset = rt.rules.current
-        source = Source(name=feed.name, kind=feed.kind, weight=feed.weight)
-        verdicts = {entry.guid: score_entry(ruleset, entry, source) for entry in fresh}
-        inserted = insert_articles(session, feed.id, fresh, now, verdicts)
-        duplicates += len(fresh) - len(inserted)
-        # The alert rows go in with their article: an alert exists if and only if its article does.
-        # Oldest first, so a story's first report heads its thread and later ones reply to it.
-        # Each alert shows its tickers' prices as stored now, and brings its follow-ups along.
-        news = [
-            NewsAlert(article_id, entry.title, entry.link, source, entry.published, verdicts[entry.guid])
-            for article_id, entry in sorted(inserted, key=lambda pair: pair[1].published or now)
-        ]
-        alerts = len(
-            queue_news_alerts(
-                session,
-                news,
-                default_channel=rt.settings.slack_default_channel,
-                now=now,
-                enrichment=Enrichment.from_settings(rt.settings),
-            )
-        )
-        _mark_success(rt, feed, fetched, now, started)
-        feed.body_hash = body_hash
-        feed.title = parsed.title or feed.title
-        feed.last_warning = "; ".join(parsed.warnings) or None
+        warnings = _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=set_aside)
         session.commit()
-        return FeedOutcome(
-            feed.name,
-            "new",
-            new=len(inserted),
-            alerts=alerts,
-            seen=seen,
-            duplicates=duplicates,
-            warnings=list(parsed.warnings),
-            articles=[StoredArticle(aid, e.title, e.link, e.published, verdicts[e.guid]) for aid, e in inserted],
+    return _outcome(feed.name, stored, seen, duplicates, warnings)
+
+
+def _mark_stored(
+    rt: Runtime,
+    feed: Feed,
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    body_hash: str,
+    now: datetime,
+    started: datetime,
+    *,
+    set_aside: list[str],
+) -> list[str]:
+    """Mark the feed healthy after storing its entries; returns the warnings recorded on it."""
+    warnings = list(parsed.warnings)
+    _mark_success(rt, feed, fetched, now, started)
+    feed.body_hash = body_hash
+    if set_aside:
+        warnings.append(
+            f"{len(set_aside)} entries could not be stored and were set aside ({set_aside[0]}); "
+            "the feed is read again at its next poll"
         )
+        # Forget the validators and the body's hash, so the next poll fetches and parses the
+        # body again and retries what was set aside (what was stored is recognised as seen).
+        feed.body_hash = feed.etag = feed.last_modified = None
+    feed.title = parsed.title or feed.title
+    feed.last_warning = scrub("; ".join(warnings), limit=MAX_WARNING_CHARS) or None
+    return warnings
+
+
+def _outcome(name: str, stored: _Stored, seen: int, duplicates: int, warnings: list[str]) -> FeedOutcome:
+    return FeedOutcome(
+        name,
+        "new",
+        new=len(stored.inserted),
+        alerts=stored.alerts,
+        seen=seen,
+        duplicates=duplicates,
+        warnings=list(warnings),
+        articles=[StoredArticle(aid, e.title, e.link, e.published, stored.verdicts[e.guid]) for aid, e in stored.inserted],
+    )
+
+
+def _refusal(exc: StatementError) -> str:
+    """What the database said, without the statement or its values."""
+    detail = str(getattr(exc, "orig", None) or exc).strip()
+    return scrub(detail.splitlines()[0] if detail else type(exc).__name__)
 
 
 def _record_all_unchanged(rt: Runtime, batch: list[Unchanged], now: datetime) -> None:
@@ -303,9 +400,9 @@ def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime, 
     feed.consecutive_failures = 0
     # RFC 9111: keep each validator the server sends, even when the other one is absent.
     if fetched.etag:
-        feed.etag = fetched.etag[:512]
+        feed.etag = storable(fetched.etag, 512)
     if fetched.last_modified:
-        feed.last_modified = fetched.last_modified[:128]
+        feed.last_modified = storable(fetched.last_modified, 128)
     feed.next_poll_at = next_poll_after_success(started, now, feed.interval_seconds, jitter=rt.rng.random())
     release(feed)
 

@@ -19,6 +19,7 @@ from service.domain.markets import completed_sessions, current_session, last_com
 from service.domain.prices import DAILY, Bar, Listing, check_bars, stale_reason
 from service.pipeline.backoff import next_poll_after_failure, rate_limit_pause
 from service.pipeline.price_alerts import RuleOutcome, raise_price_alerts
+from service.redaction import scrub
 from service.sources.prices.listings import listings_for
 from service.sources.prices.source import BarRequest, FetchResult, LiveBars, PriceSource, TickerFailure
 from service.store import migrate
@@ -370,7 +371,7 @@ def _mark_failure(
 ) -> None:
     state.consecutive_failures += 1
     state.last_attempt_at = now
-    state.last_error = failure.reason
+    state.last_error = scrub(failure.reason)
     state.last_error_at = now
     if failure.kind == "rate_limited" and paused_until is not None:
         state.next_attempt_at = paused_until

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.bootstrap import make_parser_pool
 from service.config import Settings
 from service.domain.feeds import SOURCE_WEIGHTS, Entry, FeedSpec
 from service.domain.scoring import Assessment, Source
@@ -19,7 +20,6 @@ from service.errors import ConfigError, ReewatchError
 from service.rules import Ruleset, score_entry
 from service.sources.feed_config import load_feeds
 from service.sources.fetcher import fetch_feed, make_http_client
-from service.sources.parser import parse_feed
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,26 @@ async def scan_source(settings: Settings, source: str, ruleset: Ruleset, *, kind
     """Fetch (URL) or read (file) a feed and score each entry. Raises ReewatchError on failure."""
     if is_url(source):
         async with make_http_client(settings) as client:
-            fetched = await fetch_feed(client, source, etag=None, last_modified=None, max_bytes=settings.max_body_bytes)
+            fetched = await fetch_feed(
+                client,
+                source,
+                etag=None,
+                last_modified=None,
+                max_bytes=settings.max_body_bytes,
+                deadline=settings.fetch_deadline,
+            )
         body, url, content_type = fetched.body or b"", fetched.url, fetched.content_type
     else:
         path = Path(source)
         body = _read_file(path, settings.max_body_bytes)
         # A file has no Content-Type header; say it is XML so the parser does not warn.
         url, content_type = path.resolve().as_uri(), "application/xml"
-    parsed = parse_feed(body, url=url, content_type=content_type, now=datetime.now(UTC))
+    # The service's own parser workers: a hostile body meets the same deadline and memory cap.
+    parser = make_parser_pool(settings)
+    try:
+        parsed = await parser.parse(body, url=url, content_type=content_type, now=datetime.now(UTC))
+    finally:
+        parser.close()
     scoring_source = _source_for(settings, source, kind)
     entries = [ScannedEntry(entry, score_entry(ruleset, entry, scoring_source)) for entry in parsed.entries]
     return ScanReport(scoring_source, entries, parsed.warnings)

@@ -79,6 +79,7 @@ class FeedPoller:
         self._config_checked_at = -math.inf
         #: The schedule's earliest due time at the last look (None: look again).
         self._next_due: datetime | None = None
+        self._reloading: asyncio.Task | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll due feeds until `stop` is set; polls in flight are left to the caller (`drain`)."""
@@ -93,19 +94,19 @@ class FeedPoller:
             await self._sleep(max(time.monotonic() + wait, self.alive_at + MIN_SCAN_GAP), stop)
 
     async def drain(self) -> None:
-        """Let polls in flight finish (STOP_GRACE_SECONDS at most), then cancel the rest."""
-        await _drain(self.in_flight)
+        """Let polls and a reload in flight finish (STOP_GRACE_SECONDS at most), then cancel the rest."""
+        await _drain(self.in_flight | ({self._reloading} if self._reloading else set()))
 
     async def _scan(self) -> float:
         """Take in edits, lease and start every due feed; return the seconds until the next one
         falls due (at most a tick)."""
         self._rescan_at = math.inf  # polls ending from here on ask for a look of their own
-        if time.monotonic() - self._config_checked_at >= self.tick:
+        if time.monotonic() - self._config_checked_at >= self.tick and (self._reloading is None or self._reloading.done()):
             self._config_checked_at = time.monotonic()
-            if self.feeds.refresh():
-                await sync_specs(self.rt, self.feeds.current)
-            # A broken edit is logged and the last good rules stay in force.
-            self.rt.rules.refresh()
+            # Edited files are reloaded by a task of their own, off the event loop: a huge or
+            # hostile edit never holds up polling. A broken edit is logged and the last good
+            # version stays in force.
+            self._reloading = asyncio.create_task(self._reload(), name="reload-config")
         # Woken for a feed that is due: lease at once. Otherwise (a tick, a poll that ended) look
         # at the schedule first, since another instance or an edit may have changed it.
         due = self._next_due
@@ -122,6 +123,16 @@ class FeedPoller:
         if due is None:
             return self.tick
         return min(self.tick, (due - self.rt.clock()).total_seconds())
+
+    async def _reload(self) -> None:
+        try:
+            if await self.feeds.reload():
+                await sync_specs(self.rt, self.feeds.current)
+                self._next_due = None  # added or re-enabled feeds are due at once
+                self.wakeup.set()
+            await self.rt.rules.reload()
+        except Exception:
+            log.exception("reloading the configuration failed; the next tick will try again")
 
     async def _sleep(self, deadline: float, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -567,18 +567,10 @@ class Ruleset:
             cause = _cause_of(first, read)
             if cause is not None:
                 first = cause
+        # One frame, one event: a second clause's event ("... and orders talks on price floors")
+        # is more often background than a second event a desk would list.
         types = list(event_types(first))
         used = [first]
-        phrase_types = {t for r in plan.ordered if not r.reads_frames for t in r.event_types}
-        for fact in deciding[1:]:
-            # A second event in the same sentence counts when a fired rule says so too.
-            if fact is first or fact.labels and fact.labels <= _ELSEWHERE:
-                continue
-            if fact.headline == first.headline and fact.main and fact.acted:
-                added = [t for t in event_types(fact) if t not in types and t in phrase_types]
-                if added:
-                    types.extend(added)
-                    used.append(fact)
         # Phrase rules written for this event type know its tickers best (a gallium rule names
         # AXTI); frame rules fire on any wording, so their impacts are only the map's.
         agreeing = [r for r in plan.ordered if not r.reads_frames and types[0] in r.event_types]

@@ -67,7 +67,7 @@ mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
-question, doubt, decide, hit back, strike back, hope, bet,
+release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension
@@ -143,23 +143,26 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
+        "without an export license", "without export licences", "without export licenses", "without approval",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
-        "section 301", "section 232", "adjusting imports", "adjust imports", "anti dumping", "countervailing", "customs duty", "customs duties",
+        "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
         "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
         "anti dumping duty", "countervailing duty",
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
-        "unreliable entity list", "unreliable entities list", "export control list", "control list",
+        "unreliable entity list", "unreliable entities list", "export control list", "export control control list",
         "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "sanctions list",
         "sdn list", "military end user list", "sanction", "sanctions",
     ],
     "funding": [
         "stake", "equity stake", "equity", "investment", "invest", "loan", "lend", "shareholder", "floor",
+        "minimum price", "guaranteed minimum price", "price guarantee",
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
         "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
@@ -206,7 +209,7 @@ PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
-                    "bar": "export_control", "restrict": "export_control", "curb": "export_control",
+                    "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
@@ -615,6 +618,9 @@ class FrameReader:
             )
             if actor is not None:
                 inherited = actor
+            if fact is None and facts and main and _signed_verb(clause):
+                # "eases some curbs, tightens others": the verb's object is the last instrument.
+                fact = _elliptical(clause, facts[-1])
             if fact is not None:
                 facts.extend(fact)
         return facts, _clash(facts) if headline else ""
@@ -686,7 +692,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         if token.tag == BREAK:
             segments.append((current, main, how))
             if token.value in CAUSES:
-                current, how = [], "cause"
+                # "China's curbs propel tungsten to a record": the curbs are the cause, the
+                # record the news.
+                segments[-1] = (segments[-1][0], False, segments[-1][2])
+                current, how, main = [], "cause", True
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
@@ -730,7 +739,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
         )
         substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
         if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
-                and _has_head(merged[-1][0]):
+                and _has_head(merged[-1][0]) and _participle(tokens_):
             # "... the measures published on 9 October, covering X, Y and Z, are suspended":
             # a predicate after a list completes the clause it belongs to.
             merged[-1][0].extend(tokens_)
@@ -758,6 +767,13 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             continue
         joined.append((clause, is_main, contrast))
     return joined
+
+
+def _participle(tokens: list[Token]) -> bool:
+    """The segment's verb is a participle ("..., are suspended"), not a finite verb starting a
+    clause of its own ("..., tightens others")."""
+    verb = next((t for t in tokens if t.tag == VERB), None)
+    return verb is None or verb.text.split()[0].endswith(("ed", "en", "wn"))
 
 
 def _until_break(tokens: list[Token], start: int) -> list[Token]:
@@ -794,8 +810,28 @@ _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
-_REPORTING = frozenset({"say", "tell", "report", "must"})
+#: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
+_REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
+                        "present", "outline", "direct", "detail"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+def _governs_without(clause: list[Token], negation: Token) -> bool:
+    after = [t for t in clause if t.start > negation.start][:3]
+    return any(t.tag == INSTRUMENT and t.text.startswith("without") for t in after)
+
+
+def _signed_verb(clause: list[Token]) -> Token | None:
+    return next((t for t in clause if t.tag == VERB and t.value[1] != 0 and t.value[0] not in _REPORTING
+                 and not t.value[2]), None)
+
+
+def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | None:
+    verb = _signed_verb(clause)
+    if verb is None or any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME, OBJECT) for t in clause):
+        return None
+    sign = verb.value[1] * (-1 if any(t.tag == NEGATION for t in clause) else 1)
+    return [before._replace(action=verb.text, polarity="up" if sign > 0 else "down", contrast=False)]
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -865,7 +901,9 @@ def _frame(
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             sign *= verb_sign
-            if lemma not in _REPORTING:
+            # Shown: what is done before the instrument, and any reversal after it ("tariffs
+            # suspended"), not "made" in "foreign-made goods".
+            if lemma not in _REPORTING and (token.start < heads[0][1].start or verb_sign < 0):
                 actions.append(token.text)
         elif token.tag == RELIEF:
             sign = -sign
@@ -873,6 +911,8 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == NEGATION and _governs_without(clause, token):
+                continue  # "may not be exported without a licence": one requirement, not two negations
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
@@ -956,6 +996,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     programme = None
     public = False
     firms = False
+    last_targeted = False
     previous: Token | None = None
     for token in clause:
         if token.tag == ACTOR:
@@ -969,7 +1010,9 @@ def _actor(clause: list[Token], first_verb: int | None):
                 countries.add(country)
             if kind == "company" and name:
                 companies.append(name)
-            targeted = previous is not None and previous.tag == TARGET
+            # A target marker governs its noun phrase: "to 15 US firms" targets the firms too.
+            targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
+            last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
             if targeted and kind == "company":
                 firms = True
@@ -1028,7 +1071,10 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     if restrictions and verb is not None and all(found[k].start < verb.start for k in restrictions):
         # "Chinese curbs dry up supply", "export curbs propel tungsten prices": the restriction
         # is the cause; what the verb moves is the news.
-        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start > verb.start]
+        moved = [
+            k for k in ("supply", "price", "permit")
+            if k in found and found[k].start > verb.start and _direct_object(clause, verb, found[k])
+        ]
         if moved:
             return [(moved[0], found[moved[0]])]
     if restrictions:
@@ -1039,6 +1085,13 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if kind in found:
             return [(kind, found[kind])]
     return [(None, found[None])]
+
+
+def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
+    """Whether `target` is what `verb` acts on ("dry up supply"), not a later phrase of the
+    clause ("duty imposed on goods over the flow of opioids")."""
+    between = [t for t in clause if verb.start < t.start < target.start]
+    return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
 
 
 def _answered(clause: list[Token]) -> set[Token]:

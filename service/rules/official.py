@@ -108,7 +108,8 @@ _ITEM_NAMES = tuple(
 )
 _ITEM = re.compile(r"\bItems?\s+((?:\d\.\d{2}(?:\s*(?:,|and|&)\s*)?)+)", re.IGNORECASE)
 _ITEM_CODE = re.compile(r"\d\.\d{2}")
-_ANNOUNCEMENT = re.compile(r"\bAnnouncement\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
+#: "Announcement No. 70 of 2025", and "Announcement of the Customs Tariff Commission ... No. 4 of 2025".
+_ANNOUNCEMENT = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
 _DECREE = re.compile(r"\bDecree\s+No\.?\s*(\d+)", re.IGNORECASE)
 _PRESIDENTIAL = (
     (re.compile(r"\bexecutive order\b", re.IGNORECASE), "executive_order"),
@@ -250,9 +251,14 @@ def _by_feed(feed: str) -> tuple[str, str, str] | None:
 
 
 def _by_title(title: str) -> tuple[str, str, str] | None:
-    if _ANNOUNCEMENT.search(title) or re.search(r"\bMOFCOM\b|Ministry of Commerce", title):
+    if _ANNOUNCEMENT.search(title) or _CHINESE_ISSUERS.search(title):
         return _chinese_issuer(title)
     return None
+
+
+_CHINESE_ISSUERS = re.compile(
+    r"\bMOFCOM\b|Ministry of Commerce|General Administration of Customs|Tariff Commission|\bState Council\b"
+)
 
 
 def _chinese_issuer(text: str) -> tuple[str, str, str]:

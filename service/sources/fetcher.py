@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 import ssl
@@ -72,8 +73,26 @@ async def fetch_feed(
     etag: str | None,
     last_modified: str | None,
     max_bytes: int,
+    deadline: float,
 ) -> FetchResult:
-    """GET a feed with the stored validators. Raises a FetchError subclass on any failure."""
+    """GET a feed with the stored validators, all of it (connect, headers, body) within
+    `deadline` seconds. Raises a FetchError subclass on any failure.
+
+    httpx's timeouts are per operation: a server that sends a byte a second never trips the
+    read timeout. Past the deadline the request is cancelled and its connection closed.
+    """
+    try:
+        async with asyncio.timeout(deadline):
+            return await _fetch(client, url, etag=etag, last_modified=last_modified, max_bytes=max_bytes)
+    except TimeoutError:
+        raise FetchTimeout(
+            f"the fetch took longer than the {deadline:g}s deadline (connect, headers and body); stopped"
+        ) from None
+
+
+async def _fetch(
+    client: httpx.AsyncClient, url: str, *, etag: str | None, last_modified: str | None, max_bytes: int
+) -> FetchResult:
     headers = {}
     if etag:
         headers["If-None-Match"] = etag

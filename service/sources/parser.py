@@ -5,27 +5,37 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
+import pyexpat
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.entities import name2codepoint
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from service.domain.feeds import Entry
 from service.errors import EmptyBody, NotAFeed
+from service.storable import storable
 from service.sources.text import canonical_link, clean_html, clean_text, safe_link
 
 MAX_TITLE_CHARS = 1_000
 MAX_SUMMARY_CHARS = 20_000
 MAX_GUID_CHARS = 512
 MAX_LINK_CHARS = 2_000
+#: The column's size: a longer canonical form (a query that percent-encodes long) is no dedup key.
+MAX_CANONICAL_CHARS = 2_048
 #: Dates further ahead than this are typos or broken clocks, not scheduled news.
 FUTURE_TOLERANCE = timedelta(days=2)
 NOTE_NO_KEY = "no guid or link: keyed by content"
 NOTE_DATE = "date "
 
-_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE([^\[>]*)\[.*?\]\s*>", re.S | re.I)
-_DOCTYPE_SUBSET_BYTES = re.compile(rb"<!DOCTYPE([^\[>]*)\[.*?\]\s*>", re.S | re.I)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_BLANK = re.compile(rb"[^\n]")
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+_NAMED_REFERENCE = re.compile(rb"&([A-Za-z_][A-Za-z0-9._-]{0,63});")
+_XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+_UNUSUAL_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z_][A-Za-z0-9._-]{0,63};")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 
 
@@ -43,27 +53,30 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
     now = now or datetime.now(UTC)
     if not body.strip():
         raise EmptyBody("the server sent an empty body")
-    body, stripped = strip_internal_subset(body)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    data, parse_as, encoding_complaint = _to_utf8(body, content_type, url)
+    data, neutralised = neutralise_entity_declarations(data)
+    data = replace_invalid_character_references(data)
+    data = resolve_named_references(data)
     # Never hand feedparser raw bytes or a str: it may treat them as a URL or a file path.
     # Its HTML sanitizer and URI rewriting inside markup cost ~40% of parse time and are work
     # we would throw away: every field is reduced to plain text below (scripts dropped), and
     # each output channel escapes that text for itself.
     parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        io.BytesIO(data),
+        response_headers={"content-location": url, "content-type": parse_as},
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     warnings: list[str] = []
-    if stripped:
+    if neutralised:
         warnings.append("the DOCTYPE declared its own entities; they were ignored")
     if not parsed.entries and not parsed.version:
         if _looks_like_html(body, content_type):
             raise NotAFeed(f"the server sent an HTML page, not a feed (content-type {content_type or 'unknown'})")
         detail = _describe_bozo(parsed.get("bozo_exception"))
         raise NotAFeed(f"no RSS or Atom feed in the body{': ' + detail if detail else ''}")
-    if parsed.bozo:
-        detail = _describe_bozo(parsed.get("bozo_exception"))
+    if parsed.bozo or encoding_complaint:
+        detail = _describe_bozo(parsed.get("bozo_exception")) if parsed.bozo else encoding_complaint
         warnings.append(f"feed is not well-formed ({detail}); {len(parsed.entries)} entries read anyway")
 
     entries: list[Entry] = []
@@ -89,25 +102,29 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
         warnings.append(f"{bad_dates} entries had a date that could not be read; stored without one")
     if empty:
         warnings.append(f"{empty} entries had no title, text or link and were skipped")
-    title = clean_text(parsed.feed.get("title"))[:MAX_TITLE_CHARS] or None
+    title = storable(clean_text(parsed.feed.get("title")), MAX_TITLE_CHARS) or None
     return ParsedFeed(title=title, entries=entries, warnings=warnings)
 
 
 def normalise_entry(raw: dict, *, now: datetime) -> Entry | None:
     """One feedparser entry -> Entry, or None when it carries nothing to show."""
+    # Every field is made storable here, before any of it reaches a query (the dedup lookup
+    # included): one NUL in one guid used to fail the feed's transaction on every poll.
     notes: list[str] = []
-    title = _text_of(raw, "title")[:MAX_TITLE_CHARS]
-    summary = _summary_of(raw)[:MAX_SUMMARY_CHARS]
-    raw_link = raw.get("link") or ""
+    title = storable(_text_of(raw, "title"), MAX_TITLE_CHARS)
+    summary = storable(_summary_of(raw), MAX_SUMMARY_CHARS)
+    raw_link = storable(raw.get("link") or "")
     link = safe_link(raw_link) if len(raw_link) <= MAX_LINK_CHARS else None
     canonical = canonical_link(link)
+    if canonical is not None and len(canonical) > MAX_CANONICAL_CHARS:
+        canonical = None
     if not (title or summary or link):
         return None
     published, date_note = _published_of(raw, now)
     if date_note:
         notes.append(date_note)
     content_hash = hashlib.sha256(f"{title}\n{summary}\n{canonical or ''}".encode()).hexdigest()
-    guid = (raw.get("id") or "").strip()
+    guid = storable(raw.get("id") or "").strip()
     if not guid:
         if link:
             guid = link
@@ -172,41 +189,138 @@ def _first_words(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def strip_internal_subset(body: bytes) -> tuple[bytes, bool]:
-    """Remove a DOCTYPE's internal subset (entity definitions) before parsing.
+def neutralise_entity_declarations(data: bytes) -> tuple[bytes, bool]:
+    """Make every entity declaration in a UTF-8 feed body inert, wherever it sits.
 
-    feedparser's lenient fallback expands internal entities even when expat refuses them, so a
-    26 KB feed can become a 40-million-character title. Real feeds never need them.
+    feedparser expands the entities a DOCTYPE declares (its lenient parser even when expat
+    refuses them), so a 90 KB feed can take gigabytes to parse. Real feeds never declare
+    entities. Expat, a real XML tokenizer, finds the DOCTYPE wherever it is (after kilobytes of
+    comments, with `]>` inside an entity value) and its internal subset is blanked in place;
+    then any `<!ENTITY` left anywhere (in a prolog expat could not read, in a comment that
+    feedparser's own DOCTYPE handling would revive) is broken so that no parser reads it as a
+    declaration. Returns the body and whether anything was changed.
     """
-    codec = _wide_codec(body[:4])
-    if codec is None:
-        head = body[:8192]
-        if b"<!DOCTYPE" not in head and b"<!doctype" not in head.lower():
-            return body, False
-        stripped, count = _DOCTYPE_SUBSET_BYTES.subn(rb"<!DOCTYPE\1>", body, count=1)
-        return stripped, bool(count)
-    text = body.decode(codec, errors="replace")
-    if "<!doctype" not in text[:8192].lower():
-        return body, False
-    stripped, count = _DOCTYPE_SUBSET.subn(r"<!DOCTYPE\1>", text, count=1)
-    return (stripped.encode(codec), True) if count else (body, False)
+    if not _ENTITY_DECLARATION.search(data):
+        return data, False
+    subset = _internal_subset(data)
+    if subset is not None:
+        start, end = subset
+        # Spaces keep every offset, and the newlines every line number, of the parser's messages.
+        data = data[:start] + _BLANK.sub(b" ", data[start:end]) + data[end:]
+    return _ENTITY_DECLARATION.sub(b"<!-ENTITY", data), True
 
 
-def _wide_codec(head: bytes) -> str | None:
-    """The UTF-16/32 codec a body starts in (BOM or the '<' pattern), else None."""
-    if head.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
-        return "utf-32"
-    if head.startswith((b"\xfe\xff", b"\xff\xfe")):
-        return "utf-16"
-    if head == b"\x00\x00\x00<":
-        return "utf-32-be"
-    if head == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if head.startswith(b"\x00<"):
-        return "utf-16-be"
-    if head.startswith(b"<\x00"):
-        return "utf-16-le"
-    return None
+def replace_invalid_character_references(data: bytes) -> bytes:
+    """`&#...;` that names no XML character (a surrogate, NUL, past U+10FFFF) becomes U+FFFD.
+
+    feedparser's lenient parser turns a reference into a character and encodes it: a lone
+    surrogate, a number past U+10FFFF or one too big for C crashes it, and a feed carrying one
+    would fail on every poll.
+    """
+    if b"&#" not in data:
+        return data
+    return _sub_in_chunks(_CHARACTER_REFERENCE, _valid_reference, data)
+
+
+def resolve_named_references(data: bytes) -> bytes:
+    """`&name;` for anything but XML's five entities: HTML's named characters become numeric
+    references (`&nbsp;` -> `&#160;`), any other name is dropped.
+
+    With every declaration neutralised, such a reference names nothing XML knows: expat stops
+    at the first one and feedparser's lenient parser takes over, slowly. Millions of them (a
+    bomb's references, its declaration gone) kept a worker busy for seconds and over 200 MB.
+    Resolved here, the strict parser reads the feed, sloppy `&nbsp;` feeds included.
+    """
+    if not _UNUSUAL_REFERENCE.search(data):
+        return data
+    return _sub_in_chunks(_NAMED_REFERENCE, _resolved_reference, data)
+
+
+def _sub_in_chunks(pattern: re.Pattern, replace, data: bytes, size: int = 256 * 1024) -> bytes:
+    """`pattern.sub(replace, data)` a slice at a time, each cut just after a `;` (where no
+    reference can straddle it): re.sub holds every piece of its result at once, and a body
+    of a million references made that a hundred megabytes."""
+    parts: list[bytes] = []
+    start = 0
+    while start < len(data):
+        end = data.rfind(b";", start, start + size) + 1 if start + size < len(data) else len(data)
+        if end <= start:
+            end = min(len(data), start + size)
+        parts.append(pattern.sub(replace, data[start:end]))
+        start = end
+    return b"".join(parts)
+
+
+def _resolved_reference(match: re.Match) -> bytes:
+    name = match.group(1)
+    if name in _XML_ENTITIES:
+        return match.group(0)
+    code = name2codepoint.get(name.decode("ascii"))
+    return b"&#%d;" % code if code is not None else b""
+
+
+def _valid_reference(match: re.Match) -> bytes:
+    digits = match.group(1)
+    if len(digits) > 8:
+        return b"&#xFFFD;"
+    code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return match.group(0)
+    return b"&#xFFFD;"
+
+
+class _PrologEnd(Exception):
+    """Raised from expat's handlers: the root element starts, the prolog has been read."""
+
+
+def _internal_subset(data: bytes) -> tuple[int, int] | None:
+    """Byte offsets of what lies between a DOCTYPE's `[` and `]`, as expat reads the prolog;
+    None when there is no internal subset or expat cannot read the prolog."""
+    parser = pyexpat.ParserCreate()
+    found: dict[str, int] = {}
+
+    def doctype_start(_name, _system_id, _public_id, has_internal_subset) -> None:
+        if has_internal_subset:
+            found["open"] = parser.CurrentByteIndex  # at the `[`
+
+    def doctype_end() -> None:
+        found["close"] = parser.CurrentByteIndex  # at the final `>`
+        raise _PrologEnd
+
+    def root_start(_name, _attributes) -> None:
+        raise _PrologEnd
+
+    parser.StartDoctypeDeclHandler = doctype_start
+    parser.EndDoctypeDeclHandler = doctype_end
+    parser.StartElementHandler = root_start
+    # Declarations are read, never used: nothing is expanded while the prolog is scanned.
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(data, True)
+    except _PrologEnd:
+        pass
+    except pyexpat.ExpatError:
+        return None
+    if "open" not in found or "close" not in found:
+        return None
+    opening, closing = found["open"], data.rfind(b"]", found["open"], found["close"])
+    if data[opening : opening + 1] != b"[" or closing < 0:
+        return None
+    return opening + 1, closing
+
+
+def _to_utf8(body: bytes, content_type: str | None, url: str) -> tuple[bytes, str, str | None]:
+    """The body as feedparser itself decodes it, re-encoded as UTF-8 (the XML declaration too),
+    so the entity check reads exactly what the parser will; plus the content type to parse it
+    with, and feedparser's complaint about the encoding, if any."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    result: dict = {}
+    data = convert_to_utf8(headers, body, result)
+    complaint = _describe_bozo(result.get("bozo_exception")) if result.get("bozo") else None
+    mime = (content_type or "application/xml").split(";", 1)[0].strip() or "application/xml"
+    return data, f"{mime}; charset=utf-8", complaint
 
 
 def _looks_like_html(body: bytes, content_type: str | None) -> bool:

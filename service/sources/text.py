@@ -23,6 +23,16 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "titl
 _LOOKS_LIKE_MARKUP = re.compile(r"</?(?:p|br|a|b|i|em|strong|div|span|img|ul|li)\b[^<>]*>", re.I)
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Unicode's format characters (category Cf), invisible by design: right-to-left overrides and
+# isolates (a headline made to read backwards), marks, joiners, word joiners, the BOM, tags,
+# interlinear annotation. None belongs in a headline, and any may hide inside a word to dodge
+# a phrase. The zero-width space (U+200B) is kept out: _SPACES turns it into a space.
+_FORMAT = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200c-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+_LINE_SEPARATORS = re.compile("[\u2028\u2029\x85]")
 
 
 class _TextExtractor(HTMLParser):
@@ -70,8 +80,9 @@ def html_to_text(markup: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = _CONTROL.sub("", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    text = _FORMAT.sub("", _CONTROL.sub("", text))
+    text = _LINE_SEPARATORS.sub("\n", text.replace("\r", "\n"))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -169,10 +180,11 @@ def canonical_link(url: str | None) -> str | None:
 
 
 def safe_link(url: str | None) -> str | None:
-    """The URL itself when it is http(s); None for javascript:, data: and other schemes."""
+    """The URL (less control and invisible format characters) when it is http(s); None for
+    javascript:, data: and other schemes."""
     if not url:
         return None
-    url = url.strip()
+    url = _FORMAT.sub("", _CONTROL.sub("", url)).strip()
     try:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from service.redaction import scrub
 from service.store.models import DigestRun
 from service.store.upsert import insert_ignoring_conflicts
 
@@ -106,7 +107,7 @@ def record_failure(
     session: Session, claim: Claim, now: datetime, reason: str, next_attempt_at: datetime | None
 ) -> bool:
     """Keep the run pending until `next_attempt_at`, or mark it failed when that is None."""
-    values: dict = {"last_error": reason, "last_error_at": now, "lease_owner": None, "lease_until": None}
+    values: dict = {"last_error": scrub(reason), "last_error_at": now, "lease_owner": None, "lease_until": None}
     if next_attempt_at is None:
         values["status"] = FAILED
     else:

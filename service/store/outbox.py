@@ -17,6 +17,7 @@ from sqlalchemy import exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from service.redaction import scrub
 from service.store.models import OutboxAlert
 from service.store.upsert import insert_ignoring_conflicts
 
@@ -205,7 +206,7 @@ def record_retry(session: Session, alert_id: int, *, next_at: datetime, reason: 
         .where(OutboxAlert.id == alert_id)
         .values(
             next_attempt_at=next_at,
-            last_error=reason,
+            last_error=scrub(reason),
             outcome_unknown=outcome_unknown,
             lease_owner=None,
             lease_until=None,
@@ -219,7 +220,7 @@ def record_failure(session: Session, alert_id: int, reason: str) -> None:
     session.exec(
         update(OutboxAlert)
         .where(OutboxAlert.id == alert_id)
-        .values(status=FAILED, last_error=reason, outcome_unknown=False, lease_owner=None, lease_until=None)
+        .values(status=FAILED, last_error=scrub(reason), outcome_unknown=False, lease_owner=None, lease_until=None)
     )
     session.commit()
 

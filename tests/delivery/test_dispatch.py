@@ -133,17 +133,24 @@ def test_a_server_error_is_retried_after_looking_for_the_message(outbox, slack):
     assert outbox.row(row.id).attempts == 2
 
 
-def test_a_timeout_after_slack_accepted_is_found_and_not_posted_again(outbox, slack):
-    """Slack took the message but answered too late: the retry finds it by key and records its ts."""
+def test_a_timeout_after_slack_accepted_is_found_and_not_posted_again(slack_settings, slack):
+    """Slack took the message but answered too late: the retry finds it by key and records its ts.
+
+    Under a 0.5 s client timeout a slow machine may time out a lookup too: only what must hold
+    whatever the timing is asserted (one post, found, recorded), never how many tries it took."""
     slack.fault("chat.postMessage", Fault.timeout(2.0))
-    row = outbox.queue()[0]
-    report = outbox.drain()
-    assert len(slack.calls_to("chat.postMessage")) == 1
-    assert keys(slack.posted()) == [row.key]
-    sent = outbox.row(row.id)
-    assert (sent.status, sent.ts, sent.attempts) == ("sent", slack.posted()[0].ts, 1)
-    assert sent.last_error == "no answer from Slack within 0.5s"
-    assert (report.found, report.sent) == (1, 1)
+    box = DeliveringOutbox(slack_settings(slack_timeout=0.5))
+    try:
+        row = box.queue()[0]
+        report = box.drain()
+        assert len(slack.calls_to("chat.postMessage")) == 1
+        assert keys(slack.posted()) == [row.key]
+        sent = box.row(row.id)
+        assert (sent.status, sent.ts) == ("sent", slack.posted()[0].ts) and sent.attempts >= 1
+        assert sent.last_error == "no answer from Slack within 0.5s"
+        assert (report.found, report.sent) == (1, 1)
+    finally:
+        box.close()
 
 
 def test_a_dropped_connection_before_slack_accepted_is_posted_again_once(outbox, slack):
@@ -236,15 +243,20 @@ def test_a_repeat_is_posted_in_the_first_alerts_thread(outbox, slack):
     assert outbox.row(repeat.id).thread_ts == parent.ts
 
 
-def test_a_reply_whose_outcome_is_unknown_is_looked_for_in_its_thread(outbox, slack):
+def test_a_reply_whose_outcome_is_unknown_is_looked_for_in_its_thread(slack_settings, slack):
     """Replies are not in channel history: a timed-out reply is found with conversations.replies."""
     slack.fault("chat.postMessage", Fault.ok(), Fault.timeout(2.0))
-    outbox.queue("First report")
-    repeat = outbox.queue("Second outlet")[0]
-    report = outbox.drain()
-    assert len(slack.calls_to("conversations.replies")) == 1 and slack.calls_to("conversations.history") == []
-    assert keys(slack.posted()) == [outbox.rows()[0].key, repeat.key]
-    assert report.found == 1
+    box = DeliveringOutbox(slack_settings(slack_timeout=0.5))
+    try:
+        box.queue("First report")
+        repeat = box.queue("Second outlet")[0]
+        report = box.drain()
+        # How many lookups a slow machine needs under the short timeout is not the point.
+        assert slack.calls_to("conversations.replies") and slack.calls_to("conversations.history") == []
+        assert keys(slack.posted()) == [box.rows()[0].key, repeat.key]
+        assert report.found == 1
+    finally:
+        box.close()
 
 
 def test_the_limiter_drains_a_burst_without_a_429(slack_settings, slack):
@@ -350,6 +362,7 @@ def test_serve_outbox_posts_as_soon_as_it_is_woken_and_stops_on_request(outbox, 
             rt.outbox_wakeup.set()
             woken = asyncio.get_running_loop().time()
             while not slack.posted():
+                assert asyncio.get_running_loop().time() - woken < 30, "never posted after the wake-up"
                 await asyncio.sleep(0.01)
             latency = asyncio.get_running_loop().time() - woken
             stop.set()
@@ -424,7 +437,11 @@ def test_serve_outbox_outlives_a_database_outage(outbox, slack, slack_settings, 
                 connection.execute(text("ALTER TABLE outbox_alerts RENAME TO outbox_alerts_away"))
             stop = asyncio.Event()
             task = asyncio.create_task(serve_outbox(rt, stop))
-            await asyncio.sleep(0.5)
+            # Until the dispatcher has met the outage, however slow the machine.
+            deadline = asyncio.get_running_loop().time() + 30
+            while not any(r.getMessage().startswith("cannot read the outbox") for r in caplog.records):
+                assert asyncio.get_running_loop().time() < deadline, "the dispatcher never met the outage"
+                await asyncio.sleep(0.02)
             with outbox.engine.begin() as connection:
                 connection.execute(text("ALTER TABLE outbox_alerts_away RENAME TO outbox_alerts"))
             row = outbox.queue()[0]

@@ -1,9 +1,11 @@
 """Kill `reewatch run` with SIGKILL at random moments: every alert still reaches Slack exactly once.
 
 Each trial starts the real service as a subprocess against loopback feeds (the demo's sample
-feeds, scored by the shipped rules) and a local Slack Web API that takes a while to answer, so
-kills land before polling, mid-transaction, mid-post and between a post and its record. The
-service is then restarted and left to finish; Slack must hold each expected alert once.
+feeds, scored by the shipped rules) and a local Slack Web API that takes a while to answer, and
+kills it at a seeded moment after its first post reached Slack, so every kill lands while it is
+delivering: mid-post, between a post and its record, mid-claim. The kill is checked to have
+landed then (a kill before the first post would test nothing). The service is then restarted
+and left to finish; Slack must hold each expected alert once.
 """
 
 from __future__ import annotations
@@ -113,29 +115,35 @@ def expected(feeds, tmp_path_factory) -> Counter:
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_sigkill_loses_and_doubles_no_alert(trial, feeds, expected, tmp_path):
     """Whenever the process dies, a restart delivers every alert, and none twice."""
-    kill_after = random.Random(1000 + trial).uniform(0.3, 4.5)
+    # Into the posting: the first alerts take SLACK_LATENCY each to be answered.
+    kill_after = random.Random(1000 + trial).uniform(0.0, 1.0)
     with SlackAPI() as slack:
         env = prepare(tmp_path, feeds, slack)
         first = start_service(env, tmp_path, tmp_path / "first.log")
+        started = wait_until(lambda: slack.calls_to("chat.postMessage") or first.poll() is not None, timeout=120)
+        assert started and first.poll() is None, (tmp_path / "first.log").read_text()
         time.sleep(kill_after)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
+        posts_before_kill = len(slack.calls_to("chat.postMessage"))
         before_restart = len(slack.posted())
+        # The kill landed after the service had started posting, never before.
+        assert first.returncode == -signal.SIGKILL and posts_before_kill >= 1
 
         log = tmp_path / "second.log"
         second = start_service(env, tmp_path, log)
         try:
             assert wait_until(lambda: "polling;" in log.read_text(), timeout=60), log.read_text()
-            done = wait_until(lambda: sum(posted_keys(slack).values()) >= sum(expected.values()), timeout=60)
-            # A little longer, so a duplicate posted late would be seen.
-            time.sleep(SLACK_LATENCY * 4)
+            done = wait_until(lambda: sum(posted_keys(slack).values()) >= sum(expected.values()), timeout=120)
         finally:
+            # A stopping service finishes the posts in flight first: once it has exited, any
+            # duplicate it sent is in the channel.
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=60)
         assert second.returncode == 0, log.read_text()
         keys = posted_keys(slack)
 
-    when = f"killed after {kill_after:.2f}s with {before_restart} posted"
+    when = f"killed {kill_after:.2f}s into posting with {before_restart} posted"
     alerts = queued(tmp_path)
     assert done, f"{when}; never posted: {set(alerts) - set(keys)}"
     assert Counter(alerts.values()) == expected, when  # the same alerts as an uninterrupted run

@@ -75,17 +75,20 @@ def test_send_without_smtp_writes_the_outbox_once(tmp_path):
     """With no SMTP_HOST, `digest send` writes .eml and .html files, prints where, and never twice."""
     write_rules(tmp_path)
     env = cli_env(tmp_path)
+    before = dt.datetime.now(dt.UTC).date()
     first = reewatch("digest", "send", env=env, cwd=tmp_path)
+    after = dt.datetime.now(dt.UTC).date()
     assert first.returncode == 0, first.stderr
     outbox = tmp_path / "var" / "outbox"
-    today = dt.datetime.now(dt.UTC).date()
+    # The command's "today": the day it ran, which midnight UTC may have ended since.
+    today = next(d for d in (before, after) if (outbox / f"{d.isoformat()}_trader@desk.example.eml").is_file())
     eml = outbox / f"{today.isoformat()}_trader@desk.example.eml"
     flat = first.stdout.replace("\n", "")
     assert f"trader@desk.example {today}: sent ({eml})" in flat
     assert eml.is_file() and eml.with_suffix(".html").is_file()
     assert message_from_bytes(eml.read_bytes(), policy=policy.default)["To"].addresses[0].display_name == "Jane Trader"
 
-    again = reewatch("digest", "send", "--date", "today", "--recipient", "trader@desk.example", env=env, cwd=tmp_path)
+    again = reewatch("digest", "send", "--date", today.isoformat(), "--recipient", "trader@desk.example", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert f"trader@desk.example {today}: already sent" in again.stdout
     status = reewatch("digest", "status", env=env, cwd=tmp_path)
@@ -250,8 +253,9 @@ def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_
     digests = tmp_path / "rules" / "digests.yaml"
 
     def written(address: str, zone: str) -> bool:
+        # Today in the reader's zone, or yesterday if midnight passed since it was sent.
         today = dt.datetime.now(ZoneInfo(zone)).date()
-        return (outbox / f"{today.isoformat()}_{address}.eml").is_file()
+        return any((outbox / f"{day.isoformat()}_{address}.eml").is_file() for day in (today, today - dt.timedelta(days=1)))
 
     with log_file.open("w") as log:
         process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)

@@ -10,7 +10,7 @@ from tests.sample_feeds import item, rss
 
 DEMO_FEED = ROOT / "service" / "demo" / "feeds" / "mining-wire.xml"
 CONTRACT = {"guid", "link", "title", "published", "event_types", "score", "severity", "alert", "rules", "matched",
-            "impacts", "relevance"}
+            "impacts", "relevance", "frame"}
 
 
 def test_rules_check_passes_on_the_shipped_rules(tmp_path):
@@ -72,6 +72,11 @@ def test_scan_local_file_as_json(tmp_path):
     by_title = {line["title"]: line for line in lines}
     curbs = by_title["China extends rare earth controls to foreign-made goods with trace Chinese content"]
     assert curbs["alert"] is True and curbs["event_types"] == ["export_control_new"]
+    # The frame that decided: China extends (up) export controls on rare earths.
+    assert curbs["frame"][0] == {
+        "actor": "China", "action": "extends", "polarity": "up", "instrument": "export_control", "object": "rare earth",
+    }
+    assert any(m.startswith("frame: China extends export_control (up)") for m in curbs["matched"])
     assert curbs["severity"] == "critical" and curbs["impacts"]["MP"] == "bullish" and curbs["impacts"]["F"] == "bearish"
     assert curbs["published"] == "2025-10-09T06:15:00+00:00"
     stake = by_title["Pentagon to become MP Materials\u2019 largest shareholder in $400 million deal"]

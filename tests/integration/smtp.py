@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -82,7 +83,9 @@ class MailServer:
             return AuthResult(success=True, handled=False, auth_data=auth_data)
         message = None
         if self.echo_credentials and isinstance(auth_data, LoginPassword):
-            message = f"535 5.7.8 Bad credentials {auth_data.login.decode()}:{auth_data.password.decode()}"
+            # Some servers quote the credentials back, in the clear and as the AUTH PLAIN blob.
+            blob = base64.b64encode(b"\0" + auth_data.login + b"\0" + auth_data.password).decode()
+            message = f"535 5.7.8 Bad credentials {auth_data.login.decode()}:{auth_data.password.decode()} (AUTH PLAIN {blob})"
         return AuthResult(success=False, handled=False, message=message)
 
     @property

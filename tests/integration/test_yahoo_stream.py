@@ -176,7 +176,10 @@ def test_an_unreachable_streamer_keeps_retrying_until_stopped():
             url = server.url
         stream = YahooStream(LISTINGS, url=url, first_delay=0.02, max_delay=0.05)
         stream.start()
-        await asyncio.sleep(0.3)
+        # Until it has tried and failed at least once, however slow the machine.
+        deadline = asyncio.get_running_loop().time() + 30
+        while stream.last_error is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
         state = (stream.is_live, stream.last_error, stream.connections)
         await asyncio.wait_for(stream.stop(), 2)
         return state

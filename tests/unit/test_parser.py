@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from service.errors import EmptyBody, NotAFeed
-from service.sources.parser import MAX_TITLE_CHARS, parse_feed, strip_internal_subset
+from service.sources.parser import MAX_TITLE_CHARS, neutralise_entity_declarations, parse_feed, resolve_named_references
 from tests.sample_feeds import item, rss
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -141,21 +141,81 @@ def test_internal_entity_expansion_is_defused(encoding):
     assert any("DOCTYPE declared its own entities" in w for w in parsed.warnings)
 
 
+PAYLOAD = "Q" * 5_000
+
+
+def _declaring(prolog: str, root: str = "rss", refs: int = 200, encoding: str = "utf-8") -> bytes:
+    """A feed whose prolog is `prolog` (which declares `big`), referencing &big; `refs` times."""
+    doc = (
+        f'<?xml version="1.0" encoding="{encoding}"?>{prolog}'
+        f'<{root} version="2.0"><channel><title>declares</title>'
+        f"<item><guid>b1</guid><title>{'&big;' * refs}</title><link>https://example.test/b</link></item>"
+        f"<item><guid>b2</guid><title>Good neighbour</title><link>https://example.test/c</link></item>"
+        f"</channel></{root}>"
+    )
+    return doc.encode(encoding)
+
+
+ENTITY = f'<!ENTITY big "{PAYLOAD}">'
+HOSTILE_PROLOGS = {
+    "plain internal subset": f"<!DOCTYPE rss [{ENTITY}]>",
+    "after 9 KB of comments": "<!--" + "c" * 9_000 + "-->" + f"<!DOCTYPE rss [{ENTITY}]>",
+    "after many comments and PIs": "<!-- x -->\n" * 2_000 + "<?pi data?>" + f"<!DOCTYPE rss [{ENTITY}]>",
+    "]> inside an entity value": f'<!DOCTYPE rss [<!ENTITY trap "a]>b">\n{ENTITY}\n]>',
+    "declaration on its own line": f"<!DOCTYPE rss [\n  <!ENTITY trap 'x'>\n{ENTITY}\n]>",
+    "external id and internal subset": f'<!DOCTYPE rss PUBLIC "-//x//EN" "http://x.test/[a].dtd" [{ENTITY}]>',
+    "parameter entity": f"<!DOCTYPE rss [<!ENTITY % pe '{ENTITY}'> %pe;]>",
+    # feedparser's own DOCTYPE handling revives a declaration it finds in a comment before the
+    # root element when the document has one DOCTYPE: it must never see one.
+    "declaration inside a comment": f"<!--\n{ENTITY}\n-->\n<!DOCTYPE rss>",
+    "a prolog expat cannot read": f"<!DOCTYPE rss [\n{ENTITY}\n<!bogus>\n]>",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_PROLOGS))
+def test_no_declared_entity_is_ever_expanded(case):
+    """Wherever the DOCTYPE sits and however it is dressed, its entities stay unexpanded."""
+    parsed = parse(_declaring(HOSTILE_PROLOGS[case]), "application/xml")
+    assert all(PAYLOAD[:100] not in e.title + e.summary for e in parsed.entries)
+    assert any(e.title == "Good neighbour" for e in parsed.entries)
+    assert any("DOCTYPE declared its own entities" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "iso-8859-1"])
+def test_declarations_are_found_in_any_encoding(encoding):
+    """The check reads the body as the parser does, so a wide or single-byte encoding hides nothing."""
+    body = _declaring("<!--" + "c" * 9_000 + "-->" + f"<!DOCTYPE rss [{ENTITY}]>", encoding=encoding)
+    if encoding == "utf-16-le":
+        body = body.replace('encoding="utf-16-le"'.encode(encoding), 'encoding="utf-16"'.encode(encoding))
+        body = b"\xff\xfe" + body
+    parsed = parse(body, "application/xml")
+    assert all(PAYLOAD[:100] not in e.title for e in parsed.entries)
+    assert any(e.title == "Good neighbour" for e in parsed.entries)
+
+
 @pytest.mark.parametrize(
     ("body", "changed"),
     [
         (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>', True),
         (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//x" "http://x.dtd"><rss/>', False),
         (b'<?xml version="1.0"?><rss/>', False),
-        ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>'.encode("utf-16"), True),
-        ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>'.encode("utf-16-le"), True),
+        (b"<rss><description><![CDATA[<!ENTITY in text>]]></description></rss>", True),
     ],
 )
-def test_strip_internal_subset(body, changed):
-    """Only an internal subset is removed, in whatever encoding the body is."""
-    stripped, did = strip_internal_subset(body)
+def test_neutralise_entity_declarations(body, changed):
+    """Only bodies that declare (or spell) an entity are touched, and then no `<!ENTITY` is left."""
+    neutralised, did = neutralise_entity_declarations(body)
     assert did is changed
-    assert (stripped != body) is changed
+    assert (neutralised != body) is changed
+    assert b"<!ENTITY" not in neutralised
+
+
+def test_a_well_formed_subset_is_blanked_in_place():
+    """Expat finds the subset's bounds: it is blanked to spaces, lines and offsets unchanged."""
+    body = b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "x]>y">\n]>\n<rss>&a;</rss>'
+    neutralised, _ = neutralise_entity_declarations(body)
+    assert len(neutralised) == len(body) and neutralised.count(b"\n") == body.count(b"\n")
+    assert b"<!DOCTYPE rss [\n" in neutralised and b"x]>y" not in neutralised
 
 
 def test_undecodable_bytes_keep_the_entries():
@@ -187,3 +247,32 @@ def test_atom_content_is_used_when_there_is_no_summary():
     assert entry.summary == "Licensing rules expand"
     assert entry.link == "https://feeds.example.test/e1"
     assert entry.published == datetime(2025, 10, 9, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#x110000;", "&#99999999999;", "&#0;", "&#xFFFE;"])
+def test_references_to_no_character_do_not_crash_the_parser(reference):
+    """A reference to a surrogate, NUL or a number past Unicode becomes U+FFFD; the feed is read."""
+    parsed = parse(rss(item(guid=f"g{reference}", title=f"Before{reference}after") + item(guid="ok", title="Neighbour")))
+    assert [e.title for e in parsed.entries] == ["Before\ufffdafter", "Neighbour"]
+    assert "\ufffd" in parsed.entries[0].guid
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"<t>a&nbsp;b &amp; &lt;c&gt; &quot;&apos;</t>", b"<t>a&#160;b &amp; &lt;c&gt; &quot;&apos;</t>"),
+        (b"<t>&b;&b;&eacute;&undeclared;x</t>", b"<t>&#233;x</t>"),
+        (b"<t>no references</t>", b"<t>no references</t>"),
+    ],
+)
+def test_named_references_are_resolved_or_dropped(body, expected):
+    """HTML's named characters become numeric references, XML's five stay, other names go."""
+    assert resolve_named_references(body) == expected
+
+
+def test_a_flood_of_undeclared_references_reads_as_a_feed():
+    """A million references to a name nothing declares neither stalls nor loses the feed."""
+    flood = "&gone;" * 1_000_000
+    parsed = parse(rss(item(guid="f", title=f"Flood{flood}ed") + item(guid="n", title="Neighbour")))
+    assert [e.title for e in parsed.entries] == ["Flooded", "Neighbour"]
+    assert parsed.warnings == []

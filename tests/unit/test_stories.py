@@ -168,8 +168,10 @@ TRUCE = event("truce", "country:China country:United_States")
         (event("truce", "country:China country:United_States", 47), True),
         (event("truce", "country:China country:United_States", 49), False),
         (event("truce", "country:China country:United_States", -49), False),
-        # Neither primary type is among the other report's types.
-        (event("tariff_down", "country:China country:United_States", 1), False),
+        # Neither primary type is among, or kindred to, the other report's types: new controls
+        # are not the truce, while its tariff cuts are the truce told another way.
+        (event("export_control_new", "country:China country:United_States", 1), False),
+        (event("tariff_down", "country:China country:United_States", 1), True),
         # The truce among the other report's types is enough, whatever it leads with.
         (event("tariff_down truce", "country:China country:United_States", 1), True),
         # Half of the smaller report's names are shared: enough.

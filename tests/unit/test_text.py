@@ -1,5 +1,7 @@
 """Feed text -> clean text, and links -> dedup keys."""
 
+import unicodedata
+
 import pytest
 
 from service.sources.text import canonical_link, clean_html, clean_text, html_to_text, repair_mojibake, safe_link
@@ -101,3 +103,28 @@ def test_safe_link(url, expected):
 def test_clean_html_repairs_mojibake_after_markup():
     """Markup is stripped before repair, so mojibake inside tags' text is fixed too."""
     assert clean_html("<p>China\u0e42s move</p>") == "China\u2019s move"
+
+
+FORMAT_CHARACTERS = [chr(cp) for cp in range(0x110000) if unicodedata.category(chr(cp)) == "Cf" and cp != 0x200B]
+
+
+def test_every_invisible_format_character_is_removed():
+    """Bidi overrides and isolates, joiners, the BOM, tags: none survives into feed text."""
+    text = "Gallium" + "".join(FORMAT_CHARACTERS) + " curbs"
+    assert clean_text(text) == "Gallium curbs"
+    assert clean_html(f"<p>{text}</p>") == "Gallium curbs"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("China \u202ebans gallium\u202c exports", "China bans gallium exports"),
+        ("\u2067\u05e9\u05dc\u05d5\u05dd\u2069 MP Materials", "\u05e9\u05dc\u05d5\u05dd MP Materials"),
+        ("ga\u200dll\u2060ium", "gallium"),
+        ("&#x202E;reversed&#8238;", "reversed"),
+        ("one\u2028two", "one\ntwo"),
+    ],
+)
+def test_bidi_controls_cannot_reorder_a_headline(text, expected):
+    """A right-to-left override (raw or as a character reference) cannot make text read backwards."""
+    assert clean_html(text) == expected

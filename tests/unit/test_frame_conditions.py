@@ -1,0 +1,104 @@
+"""`frame:` and `official:` conditions in rule files: located problems, and what fires."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.errors import ConfigError
+from service.rules import load_ruleset
+from tests.rulesets import assess, one_rule
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shipped_folder(folder: Path, rules: dict[str, str]) -> Path:
+    """The shipped watchlists and word lists with only the given alert files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("watchlists.yaml", "terms.yaml"):
+        shutil.copy(ROOT / "rules" / name, folder / name)
+    (folder / "alerts").mkdir(exist_ok=True)
+    for name, text in rules.items():
+        (folder / "alerts" / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def load(tmp_path: Path, match: str, **fields: str):
+    return load_ruleset(shipped_folder(tmp_path / "rules", {"a.yaml": one_rule(match, **fields)}))
+
+
+@pytest.mark.parametrize(
+    ("match", "message"),
+    [
+        ("frame: {instrument: export_controls}", "unknown instrument 'export_controls'; did you mean 'export_control'?"),
+        ("frame: {object: [rare_earth]}", "unknown object 'rare_earth'; did you mean 'rare_earths'?"),
+        ("frame: {polarity: tighter}", "polarity is up or down, not 'tighter'"),
+        ("frame: {actor: [Chinaa]}", "unknown actor 'Chinaa'; did you mean 'China'?"),
+        ("frame: {type: [export_control]}", "unknown event type 'export_control'"),
+        ("frame: {in: body}", "`in` is headline or lead"),
+        ("frame: {instrument: tariff, when: now}", "unknown key 'when'"),
+        ("frame: []", "`frame` takes a mapping"),
+        ("official: {kind: sec8k}", "unknown kind 'sec8k'; did you mean 'sec_8k'?"),
+        ("official: {items: [1.1]}", "an 8-K item is written like '1.01'"),
+        ("official: {filer: [MPP]}", "unknown watchlist group or ticker 'MPP'"),
+    ],
+)
+def test_a_bad_frame_or_official_condition_is_a_located_problem(tmp_path, match, message):
+    """Each mistake is reported with file:line:column and what would be right."""
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path, match)
+    [problem] = raised.value.problems
+    assert problem.file.endswith("a.yaml") and problem.line and problem.column
+    assert message in problem.message
+
+
+def test_a_frame_rule_fires_on_any_wording_and_takes_the_frame_type(tmp_path):
+    """A rule on frames catches the event in words no phrase list names, with the frame's type."""
+    ruleset = load(tmp_path, "frame: {instrument: export_control, object: [minor_metals, rare_earths]}")
+    suspended = assess(ruleset, "Beijing shelves its curbs on antimony shipments")
+    assert suspended.rules == ("r",) and suspended.event_types == ("export_control_eased",)
+    assert suspended.impacts["MP"] == "bearish" and suspended.impacts["F"] == "bullish"
+    assert suspended.matched[-1].startswith("frame: China shelves export_control (down)")
+    assert [f.as_json()["polarity"] for f in suspended.frames][:1] == ["down"]
+    assert assess(ruleset, "Beijing curbs chip exports").rules == ()  # no object the rule names
+
+
+def test_a_contradictory_frame_leaves_the_phrases_to_decide_and_says_so(tmp_path):
+    """When the frames contradict each other, the rule's own event type stands, noted in `matched`."""
+    ruleset = load(tmp_path, "any: [rare earth]")
+    verdict = assess(ruleset, "China and the US suspend and reinstate rare earth controls")
+    assert verdict.event_types == ("export_control_new",)
+    assert any(m.startswith("frame: contradictory (suspend and reinstate)") for m in verdict.matched)
+    assert verdict.frames == ()
+
+
+def test_a_phrase_rule_is_corrected_by_the_frame_of_its_kind(tmp_path):
+    """A rule written for new controls gives 'eased' when the headline suspends them."""
+    ruleset = load(tmp_path, "all: [[rare earth], [export controls]]")
+    assert assess(ruleset, "China imposes rare earth export controls").event_types == ("export_control_new",)
+    eased = assess(ruleset, "China extends suspension of rare earth export controls")
+    assert eased.event_types == ("export_control_eased",) and eased.impacts["MP"] == "bearish"
+
+
+def test_an_8k_rule_reads_items_and_the_filer(tmp_path):
+    """`official: {kind: sec_8k, items: [...], filer: [...]}` fires on the items a desk reads of a watchlist filer."""
+    ruleset = load(
+        tmp_path, "official: {kind: sec_8k, items: ['1.01', '8.01'], filer: [us_allied_producers]}",
+        event_types="[corporate]", impact="{mentioned: bullish}",
+    )
+
+    def filing(summary: str, feed: str):
+        return ruleset.assess("8-K - Current report", summary, _official(feed), link=None)
+
+    material = filing("Items 1.01 and 9.01", "sec-edgar-mp-8k")
+    assert material.rules == ("r",) and material.impacts.get("MP") == "bullish"
+    assert filing("Item 5.07 Submission of Matters to a Vote", "sec-edgar-mp-8k").rules == ()
+    assert filing("Items 1.01 and 9.01", "sec-edgar-nvda-8k").rules == ()  # not a watchlist filer
+
+
+def _official(feed: str):
+    from service.domain.scoring import Source
+
+    return Source(name=feed, kind="official", weight=1.0)

@@ -1,0 +1,180 @@
+"""Event frames read from headlines: who does what to which instrument, and the event type it gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.rules.frames import FrameReader, event_types, watchlist_lexicon
+from service.rules.schema import WatchlistFile
+from service.yamlfile import read_yaml, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def reader() -> FrameReader:
+    spec = validate(read_yaml(ROOT / "rules" / "watchlists.yaml"), WatchlistFile)
+    return FrameReader(watchlist_lexicon(spec))
+
+
+def deciding(reader: FrameReader, headline: str, lead: str = ""):
+    """The frame that tells the headline's event: the first main clause where something is done."""
+    reading = reader.read(headline, lead)
+    facts = [f for f in reading.facts if f.main and event_types(f)]
+    acted = [f for f in facts if f.acted] or facts
+    contrast = [f for f in acted if f.contrast]
+    return (contrast or acted or [None])[0], reading
+
+
+@pytest.mark.parametrize(
+    ("headline", "instrument", "polarity", "event_type"),
+    [
+        # Nested modality: every reversing verb or noun flips the sign once.
+        ("China extends suspension of rare earth export controls", "export_control", "down", "export_control_eased"),
+        ("China lets suspension of gallium export ban lapse", "export_control", "up", "export_control_new"),
+        ("China keeps rare-earth curbs suspended for another year", "export_control", "down", "export_control_eased"),
+        ("Beijing shelves planned curbs on graphite exports", "export_control", "down", "export_control_eased"),
+        ("US pushes back the affiliates rule by six months", "entity_list", "down", "entity_list"),
+        ("MOFCOM halts enforcement of its earlier notices on rare earths", "export_control", "down", "export_control_eased"),
+        ("China will not extend the pause on its antimony export ban", "export_control", "up", "export_control_new"),
+        ("China suspends ban on gallium exports to US", "export_control", "down", "export_control_eased"),
+        ("US lifts tariffs on Chinese goods to 60%", "tariff", "up", "tariff_up"),
+        ("US cuts tariffs on Chinese goods to 30%", "tariff", "down", "tariff_down"),
+        ("Trump threatens extra 100% tariffs on China", "tariff", "up", "tariff_up"),
+        ("China to require export licences for gallium and germanium", "export_control", "up", "export_control_new"),
+        ("Graphite may not be exported without a licence from December", "export_control", "up", "export_control_new"),
+        # Minerals named without "rare earth".
+        ("China bans exports of antimony to the United States", "export_control", "up", "export_control_new"),
+        ("Beijing restricts tungsten and molybdenum exports", "export_control", "up", "export_control_new"),
+        ("China curbs lithium battery cathode technology exports", "export_control", "up", "export_control_new"),
+        # Entity lists in other words.
+        ("China adds 28 US defence firms to export control list", "entity_list", "up", "entity_list"),
+        ("Commerce widens trade blacklist to cover subsidiaries of listed firms", "entity_list", "up", "entity_list"),
+        ("China puts US drone makers on unreliable entity list", "entity_list", "up", "entity_list"),
+        ("China bars dual-use exports to 15 US firms", "export_control", "up", "entity_list"),
+        # Allied governments and their programmes.
+        ("EU selects 47 strategic projects under the Critical Raw Materials Act", "funding", "up", "gov_funding"),
+        ("JOGMEC to invest in Australian heavy rare earth production", "funding", "up", "gov_funding"),
+        ("Pentagon takes $400 million stake in MP Materials", "funding", "up", "gov_funding"),
+        ("Vulcan Elements lands $1.4 billion package backed by the Pentagon", "funding", "up", "gov_funding"),
+        ("US, Japan sign framework on critical minerals and rare earths", "agreement", "up", "partnership"),
+        ("Apple to spend $500 million on magnets from MP Materials", "funding", "up", "corporate"),
+        # Disruption told indirectly.
+        ("Only a handful of rare earth export licences granted, magnet makers say", "permit", "down", "supply_disruption"),
+        ("China approved 5 of 180 rare earth export licence requests", "permit", "down", "supply_disruption"),
+        ("Ford idles Chicago plant as rare earth magnet shortage bites", "supply", "down", "supply_disruption"),
+        ("Myanmar rebels seize rare earth mining hub near China border", "supply", "down", "supply_disruption"),
+        ("Chinese rare earth magnet exports plunge 74% in April", "supply", "down", "supply_disruption"),
+        ("China halts rare earth exports to US defence contractors", "supply", "down", "export_control_new"),
+        # Truces, and the ceasefires that are not the desk's.
+        ("US and China agree to extend tariff truce by 90 days", "tariff", "down", "truce"),
+        ("US, China agree to slash tariffs for 90 days", "tariff", "down", "truce"),
+        # Prices, and their causes.
+        ("NdPr oxide prices hit two-year high", "price", "up", "price_move"),
+        ("China export curbs propel tungsten to highest since 2013", "price", "up", "price_move"),
+        ("Germanium price hits record as Chinese curbs dry up supply", "price", "up", "price_move"),
+        # Courts.
+        ("Supreme Court strikes down Trump's IEEPA tariffs", "tariff", "down", "legal"),
+    ],
+)
+def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
+    """Each pattern a phrase rule gets wrong is read by its structure."""
+    fact, _reading = deciding(reader, headline)
+    assert fact is not None, headline
+    assert (fact.instrument, fact.polarity, event_types(fact)[0]) == (instrument, polarity, event_type)
+
+
+@pytest.mark.parametrize(
+    ("headline", "actor", "countries"),
+    [
+        ("MOFCOM suspends gallium export ban", "MOFCOM", {"China"}),
+        ("Pentagon takes stake in MP Materials", "DoD", {"United States"}),
+        ("Bessent: China to delay rare earth regime for a year", "China", {"China"}),
+        ("China, which controls most of the world's supply, tightens export rules", "China", {"China"}),
+        ("Magnet shipments out of China collapse", "", set()),
+    ],
+)
+def test_the_actor_is_who_acts(reader, headline, actor, countries):
+    """Agencies act for their country; a speaker before a colon, an appositive and "out of China" are not the actor."""
+    fact, _reading = deciding(reader, headline)
+    assert fact is not None
+    assert fact.actor == actor
+    assert (fact.actor_country and {fact.actor_country} or set()) == countries
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "China, which controls 70% of rare earth mining, says nothing new",  # dominance, not a control
+        "Announcement No. 70 of 2025 of the Ministry of Commerce",  # "No." is no negation, "70 of 2025" no ratio
+        "Israel and Hamas agree ceasefire in Gaza",  # a war's ceasefire is no trade truce
+        "Documentary 'Rare Earth' wins audience award at film festival",  # a prize is no public money
+        "Lanthanum carbonate generic wins approval for dialysis patients",  # a drug's approval is no export licence
+    ],
+)
+def test_look_alikes_read_into_no_event(reader, headline):
+    """Words of the trade in another sense give no event type."""
+    reading = reader.read(headline, "")
+    assert [event_types(f) for f in reading.facts if event_types(f)] == []
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "China and the US suspend and reinstate rare earth controls",
+        "China eases some rare earth curbs, tightens others",
+    ],
+)
+def test_contradictory_frames_are_said_not_guessed(reader, headline):
+    """Frames pulling opposite ways are reported as a contradiction and give no facts."""
+    reading = reader.read(headline, "")
+    assert reading.contradiction
+    assert reading.facts == ()
+
+
+def test_but_says_which_clause_counts(reader):
+    """'Pauses most tariffs but raises China's rate' is the raise, not a contradiction."""
+    fact, reading = deciding(reader, "Trump pauses most new tariffs for 90 days but raises China rate to 125%")
+    assert reading.contradiction == ""
+    assert (fact.instrument, fact.polarity) == ("tariff", "up")
+
+
+def test_the_first_sentence_is_read_only_when_asked(reader):
+    """A reading holds the headline's frames at once and the first sentence's on demand."""
+    calls = []
+    original = reader._sentence
+
+    def counting(sentence, headline, *args):
+        calls.append(headline)
+        return original(sentence, headline, *args)
+
+    reader._sentence = counting  # type: ignore[method-assign]
+    try:
+        reading = reader.read("China suspends gallium export ban", "MOFCOM said the ban is suspended until 2026.")
+        assert reading.headline_facts and calls == [True]
+        assert reading.lead_facts and calls == [True, False]
+    finally:
+        del reader._sentence
+
+
+def test_a_frame_shows_as_the_json_contract(reader):
+    """`scan --format json` shows each frame as {actor, action, polarity, instrument, object}."""
+    fact, _ = deciding(reader, "China suspends ban on gallium exports to US")
+    assert fact.frame.as_json() == {
+        "actor": "China", "action": "suspends", "polarity": "down", "instrument": "export_control", "object": "gallium",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", " ", "|||", ": : :", "$ $ $", "5 of 2025 of 10", "up 5% down 3% up", "No. No. No.", "(((", "—–—",
+        "a" * 5000, "China " * 400 + "bans", "ban and lift and ban and lift", "\u202egallium\u202c ban",
+    ],
+)
+def test_any_text_reads_without_error(reader, text):
+    """Odd and long texts give a reading (possibly empty), never an exception."""
+    reading = reader.read(text, text)
+    assert isinstance(reading.facts, tuple)
