@@ -51,7 +51,7 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default
 """.replace("\n", " ").split(",")
 )
 
@@ -217,6 +217,10 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                     "levy": "tariff"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+#: A licence regime that starts is a requirement; licences a government starts granting are not.
+_STARTING = frozenset({"start", "begin", "launch"})
+_GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
+                       "permit", "let"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
@@ -248,7 +252,8 @@ ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, C
 DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
-            "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
+            "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
+            "force majeure"]
 
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
@@ -263,7 +268,11 @@ CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "ca
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
           "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
-          "deflate", "deflates", "deflated", "hit hopes"]
+          "deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out", "wipes out",
+          "wiped out", "cut short", "cuts short"]
+#: Consequences that undo what follows: "truce hopes deflate the rare earth rally" ends a rally.
+UNDOING = frozenset({"deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out",
+                     "wipes out", "wiped out", "cut short", "cuts short"})
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
 UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
@@ -555,12 +564,18 @@ def _prepare(text: str) -> str:
         text = _MOVE.sub(lambda m: m.group(1) + "move", text)
     if ":" in text:
         text = _COLON.sub(" colonbreak ", text)
+    if "high" in text or "low" in text:
+        text = _GRADE.sub(r"\1\2", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
     return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
 
 
+#: "high-end batteries", "lower-sensitivity graphite": a grade of product, not a price gone high
+#: or something lowered. Joined into one word the lexicon does not know.
+_GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
+                    r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
 _LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
@@ -612,7 +627,8 @@ class FrameReader:
             inherited = tokens[0].value  # type: ignore[assignment]
         sentence_objects = [t for t in tokens if t.tag == OBJECT]
         sentence_kinds = {k for k, _ in _all_kinds(tokens) if k}
-        for clause, main, contrast in clauses:
+        for clause, main, how in clauses:
+            contrast = how in _POINT_FOLLOWS
             clash = _coordinated_clash(clause)
             if clash:
                 return [], clash
@@ -626,6 +642,9 @@ class FrameReader:
                 # "eases some curbs, tightens others": the verb's object is the last instrument.
                 fact = _elliptical(clause, facts[-1])
             if fact is not None:
+                if how == "undo":
+                    # "... deflate the rare earth rally": the rally is over.
+                    fact = [f._replace(polarity=_OPPOSITE[f.polarity]) if f.instrument == "price" else f for f in fact]
                 facts.extend(fact)
         return facts, _clash(facts) if headline else ""
 
@@ -684,8 +703,14 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
     return tag, value
 
 
-def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
-    """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
+#: Joins after which the clause is the point of the sentence: "X, but Y"; "X forces Y".
+_POINT_FOLLOWS = frozenset({"but", "yet", "cause", "undo"})
+_OPPOSITE = {"up": "down", "down": "up"}
+
+
+def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, str]]:
+    """Split a sentence's tokens into clauses: (tokens, is_main, how it joins the one before:
+    "start", "but", "cause", "undo", a conjunction...)."""
     if not headline:
         tokens = [t for t in tokens if not (t.tag == SUBORDINATE and t.value in HEADLINE_ONLY)]
     segments: list[tuple[list[Token], bool, str]] = []
@@ -699,7 +724,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 # "China's curbs propel tungsten to a record": the curbs are the cause, the
                 # record the news.
                 segments[-1] = (segments[-1][0], False, segments[-1][2])
-                current, how, main = [], "cause", True
+                current, how, main = [], "undo" if token.value in UNDOING else "cause", True
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
@@ -738,7 +763,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
     segments.append((current, main, how))
     # A segment with no verb and no instrument (an actor or a list of objects) joins a neighbour:
     # "US, China agree ..." -> one clause; "... on gallium, germanium" -> one clause.
-    merged: list[tuple[list[Token], bool, bool]] = []
+    merged: list[tuple[list[Token], bool, str]] = []
     pending: list[Token] = []
     for tokens_, is_main, how in segments:
         if not tokens_:
@@ -764,19 +789,19 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             else:
                 pending.extend(tokens_)
             continue
-        merged.append((pending + tokens_, is_main, how in ("but", "yet", "cause")))
+        merged.append((pending + tokens_, is_main, how))
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
     # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
     # has no instrument, and an instrument whose clause has no verb, are one clause.
-    joined: list[tuple[list[Token], bool, bool]] = []
-    for clause, is_main, contrast in merged:
+    joined: list[tuple[list[Token], bool, str]] = []
+    for clause, is_main, how in merged:
         if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
                 and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
             joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
             continue
-        joined.append((clause, is_main, contrast))
+        joined.append((clause, is_main, how))
     return joined
 
 
@@ -872,7 +897,7 @@ def _frame(
     # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
     # ("China bans gallium exports", "a report Washington eyes a stake").
     acting = [t for t in verbs if t.value[0] not in _REPORTING]
-    pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
+    pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
     named_actor = actor
@@ -890,6 +915,7 @@ def _frame(
     hedged = False
     relief = ""
     requiring = False
+    starting = granting = False
     agreed = False
     actions: list[str] = []
     relief_tokens: list[Token] = []
@@ -898,7 +924,7 @@ def _frame(
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
             acted = acted or not (
                 token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)
-            )
+            ) or (token.tag == VERB and token.value[0] == "issue" and heads[0][0] == "permit")  # "issues licences"
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
@@ -907,6 +933,8 @@ def _frame(
                 hedged = True
             if lemma in REQUIRING:
                 requiring = True
+            starting = starting or lemma in _STARTING
+            granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
             if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
@@ -935,6 +963,9 @@ def _frame(
         elif token.tag == DOWN and not verbs:
             sign = -sign
             actions.append(token.text)
+    # "sets a 15 September start for export permits": the requirement starts, unless someone
+    # starts granting them.
+    requiring = requiring or (starting and not granting)
     clause_objects = [t for t in clause if t.tag == OBJECT]
     objects = clause_objects or sentence_objects
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
@@ -1306,8 +1337,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
     if main == "gov_funding" and not up:
         # "weighs dropping price floors": support withdrawn.
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
-    if main == "export_control_eased" and fact.companies:
-        # "China issues first general licences to JL Mag": the licensed exporters gain.
+    if main == "export_control_eased":
+        # "China issues first general licences to JL Mag": the Chinese exporters the article
+        # names gain, whether the headline or the text names them.
         return {"mentioned:china_producers": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
@@ -1377,6 +1409,8 @@ def watchlist_lexicon(spec) -> Lexicon:
         lexicon.add(word, ACTOR, ("armed group", "", ""))
     for word in CAUSES:
         lexicon.add(word, BREAK, word)
+    # "keeps April licensing in place": the status quo, not a measure put somewhere.
+    lexicon.add("in place", VERB, ("remain", 1, None))
     for country in spec.countries:
         for text in (country.name, *country.aliases):
             lexicon.add(text, ACTOR, ("government", country.name, country.name), capitals=_in_capitals(text))

@@ -77,6 +77,17 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Germanium price hits record as Chinese curbs dry up supply", "price", "up", "price_move"),
         # Courts.
         ("Supreme Court strikes down Trump's IEEPA tariffs", "tariff", "down", "legal"),
+        # A company's own setback; a consequence that undoes what it names.
+        ("Syrah declares force majeure at its Mozambique graphite operation", "supply", "down", "corporate"),
+        ("Ceasefire talk deflates the rare earth rally", "price", "down", "price_move"),
+        # A grade of product is no price gone high; a regime that starts is a requirement;
+        # licences issued are licences granted; what is kept in place is not the news.
+        ("China to license exports of high-end cathode materials", "export_control", "up", "export_control_new"),
+        ("Beijing sets a March start for antimony export permits", "export_control", "up", "export_control_new"),
+        ("Beijing starts granting antimony export permits", "permit", "up", "export_control_eased"),
+        ("China issues general rare earth export licences to magnet makers", "permit", "up", "export_control_eased"),
+        ("China suspends gallium curbs for a year but keeps licensing in place", "export_control", "down",
+         "export_control_eased"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
