@@ -74,6 +74,9 @@ implementation, expansion, extension
 """.replace("\n", " ").split(",")
 )
 
+#: Verbs that move a price only when a price level follows: "NdPr breaks 1 million yuan a tonne".
+LEVEL_VERBS = {"break": 1, "clear": 1, "cross": 1, "breach": 1, "pass": 1}
+
 #: Verbs with forms `word_forms` does not make.
 IRREGULAR = {
     "take": ["took", "taken", "takes", "taking"],
@@ -147,7 +150,10 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "without an export license", "without export licences", "without export licenses", "without approval",
         "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
-        "tighten grip", "chokehold", "stranglehold",
+        "tighten grip", "chokehold", "stranglehold", "licence rule", "licence rules", "license rule",
+        "license rules", "licensing rules", "licence regime", "license regime", "licence system", "license system",
+        "subject to licensing", "subject to licence", "subject to license", "subject to export licensing",
+        "subject to export licences", "subject to export licenses",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
@@ -193,7 +199,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
     ],
     "price": [
-        "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
+        "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
         "stocks", "valuation", "premium", "premiums", "market value",
     ],
     "court": ["ruling", "lawsuit", "case", "appeal", "hearing", "verdict", "decision", "judgment",
@@ -214,7 +220,7 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
-                    "levy": "tariff"}
+                    "levy": "tariff", "export": "supply"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
@@ -246,7 +252,11 @@ _DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughl
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
-ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE = range(16)
+ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE, INERT = range(17)
+
+#: Phrases read as nothing, so their words are not read apart: "executive order" names a
+#: document, not an order given.
+INERT_PHRASES = ["executive order", "executive orders"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
@@ -551,11 +561,20 @@ def _scarce(match: re.Match) -> str:
 
 
 _MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+#: A price per unit ("1 million yuan a tonne", "$120/kg", "$60,000 per ton"): a material's
+#: price level, not money given.
+_UNIT_PRICE = re.compile(
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|\b(?:usd|rmb|yuan)\s?)?\s?\d(?:[\d,.]*\d)?\s?(?:k|thousand|million)?\s?"
+    r"(?:dollars|yuan|rmb|usd)?\s?(?:a|per|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b"
+)
+_UNIT_HINT = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS = re.compile(r"[^\w|]+|_+")
 
 
 def _prepare(text: str) -> str:
     text = text.lower()
+    if _UNIT_HINT.search(text):
+        text = _UNIT_PRICE.sub(" priceamount ", text)
     if _MONEY_HINT.search(text):
         text = _MONEY.sub(" moneyamount ", text)
     if " of " in text:
@@ -577,6 +596,7 @@ def _prepare(text: str) -> str:
 _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
+_LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
 _LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
@@ -689,7 +709,9 @@ def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, ob
             check = "number" if tag == NEGATION and tags[tag] == "no" else None
             return tag, tags[tag], check
     check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
-    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
+    if VERB in tags and tags[VERB][0] in LEVEL_VERBS:
+        check = "level"
+    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
     return None, None, None
@@ -700,6 +722,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "Announcement No. 23"
     if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
         return None, None  # "controls 70% of the market" is dominance, not an export control
+    if check == "level" and not _LEVEL_AFTER.match(text, end):
+        return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 
 
@@ -865,11 +889,18 @@ def _signed_verb(clause: list[Token]) -> Token | None:
 
 
 def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | None:
+    """"... and extends the suspension": a verb (and any reversing noun) acting on the last
+    clause's instrument."""
     verb = _signed_verb(clause)
-    if verb is None or any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME, OBJECT) for t in clause):
+    if verb is None or any(t.tag in (INSTRUMENT, DEFICIT, PROGRAMME, OBJECT) for t in clause):
         return None
-    sign = verb.value[1] * (-1 if any(t.tag == NEGATION for t in clause) else 1)
-    return [before._replace(action=verb.text, polarity="up" if sign > 0 else "down", contrast=False)]
+    sign = verb.value[1]
+    for token in clause:
+        if token.tag in (NEGATION, RELIEF):
+            sign = -sign
+    action = " ".join(t.text for t in clause if t.tag in (VERB, RELIEF, NEGATION))
+    return [before._replace(action=action, polarity="up" if sign > 0 else "down", contrast=False,
+                            acted=verb.value[0] not in _STATUS_QUO)]
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -1016,8 +1047,10 @@ def _frame(
                 kept=any(phrase in text for phrase in _KEPT),
                 firms_targeted=firms,
                 shares=instrument == "price" and (
-                    bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
-                    or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                    head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                    # "NdPr price tops the floor for MP": a material's price, whoever it pays.
+                    or ((bool(companies) or actor_kind == "company")
+                        and not any(t.tag == OBJECT and t.end == head.start for t in clause))
                 ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
@@ -1127,6 +1160,12 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         first = min(restrictions, key=lambda k: found[k].start)
         others = [k for k in restrictions if k != first]
         return [(first, found[first])] + [(k, found[k]) for k in others]
+    price, funding = found.get("price"), found.get("funding")
+    if price is not None and price.tag == INSTRUMENT and funding is not None and price.start < funding.start and any(
+        t.tag == VERB and t.value[2] == "price" and price.start <= t.start < funding.start for t in clause
+    ):
+        # "NdPr prices climb above the US floor price": the floor is where the price went.
+        return [("price", price)]
     for kind in HEAD_ORDER:
         if kind in found:
             return [(kind, found[kind])]
@@ -1207,6 +1246,8 @@ def _clash(facts: list[FrameFact]) -> str:
         for b in facts[i + 1 :]:
             if a.contrast or b.contrast:
                 continue  # "pauses most tariffs but raises China's": the "but" says which counts
+            if not (a.acted and b.acted):
+                continue  # "keeps the rate at 10% and extends the pause": only one is done
             if a.countries != b.countries:
                 continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
@@ -1246,17 +1287,14 @@ TRADE_FLOWS = frozenset({"export", "exports", "shipment", "shipments", "supply",
 
 
 def event_types(fact: FrameFact) -> tuple[str, ...]:
-    """The event type one frame reports (empty when it reports none); a court ruling on tariffs
-    is two."""
+    """The event type one frame reports (empty when it reports none)."""
     up = fact.polarity == "up"
     both = US in fact.countries and CHINA in fact.countries
     truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
     instrument = fact.instrument
     if fact.actor_kind == "court":
-        # Only a ruling that voids tariffs changes them today; one that restores, keeps or
-        # questions them is news of the case.
-        if instrument == "tariff" and not fact.hedged and not up and not fact.kept:
-            return ("legal", "tariff_down")
+        # A ruling is legal news whatever it does; which way it moves the tariffs is in its
+        # directions.
         return ("legal",)
     if instrument == "export_control":
         if up and fact.firms_targeted:
@@ -1328,7 +1366,7 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
     main = types[0]
     if main == "price_move":
         way = "bullish" if up else "bearish"
-        if fact.companies:
+        if fact.companies and fact.shares:
             return {"mentioned": way}
         # The material's price or the sector's shares: every producer moves with it.
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
@@ -1341,6 +1379,15 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "China issues first general licences to JL Mag": the Chinese exporters the article
         # names gain, whether the headline or the text names them.
         return {"mentioned:china_producers": "bullish"}
+    if main == "legal" and fact.actor_kind == "court" and fact.instrument == "tariff" and not fact.hedged \
+            and not fact.kept:
+        # Only a ruling that voids or restores tariffs moves them today; one that keeps or
+        # questions them is news of the case.
+        if up:
+            return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
+                    "downstream_users": "bearish"}
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish",
+                "downstream_users": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
         # like any other easing.
@@ -1391,6 +1438,13 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word, UP, word, inflect="noun")
     for word in PRICE_DOWN:
         lexicon.add(word, DOWN, word, inflect="noun")
+    for word in INERT_PHRASES:
+        lexicon.add(word, INERT, word)
+    for verb, sign in LEVEL_VERBS.items():
+        if verb not in listed:
+            lexicon.add(verb, VERB, (verb, sign, "price"), inflect=True)
+    # "keeps April licensing in place": the status quo, not a measure put somewhere.
+    lexicon.add("in place", VERB, ("remain", 1, None))
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
     return lexicon
@@ -1409,8 +1463,6 @@ def watchlist_lexicon(spec) -> Lexicon:
         lexicon.add(word, ACTOR, ("armed group", "", ""))
     for word in CAUSES:
         lexicon.add(word, BREAK, word)
-    # "keeps April licensing in place": the status quo, not a measure put somewhere.
-    lexicon.add("in place", VERB, ("remain", 1, None))
     for country in spec.countries:
         for text in (country.name, *country.aliases):
             lexicon.add(text, ACTOR, ("government", country.name, country.name), capitals=_in_capitals(text))

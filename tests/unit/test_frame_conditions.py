@@ -96,6 +96,16 @@ def test_easing_favours_the_chinese_exporters_the_text_names(tmp_path):
     assert verdict.impacts["600111.SS"] == "neutral"  # a Chinese producer the article does not name
 
 
+def test_a_share_move_the_headline_states_is_that_company_s_direction(tmp_path):
+    """The impact map says an easing hurts US producers; a headline saying two of them rose wins
+    for those two, and only for them."""
+    ruleset = load(tmp_path, "frame: {instrument: export_control}")
+    verdict = assess(ruleset, "USA Rare Earth and Critical Metals climb as China agrees to delay new curbs")
+    assert verdict.event_types == ("export_control_eased",)
+    assert verdict.impacts["USAR"] == "bullish" and verdict.impacts["CRML"] == "bullish"
+    assert verdict.impacts["MP"] == "bearish"
+
+
 def test_an_8k_rule_reads_items_and_the_filer(tmp_path):
     """`official: {kind: sec_8k, items: [...], filer: [...]}` fires on the items a desk reads of a watchlist filer."""
     ruleset = load(
