@@ -1301,6 +1301,11 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
         if up:
             return ("export_control_new",)
+        if fact.actor_kind == "government" and fact.actor_country and fact.actor_country != CHINA \
+                and CHINA not in fact.countries and "agreement" in fact.kinds:
+            # "Malaysia pledges no rare earth export bans to the US under a minerals pact": an
+            # ally's promise inside a pact, not China easing its grip.
+            return ("partnership",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
     if instrument == "tariff":
         if up:

@@ -98,6 +98,9 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("China exported no gallium in August", "supply", "down", "supply_disruption"),
         ("China hits back with licence rule on seven heavy rare earths", "export_control", "up",
          "export_control_new"),
+        # An ally's promise inside a pact is a partnership, not China easing.
+        ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
+         "down", "partnership"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
