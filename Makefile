@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test run lint clean bench bench-rules bench-delivery bench-stories
+.PHONY: demo test run lint clean bench bench-rules bench-delivery bench-stories bench-latency bench-startup bench-soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/reewatch demo
 
+# In parallel, one worker per CPU (PYTEST_WORKERS=0 runs in this process, e.g. to debug).
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 run: $(STAMP)
 	$(BIN)/reewatch run
@@ -31,6 +34,15 @@ bench-delivery: $(STAMP)
 
 bench-stories: $(STAMP)
 	$(BIN)/python benchmarks/stories.py
+
+bench-latency: $(STAMP)
+	$(BIN)/python benchmarks/latency.py
+
+bench-startup: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
+
+bench-soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import random
 import socket
@@ -21,6 +22,7 @@ from service.config import Settings
 from service.config_watch import WatchedConfig
 from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
 from service.delivery.notifier import Notifier
+from service.errors import ReewatchError
 from service.pipeline.parsing import FeedParserPool
 from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
@@ -66,8 +68,9 @@ class Runtime:
     )
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking store function off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
+        """Run a blocking store function off the event loop (its log lines keep the caller's context)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, context.run, fn, *args)
 
     async def aclose(self) -> None:
         await self.notifier.aclose()
@@ -120,9 +123,11 @@ async def open_runtime(
 def make_price_source(settings: Settings) -> PriceSource:
     """The price source PRICE_SOURCE names; imported here only, so the CLI stays light without it."""
     if settings.price_source == "replay":
-        from service.sources.prices.replay import SAMPLE_FILE, ReplayPriceSource
+        from service.sources.prices.replay import ReplayPriceSource
 
-        return ReplayPriceSource(settings.price_replay_file or SAMPLE_FILE)
+        if settings.price_replay_file is None:
+            raise ReewatchError("PRICE_SOURCE=replay needs REEWATCH_PRICE_REPLAY_FILE, the CSV file of bars to replay")
+        return ReplayPriceSource(settings.price_replay_file)
     from service.sources.prices.yahoo import YahooPriceSource
 
     return YahooPriceSource(settings.yfinance_cache_dir)
@@ -130,12 +135,13 @@ def make_price_source(settings: Settings) -> PriceSource:
 
 @asynccontextmanager
 async def open_price_feed(
-    settings: Settings, *, stream_tickers: Sequence[str] = ()
+    settings: Settings, *, stream_tickers: Sequence[str] = (), source: PriceSource | None = None
 ) -> AsyncIterator[PriceFeed]:
-    """The configured price source, plus Yahoo's live stream for `stream_tickers` when enabled."""
+    """The configured price source (or `source`, already made from the settings), plus Yahoo's
+    live stream for `stream_tickers` when enabled."""
     from service.pipeline.prices import PriceFeed
 
-    feed = PriceFeed(make_price_source(settings))
+    feed = PriceFeed(source or make_price_source(settings))
     if settings.price_stream and stream_tickers and settings.price_source == "yfinance":
         from service.sources.prices.listings import listings_for
         from service.sources.prices.stream import YahooStream

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.redaction import remember_secrets
@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     rules_dir: Path = Field(Path("rules"), validation_alias="REEWATCH_RULES_DIR")
     var_dir: Path = Field(Path("var"), validation_alias="REEWATCH_VAR_DIR")
     log_level: str = Field("INFO", validation_alias="REEWATCH_LOG_LEVEL")
+    #: `json`: one JSON object a line, with the feed, article, story and alert ids as fields.
+    log_format: Literal["text", "json"] = Field("text", validation_alias="LOG_FORMAT")
+
+    # Operations: /healthz, /readyz and /metrics on this port (unset: no HTTP server).
+    http_port: int | None = Field(None, ge=1, le=65535, validation_alias="REEWATCH_HTTP_PORT")
+    http_host: str = Field("127.0.0.1", validation_alias="REEWATCH_HTTP_HOST")
+    #: Articles and price bars older than this many days are deleted (0 keeps everything).
+    retention_days: int = Field(180, ge=0, le=36500, validation_alias="REEWATCH_RETENTION_DAYS")
 
     # Feed fetching. EDGAR and other official sites refuse anonymous clients: name a contact.
     contact: str = Field("ops@reewatch.invalid", validation_alias="REEWATCH_CONTACT")
@@ -77,6 +85,9 @@ class Settings(BaseSettings):
     #: One parse may take this long, and this much memory beyond what its worker holds at start.
     parse_deadline: float = Field(30.0, gt=0, le=240, validation_alias="REEWATCH_PARSE_DEADLINE")
     parse_memory_mb: int = Field(200, ge=16, le=8192, validation_alias="REEWATCH_PARSE_MEMORY_MB")
+    #: The longest the service sleeps without looking for work another process may have changed
+    #: (feeds.yaml and rules edits, feeds enabled, alerts queued elsewhere). Each feed is polled
+    #: at its own due time whatever this is.
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
     instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
 
@@ -102,7 +113,7 @@ class Settings(BaseSettings):
 
     # Prices (see docs/prices.md). `replay` reads bars from a CSV file instead of Yahoo.
     price_source: Literal["yfinance", "replay"] = Field("yfinance", validation_alias="PRICE_SOURCE")
-    #: The replay CSV; unset means the synthetic sample shipped with the demo.
+    #: The replay CSV; required with PRICE_SOURCE=replay.
     price_replay_file: Path | None = Field(None, validation_alias="REEWATCH_PRICE_REPLAY_FILE")
     price_poll_seconds: int = Field(120, ge=15, le=3600, validation_alias="REEWATCH_PRICE_POLL_SECONDS")
     price_intraday_interval: Literal["1m", "2m", "5m", "15m", "30m", "60m"] = Field(
@@ -117,6 +128,15 @@ class Settings(BaseSettings):
     price_stale_sessions: int = Field(3, ge=1, le=30, validation_alias="REEWATCH_PRICE_STALE_SESSIONS")
     #: Minutes after a news alert at which a thread reply reports the tickers' moves since; empty for none.
     followup_minutes: str = Field("15,60", validation_alias="REEWATCH_FOLLOWUP_MINUTES")
+
+    @model_validator(mode="after")
+    def _replay_needs_a_file(self) -> Settings:
+        # Without a file the source would have no bars to give: every ticker would look silent.
+        if self.price_source == "replay" and self.price_replay_file is None:
+            raise ValueError(
+                "PRICE_SOURCE=replay needs REEWATCH_PRICE_REPLAY_FILE, the CSV file of bars to replay"
+            )
+        return self
 
     def model_post_init(self, _context: object) -> None:
         # Whatever prints or stores outside text scrubs these values from it (service.redaction).

@@ -157,7 +157,9 @@ def alert_card(alert: Alert, *, reply: bool = False) -> AlertCard:
         link=alert.link,
         tickers=tuple(tickers),
         rules=tuple(one_line(r) for r in a.rules),
-        matched=tuple(m for m in (one_line(m) for m in a.matched) if m),
+        # The frame that decided ("frame: China suspends export_control (down) on gallium") is the
+        # best one-line why: first, so it survives when the list is cut to fit.
+        matched=tuple(sorted((m for m in (one_line(m) for m in a.matched) if m), key=lambda m: not m.startswith("frame:"))),
         source=one_line(alert.source.name) or "unknown source",
         published=alert.published,
         score=a.score,

@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlmodel import Session
 
-from service.config import Settings, load_settings
 from service.errors import ConfigError, ReewatchError
 from service.logs import configure_logging
 from service.redaction import scrub
+
+# Settings (pydantic) and the store (SQLAlchemy) are imported by the commands that use them:
+# `reewatch --help` needs neither.
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from service.config import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -21,13 +27,15 @@ err = Console(stderr=True)
 
 def load_cli_settings() -> Settings:
     """Settings for a command, with logging set up to scrub the secrets they hold."""
+    from service.config import load_settings
+
     try:
         settings = load_settings()
     except Exception as exc:  # pydantic's ValidationError names the bad variable
         err.print(f"invalid settings: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
     secrets = [s.get_secret_value() for s in (settings.slack_bot_token, settings.smtp_password) if s]
-    configure_logging(settings.log_level, secrets)
+    configure_logging(settings.log_level, secrets, fmt=settings.log_format)
     return settings
 
 

@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from service import metrics
 from service.bootstrap import Runtime
 from service.config import Settings
 from service.delivery.limiter import TokenBucket
@@ -30,6 +31,7 @@ from service.delivery.notifier import Delivery, Posted
 from service.delivery.retry import retry_delay
 from service.domain.alerts import UPDATE, FollowUp, notice_from_row
 from service.errors import DeliveryError, DeliveryRejected, SlackRateLimited
+from service.logs import bind_log_context
 from service.store.db import session as open_session
 from service.store.outbox import (
     FAILED,
@@ -216,6 +218,7 @@ class Dispatcher:
         try:
             while lane.queue:
                 item = lane.queue.popleft()
+                bind_log_context(alert_id=item.alert.id, article_id=item.alert.article_id)
                 try:
                     await self._limit(lane)
                     outcome = await self._send(item)
@@ -315,6 +318,7 @@ class Dispatcher:
             return
         if isinstance(outcome, Sent):
             waiting = await self.rt.db(self._sent, row.id, outcome.posted)
+            metrics.record_delivery(row.kind, row.created_at, row.payload, self.rt.clock())
             self.report.sent += 1
             self.report.found += outcome.found
             how = "found already posted" if outcome.found else "sent"

@@ -46,6 +46,8 @@ class Route:
 class SeenRequest:
     path: str
     headers: dict[str, str]
+    #: time.monotonic() when the request arrived.
+    at: float = field(default_factory=time.monotonic)
 
 
 class FeedServer:

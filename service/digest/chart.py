@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
-from matplotlib import dates as mdates
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from service.digest.content import Digest, PricePoint
 
 #: More lines than this make a chart nobody can read; the biggest movers are kept.
@@ -21,6 +16,12 @@ def price_chart(digest: Digest) -> bytes | None:
     Tickers trade at very different prices (and currencies), so lines start at 0% to compare.
     Drawn on a bare Figure with the Agg canvas: pyplot keeps global state and is not thread-safe.
     """
+    # Imported here, not at the top: matplotlib costs most of a second, and only a digest draws.
+    import numpy as np
+    from matplotlib import dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     series = {t: points for t, points in digest.series.items() if len(points) >= 2}
     if not series:
         return None

@@ -36,6 +36,7 @@ INSTRUMENTS: tuple[str, ...] = (
     "entity_list",  # the Entity List and its affiliates rule, China's unreliable entity and control lists
     "funding",  # equity stakes, loans, grants, price floors, offtakes, stockpiles
     "agreement",  # truces, pauses, frameworks, pacts, deals between governments
+    "permit",  # export licences granted (up) or withheld (down): permission, not a requirement
     "supply",  # shipments, production, exports as a flow of material
     "price",  # the price of a material or a share
     "court",  # a ruling or a case

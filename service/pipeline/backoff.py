@@ -43,8 +43,22 @@ def next_poll_after_failure(
     return now + timedelta(seconds=delay)
 
 
-def next_poll_after_success(now: datetime, interval: float) -> datetime:
-    return now + timedelta(seconds=interval)
+#: A successful poll is followed by the next one `interval` plus up to this share of it later...
+POLL_JITTER_SHARE = 0.05
+#: ...and never more than this: feeds added together drift apart instead of hitting hosts in step.
+POLL_JITTER_MAX = 10.0
+
+
+def next_poll_after_success(started: datetime, finished: datetime, interval: float, *, jitter: float) -> datetime:
+    """When to poll a feed again after a poll that began at `started` and ended at `finished`.
+
+    Counted from the start, so the time a poll takes does not stretch the interval; `jitter` in
+    [0, 1) adds a bounded delay (POLL_JITTER_SHARE of the interval, at most POLL_JITTER_MAX s).
+    A poll that took longer than its interval still leaves the host half an interval of rest.
+    """
+    spread = min(float(interval) * POLL_JITTER_SHARE, POLL_JITTER_MAX) * min(max(jitter, 0.0), 1.0)
+    due = started + timedelta(seconds=interval + spread)
+    return max(due, finished + timedelta(seconds=interval / 2))
 
 
 def rate_limit_pause(strikes: int, *, jitter: float, first: float = 300.0, cap: float = 3600.0) -> float:

@@ -39,6 +39,8 @@ from service.store.prices import load_quotes
 DEMO_FEEDS = Path(__file__).resolve().parents[1] / "demo" / "feeds"
 #: The demo's digest reader: every day, an .example address, files instead of mail.
 DEMO_DIGESTS = Path(__file__).resolve().parents[1] / "demo" / "digests.yaml"
+#: The synthetic price sample the demo replays.
+DEMO_PRICES = Path(__file__).resolve().parents[1] / "demo" / "prices.csv"
 #: The kind of source each sample feed imitates (it sets the source's weight in scoring).
 DEMO_KINDS = {"bis-rules": "official", "mining-wire": "sector", "markets-aggregator": "aggregator"}
 #: The demo's clock: the sample's last news day, New York trading, five minutes after the BIS notice.
@@ -99,6 +101,7 @@ def demo_settings(base: Settings) -> Settings:
             "database_url": f"sqlite:///{database}",
             "instance_id": "demo",
             "price_source": "replay",
+            "price_replay_file": DEMO_PRICES,
             "slack_bot_token": None,
             "smtp_host": None,
             "max_alert_age": "0",
@@ -125,9 +128,10 @@ async def run_demo(base: Settings) -> AsyncIterator[DemoStage]:
             await sync_specs(rt, specs)
             yield await replay_prices(rt)
             yield Ingested(database, await poll_due_feeds(rt))
-            # A minute later every feed is due again; the server answers 304 to our validators.
+            # A minute later (and the polls' jitter, at most 5%) every feed is due again; the
+            # server answers 304 to our validators.
             start = rt.clock()
-            rt.clock = lambda: start + timedelta(seconds=61)
+            rt.clock = lambda: start + timedelta(seconds=64)
             yield Revisited(await poll_due_feeds(rt))
             yield Delivered(await drain_outbox(rt, patience=0))
             rt.clock = lambda: start + DEMO_LATER

@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
+from service import metrics
 from service.bootstrap import Runtime, make_mailer, make_market_data
 from service.config import Settings
 from service.config_watch import WatchedConfig
@@ -223,6 +224,7 @@ async def send_digest(
     if not recorded:
         log.warning("digest %s was sent after its lease ran out; another instance may send it too", key)
     log.info("digest for %s on %s sent (%s, attempt %d)", recipient.address, day, via, claim.attempts)
+    metrics.DIGESTS_SENT.inc()
     return DigestOutcome(recipient.address, day, "sent", via)
 
 
@@ -313,6 +315,14 @@ def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[Digest
     _log_schedule(rt, setup.current, "scheduled")
     schedule_digests(scheduler, rt, setup.current)
 
+    sending: set[asyncio.Task] = set()
+
+    async def send_now(edited: DigestSetup) -> None:
+        try:
+            await send_due_digests(rt, edited)
+        except Exception:
+            log.exception("sending the digests an edit made due failed; the sweep tries again")
+
     async def reload() -> None:
         # The watchlists are checked against the rules in force: take their edit first. Both
         # load in a worker thread, off the event loop.
@@ -322,6 +332,11 @@ def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[Digest
         if await setup.reload():
             schedule_digests(scheduler, rt, setup.current)
             _log_schedule(rt, setup.current, "rescheduled")
+            # What the edit made due goes now: a sweep still running would make the scheduler
+            # skip the sweep's extra run, and a new reader would wait for the next one.
+            task = asyncio.create_task(send_now(setup.current))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
 
     scheduler.add_job(
         reload,

@@ -35,8 +35,11 @@ DEFAULT_MEMORY_MB = 200
 
 
 def default_workers() -> int:
+    """One per CPU but one, and at least one (every parse runs in a worker): the main process
+    scores and stores what the workers parse, and a worker that would share its core costs its
+    memory for nothing."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, 8))
+    return max(1, min(cpus - 1, 8))
 
 
 class ParseFailed(ParseError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from service.bootstrap import Runtime
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Source
 from service.errors import FeedError, HTTPStatusError, RateLimited
+from service.logs import log_context
 from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
 from service.pipeline.stories import tell_stories
 from service.redaction import scrub
@@ -30,6 +32,9 @@ from service.store.feeds import claim_due_feeds, release
 from service.store.models import Feed
 
 log = logging.getLogger(__name__)
+
+#: A feed that did not change, waiting to be recorded: id, name, the fetch, its body's hash, when its poll began.
+Unchanged = tuple[int, str, FetchResult, str | None, datetime]
 
 #: How long a poll may hold its feed before another instance may take it over.
 LEASE = timedelta(minutes=5)
@@ -81,29 +86,52 @@ class CycleReport:
 
 async def poll_due_feeds(rt: Runtime, *, names: list[str] | None = None) -> CycleReport:
     """Poll every feed that is due and not leased by another instance, concurrently."""
-    now = rt.clock()
-    feeds = await rt.db(_claim, rt, now, names)
+    return await poll_feeds(rt, await claim_feeds(rt, names=names))
+
+
+async def claim_feeds(rt: Runtime, *, names: list[str] | None = None) -> list[Feed]:
+    """Lease every feed that is due now and no other instance holds."""
+    return await rt.db(_claim, rt, rt.clock(), names)
+
+
+async def poll_feeds(
+    rt: Runtime,
+    feeds: list[Feed],
+    *,
+    limit: asyncio.Semaphore | None = None,
+    on_polled: Callable[[FeedOutcome], None] | None = None,
+) -> CycleReport:
+    """Poll feeds this instance has leased, concurrently within `limit` (by default
+    REEWATCH_FETCH_CONCURRENCY for this call alone); `on_polled` hears of each as it ends."""
     if not feeds:
         return CycleReport([])
-    limit = asyncio.Semaphore(rt.settings.fetch_concurrency)
+    limit = limit or asyncio.Semaphore(rt.settings.fetch_concurrency)
     unchanged = UnchangedFeeds(rt)
 
     async def guarded(feed: Feed) -> FeedOutcome:
         async with limit:
-            try:
-                return await poll_feed(rt, feed, batch_size=len(feeds), unchanged=unchanged)
-            except Exception as exc:  # a bug must cost one feed one cycle, not the whole cycle
-                log.exception("internal error while polling feed %s", feed.name)
-                reason = f"internal error: {type(exc).__name__}: {exc}"
-                try:
-                    await rt.db(_record_failure, rt, feed.id, FeedError(reason), rt.clock())
-                except Exception:
-                    log.exception("could not record the failure of feed %s", feed.name)
-                return FeedOutcome(feed.name, "failed", error=reason)
+            outcome = await _poll_guarded(rt, feed, len(feeds), unchanged)
+        if on_polled is not None:
+            on_polled(outcome)
+        return outcome
 
     outcomes = await asyncio.gather(*(guarded(feed) for feed in feeds))
     await unchanged.drain()
     return CycleReport(list(outcomes))
+
+
+async def _poll_guarded(rt: Runtime, feed: Feed, batch_size: int, unchanged: UnchangedFeeds) -> FeedOutcome:
+    with log_context(feed=feed.name, feed_id=feed.id):
+        try:
+            return await poll_feed(rt, feed, batch_size=batch_size, unchanged=unchanged)
+        except Exception as exc:  # a bug must cost one feed one cycle, not the whole cycle
+            log.exception("internal error while polling feed %s", feed.name)
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            try:
+                await rt.db(_record_failure, rt, feed.id, FeedError(reason), rt.clock())
+            except Exception:
+                log.exception("could not record the failure of feed %s", feed.name)
+            return FeedOutcome(feed.name, "failed", error=reason)
 
 
 class UnchangedFeeds:
@@ -118,11 +146,11 @@ class UnchangedFeeds:
 
     def __init__(self, rt: Runtime):
         self.rt = rt
-        self.pending: list[tuple[int, str, FetchResult, str | None]] = []
+        self.pending: list[Unchanged] = []
         self.writer: asyncio.Task | None = None
 
-    def add(self, feed: Feed, fetched: FetchResult, body_hash: str | None) -> None:
-        self.pending.append((feed.id, feed.name, fetched, body_hash))  # type: ignore[arg-type]
+    def add(self, feed: Feed, fetched: FetchResult, body_hash: str | None, started: datetime) -> None:
+        self.pending.append((feed.id, feed.name, fetched, body_hash, started))  # type: ignore[arg-type]
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write())
 
@@ -132,7 +160,7 @@ class UnchangedFeeds:
             try:
                 await self.rt.db(_record_all_unchanged, self.rt, batch, self.rt.clock())
             except Exception:
-                names = ", ".join(name for _, name, _, _ in batch)
+                names = ", ".join(name for _, name, *_ in batch)
                 log.exception("could not record %d unchanged feeds (%s); they are polled again when their leases expire", len(batch), names)
 
     async def drain(self) -> None:
@@ -161,9 +189,9 @@ async def poll_feed(
         body_hash = None if fetched.not_modified else hashlib.sha256(fetched.body or b"").hexdigest()
         if fetched.not_modified or body_hash == feed.body_hash:
             if unchanged is not None:
-                unchanged.add(feed, fetched, body_hash)
+                unchanged.add(feed, fetched, body_hash, started)
             else:
-                await rt.db(_record_all_unchanged, rt, [(feed.id, feed.name, fetched, body_hash)], rt.clock())
+                await rt.db(_record_all_unchanged, rt, [(feed.id, feed.name, fetched, body_hash, started)], rt.clock())
             return FeedOutcome(feed.name, "not_modified" if fetched.not_modified else "unchanged")
         parsed = await rt.parser.parse(
             fetched.body or b"",
@@ -178,7 +206,7 @@ async def poll_feed(
         return FeedOutcome(feed.name, "failed", error=err.reason)
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.name, warning)
-    outcome = await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock())
+    outcome = await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock(), started)
     if outcome.alerts:
         rt.outbox_wakeup.set()  # the dispatcher claims the new rows now, not at its next poll
     return outcome
@@ -190,7 +218,7 @@ def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
 
 
 def _store_new_entries(
-    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime
+    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
 ) -> FeedOutcome:
     """In one transaction: score and insert the new entries, queue their alerts, and mark the
     feed healthy. If the database refuses that, entry by entry, setting aside what it refuses."""
@@ -199,7 +227,7 @@ def _store_new_entries(
             feed = _locked_feed(session, feed_id)
             fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
             stored = _store_entries(rt, session, feed, fresh, now)
-            _mark_stored(rt, feed, fetched, parsed, body_hash, now, set_aside=[])
+            _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=[])
             session.commit()
     except StatementError as exc:
         log.warning(
@@ -208,7 +236,7 @@ def _store_new_entries(
             len(parsed.entries),
             _refusal(exc),
         )
-        return _store_entry_by_entry(rt, feed_id, fetched, parsed, body_hash, now)
+        return _store_entry_by_entry(rt, feed_id, fetched, parsed, body_hash, now, started)
     return _outcome(feed.name, stored, seen, duplicates + len(fresh) - len(stored.inserted), parsed.warnings)
 
 
@@ -247,7 +275,7 @@ def _store_entries(rt: Runtime, session: Session, feed: Feed, entries: list[Entr
 
 
 def _store_entry_by_entry(
-    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime
+    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
 ) -> FeedOutcome:
     """Each new entry in its own transaction (its article with its alerts); one the database
     refuses is set aside with the reason logged, and the feed's other entries are stored."""
@@ -274,7 +302,7 @@ def _store_entry_by_entry(
         stored.alerts += one.alerts
     with open_session(rt.engine) as session:
         feed = _locked_feed(session, feed_id)
-        warnings = _mark_stored(rt, feed, fetched, parsed, body_hash, now, set_aside=set_aside)
+        warnings = _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=set_aside)
         session.commit()
     return _outcome(feed.name, stored, seen, duplicates, warnings)
 
@@ -286,12 +314,13 @@ def _mark_stored(
     parsed: ParsedFeed,
     body_hash: str,
     now: datetime,
+    started: datetime,
     *,
     set_aside: list[str],
 ) -> list[str]:
     """Mark the feed healthy after storing its entries; returns the warnings recorded on it."""
     warnings = list(parsed.warnings)
-    _mark_success(rt, feed, fetched, now)
+    _mark_success(rt, feed, fetched, now, started)
     feed.body_hash = body_hash
     if set_aside:
         warnings.append(
@@ -325,20 +354,18 @@ def _refusal(exc: StatementError) -> str:
     return scrub(detail.splitlines()[0] if detail else type(exc).__name__)
 
 
-def _record_all_unchanged(
-    rt: Runtime, batch: list[tuple[int, str, FetchResult, str | None]], now: datetime
-) -> None:
+def _record_all_unchanged(rt: Runtime, batch: list[Unchanged], now: datetime) -> None:
     """Mark feeds that did not change as polled, in one transaction."""
     with open_session(rt.engine) as session:
-        query = select(Feed).where(Feed.id.in_([feed_id for feed_id, _, _, _ in batch]))  # type: ignore[union-attr]
+        query = select(Feed).where(Feed.id.in_([feed_id for feed_id, *_ in batch]))  # type: ignore[union-attr]
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         feeds = {feed.id: feed for feed in session.exec(query)}
-        for feed_id, _name, fetched, body_hash in batch:
+        for feed_id, _name, fetched, body_hash, started in batch:
             feed = feeds.get(feed_id)
             if feed is None:
                 continue  # removed from feeds.yaml while it was being polled
-            _mark_success(rt, feed, fetched, now)
+            _mark_success(rt, feed, fetched, now, started)
             if body_hash:
                 feed.body_hash = body_hash
         session.commit()
@@ -367,7 +394,7 @@ def _record_failure(rt: Runtime, feed_id: int, err: FeedError, now: datetime) ->
         return feed.consecutive_failures
 
 
-def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime) -> None:
+def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime, started: datetime) -> None:
     feed.last_status = fetched.status
     feed.last_polled_at = now
     feed.last_success_at = now
@@ -377,7 +404,7 @@ def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime) 
         feed.etag = storable(fetched.etag, 512)
     if fetched.last_modified:
         feed.last_modified = storable(fetched.last_modified, 128)
-    feed.next_poll_at = next_poll_after_success(now, feed.interval_seconds)
+    feed.next_poll_at = next_poll_after_success(started, now, feed.interval_seconds, jitter=rt.rng.random())
     release(feed)
 
 

@@ -500,6 +500,11 @@ class Ruleset:
                     impacts = frame_impacts
                 matched.append(describe_frame(facts[0]))
                 frames = tuple(fact.frame for fact in facts)
+                moved = _share_moves(read)
+                if moved:
+                    # "Critical Metals, USA Rare Earth climb as China delays curbs": the way the
+                    # headline says a company's shares went is that company's direction.
+                    impacts = {**impacts, **moved}
             frames += tuple(f.frame for f in read if f.frame not in frames)
         return Assessment(
             event_types=types,
@@ -820,6 +825,16 @@ _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules
 _RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 #: Labels of goods a desk does not trade: a frame only about them never adds an event type.
 _ELSEWHERE = frozenset({"other_goods", "other_commodities"})
+
+
+def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
+    """The companies whose share move the headline states, and which way."""
+    moved: dict[str, Direction] = {}
+    for fact in read:
+        if fact.headline and fact.instrument == "price" and fact.shares and fact.acted and not fact.hedged:
+            for company in fact.companies:
+                moved.setdefault(company, "bullish" if fact.polarity == "up" else "bearish")
+    return moved
 
 
 def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:

@@ -51,7 +51,7 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default
 """.replace("\n", " ").split(",")
 )
 
@@ -73,6 +73,9 @@ ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win
 implementation, expansion, extension
 """.replace("\n", " ").split(",")
 )
+
+#: Verbs that move a price only when a price level follows: "NdPr breaks 1 million yuan a tonne".
+LEVEL_VERBS = {"break": 1, "clear": 1, "cross": 1, "breach": 1, "pass": 1}
 
 #: Verbs with forms `word_forms` does not make.
 IRREGULAR = {
@@ -147,7 +150,10 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "without an export license", "without export licences", "without export licenses", "without approval",
         "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
-        "tighten grip", "chokehold", "stranglehold",
+        "tighten grip", "chokehold", "stranglehold", "licence rule", "licence rules", "license rule",
+        "license rules", "licensing rules", "licence regime", "license regime", "licence system", "license system",
+        "subject to licensing", "subject to licence", "subject to license", "subject to export licensing",
+        "subject to export licences", "subject to export licenses",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
@@ -193,7 +199,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
     ],
     "price": [
-        "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
+        "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
         "stocks", "valuation", "premium", "premiums", "market value",
     ],
     "court": ["ruling", "lawsuit", "case", "appeal", "hearing", "verdict", "decision", "judgment",
@@ -214,9 +220,13 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
-                    "levy": "tariff"}
+                    "levy": "tariff", "export": "supply"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+#: A licence regime that starts is a requirement; licences a government starts granting are not.
+_STARTING = frozenset({"start", "begin", "launch"})
+_GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
+                       "permit", "let"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
@@ -242,13 +252,18 @@ _DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughl
                               r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
 
 # Tags of the tokens a sentence is read into.
-ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE = range(16)
+ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE, INERT = range(17)
+
+#: Phrases read as nothing, so their words are not read apart: "executive order" names a
+#: document, not an order given.
+INERT_PHRASES = ["executive order", "executive orders"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
-            "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point"]
+            "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
+            "force majeure"]
 
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
@@ -263,7 +278,11 @@ CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "ca
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
           "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
-          "deflate", "deflates", "deflated", "hit hopes"]
+          "deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out", "wipes out",
+          "wiped out", "cut short", "cuts short"]
+#: Consequences that undo what follows: "truce hopes deflate the rare earth rally" ends a rally.
+UNDOING = frozenset({"deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out",
+                     "wipes out", "wiped out", "cut short", "cuts short"})
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
 UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
@@ -542,11 +561,20 @@ def _scarce(match: re.Match) -> str:
 
 
 _MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+#: A price per unit ("1 million yuan a tonne", "$120/kg", "$60,000 per ton"): a material's
+#: price level, not money given.
+_UNIT_PRICE = re.compile(
+    r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|\b(?:usd|rmb|yuan)\s?)?\s?\d(?:[\d,.]*\d)?\s?(?:k|thousand|million)?\s?"
+    r"(?:dollars|yuan|rmb|usd)?\s?(?:a|per|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b"
+)
+_UNIT_HINT = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS = re.compile(r"[^\w|]+|_+")
 
 
 def _prepare(text: str) -> str:
     text = text.lower()
+    if _UNIT_HINT.search(text):
+        text = _UNIT_PRICE.sub(" priceamount ", text)
     if _MONEY_HINT.search(text):
         text = _MONEY.sub(" moneyamount ", text)
     if " of " in text:
@@ -555,13 +583,20 @@ def _prepare(text: str) -> str:
         text = _MOVE.sub(lambda m: m.group(1) + "move", text)
     if ":" in text:
         text = _COLON.sub(" colonbreak ", text)
+    if "high" in text or "low" in text:
+        text = _GRADE.sub(r"\1\2", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
     return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
 
 
+#: "high-end batteries", "lower-sensitivity graphite": a grade of product, not a price gone high
+#: or something lowered. Joined into one word the lexicon does not know.
+_GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
+                    r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
+_LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
 _LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
@@ -612,7 +647,8 @@ class FrameReader:
             inherited = tokens[0].value  # type: ignore[assignment]
         sentence_objects = [t for t in tokens if t.tag == OBJECT]
         sentence_kinds = {k for k, _ in _all_kinds(tokens) if k}
-        for clause, main, contrast in clauses:
+        for clause, main, how in clauses:
+            contrast = how in _POINT_FOLLOWS
             clash = _coordinated_clash(clause)
             if clash:
                 return [], clash
@@ -626,6 +662,9 @@ class FrameReader:
                 # "eases some curbs, tightens others": the verb's object is the last instrument.
                 fact = _elliptical(clause, facts[-1])
             if fact is not None:
+                if how == "undo":
+                    # "... deflate the rare earth rally": the rally is over.
+                    fact = [f._replace(polarity=_OPPOSITE[f.polarity]) if f.instrument == "price" else f for f in fact]
                 facts.extend(fact)
         return facts, _clash(facts) if headline else ""
 
@@ -670,7 +709,9 @@ def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, ob
             check = "number" if tag == NEGATION and tags[tag] == "no" else None
             return tag, tags[tag], check
     check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
-    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN):
+    if VERB in tags and tags[VERB][0] in LEVEL_VERBS:
+        check = "level"
+    for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
     return None, None, None
@@ -681,11 +722,19 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "Announcement No. 23"
     if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
         return None, None  # "controls 70% of the market" is dominance, not an export control
+    if check == "level" and not _LEVEL_AFTER.match(text, end):
+        return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 
 
-def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, bool]]:
-    """Split a sentence's tokens into clauses: (tokens, is_main, follows a "but")."""
+#: Joins after which the clause is the point of the sentence: "X, but Y"; "X forces Y".
+_POINT_FOLLOWS = frozenset({"but", "yet", "cause", "undo"})
+_OPPOSITE = {"up": "down", "down": "up"}
+
+
+def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, str]]:
+    """Split a sentence's tokens into clauses: (tokens, is_main, how it joins the one before:
+    "start", "but", "cause", "undo", a conjunction...)."""
     if not headline:
         tokens = [t for t in tokens if not (t.tag == SUBORDINATE and t.value in HEADLINE_ONLY)]
     segments: list[tuple[list[Token], bool, str]] = []
@@ -699,7 +748,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 # "China's curbs propel tungsten to a record": the curbs are the cause, the
                 # record the news.
                 segments[-1] = (segments[-1][0], False, segments[-1][2])
-                current, how, main = [], "cause", True
+                current, how, main = [], "undo" if token.value in UNDOING else "cause", True
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
@@ -738,7 +787,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
     segments.append((current, main, how))
     # A segment with no verb and no instrument (an actor or a list of objects) joins a neighbour:
     # "US, China agree ..." -> one clause; "... on gallium, germanium" -> one clause.
-    merged: list[tuple[list[Token], bool, bool]] = []
+    merged: list[tuple[list[Token], bool, str]] = []
     pending: list[Token] = []
     for tokens_, is_main, how in segments:
         if not tokens_:
@@ -764,19 +813,19 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             else:
                 pending.extend(tokens_)
             continue
-        merged.append((pending + tokens_, is_main, how in ("but", "yet", "cause")))
+        merged.append((pending + tokens_, is_main, how))
         pending = []
     if pending and merged:
         merged[-1][0].extend(pending)
     # "China adds TechInsights, 13 others to its unreliable entity list": a verb whose clause
     # has no instrument, and an instrument whose clause has no verb, are one clause.
-    joined: list[tuple[list[Token], bool, bool]] = []
-    for clause, is_main, contrast in merged:
+    joined: list[tuple[list[Token], bool, str]] = []
+    for clause, is_main, how in merged:
         if joined and is_main and joined[-1][1] and not any(t.tag == VERB for t in clause) and _has_head(clause) \
                 and not _has_head(joined[-1][0]) and any(t.tag == VERB for t in joined[-1][0]):
             joined[-1] = (joined[-1][0] + clause, joined[-1][1], joined[-1][2])
             continue
-        joined.append((clause, is_main, contrast))
+        joined.append((clause, is_main, how))
     return joined
 
 
@@ -840,11 +889,18 @@ def _signed_verb(clause: list[Token]) -> Token | None:
 
 
 def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | None:
+    """"... and extends the suspension": a verb (and any reversing noun) acting on the last
+    clause's instrument."""
     verb = _signed_verb(clause)
-    if verb is None or any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME, OBJECT) for t in clause):
+    if verb is None or any(t.tag in (INSTRUMENT, DEFICIT, PROGRAMME, OBJECT) for t in clause):
         return None
-    sign = verb.value[1] * (-1 if any(t.tag == NEGATION for t in clause) else 1)
-    return [before._replace(action=verb.text, polarity="up" if sign > 0 else "down", contrast=False)]
+    sign = verb.value[1]
+    for token in clause:
+        if token.tag in (NEGATION, RELIEF):
+            sign = -sign
+    action = " ".join(t.text for t in clause if t.tag in (VERB, RELIEF, NEGATION))
+    return [before._replace(action=action, polarity="up" if sign > 0 else "down", contrast=False,
+                            acted=verb.value[0] not in _STATUS_QUO)]
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -872,7 +928,7 @@ def _frame(
     # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
     # ("China bans gallium exports", "a report Washington eyes a stake").
     acting = [t for t in verbs if t.value[0] not in _REPORTING]
-    pivot = acting[0] if acting else next((t for t in clause if t.tag == INSTRUMENT), verbs[0] if verbs else None)
+    pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
     named_actor = actor
@@ -890,6 +946,7 @@ def _frame(
     hedged = False
     relief = ""
     requiring = False
+    starting = granting = False
     agreed = False
     actions: list[str] = []
     relief_tokens: list[Token] = []
@@ -898,7 +955,7 @@ def _frame(
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
             acted = acted or not (
                 token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)
-            )
+            ) or (token.tag == VERB and token.value[0] == "issue" and heads[0][0] == "permit")  # "issues licences"
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
@@ -907,6 +964,8 @@ def _frame(
                 hedged = True
             if lemma in REQUIRING:
                 requiring = True
+            starting = starting or lemma in _STARTING
+            granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
             if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
@@ -935,6 +994,9 @@ def _frame(
         elif token.tag == DOWN and not verbs:
             sign = -sign
             actions.append(token.text)
+    # "sets a 15 September start for export permits": the requirement starts, unless someone
+    # starts granting them.
+    requiring = requiring or (starting and not granting)
     clause_objects = [t for t in clause if t.tag == OBJECT]
     objects = clause_objects or sentence_objects
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
@@ -985,8 +1047,10 @@ def _frame(
                 kept=any(phrase in text for phrase in _KEPT),
                 firms_targeted=firms,
                 shares=instrument == "price" and (
-                    bool(companies) or actor_kind == "company" or head.text in _SHARE_WORDS
-                    or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                    head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
+                    # "NdPr price tops the floor for MP": a material's price, whoever it pays.
+                    or ((bool(companies) or actor_kind == "company")
+                        and not any(t.tag == OBJECT and t.end == head.start for t in clause))
                 ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
@@ -1096,6 +1160,12 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         first = min(restrictions, key=lambda k: found[k].start)
         others = [k for k in restrictions if k != first]
         return [(first, found[first])] + [(k, found[k]) for k in others]
+    price, funding = found.get("price"), found.get("funding")
+    if price is not None and price.tag == INSTRUMENT and funding is not None and price.start < funding.start and any(
+        t.tag == VERB and t.value[2] == "price" and price.start <= t.start < funding.start for t in clause
+    ):
+        # "NdPr prices climb above the US floor price": the floor is where the price went.
+        return [("price", price)]
     for kind in HEAD_ORDER:
         if kind in found:
             return [(kind, found[kind])]
@@ -1176,6 +1246,8 @@ def _clash(facts: list[FrameFact]) -> str:
         for b in facts[i + 1 :]:
             if a.contrast or b.contrast:
                 continue  # "pauses most tariffs but raises China's": the "but" says which counts
+            if not (a.acted and b.acted):
+                continue  # "keeps the rate at 10% and extends the pause": only one is done
             if a.countries != b.countries:
                 continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
@@ -1215,23 +1287,25 @@ TRADE_FLOWS = frozenset({"export", "exports", "shipment", "shipments", "supply",
 
 
 def event_types(fact: FrameFact) -> tuple[str, ...]:
-    """The event type one frame reports (empty when it reports none); a court ruling on tariffs
-    is two."""
+    """The event type one frame reports (empty when it reports none)."""
     up = fact.polarity == "up"
     both = US in fact.countries and CHINA in fact.countries
     truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
     instrument = fact.instrument
     if fact.actor_kind == "court":
-        # Only a ruling that voids tariffs changes them today; one that restores, keeps or
-        # questions them is news of the case.
-        if instrument == "tariff" and not fact.hedged and not up and not fact.kept:
-            return ("legal", "tariff_down")
+        # A ruling is legal news whatever it does; which way it moves the tariffs is in its
+        # directions.
         return ("legal",)
     if instrument == "export_control":
         if up and fact.firms_targeted:
             return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
         if up:
             return ("export_control_new",)
+        if fact.actor_kind == "government" and fact.actor_country and fact.actor_country != CHINA \
+                and CHINA not in fact.countries and "agreement" in fact.kinds:
+            # "Malaysia pledges no rare earth export bans to the US under a minerals pact": an
+            # ally's promise inside a pact, not China easing its grip.
+            return ("partnership",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
     if instrument == "tariff":
         if up:
@@ -1297,7 +1371,7 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
     main = types[0]
     if main == "price_move":
         way = "bullish" if up else "bearish"
-        if fact.companies:
+        if fact.companies and fact.shares:
             return {"mentioned": way}
         # The material's price or the sector's shares: every producer moves with it.
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
@@ -1306,9 +1380,19 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
     if main == "gov_funding" and not up:
         # "weighs dropping price floors": support withdrawn.
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
-    if main == "export_control_eased" and fact.companies:
-        # "China issues first general licences to JL Mag": the licensed exporters gain.
+    if main == "export_control_eased":
+        # "China issues first general licences to JL Mag": the Chinese exporters the article
+        # names gain, whether the headline or the text names them.
         return {"mentioned:china_producers": "bullish"}
+    if main == "legal" and fact.actor_kind == "court" and fact.instrument == "tariff" and not fact.hedged \
+            and not fact.kept:
+        # Only a ruling that voids or restores tariffs moves them today; one that keeps or
+        # questions them is news of the case.
+        if up:
+            return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
+                    "downstream_users": "bearish"}
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish",
+                "downstream_users": "bullish"}
     if main == "entity_list":
         # A listing hurts the companies listed; a listing paused is a step back in the fight,
         # like any other easing.
@@ -1359,6 +1443,13 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word, UP, word, inflect="noun")
     for word in PRICE_DOWN:
         lexicon.add(word, DOWN, word, inflect="noun")
+    for word in INERT_PHRASES:
+        lexicon.add(word, INERT, word)
+    for verb, sign in LEVEL_VERBS.items():
+        if verb not in listed:
+            lexicon.add(verb, VERB, (verb, sign, "price"), inflect=True)
+    # "keeps April licensing in place": the status quo, not a measure put somewhere.
+    lexicon.add("in place", VERB, ("remain", 1, None))
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
     return lexicon

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, select
 
 from service.domain.feeds import FeedSpec
 from service.store.models import Feed
+from service.store.types import UTCDateTime
 
 
 @dataclass
@@ -100,6 +101,27 @@ def claim_due_feeds(
     session.exec(due)
     session.commit()
     return list(session.exec(select(Feed).where(Feed.lease_owner == token).order_by(Feed.id)))
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest feed falls due that this or another instance could lease: its next poll
+    time, or the end of the lease another instance holds on it. None without any feed to poll.
+
+    The same conditions as `claim_due_feeds`, so what this says is due, a claim takes."""
+    free_after = case(
+        (
+            and_(Feed.lease_until.is_not(None), or_(Feed.next_poll_at.is_(None), Feed.lease_until > Feed.next_poll_at)),
+            Feed.lease_until,
+        ),
+        else_=Feed.next_poll_at,
+    )
+    polled = (Feed.enabled.is_(True), Feed.disabled_reason.is_(None))
+    never = session.exec(
+        select(Feed.id).where(*polled, Feed.next_poll_at.is_(None), Feed.lease_until.is_(None)).limit(1)
+    ).first()
+    if never is not None:
+        return datetime.min.replace(tzinfo=UTC)  # a feed never scheduled is due at once
+    return session.exec(select(func.min(free_after, type_=UTCDateTime)).where(*polled)).one()
 
 
 def release(feed: Feed) -> None:

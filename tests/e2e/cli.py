@@ -29,6 +29,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "REEWATCH_CONNECT_TIMEOUT": "2",
             "REEWATCH_READ_TIMEOUT": "2",
             "PRICE_SOURCE": "replay",
+            "REEWATCH_PRICE_REPLAY_FILE": str(ROOT / "service" / "demo" / "prices.csv"),
             "PYTHONUNBUFFERED": "1",
             "COLUMNS": "200",
         }

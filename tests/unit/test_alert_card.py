@@ -26,3 +26,13 @@ def test_tickers_named_first_then_moved_then_neutral(impacts, relevance, expecte
     """A trader reads the named companies first, then what moves, in the watchlist's order."""
     card = alert_card(an_alert(impacts=impacts, relevance=relevance))
     assert [line.ticker for line in card.tickers] == expected
+
+
+def test_the_deciding_frame_leads_the_why_so_a_cut_list_keeps_it():
+    """The frame line comes first among the matched phrases, however many precede it."""
+    from service.alerts.message import why_it_fired
+
+    phrases = tuple(f"phrase number {n}" for n in range(200))
+    card = alert_card(an_alert(matched=(*phrases, "frame: China suspends export_control (down) on gallium")))
+    assert card.matched[0] == "frame: China suspends export_control (down) on gallium"
+    assert "frame: China suspends" in why_it_fired(card)

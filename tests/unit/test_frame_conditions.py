@@ -82,6 +82,30 @@ def test_a_phrase_rule_is_corrected_by_the_frame_of_its_kind(tmp_path):
     assert eased.event_types == ("export_control_eased",) and eased.impacts["MP"] == "bearish"
 
 
+def test_easing_favours_the_chinese_exporters_the_text_names(tmp_path):
+    """Licences granted to named Chinese magnet makers are good for them, even when only the
+    first sentence names them; producers elsewhere lose their edge."""
+    ruleset = load(tmp_path, "frame: {instrument: [permit, export_control], object: [rare_earths, magnets]}")
+    verdict = ruleset.assess(
+        "China grants year-long rare earth export licences to magnet makers",
+        "JL Mag and Ningbo Yunsheng received the first general licences.",
+        _official("newswire"), link=None,
+    )
+    assert verdict.event_types == ("export_control_eased",)
+    assert verdict.impacts["300748.SZ"] == "bullish" and verdict.impacts["MP"] == "bearish"
+    assert verdict.impacts["600111.SS"] == "neutral"  # a Chinese producer the article does not name
+
+
+def test_a_share_move_the_headline_states_is_that_company_s_direction(tmp_path):
+    """The impact map says an easing hurts US producers; a headline saying two of them rose wins
+    for those two, and only for them."""
+    ruleset = load(tmp_path, "frame: {instrument: export_control}")
+    verdict = assess(ruleset, "USA Rare Earth and Critical Metals climb as China agrees to delay new curbs")
+    assert verdict.event_types == ("export_control_eased",)
+    assert verdict.impacts["USAR"] == "bullish" and verdict.impacts["CRML"] == "bullish"
+    assert verdict.impacts["MP"] == "bearish"
+
+
 def test_an_8k_rule_reads_items_and_the_filer(tmp_path):
     """`official: {kind: sec_8k, items: [...], filer: [...]}` fires on the items a desk reads of a watchlist filer."""
     ruleset = load(

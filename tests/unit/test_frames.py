@@ -77,6 +77,30 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Germanium price hits record as Chinese curbs dry up supply", "price", "up", "price_move"),
         # Courts.
         ("Supreme Court strikes down Trump's IEEPA tariffs", "tariff", "down", "legal"),
+        # A company's own setback; a consequence that undoes what it names.
+        ("Syrah declares force majeure at its Mozambique graphite operation", "supply", "down", "corporate"),
+        ("Ceasefire talk deflates the rare earth rally", "price", "down", "price_move"),
+        # A grade of product is no price gone high; a regime that starts is a requirement;
+        # licences issued are licences granted; what is kept in place is not the news.
+        ("China to license exports of high-end cathode materials", "export_control", "up", "export_control_new"),
+        ("Beijing sets a March start for antimony export permits", "export_control", "up", "export_control_new"),
+        ("Beijing starts granting antimony export permits", "permit", "up", "export_control_eased"),
+        ("China issues general rare earth export licences to magnet makers", "permit", "up", "export_control_eased"),
+        ("China suspends gallium curbs for a year but keeps licensing in place", "export_control", "down",
+         "export_control_eased"),
+        # A price level crossed is a price move; a floor it passes is where it went, not money given.
+        ("Dysprosium oxide breaks $300/kg as buyers scramble", "price", "up", "price_move"),
+        ("Antimony clears 200,000 yuan a tonne", "price", "up", "price_move"),
+        ("NdPr prices climb above the US floor price for MP Materials", "price", "up", "price_move"),
+        # A second verb acts on the last instrument, reversing nouns and all.
+        ("Executive order keeps the tariff on Chinese goods at 10% and extends the suspension of the rest", "tariff",
+         "down", "tariff_down"),
+        ("China exported no gallium in August", "supply", "down", "supply_disruption"),
+        ("China hits back with licence rule on seven heavy rare earths", "export_control", "up",
+         "export_control_new"),
+        # An ally's promise inside a pact is a partnership, not China easing.
+        ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
+         "down", "partnership"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
@@ -84,6 +108,30 @@ def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity,
     fact, _reading = deciding(reader, headline)
     assert fact is not None, headline
     assert (fact.instrument, fact.polarity, event_types(fact)[0]) == (instrument, polarity, event_type)
+
+
+@pytest.mark.parametrize(
+    ("headline", "levels"),
+    [
+        ("China breaks off talks on rare earths", False),  # "break" crosses no price level
+        ("Antimony passes $60,000 per tonne", True),
+        ("Ministry clears review of gallium exports", False),
+    ],
+)
+def test_a_level_verb_moves_a_price_only_before_a_price(reader, headline, levels):
+    reading = reader.read(headline, "")
+    assert any(f.instrument == "price" for f in reading.facts) is levels
+
+
+def test_a_court_ruling_is_legal_news_and_says_which_way_tariffs_go(reader):
+    """One event type, legal; a ruling voiding tariffs moves groups like a tariff cut."""
+    from service.rules.frames import directions
+
+    fact, _ = deciding(reader, "Appeals court strikes down the emergency tariffs")
+    assert event_types(fact) == ("legal",)
+    assert directions(fact, ("legal",))["us_allied_producers"] == "bearish"
+    kept, _ = deciding(reader, "Court rules tariffs unlawful but leaves them in place pending appeal")
+    assert directions(kept, event_types(kept)) == {}
 
 
 @pytest.mark.parametrize(

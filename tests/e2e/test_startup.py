@@ -1,0 +1,35 @@
+"""What starting a command costs and refuses: heavy libraries load only where used, and a
+replayed price source without its file stops the service before it does anything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.cli import ROOT, cli_env, reewatch
+
+HEAVY = ("pandas", "yfinance", "matplotlib", "exchange_calendars")
+
+
+@pytest.mark.parametrize("module", ["service.cli", "service.pipeline.scheduler"])
+def test_importing_the_command_line_and_the_service_loads_no_heavy_library(module):
+    """pandas, yfinance, matplotlib and the exchange calendars wait until a price cycle or a
+    digest chart needs them: `reewatch --help` and the service's first poll do without."""
+    probe = f"import json, sys, {module}; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_replay_prices_without_a_file_refuse_to_start(tmp_path):
+    """PRICE_SOURCE=replay without REEWATCH_PRICE_REPLAY_FILE is a settings error that names the
+    variable; nothing is created."""
+    env = cli_env(tmp_path)
+    del env["REEWATCH_PRICE_REPLAY_FILE"]
+    result = reewatch("run", env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "REEWATCH_PRICE_REPLAY_FILE" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "cli.db").exists()
