@@ -51,7 +51,8 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack, default
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, streamline, simplify, expedite,
+speed up, fast track
 """.replace("\n", " ").split(",")
 )
 
@@ -122,7 +123,7 @@ IRREGULAR = {
 NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
-SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+SCARCITY = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
@@ -227,6 +228,8 @@ REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "imple
 _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
+#: Verbs that make a process lighter: fewer controls, or more licences sooner.
+_FACILITATING = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
@@ -303,7 +306,7 @@ SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade co
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
                    "state council", "commission", "president", "premier", "prime minister", "minister",
-                   "department", "agency", "bureau"]
+                   "department", "agency", "bureau", "federal"]
 
 
 class Token(NamedTuple):
@@ -370,7 +373,7 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "gov_funding": ("funding", "agreement"),
     "partnership": ("agreement", "funding"),
     "supply_disruption": ("supply", "permit"),
-    "corporate": ("funding", "agreement", "supply"),
+    "corporate": ("funding", "agreement", "supply", "permit"),
     "legal": ("court", "tariff"),
     "price_move": ("price",),
 }
@@ -597,6 +600,10 @@ _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|gra
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
+_TIME_AFTER = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
+                         r"(?:\d{4}|year|month|quarter|week|day|decade|century|january|february|march|april|may|"
+                         r"june|july|august|september|october|november|december|q[1-4]|h[12]|first|second|third|"
+                         r"fourth|current)\b")
 _LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
@@ -711,6 +718,8 @@ def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, ob
     check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
     if VERB in tags and tags[VERB][0] in LEVEL_VERBS:
         check = "level"
+    if key == " end ":
+        check = "time"
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
@@ -722,6 +731,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "Announcement No. 23"
     if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
         return None, None  # "controls 70% of the market" is dominance, not an export control
+    if check == "time" and _TIME_AFTER.match(text, end):
+        return None, None  # "by the end of March": a date, not an ending
     if check == "level" and not _LEVEL_AFTER.match(text, end):
         return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
@@ -867,6 +878,8 @@ _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms
 _RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "highest", "lowest", "upmove", "downmove"})
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+#: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
+_OF_MATERIAL = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
@@ -968,7 +981,9 @@ def _frame(
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
-            if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+            if lemma in _FACILITATING and heads[0][0] == "permit":
+                verb_sign = 1  # "streamlines licences": more of them, sooner; streamlined controls are less control
+            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             elif lemma in _LIFTING and heads[0][0] == "price":
                 verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
@@ -1050,7 +1065,8 @@ def _frame(
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
                     or ((bool(companies) or actor_kind == "company")
-                        and not any(t.tag == OBJECT and t.end == head.start for t in clause))
+                        and not any(t.tag == OBJECT and (t.end == head.start or _OF_MATERIAL.match(text[head.end : t.start + 1]))
+                                    for t in clause))
                 ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
@@ -1269,7 +1285,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "gov_funding": frozenset({"funding", "agreement"}),
     "partnership": frozenset({"agreement", "funding"}),
     "supply_disruption": frozenset({"supply", "permit", "export_control"}),
-    "corporate": frozenset({"funding", "agreement", "supply"}),
+    "corporate": frozenset({"funding", "agreement", "supply", "permit"}),
     "legal": frozenset({"court", "tariff"}),
     "price_move": frozenset({"price"}),
 }
@@ -1341,6 +1357,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",) if up else ()
         return ("corporate",) if fact.companies else ()
     if instrument == "permit":
+        if fact.companies and CHINA not in fact.countries and not fact.trade_flow:
+            # "Malaysia renews Lynas's operating licence", "Perpetua wins its mine permit": a
+            # company's own licence to operate, not a trade control.
+            return ("corporate",)
         return ("export_control_eased",) if up else ("supply_disruption",)
     if instrument == "supply":
         if fact.actor_kind == "armed group":

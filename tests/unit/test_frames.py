@@ -98,6 +98,16 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("China exported no gallium in August", "supply", "down", "supply_disruption"),
         ("China hits back with licence rule on seven heavy rare earths", "export_control", "up",
          "export_control_new"),
+        # A company's licence to operate is its own news; licences made lighter are licences eased.
+        ("Malaysia renews Lynas operating licence for six months", "permit", "up", "corporate"),
+        ("Malaysia revokes Lynas operating licence", "permit", "down", "corporate"),
+        ("China streamlines rare earth export licences for civilian users", "permit", "up", "export_control_eased"),
+        ("US streamlines export controls on critical minerals for allies", "export_control", "down",
+         "export_control_eased"),
+        ("China grants fewer rare earth export licences in October", "permit", "down", "supply_disruption"),
+        # A date is not an ending; a federal loan is public money.
+        ("JOGMEC to invest in Lynas heavy rare earths by the end of March", "funding", "up", "gov_funding"),
+        ("Arafura's Nolans gets A$840m federal debt backing", "funding", "up", "gov_funding"),
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
