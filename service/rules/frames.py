@@ -71,7 +71,8 @@ begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designa
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
-implementation, expansion, extension
+implementation, expansion, extension, weaponise, weaponize, as leverage, as a weapon, as a bargaining chip,
+as a trump card, as a lever, as a counter weapon, as a countermeasure, score
 """.replace("\n", " ").split(",")
 )
 
@@ -221,13 +222,24 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
-                    "levy": "tariff", "export": "supply"}
+                    "levy": "tariff", "export": "supply",
+                    # "using rare earth exports as leverage": exports held back on purpose.
+                    **{verb: "export_control" for verb in ("weaponise", "weaponize", "as leverage", "as a weapon",
+                                                          "as a bargaining chip", "as a trump card", "as a lever",
+                                                          "as a counter weapon", "as a countermeasure")},
+                    "score": "funding"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
 _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
+#: Verbs that say a price got somewhere, not which way it went.
+_REACHING = frozenset({"hit", "reach", "touch", "mark"})
+#: Verbs of a company asking for a licence: with an export, the licence is a new duty.
+_SEEKING = frozenset({"seek", "apply"})
+#: Target markers that as often start a date ("from August 1", "by July").
+_TIME_MARKERS = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
 _FACILITATING = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
@@ -306,7 +318,7 @@ SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade co
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
                    "state council", "commission", "president", "premier", "prime minister", "minister",
-                   "department", "agency", "bureau", "federal"]
+                   "department", "agency", "bureau", "federal", "commonwealth"]
 
 
 class Token(NamedTuple):
@@ -600,6 +612,9 @@ _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|gra
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
+#: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
+_LAW_AFTER = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
+                        r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
 _TIME_AFTER = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
                          r"(?:\d{4}|year|month|quarter|week|day|decade|century|january|february|march|april|may|"
                          r"june|july|august|september|october|november|december|q[1-4]|h[12]|first|second|third|"
@@ -734,6 +749,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
     if check == "time" and _TIME_AFTER.match(text, end):
         return None, None  # "by the end of March": a date, not an ending
     if check == "level" and not _LEVEL_AFTER.match(text, end):
+        if value[0] == "pass" and _LAW_AFTER.match(text, end):  # type: ignore[index]
+            return tag, ("pass", 1, None)  # "passes an export control law": enacts it
         return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 
@@ -924,6 +941,11 @@ def _coordinated_clash(clause: list[Token]) -> str:
     return ""
 
 
+def _licensee(companies: list[str], actor: tuple[str, str, str] | None) -> bool:
+    """A watchlist company is named with the permit: its licence to mine or operate is its news."""
+    return bool(companies) or (actor is not None and actor[0] == "company" and bool(actor[1]))
+
+
 def _frame(
     clause: list[Token],
     text: str,
@@ -977,6 +999,8 @@ def _frame(
                 hedged = True
             if lemma in REQUIRING:
                 requiring = True
+            if lemma in _SEEKING and any(t.text.startswith("export") for t in clause if t.start > token.start):
+                requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
@@ -1006,8 +1030,8 @@ def _frame(
             actions.append(token.text)
         elif token.tag == UP and not verbs:
             actions.append(token.text)
-        elif token.tag == DOWN and not verbs:
-            sign = -sign
+        elif token.tag == DOWN and (not verbs or all(v.value[0] in _REACHING for v in verbs)):  # type: ignore[index]
+            sign = -sign  # "shares hit a five-month low": where they reached says which way
             actions.append(token.text)
     # "sets a 15 September start for export permits": the requirement starts, unless someone
     # starts granting them.
@@ -1023,14 +1047,17 @@ def _frame(
     if programme is not None:
         labels |= {"programme"}
     actor_kind, actor_name, actor_country = actor if actor is not None else ("", "", "")
+    if actor_kind == "company" and actor_name in ticker_groups and not companies:
+        # "... after it said it would halt operations": the company carried over is still who acts.
+        labels |= {"company", f"company:{actor_name}", ticker_groups[actor_name]}
     if actor_country:
         countries.add(actor_country)
     facts = []
     for instrument, head in heads:
         if instrument in ("supply", "permit", "price") and not acted:
             continue  # "rare earth mining", "export licences": a flow named, nothing done to it
-        if instrument == "permit" and not _exports_in_view(clause, text, head):
-            continue  # a drug's approval, a mine's permit: not a licence to export
+        if instrument == "permit" and not _exports_in_view(clause, text, head) and not _licensee(companies, actor):
+            continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
         kind = instrument
@@ -1109,8 +1136,8 @@ def _actor(clause: list[Token], first_verb: int | None):
             targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
             last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
-            if targeted and kind == "company":
-                firms = True
+            if targeted and kind == "company" and not (previous.tag == TARGET and previous.value in _TIME_MARKERS):
+                firms = True  # not "From August 1 exporters must ...": a date, then the subject
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted:
