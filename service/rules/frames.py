@@ -180,6 +180,9 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
         "strategic project", "strategic raw materials project", "strategic raw material project",
         "raw materials project", "moneyamount",
+        # A company's own money: what it raises and what it earns.
+        "placement", "raising", "capital raising", "share purchase plan", "entitlement offer", "offering",
+        "offerings", "profit", "profits", "net profit", "earnings",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -234,6 +237,9 @@ REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "imple
 _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
+#: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
+_SETBACK_MONEY = re.compile(r"\b(?:discount|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
+                            r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern)\b")
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
@@ -381,7 +387,7 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "truce": ("agreement", "tariff", "export_control"),
     "tariff_up": ("tariff", "agreement"),
     "tariff_down": ("tariff",),
-    "entity_list": ("entity_list",),
+    "entity_list": ("entity_list", "export_control"),
     "gov_funding": ("funding", "agreement"),
     "partnership": ("agreement", "funding"),
     "supply_disruption": ("supply", "permit"),
@@ -1060,6 +1066,8 @@ def _frame(
             continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
+        if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and _SETBACK_MONEY.search(text):
+            polarity_sign = -1  # "raises A$30 million at a 12% discount", "forecasts a net loss": bad news for holders
         kind = instrument
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
