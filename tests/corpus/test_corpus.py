@@ -39,24 +39,25 @@ def test_training_items_meet_the_bar():
     assert code == 0, f"{report['overall']}\n{wrong}"
 
 
-def test_blind_holdout_precision_meets_the_bar():
-    """On items nobody tuned them on, the rules alert with precision >= 0.95: what interrupts a
-    trader is worth the interruption. Only figures and ids are shown: reading the items would spoil them."""
-    code, report = run_eval(HOLDOUT, "--min-precision", "0.95")
+def test_blind_holdout_meets_the_bar():
+    """On items nobody tuned them on, the rules alert with precision >= 0.95 (what interrupts a
+    trader is worth it) and recall >= 0.93. Only figures and ids are shown: reading the items
+    would spoil them."""
+    code, report = run_eval(HOLDOUT, "--min-precision", "0.95", "--min-recall", "0.93")
     ids = ", ".join(sorted(w["id"] for w in report["wrong"]))
     assert code == 0, f"{report['overall']}; under the bar: {report['failed']}; items wrong: {ids}"
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="on the current blind holdout (batches L and N, 260 items) recall is 0.924, event type 0.826 and "
-    "direction 0.869, under the bars of 0.93, 0.90 and 0.93; when a change lifts all three over, this test "
-    "passes and strict mode fails the run: remove this mark then",
+    reason="on the current blind holdout (batches L, N and O, 390 items) event type is 0.851 and direction "
+    "0.926, under the bars of 0.90 and 0.93; when a change lifts both over, this test passes and strict mode "
+    "fails the run: remove this mark then",
 )
-def test_blind_holdout_recall_type_and_direction_meet_the_bar():
-    """On the holdout: recall >= 0.93, event type >= 0.90 and each ticker's direction right on
-    >= 93% of the labelled directions. Figures and ids only."""
-    code, report = run_eval(HOLDOUT, "--min-recall", "0.93", "--min-type", "0.90", "--min-direction", "0.93")
+def test_blind_holdout_types_and_directions_meet_the_bar():
+    """On the holdout: event type >= 0.90 and each ticker's direction right on >= 93% of the
+    labelled directions. Figures and ids only."""
+    code, report = run_eval(HOLDOUT, "--min-type", "0.90", "--min-direction", "0.93")
     ids = ", ".join(sorted(w["id"] for w in report["wrong"]))
     assert code == 0, f"{report['overall']}; under the bar: {report['failed']}; items wrong: {ids}"
 
