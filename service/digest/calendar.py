@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class Deadline(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     #: Short and stable ("g20-miami-2026"): the Slack reminders of the entry are keyed by it.
-    id: str = Field(pattern=DEADLINE_ID_PATTERN, max_length=60)
+    id: str = Field(max_length=60)
     date: dt.date
     #: The local time it happens, when the source gives one; without, the whole day counts.
     time: dt.time | None = None
@@ -65,7 +66,7 @@ class Deadline(BaseModel):
     #: The topic, in the rules' taxonomy: reminders go where news of these event types goes.
     event_types: tuple[EventType, ...] = ()
     #: Send the reminders to this channel, whatever the topic routes to.
-    channel: str | None = Field(None, pattern=CHANNEL_PATTERN, max_length=80)
+    channel: str | None = Field(None, max_length=80)
     #: Watchlist groups or tickers the date may move, and which way.
     moves: dict[str, Direction] = Field(default_factory=dict)
     #: The digest lists the deadline from the largest of these days before it, and flags it on each.
@@ -78,10 +79,26 @@ class Deadline(BaseModel):
             raise ValueError("date must be a day like 2026-11-27, without a time (a time goes in `time:`)")
         return value
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not re.match(DEADLINE_ID_PATTERN, value):
+            raise ValueError(f"id must be lowercase letters and digits joined by dashes, like 'g20-miami-2026', not {value!r}")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(CHANNEL_PATTERN, value):
+            raise ValueError(f"channel must be a Slack channel name like '#rare-earth-alerts' or an id, not {value!r}")
+        return value
+
     @field_validator("time", mode="before")
     @classmethod
     def _time(cls, value: object) -> dt.time | None:
-        return None if value is None else clock_time(value)
+        if value is None or isinstance(value, dt.time):
+            return value
+        return clock_time(value)
 
     @field_validator("timezone")
     @classmethod

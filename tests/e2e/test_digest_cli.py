@@ -44,7 +44,7 @@ def write_rules(tmp_path, digests: str = RECIPIENTS) -> None:
     (rules / "digests.yaml").write_text(digests, encoding="utf-8")
     soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
     (rules / "calendar.yaml").write_text(
-        f"deadlines:\n  - date: {soon.isoformat()}\n    title: Export ban suspension <ends>\n"
+        f"deadlines:\n  - id: ban-ends\n    date: {soon.isoformat()}\n    title: Export ban suspension <ends>\n"
         "    ends: the suspension\n    source: MOFCOM\n",
         encoding="utf-8",
     )
