@@ -152,7 +152,11 @@ def serve_reminders(scheduler: BaseScheduler, rt: Runtime) -> Job:
 
     async def sweep() -> None:
         try:
-            await calendar.reload()
+            # `moves` are checked against the rules in force: take an edit of the watchlists
+            # first, and the calendar's edit at the next look if the rules are still loading.
+            await rt.rules.reload()
+            if not rt.rules.reloading:
+                await calendar.reload()
             await send_due_reminders(rt, calendar.current)
         except Exception:
             log.exception("queueing calendar reminders failed; the next sweep tries again")
