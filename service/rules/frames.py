@@ -618,6 +618,8 @@ _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|gra
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
+#: Who a government clears, and to do what: "clears magnet maker JL Mag to export".
+_CLEARED_TO = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
 #: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
 _LAW_AFTER = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
                         r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
@@ -757,6 +759,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
     if check == "level" and not _LEVEL_AFTER.match(text, end):
         if value[0] == "pass" and _LAW_AFTER.match(text, end):  # type: ignore[index]
             return tag, ("pass", 1, None)  # "passes an export control law": enacts it
+        if value[0] == "clear" and _CLEARED_TO.match(text, end):  # type: ignore[index]
+            return tag, ("allow", 1, None)  # "clears JL Mag to export": lets it
         return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 

@@ -105,6 +105,7 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("US streamlines export controls on critical minerals for allies", "export_control", "down",
          "export_control_eased"),
         ("China grants fewer rare earth export licences in October", "permit", "down", "supply_disruption"),
+        ("Beijing clears magnet maker JL Mag to export rare earths to the US", "supply", "up", "export_control_eased"),
         ("Perpetua Resources secures approval from US Forest Service for Stibnite antimony project", "permit", "up",
          "corporate"),
         # Exports held back on purpose; a law passed; a licence a company must now seek.
