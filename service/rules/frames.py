@@ -1036,6 +1036,11 @@ def _frame(
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
+            if token.tag == SCARCE and any(
+                t.tag == VERB and t.value[1] < 0 and t.start < token.start for t in clause  # type: ignore[index]
+            ):
+                actions.append(token.text)
+                continue  # "flows slump to a trickle": where they fell to, not a second fall
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
@@ -1406,7 +1411,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
         if fact.actor_kind == "government" and not up and fact.trade_flow:
             return ("export_control_new",)
-        if fact.actor_kind == "government" and up and CHINA in fact.countries and fact.trade_flow:
+        if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
+            # "China's magnet exports to the US jump 660%": what flows again has been let through.
             return ("export_control_eased",)
         if fact.actor_kind == "company" and fact.labels & PRODUCER_GROUPS:
             return ("corporate",)

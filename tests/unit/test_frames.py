@@ -106,6 +106,9 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "export_control_eased"),
         ("China grants fewer rare earth export licences in October", "permit", "down", "supply_disruption"),
         ("Beijing clears magnet maker JL Mag to export rare earths to the US", "supply", "up", "export_control_eased"),
+        ("China's rare earth magnet exports to US jump 660% in June", "supply", "up", "export_control_eased"),
+        ("Myanmar rare earth flows to China slump to a trickle after border shut", "supply", "down",
+         "supply_disruption"),
         ("Perpetua Resources secures approval from US Forest Service for Stibnite antimony project", "permit", "up",
          "corporate"),
         # Exports held back on purpose; a law passed; a licence a company must now seek.
