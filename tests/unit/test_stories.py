@@ -320,6 +320,18 @@ def test_a_notice_and_the_press_account_of_it_are_one_story(official, hours, not
     assert relation(second, first) == expected
 
 
+def test_a_notice_and_a_press_report_naming_different_things_stay_apart():
+    """The five-element notice and a same-day ban on extraction technology: the same actor and
+    lever, but each names what it is about and they share none of it."""
+    notice = signature("export_control_new", "country:China element:holmium element:europium",
+                       frames=(Frame("China", "implements", "up", "export_control", "rare earth"),))
+    press = signature("export_control_new", "country:China",
+                      frames=(Frame("China", "bans", "up", "export_control", "extraction technology"),))
+    first = Told(T0, sketch("Announcement No. 62 on export controls on medium and heavy rare earths"), notice, official=True)
+    second = Told(T0 + HOUR, sketch("China bans export of rare earth extraction technology"), press)
+    assert relation(second, first) is None
+
+
 def test_a_signature_round_trips_through_json():
     """What is stored with the article reads back the same."""
     original = signature("truce tariff_down", "country:China", prominent="ticker:MP", moves="ticker:MP:bearish", words="busan", frames=(SUSPENDS,))
