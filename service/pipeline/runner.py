@@ -10,6 +10,7 @@ from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.domain.feeds import FeedSpec
+from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, poll_due_feeds
 from service.pipeline.prices import PriceCycleReport, judge_price_rules, run_watchlist_cycle
 from service.sources.feed_config import load_feeds
@@ -44,13 +45,15 @@ async def run_once(settings: Settings) -> OnceReport:
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt:
         await recover_leases(rt)
-        await sync_specs(rt, specs)
-        prices = await run_prices(rt, judge=False)
-        cycle = await poll_due_feeds(rt)
-        if prices is not None:
-            prices = await judge_prices(rt, prices)
-        delivery = await drain_outbox(rt)
-        return OnceReport(cycle, delivery, prices)
+        # Beating for the run: its leases are renewed, and a dead instance's work is freed first.
+        async with keep_alive(rt):
+            await sync_specs(rt, specs)
+            prices = await run_prices(rt, judge=False)
+            cycle = await poll_due_feeds(rt)
+            if prices is not None:
+                prices = await judge_prices(rt, prices)
+            delivery = await drain_outbox(rt)
+            return OnceReport(cycle, delivery, prices)
 
 
 async def run_prices(rt: Runtime, *, judge: bool = True) -> PriceCycleReport | None:
