@@ -28,7 +28,7 @@ from service.sources.parser import ParsedFeed
 from service.storable import storable
 from service.store.articles import insert_articles, unseen_entries
 from service.store.db import session as open_session
-from service.store.feeds import claim_due_feeds, release
+from service.store.feeds import claim_due_feeds, locked_feed, release
 from service.store.models import Feed
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def _store_new_entries(
     Raises LeaseLost, storing nothing, if another instance took the feed over meanwhile."""
     try:
         with open_session(rt.engine) as session:
-            feed = _locked_feed(session, feed_id, token)
+            feed = locked_feed(session, feed_id, token)
             fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
             stored = _store_entries(rt, session, feed, fresh, now)
             _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=[])
@@ -313,7 +313,7 @@ def _store_entry_by_entry(
     for entry in fresh:
         try:
             with open_session(rt.engine) as session:
-                feed = _locked_feed(session, feed_id, token)
+                feed = locked_feed(session, feed_id, token)
                 name = feed.name
                 one = _store_entries(rt, session, feed, [entry], now)
                 session.commit()
@@ -327,7 +327,7 @@ def _store_entry_by_entry(
         stored.verdicts |= one.verdicts
         stored.alerts += one.alerts
     with open_session(rt.engine) as session:
-        feed = _locked_feed(session, feed_id, token)
+        feed = locked_feed(session, feed_id, token)
         warnings = _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=set_aside)
         session.commit()
     return _outcome(feed.name, stored, seen, duplicates, warnings)
@@ -402,7 +402,7 @@ def _record_all_unchanged(rt: Runtime, batch: list[Unchanged], now: datetime) ->
 
 def _record_failure(rt: Runtime, feed_id: int, token: str, err: FeedError, now: datetime) -> int:
     with open_session(rt.engine) as session:
-        feed = _locked_feed(session, feed_id, token)
+        feed = locked_feed(session, feed_id, token)
         feed.consecutive_failures += 1
         feed.last_polled_at = now
         feed.last_error = err.reason
@@ -435,14 +435,3 @@ def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime, 
         feed.last_modified = storable(fetched.last_modified, 128)
     feed.next_poll_at = next_poll_after_success(started, now, feed.interval_seconds, jitter=rt.rng.random())
     release(feed)
-
-
-def _locked_feed(session: Session, feed_id: int, token: str) -> Feed:
-    """The feed's row, locked, if this poll still holds its lease; LeaseLost if another
-    instance took it over (this one was frozen or cut off for longer than the timeout)."""
-    feed = session.get(Feed, feed_id, with_for_update=session.get_bind().dialect.name == "postgresql")
-    if feed is None:
-        raise LookupError(f"feed {feed_id} vanished while being polled")
-    if feed.lease_owner != token:
-        raise LeaseLost(f"the poll of feed {feed.name}")
-    return feed

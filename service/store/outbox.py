@@ -145,7 +145,8 @@ def claim_due_alerts(
     it), then as queued.
 
     The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two dispatchers never
-    hold the same row; a lease left by a killed instance simply expires. Capping rows per
+    hold the same row. A killed instance's leases are freed by the others once its heartbeat
+    stops (store/instances.py); a lease without a heartbeat behind it runs out. Capping rows per
     channel keeps the lease longer than the time the channel's limiter needs to send them.
     """
     token = f"{owner}:{uuid.uuid4().hex[:12]}"

@@ -37,9 +37,10 @@ def pause_channel(session: Session, channel: str, until: datetime, now: datetime
 def _locked(session: Session, channel: str, now: datetime) -> ChannelPace:
     """The channel's row, created if new, locked until the caller commits.
 
-    The UPDATE comes before the read on purpose: it takes the row's lock on PostgreSQL and the
-    write lock on SQLite, so the read sees every slot reserved before, and a second reserver
-    waits here until this one has committed its slot."""
+    The writes come before the read on purpose: the UPDATE takes the row's lock on PostgreSQL
+    (where inserting nothing over an existing row locks nothing), and the INSERT already takes
+    the database's write lock on SQLite. So the read sees every slot reserved before, and a
+    second reserver waits here until this one has committed its slot."""
     session.exec(insert_ignoring_conflicts(session, ChannelPace).values(channel=channel, due=now, paused_until=None))
     session.exec(update(ChannelPace).where(ChannelPace.channel == channel).values(due=ChannelPace.due))
     pace = session.exec(select(ChannelPace).where(ChannelPace.channel == channel).execution_options(populate_existing=True)).one()
