@@ -17,13 +17,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from service.demo.server import FeedServer, Route
 from service.pipeline.demo import DEMO_FEEDS
 from tests.e2e.cli import cli_env
-from tests.e2e.test_operations import WIRE_ALERTS, wait_until
+from tests.e2e.test_operations import WIRE_ALERTS, free_port, samples, wait_until
 from tests.fakes.slack_api import TEST_TOKEN, Fault, SlackAPI
 from tests.sample_feeds import good_feed
 
@@ -72,7 +73,8 @@ def test_a_killed_instances_feeds_and_alerts_are_taken_over_within_seconds(tmp_p
             SLACK_TIMEOUT="120",
             **common,
         )
-        env_beta = cli_env(tmp_path / "beta", REEWATCH_INSTANCE_ID="beta", **common)
+        beta_port = free_port()
+        env_beta = cli_env(tmp_path / "beta", REEWATCH_INSTANCE_ID="beta", REEWATCH_HTTP_PORT=str(beta_port), **common)
         for folder in ("alpha", "beta"):
             (tmp_path / folder / "rules" / "feeds.yaml").write_text(
                 f"- name: wire\n  url: {feeds.url('/wire')}\n  interval: 1h\n  backfill: alert\n"
@@ -114,6 +116,10 @@ def test_a_killed_instances_feeds_and_alerts_are_taken_over_within_seconds(tmp_p
             assert ts_of(db, held_message.alert_key) == held_message.ts
             takeovers = [line for line in beta_log.read_text().splitlines() if "instance alpha" in line and "took over" in line]
             assert takeovers and "WARNING" in takeovers[0], beta_log.read_text()[-3000:]
+            seen = samples(httpx.get(f"http://127.0.0.1:{beta_port}/metrics", timeout=10).text)
+            assert seen[("reewatch_instance_takeovers_total", ())] == 1
+            assert seen[("reewatch_lease_takeovers_total", (("kind", "feed"),))] == 1
+            assert seen[("reewatch_lease_takeovers_total", (("kind", "alert"),))] == len(held["alerts"])
         finally:
             if alpha.poll() is None:
                 alpha.kill()
