@@ -72,7 +72,7 @@ class DeliveryPolicy:
     burst: int = 3
     retry_base: float = 2.0
     retry_cap: float = 600.0
-    #: Rows a channel's lane holds at once; with `rate` this bounds how long a lease must last.
+    #: Rows a channel's lane holds at once (their leases are renewed by the heartbeat while they wait).
     per_channel: int = 5
     batch: int = 200
     #: Renewed by the heartbeat while the row is in flight (see pipeline/heartbeat.py).

@@ -86,7 +86,9 @@ class Heartbeat:
     async def beat(self) -> list[Takeover]:
         """One beat: the row, the renewals, the takeovers (logged, counted, announced)."""
         now = self.rt.clock()
-        takeovers = await asyncio.get_running_loop().run_in_executor(self._thread, self._beat, now)
+        # Read on the event loop, which is where work holds and lets go of leases.
+        held = self.rt.leases.tokens()
+        takeovers = await asyncio.get_running_loop().run_in_executor(self._thread, self._beat, now, held)
         for takeover in takeovers:
             what = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(takeover.freed.items()))
             log.warning(
@@ -125,10 +127,10 @@ class Heartbeat:
         finally:
             self._thread.shutdown(wait=True)
 
-    def _beat(self, now: datetime) -> list[Takeover]:
+    def _beat(self, now: datetime, held: list[tuple[type, str]]) -> list[Takeover]:
         with open_session(self.rt.engine) as session:
             beat(session, instance=self.rt.instance, host=self.host, pid=self.pid, started_at=self.started_at, now=now)
-            renew_leases(session, self.rt.leases.tokens(), now, self.rt.settings.lease)
+            renew_leases(session, held, now, self.rt.settings.lease)
             return take_over_dead(session, now, self.timeout, survivor=self.rt.instance)
 
     def _leave(self) -> int:

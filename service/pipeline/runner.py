@@ -83,7 +83,7 @@ async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:
 
 
 async def recover_leases(rt: Runtime) -> int:
-    """Free the work a killed earlier process left leased, so it is picked up now, not in minutes."""
+    """Free the work a killed earlier process left leased, so it is picked up now, not once its lease runs out."""
 
     def release() -> int:
         with open_session(rt.engine) as session:
