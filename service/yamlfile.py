@@ -59,12 +59,14 @@ class _LimitExceeded(yaml.MarkedYAMLError):
     """The document goes past one of the loader's bounds at `problem_mark`."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2026-02-30) are located errors, not a bare ValueError,
+class _Bounded:
+    """A safe loader whose impossible dates (2026-02-30) are located errors, not a bare ValueError,
     and whose composer counts depth and expanded size as it builds the node graph."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
+    _depth = 0
+    _expanded = 0
+
+    def _start_counting(self) -> None:
         self._depth = 0
         self._expanded = 0
         self._sizes: dict[int, int] = {}
@@ -112,7 +114,34 @@ class _StrictLoader(yaml.SafeLoader):
             ) from None
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+class _PureLoader(_Bounded, yaml.SafeLoader):
+    """PyYAML's own reader, in Python: the reference, and the fallback without libyaml."""
+
+    def __init__(self, stream: str):
+        yaml.SafeLoader.__init__(self, stream)
+        self._start_counting()
+
+
+try:  # libyaml reads ~7x faster than PyYAML's Python reader: most of the service's start-up.
+    from yaml._yaml import CParser  # type: ignore[import-not-found]
+except ImportError:  # a PyYAML built without libyaml
+    _FastLoader: type = _PureLoader
+else:
+
+    class _FastLoader(_Bounded, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor,  # type: ignore[no-redef,misc]
+                      yaml.resolver.Resolver):
+        """libyaml's events composed by PyYAML's composer, so the bounds are counted the same way."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start_counting()
+
+
+for _loader in {_PureLoader, _FastLoader}:
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _loader.construct_yaml_timestamp)  # type: ignore[attr-defined]
 
 
 def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
@@ -131,19 +160,15 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
             raise ConfigError([Problem(str(path), None, None, f"not UTF-8 text ({exc.reason})")]) from None
     else:
         _check_size(path, text.encode("utf-8", "surrogatepass"))
-    loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _parse(text)
     except _LimitExceeded as exc:
         mark = exc.problem_mark
         raise ConfigError([Problem(str(path), mark.line + 1, mark.column + 1, str(exc.problem))]) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_yaml_problem(path, exc)]) from None
+        raise ConfigError([_yaml_problem(path, exc, text)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(str(path), None, None, f"invalid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
     marks: dict[Loc, tuple[int, int]] = {}
     problems: list[Problem] = []
     if node is not None:
@@ -151,6 +176,27 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
     if problems:
         raise ConfigError(problems)
     return YamlDocument(path, data, marks)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node graph and value, read by libyaml where it can."""
+    try:
+        return _load(_FastLoader, text)
+    except yaml.MarkedYAMLError as exc:
+        if _FastLoader is _PureLoader or isinstance(exc, _LimitExceeded) or "nesting depth" not in str(exc.problem):
+            raise
+        # libyaml stops at its own depth limit (1,000), scanning ahead of our composer: PyYAML's
+        # reader finds where the nesting first went past MAX_DEPTH.
+        return _load(_PureLoader, text)
+
+
+def _load(loader_class: type, text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _check_size(path: Path, raw: bytes) -> None:
@@ -165,17 +211,25 @@ def _check_size(path: Path, raw: bytes) -> None:
     )
 
 
-def _yaml_problem(path: Path, exc: yaml.MarkedYAMLError) -> Problem:
+def _yaml_problem(path: Path, exc: yaml.MarkedYAMLError, text: str = "") -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
     detail = exc.problem or str(exc)
-    if "'\\t'" in detail or "\t" in detail:
+    if "'\\t'" in detail or "\t" in detail or "tab character" in detail or _tab_at(text, mark):
         detail = "a tab character is used for indentation; YAML needs spaces"
     else:
         detail = f"invalid YAML: {detail}"
         if exc.context:
             detail += f" ({exc.context})"
     return Problem(str(path), line, column, detail)
+
+
+def _tab_at(text: str, mark: Any) -> bool:
+    """Whether the parser stopped at a tab (libyaml does not always say so)."""
+    if mark is None or not text:
+        return False
+    lines = text.split("\n")
+    return mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t"
 
 
 def _collect_marks(node: yaml.Node, loc: Loc, marks: dict, problems: list[Problem], path: Path) -> None:

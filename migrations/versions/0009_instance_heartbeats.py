@@ -1,7 +1,10 @@
 """instance heartbeats (takeover of a dead instance's work) and a shared pace per Slack channel
 
 Revision ID: 0009_heartbeats
-Revises: 0008
+Revises: 0010_reminders
+
+It follows 0010_reminders although numbered before it: both were written on 0008 at the same
+time, and a database already at 0010_reminders must still get this one.
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009_heartbeats'
-down_revision: str | None = '0008'
+down_revision: str | None = '0010_reminders'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """What an alert shows, whatever the surface: Slack's Block Kit and the console read the same card.
 
-Three cards: a news alert (with each shown ticker's price), a price alert (a price rule fired),
-and a follow-up (a thread reply on the moves since a news alert)."""
+Four cards: a news alert (with each shown ticker's price), a price alert (a price rule fired),
+a follow-up (a thread reply on the moves since a news alert), and a calendar reminder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from service.alerts.mrkdwn import one_line
-from service.domain.alerts import Alert, FollowUp, PriceAlert
+from service.domain.alerts import Alert, FollowUp, PriceAlert, Reminder
 from service.domain.quotes import Quote
 from service.domain.scoring import Direction
 
@@ -354,4 +354,65 @@ def follow_up_card(follow_up: FollowUp) -> FollowUpCard:
         headline=one_line(follow_up.title) or "(untitled)",
         until=follow_up.due_at,
         lines=tuple(lines),
+    )
+
+
+@dataclass(frozen=True)
+class MoveLine:
+    """What a calendar date may move: a watchlist group or ticker and the expected direction."""
+
+    name: str
+    direction: str
+
+    @property
+    def arrow(self) -> str:
+        return ARROWS.get(self.direction, ARROWS["neutral"])
+
+
+@dataclass(frozen=True)
+class ReminderCard:
+    """A calendar reminder's parts, each cleaned to one line but not yet escaped for any surface."""
+
+    #: "In 7 days", "Tomorrow", "Today".
+    countdown: str
+    title: str
+    link: str | None
+    #: "Thu 10 Dec 2026 (Asia/Shanghai)", with the local time when the calendar gives one.
+    when: str
+    ends: str | None
+    starts: str | None
+    moves: tuple[MoveLine, ...]
+    source: str
+    #: "reminder 7 days before · g20-miami-2026".
+    note: str
+
+
+def countdown(days_left: int) -> str:
+    """How far off a date is, as a reminder's header says it."""
+    if days_left <= 0:
+        return "Today"
+    if days_left == 1:
+        return "Tomorrow"
+    return f"In {days_left} days"
+
+
+_SLOT_NOTES = {"7d": "reminder 7 days before", "1d": "reminder 1 day before", "0d": "reminder on the day"}
+
+
+def reminder_card(reminder: Reminder) -> ReminderCard:
+    """The parts of a calendar reminder, from the calendar's own words."""
+    when = f"{reminder.date:%a %d %b %Y}"
+    if reminder.time is not None:
+        when += f" {reminder.time:%H:%M}"
+    when += f" ({reminder.timezone})"
+    return ReminderCard(
+        countdown=countdown(reminder.days_left),
+        title=one_line(reminder.title),
+        link=reminder.link,
+        when=when,
+        ends=one_line(reminder.ends) if reminder.ends else None,
+        starts=one_line(reminder.starts) if reminder.starts else None,
+        moves=tuple(MoveLine(one_line(name), direction) for name, direction in reminder.moves),
+        source=one_line(reminder.source),
+        note=f"{_SLOT_NOTES.get(reminder.slot, 'reminder')} · {one_line(reminder.deadline_id)}",
     )

@@ -11,21 +11,24 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from service.alerts.card import AlertCard, alert_card, follow_up_card, price_card
+from service.alerts.card import AlertCard, alert_card, follow_up_card, price_card, reminder_card
 from service.alerts.mrkdwn import link_target, truncate
 from service.alerts.message import HEADLINE_CHARS, MAX_FIELDS
-from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert
+from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert, Reminder
 
 _SEVERITY_STYLES = {"critical": "bold red", "high": "bold dark_orange", "medium": "bold yellow", "low": "bold blue"}
 _DIRECTION_STYLES = {"bullish": "green", "bearish": "red", "neutral": "dim"}
 
 
 def render_console_notice(notice: Notice, *, channel: str, reply: bool = False, update: bool = False) -> Panel:
-    """The panel for whatever the outbox holds: a news alert, a price alert or a follow-up."""
+    """The panel for whatever the outbox holds: a news alert, a price alert, a follow-up or a
+    calendar reminder."""
     if isinstance(notice, PriceAlert):
         return render_console_price_alert(notice, channel=channel, reply=reply)
     if isinstance(notice, FollowUp):
         return render_console_follow_up(notice, channel=channel, reply=reply)
+    if isinstance(notice, Reminder):
+        return render_console_reminder(notice, channel=channel)
     return render_console(notice, channel=channel, reply=reply, update=update)
 
 
@@ -139,5 +142,31 @@ def render_console_follow_up(follow_up: FollowUp, *, channel: str, reply: bool =
         title=Text(card.title, style="bold"),
         title_align="left",
         subtitle=Text(("thread reply in " if reply else "") + channel, style="dim"),
+        subtitle_align="right",
+    )
+
+
+def render_console_reminder(reminder: Reminder, *, channel: str) -> Panel:
+    """A calendar reminder, in the layout of its Slack message."""
+    card = reminder_card(reminder)
+    lines: list[RenderableType] = [Text(truncate(card.title, HEADLINE_CHARS), style="bold")]
+    if link_target(card.link):
+        lines.append(Text(card.link or "", style="underline"))
+    lines.append(Text.assemble(("When: ", "bold"), f"{card.when} · {card.countdown.lower()}"))
+    if card.ends:
+        lines.append(Text.assemble(("Ends: ", "bold"), card.ends))
+    if card.starts:
+        lines.append(Text.assemble(("Starts: ", "bold"), card.starts))
+    if card.moves:
+        moves = Text("May move: ", style="bold")
+        for index, move in enumerate(card.moves):
+            moves.append(("  " if index else "") + f"{move.arrow} {move.name} {move.direction}", _DIRECTION_STYLES.get(move.direction, ""))
+        lines.append(moves)
+    lines.append(Text(f"Source: {card.source} · {card.note}", style="dim"))
+    return Panel(
+        Group(*lines),
+        title=Text(f"📅 {card.countdown}", style="bold"),
+        title_align="left",
+        subtitle=Text(channel, style="dim"),
         subtitle_align="right",
     )

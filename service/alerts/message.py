@@ -3,7 +3,8 @@
 Block Kit limits (per message: 50 blocks; header 150 characters; section text 3,000; at most 10
 fields of 2,000; context at most 10 elements; about 12,000 characters in all) are met by
 construction: every piece has its own budget below, and feed text is cut with an ellipsis.
-Price alerts and follow-ups are drawn from their own cards under the same budgets.
+Price alerts, follow-ups and calendar reminders are drawn from their own cards under the same
+budgets.
 """
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from service.alerts.card import AlertCard, ReactionLine, TickerLine, alert_card, follow_up_card, price_card
+from service.alerts.card import (
+    AlertCard,
+    ReactionLine,
+    TickerLine,
+    alert_card,
+    follow_up_card,
+    price_card,
+    reminder_card,
+)
 from service.alerts.mrkdwn import escape, escape_within, link, truncate
-from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert
+from service.domain.alerts import Alert, FollowUp, Notice, PriceAlert, Reminder
 
 HEADER_LIMIT = 150
 SECTION_TEXT_LIMIT = 3000
@@ -28,6 +37,8 @@ CONTEXT_ITEM_LIMIT = 300
 TEXT_LIMIT = 1000
 PRICE_LIMIT = 120
 REACTION_LIMIT = 160
+#: A calendar entry's `ends` / `starts` text, each.
+CHANGE_LIMIT = 1200
 
 #: The Slack message metadata event type that carries the outbox key.
 METADATA_EVENT_TYPE = "reewatch_alert"
@@ -42,11 +53,14 @@ class SlackMessage:
 
 
 def render_notice(notice: Notice, *, reply: bool = False) -> SlackMessage:
-    """The Slack message for whatever the outbox holds: a news alert, a price alert or a follow-up."""
+    """The Slack message for whatever the outbox holds: a news alert, a price alert, a follow-up
+    or a calendar reminder."""
     if isinstance(notice, PriceAlert):
         return render_price_alert(notice, reply=reply)
     if isinstance(notice, FollowUp):
         return render_follow_up(notice)
+    if isinstance(notice, Reminder):
+        return render_reminder(notice)
     return render_alert(notice, reply=reply)
 
 
@@ -194,6 +208,40 @@ def reaction_line(line: ReactionLine) -> str:
     if line.verdict is None:
         return f"*{ticker}*: {escape_within(line.text, REACTION_LIMIT)}"
     return f"{line.arrow} *{ticker}* {escape(line.direction)} · {escape_within(line.text, REACTION_LIMIT)} {line.verdict}"
+
+
+def render_reminder(reminder: Reminder) -> SlackMessage:
+    """A calendar date coming up: the countdown and title, when (with its zone), what ends or
+    starts, what it may move, and the source. The calendar's text is escaped like feed text."""
+    card = reminder_card(reminder)
+    header = f"📅 {card.countdown}: {card.title}"
+    lines = [f"*{link(card.link, truncate(card.title, HEADLINE_CHARS), limit=SECTION_TEXT_LIMIT // 2)}*"]
+    lines.append(f"*When:* {escape_within(card.when, CONTEXT_ITEM_LIMIT)} · {card.countdown.lower()}")
+    if card.ends:
+        lines.append(f"*Ends:* {escape_within(card.ends, CHANGE_LIMIT)}")
+    if card.starts:
+        lines.append(f"*Starts:* {escape_within(card.starts, CHANGE_LIMIT)}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": escape_within(header, HEADER_LIMIT)}},
+        _section("\n".join(lines)),
+    ]
+    if card.moves:
+        shown = card.moves[: MAX_FIELDS - 1] if len(card.moves) > MAX_FIELDS else card.moves
+        fields = [f"{m.arrow} *{escape_within(m.name, TICKER_CHARS)}* {escape(m.direction)}" for m in shown]
+        if len(shown) < len(card.moves):
+            fields.append(f"+{len(card.moves) - len(shown)} more")
+        blocks.append({"type": "section", "text": _mrkdwn("*May move:*"), "fields": [_mrkdwn(f) for f in fields]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn("Source: " + escape_within(card.source, CONTEXT_ITEM_LIMIT)),
+                _mrkdwn(escape_within(card.note, CONTEXT_ITEM_LIMIT)),
+            ],
+        }
+    )
+    text = f"Reminder, {card.countdown.lower()} ({card.when}): {card.title}"
+    return SlackMessage(text=escape_within(text, TEXT_LIMIT), blocks=blocks)
 
 
 def _as_many_as_fit(items: list[str], limit: int) -> str:

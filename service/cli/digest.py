@@ -1,4 +1,5 @@
-"""The daily digest e-mails: `digest preview`, `digest send`, `digest status`."""
+"""The daily digest e-mails (`digest preview`, `digest send`, `digest status`) and the policy
+calendar they count down to, with its Slack reminders (`digest calendar`)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,55 @@ def digest_status() -> None:
             status, moment, detail = "[yellow]pending[/]", when(run.next_attempt_at, now), scrub(run.last_error)
         table.add_row(str(run.digest_date), Text(run.recipient), status, str(run.attempts), moment, Text(detail))
     out.print(table)
+
+
+@digest_app.command("calendar")
+def digest_calendar(
+    past: Annotated[bool, typer.Option("--past", help="Also list the dates that have passed.")] = False,
+) -> None:
+    """The dates of calendar.yaml still ahead: days left, where their Slack reminders go, and
+    each reminder's state (upcoming, due, sent, pending, failed, skipped, missed)."""
+    from service.alerts.reminders import reminder_channels
+    from service.pipeline.reminders import calendar_status, load_reminder_calendar
+    from service.rules import load_ruleset
+
+    settings = load_cli_settings()
+    with errors_as_messages(settings):
+        ruleset = load_ruleset(settings.rules_dir)
+        deadlines = load_reminder_calendar(settings.calendar_file, ruleset)
+        now = datetime.now(UTC)
+        with store_session(settings) as session:
+            entries = calendar_status(session, deadlines, now, past=past)
+    if not deadlines:
+        out.print(f"no calendar entries in {settings.calendar_file}", markup=False, highlight=False)
+        return
+    table = Table(title=f"Calendar ({settings.calendar_file})")
+    for column in ("date", "days", "id", "title", "reminders to", "7d", "1d", "0d"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        deadline = entry.deadline
+        day = f"{deadline.date}" + (f" {deadline.time:%H:%M}" if deadline.time else "") + f" {deadline.timezone}"
+        cells = {state.slot.name: _slot_cell(state, now) for state in entry.slots}
+        channels = ", ".join(reminder_channels(deadline, ruleset.rules, settings.slack_default_channel))
+        table.add_row(
+            Text(day), str(entry.days_left), Text(deadline.id), Text(deadline.title), Text(channels),
+            *(cells.get(name, Text("-", style="dim")) for name in ("7d", "1d", "0d")),
+        )
+    out.print(table)
+    if not entries:
+        out.print("every date in the calendar has passed; add the next ones (see docs/digest.md)", markup=False)
+
+
+_SLOT_STYLES = {"sent": "green", "pending": "yellow", "due": "yellow", "failed": "red", "missed": "red", "skipped": "dim"}
+
+
+def _slot_cell(state, now: datetime) -> Text:
+    text = Text(state.state, style=_SLOT_STYLES.get(state.state, ""))
+    if state.state == "upcoming":
+        text.append(f" {when(state.slot.due_at, now)}")
+    elif state.detail:
+        text.append(f" ({scrub(state.detail)})")
+    return text
 
 
 @asynccontextmanager

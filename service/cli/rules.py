@@ -43,13 +43,18 @@ def rules_check(
     """Check every file the service loads from the rules folder (feeds, watchlists, word lists,
     ignore list, alert rules, digest readers, calendar) with the service's own loaders; list
     every problem as file:line:column, exit 1 if any."""
-    from service.pipeline.check import check_rules_folder
+    from datetime import UTC, datetime
+
+    from service.pipeline.check import calendar_warnings, check_rules_folder
 
     settings = load_cli_settings()
     folder = directory or settings.rules_dir
     with errors_as_messages(settings):
         summary = check_rules_folder(folder)
+        warnings = calendar_warnings(folder, datetime.now(UTC).date())
     out.print(Text(f"{folder}: OK, {summary}"), soft_wrap=True)
+    for warning in warnings:
+        err.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
 
 
 def scan(

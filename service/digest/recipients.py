@@ -62,6 +62,31 @@ def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+def clock_time(value: object) -> dt.time:
+    """A quoted "HH:MM" (24-hour) as a time; an unquoted one, which YAML reads as a number, is
+    refused with the fix."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 18:05 as the base-60 number 1085.
+        hours, minutes = divmod(value, 60)
+        written = f"{hours}:{minutes:02d}"
+        raise ValueError(f'write the time in quotes, like "{written}" (unquoted, YAML reads {written} as the number {value})')
+    match = _TIME.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f'time must be HH:MM on a 24-hour clock, like "07:30", not {value!r}')
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def zone_name(value: str) -> str:
+    """`value` if it names an IANA time zone; else ValueError with the nearest name."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.7)
+        hint = f"; did you mean {close[0]!r}?" if close else " (use an IANA name like 'Europe/London')"
+        raise ValueError(f"unknown time zone {value!r}{hint}") from None
+    return value
+
+
 class Recipient(BaseModel):
     """One reader of the daily digest."""
 
@@ -99,26 +124,12 @@ class Recipient(BaseModel):
     @field_validator("time", mode="before")
     @classmethod
     def _time(cls, value: object) -> dt.time:
-        if isinstance(value, int) and not isinstance(value, bool):
-            # YAML 1.1 reads an unquoted 18:05 as the base-60 number 1085.
-            hours, minutes = divmod(value, 60)
-            written = f"{hours}:{minutes:02d}"
-            raise ValueError(f'write the time in quotes, like "{written}" (unquoted, YAML reads {written} as the number {value})')
-        match = _TIME.match(value) if isinstance(value, str) else None
-        if not match:
-            raise ValueError(f'time must be HH:MM on a 24-hour clock, like "07:30", not {value!r}')
-        return dt.time(int(match.group(1)), int(match.group(2)))
+        return clock_time(value)
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            close = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.7)
-            hint = f"; did you mean {close[0]!r}?" if close else " (use an IANA name like 'Europe/London')"
-            raise ValueError(f"unknown time zone {value!r}{hint}") from None
-        return value
+        return zone_name(value)
 
     @field_validator("watchlists", mode="before")
     @classmethod

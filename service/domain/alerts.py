@@ -1,12 +1,13 @@
 """What the outbox keeps, frozen when it was raised: a news alert (the article, the rules' verdict,
 the tickers it shows and their prices, the story it tells), a price alert (a price rule fired),
-and a follow-up (a thread reply, later, on how the tickers moved since a news alert)."""
+a follow-up (a thread reply, later, on how the tickers moved since a news alert), and a calendar
+reminder (a policy date coming up)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from service.domain.quotes import Quote
@@ -312,11 +313,81 @@ class FollowUp:
         )
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A calendar date coming up (rules/calendar.yaml), as its reminder tells it: the entry's own
+    words, and how many days were left when the reminder fell due."""
+
+    deadline_id: str
+    #: Which reminder: "7d", "1d" or "0d" (days before the date).
+    slot: str
+    title: str
+    date: date
+    #: The local time of the event, when the calendar gives one.
+    time: time | None
+    #: The IANA zone `date` and `time` are in.
+    timezone: str
+    days_left: int
+    ends: str | None = None
+    starts: str | None = None
+    source: str = ""
+    link: str | None = None
+    #: (watchlist group or ticker, direction) as the calendar lists them.
+    moves: tuple[tuple[str, Direction], ...] = ()
+    event_types: tuple[str, ...] = ()
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-ready dict for the outbox row."""
+        return {
+            "v": 1,
+            "deadline_id": self.deadline_id,
+            "slot": self.slot,
+            "title": self.title,
+            "date": self.date.isoformat(),
+            "time": self.time.strftime("%H:%M") if self.time is not None else None,
+            "timezone": self.timezone,
+            "days_left": self.days_left,
+            "ends": self.ends,
+            "starts": self.starts,
+            "source": self.source,
+            "link": self.link,
+            "moves": [[name, direction] for name, direction in self.moves],
+            "event_types": list(self.event_types),
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Reminder:
+        """Read a payload written by `to_payload` (ValueError if it is not one)."""
+        if data.get("v") != 1:
+            raise ValueError(f"unknown reminder payload version {data.get('v')!r}")
+        moves = []
+        for name, direction in data.get("moves") or ():
+            if direction not in DIRECTIONS:
+                raise ValueError(f"{name}: unknown direction {direction!r}")
+            moves.append((str(name), direction))
+        at = data.get("time")
+        return cls(
+            deadline_id=str(data["deadline_id"]),
+            slot=str(data["slot"]),
+            title=str(data.get("title") or ""),
+            date=date.fromisoformat(data["date"]),
+            time=time.fromisoformat(at) if at else None,
+            timezone=str(data.get("timezone") or "UTC"),
+            days_left=int(data["days_left"]),
+            ends=data.get("ends"),
+            starts=data.get("starts"),
+            source=str(data.get("source") or ""),
+            link=data.get("link"),
+            moves=tuple(moves),
+            event_types=tuple(str(e) for e in data.get("event_types") or ()),
+        )
+
+
 #: Everything the dispatcher delivers.
-Notice = Alert | PriceAlert | FollowUp
+Notice = Alert | PriceAlert | FollowUp | Reminder
 #: Outbox kinds. An "update" row holds the story's first alert as it should now read (its
 #: sources, its severity): the dispatcher edits that message in place.
-NEWS, UPDATE, PRICE, FOLLOWUP = "news", "update", "price", "followup"
+NEWS, UPDATE, PRICE, FOLLOWUP, REMINDER = "news", "update", "price", "followup", "reminder"
 
 
 def notice_from_row(kind: str, payload: Mapping[str, Any]) -> Notice:
@@ -327,6 +398,8 @@ def notice_from_row(kind: str, payload: Mapping[str, Any]) -> Notice:
         return PriceAlert.from_payload(payload)
     if kind == FOLLOWUP:
         return FollowUp.from_payload(payload)
+    if kind == REMINDER:
+        return Reminder.from_payload(payload)
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 

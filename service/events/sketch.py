@@ -18,8 +18,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 #: Shingle length in words; pairs keep a one-word edit in a short summary from mattering much.
 SHINGLE_WORDS = 2
@@ -32,7 +37,15 @@ SEED = 20251009
 SCHEME = "affine32"
 
 _WORD = re.compile(r"\w+")
-_PERMUTATIONS = MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
+
+
+@cache
+def _minhash_maker() -> tuple[type[MinHash], object]:
+    """datasketch's MinHash and the fixed permutations, imported on first use: the package
+    loads SciPy for its LSH classes, a second of every start for a class a sketch never uses."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
 
 
 def words(text: str) -> list[str]:
@@ -89,7 +102,8 @@ def sketch(text: str) -> Sketch:
     pairs = shingles(text)
     if not pairs:
         return Sketch(b"")
-    minhash = MinHash(num_perm=PERMUTATIONS, permutations=_PERMUTATIONS, scheme=SCHEME)
+    minhash_class, permutations = _minhash_maker()
+    minhash = minhash_class(num_perm=PERMUTATIONS, permutations=permutations, scheme=SCHEME)
     minhash.update_batch([" ".join(pair).encode("utf-8") for pair in pairs])
     return Sketch(minhash.hashvalues.astype("<u4").tobytes())
 

@@ -91,6 +91,8 @@ def relation(new: Told, old: Told) -> str | None:
         gap = abs(new.at - old.at)
         confirming = new.official != old.official and gap <= CONFIRMATION_SPAN
         needed = CONFIRMATION_EVIDENCE if confirming else SAME_EVENT_EVIDENCE
+        if confirming and _same_act(new.signature, old.signature):
+            needed = 0  # the notice and the press's account of it: who did what, the same day
         if gap > CONFIRMATION_SPAN:
             needed += 1  # days apart, a like report is as likely the next event: be surer
         return "event" if same_event(new.signature, old.signature, needed=needed) else None
@@ -149,3 +151,12 @@ def group_stories(reports: Sequence[R], told_of: Callable[[R], Told]) -> list[li
     for index, report in enumerate(reports):
         groups.setdefault(root(index), []).append(report)
     return list(groups.values())
+
+
+def _same_act(a: EventSignature, b: EventSignature) -> bool:
+    """Both tell the same kind of event and share a frame with the same named actor doing the
+    same thing to the same lever: "MOFCOM suspends Announcement No. 70" and "China halts
+    enforcement of its October curbs"."""
+    if not a.event_types or not b.event_types or a.event_types[0] != b.event_types[0]:
+        return False
+    return any(fa.actor and fa.actor == fb.actor and fa.agrees(fb) for fa in a.frames for fb in b.frames)

@@ -7,11 +7,12 @@ service at start or is refused at its next reload. Every problem in every file i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from service.digest.calendar import load_calendar
+from service.digest.calendar import load_calendar, past_calendar_warning
 from service.digest.recipients import load_recipients
 from service.errors import ConfigError, Problem
 from service.rules import Ruleset, load_ruleset
@@ -37,7 +38,9 @@ def check_rules_folder(folder: Path) -> str:
     # The digest readers' watchlists are checked against the rules' groups, as the service does.
     groups = ruleset.catalogue.groups if ruleset is not None else None
     readers = load(lambda: load_recipients(digests_file, watchlists=groups)) if digests_file.exists() else None
-    deadlines = load(lambda: load_calendar(calendar_file)) if calendar_file.exists() else None
+    # A calendar entry's `moves` name the rules' groups and tickers, as the service checks them.
+    targets = {*ruleset.catalogue.groups, *ruleset.catalogue.tickers} if ruleset is not None else None
+    deadlines = load(lambda: load_calendar(calendar_file, targets=targets)) if calendar_file.exists() else None
     if problems:
         raise ConfigError(problems)
     assert ruleset is not None
@@ -48,3 +51,12 @@ def check_rules_folder(folder: Path) -> str:
         f"{len(deadlines)} calendar deadlines" if deadlines is not None else "no calendar.yaml",
     ]
     return ", ".join(parts)
+
+
+def calendar_warnings(folder: Path, today: dt.date) -> list[str]:
+    """What is legal but likely a mistake in the folder's calendar: only past dates left."""
+    calendar_file = folder / "calendar.yaml"
+    if not calendar_file.exists():
+        return []
+    warning = past_calendar_warning(load_calendar(calendar_file), today)
+    return [f"{calendar_file}: {warning}"] if warning else []

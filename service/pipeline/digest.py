@@ -144,7 +144,8 @@ def load_digest_setup(
         )
     ruleset = ruleset or load_ruleset(settings.rules_dir)
     recipients = load_recipients(digests_file, watchlists=ruleset.catalogue.groups)
-    deadlines = load_calendar(settings.calendar_file) if settings.calendar_file.is_file() else []
+    targets = {*ruleset.catalogue.groups, *ruleset.catalogue.tickers}
+    deadlines = load_calendar(settings.calendar_file, targets=targets) if settings.calendar_file.is_file() else []
     return DigestSetup(recipients, deadlines, make_mailer(settings), sender_address(settings.digest_from), market)
 
 

@@ -13,6 +13,7 @@ from service.domain.feeds import FeedSpec
 from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, poll_due_feeds
 from service.pipeline.prices import PriceCycleReport, judge_price_rules, run_watchlist_cycle
+from service.pipeline.reminders import ReminderReport, load_reminder_calendar, send_due_reminders
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 from service.store.db import session as open_session
@@ -24,17 +25,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class OnceReport:
-    """What one pass of the main job did: the poll cycle, the price cycle, then the alerts it delivered."""
+    """What one pass of the main job did: the poll cycle, the price cycle, the calendar reminders,
+    then the alerts it delivered."""
 
     cycle: CycleReport
     delivery: DeliveryReport
     #: None when the price cycle itself failed (logged); the delivery still ran.
     prices: PriceCycleReport | None = None
+    reminders: ReminderReport | None = None
 
 
 async def run_once(settings: Settings) -> OnceReport:
     """Migrate, sync feeds.yaml, fetch the watchlists' prices, poll every due feed once, judge
-    the price rules, deliver every alert that is due.
+    the price rules, queue the calendar reminders due now, deliver every alert that is due.
 
     Prices come first so the news alerts queued in this run show the tickers' quotes as of now
     (even on the very first run); the price rules come after the news, so a rule that follows
@@ -44,6 +47,7 @@ async def run_once(settings: Settings) -> OnceReport:
     specs = load_feeds(settings.feeds_file)
     migrate.upgrade(settings.database_url)
     async with open_runtime(settings) as rt:
+        deadlines = load_reminder_calendar(settings.calendar_file, rt.rules.current)
         await recover_leases(rt)
         # Beating for the run: its leases are renewed, and a dead instance's work is freed first.
         async with keep_alive(rt):
@@ -52,8 +56,9 @@ async def run_once(settings: Settings) -> OnceReport:
             cycle = await poll_due_feeds(rt)
             if prices is not None:
                 prices = await judge_prices(rt, prices)
+            reminders = await send_due_reminders(rt, deadlines)
             delivery = await drain_outbox(rt)
-            return OnceReport(cycle, delivery, prices)
+            return OnceReport(cycle, delivery, prices, reminders)
 
 
 async def run_prices(rt: Runtime, *, judge: bool = True) -> PriceCycleReport | None:

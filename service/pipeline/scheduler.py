@@ -6,7 +6,8 @@ own, then sleeps again. Each feed's next poll is its interval after its last pol
 bounded jitter (pipeline/backoff.py). REEWATCH_TICK_SECONDS bounds every sleep, so edits to
 feeds.yaml and the rules, and work another process changed, are seen within a tick.
 
-Prices, digests and retention run on APScheduler's clock; the outbox has its own task. The price
+Prices, digests, calendar reminders and retention run on APScheduler's clock; the outbox has its
+own task. The price
 job starts once the first poll cycle is done: its first run loads exchange calendars and the
 price source's libraries, and the first poll should not wait for them.
 """
@@ -36,6 +37,7 @@ from service.pipeline.digest import serve_digests
 from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, FeedOutcome, claim_feeds, poll_feeds
 from service.pipeline.prices import PriceFeed, follow_on_stream, run_price_cycle, watchlist_tickers
+from service.pipeline.reminders import serve_reminders
 from service.pipeline.retention import add_retention_job
 from service.pipeline.runner import recover_leases, sync_specs
 from service.sources.feed_config import load_feeds
@@ -197,7 +199,7 @@ def _log_cycle(report: CycleReport) -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): poll each feed at its own due time, deliver
-    alerts, send digests, fetch prices every REEWATCH_PRICE_POLL_SECONDS, delete what is older
+    alerts, send digests and calendar reminders, fetch prices every REEWATCH_PRICE_POLL_SECONDS, delete what is older
     than REEWATCH_RETENTION_DAYS, and answer /healthz, /readyz and /metrics if a port is set."""
     stop = stop or asyncio.Event()
     _install_signal_handlers(stop)
@@ -220,6 +222,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
                 # One job per recipient at their time in their zone, a sweep for retries and catch-up.
                 serve_digests(scheduler, rt)
+                # Calendar reminders to Slack: a look every minute (and now, for what fell due meanwhile).
+                serve_reminders(scheduler, rt)
                 add_retention_job(scheduler, rt)
                 scheduler.start()
                 prices = asyncio.create_task(_serve_prices(rt, scheduler, poller, probe, stop), name="prices")

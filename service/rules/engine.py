@@ -839,13 +839,22 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
 
 def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
     """The headline frame that explains a price move ("... as Beijing shuts exports"): a
-    background clause of the headline, a policy or money event, not another company's move."""
+    background clause of the headline, a policy or money event, or the company's own news
+    ("Lynas shares fall as discounted raising weighs"), not another company's move."""
+    movers = set(fact.companies) | ({fact.actor} if fact.actor_kind == "company" and fact.actor else set())
     for other in read:
         if other is fact or not other.headline or other.main or other.hedged:
             continue  # a background event; "truce hopes grow" is no event yet
         types = event_types(other)
-        if types and types[0] not in ("price_move", "legal", "corporate"):
-            return other
+        if not types or types[0] in ("price_move", "legal"):
+            continue
+        if types[0] == "corporate":
+            # Named there, or the subject's own money ("NioCorp shares fall after offerings");
+            # not a flow or a mood carried over from the subject ("as tungsten supply anxiety builds").
+            own = set(other.companies) | ({other.actor} if other.instrument == "funding" else set())
+            if movers.isdisjoint(own):
+                continue
+        return other
     return None
 
 

@@ -51,7 +51,8 @@ slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack, default
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, streamline, simplify, expedite,
+speed up, fast track
 """.replace("\n", " ").split(",")
 )
 
@@ -70,7 +71,8 @@ begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designa
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
-implementation, expansion, extension
+implementation, expansion, extension, weaponise, weaponize, as leverage, as a weapon, as a bargaining chip,
+as a trump card, as a lever, as a counter weapon, as a countermeasure, score
 """.replace("\n", " ").split(",")
 )
 
@@ -122,7 +124,7 @@ IRREGULAR = {
 NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
-SCARCITY = ["few", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+SCARCITY = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
@@ -178,6 +180,9 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
         "strategic project", "strategic raw materials project", "strategic raw material project",
         "raw materials project", "moneyamount",
+        # A company's own money: what it raises and what it earns.
+        "placement", "raising", "capital raising", "share purchase plan", "entitlement offer", "offering",
+        "offerings", "profit", "profits", "net profit", "earnings",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -220,13 +225,29 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
-                    "levy": "tariff", "export": "supply"}
+                    "levy": "tariff", "export": "supply",
+                    # "using rare earth exports as leverage": exports held back on purpose.
+                    **{verb: "export_control" for verb in ("weaponise", "weaponize", "as leverage", "as a weapon",
+                                                          "as a bargaining chip", "as a trump card", "as a lever",
+                                                          "as a counter weapon", "as a countermeasure")},
+                    "score": "funding"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
 _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
+#: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
+_SETBACK_MONEY = re.compile(r"\b(?:discount|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
+                            r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern)\b")
+#: Verbs that say a price got somewhere, not which way it went.
+_REACHING = frozenset({"hit", "reach", "touch", "mark"})
+#: Verbs of a company asking for a licence: with an export, the licence is a new duty.
+_SEEKING = frozenset({"seek", "apply"})
+#: Target markers that as often start a date ("from August 1", "by July").
+_TIME_MARKERS = frozenset({"from", "by", "at", "over"})
+#: Verbs that make a process lighter: fewer controls, or more licences sooner.
+_FACILITATING = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
@@ -303,7 +324,7 @@ SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade co
 SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
                    "state council", "commission", "president", "premier", "prime minister", "minister",
-                   "department", "agency", "bureau"]
+                   "department", "agency", "bureau", "federal", "commonwealth"]
 
 
 class Token(NamedTuple):
@@ -366,11 +387,11 @@ TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "truce": ("agreement", "tariff", "export_control"),
     "tariff_up": ("tariff", "agreement"),
     "tariff_down": ("tariff",),
-    "entity_list": ("entity_list",),
+    "entity_list": ("entity_list", "export_control"),
     "gov_funding": ("funding", "agreement"),
     "partnership": ("agreement", "funding"),
     "supply_disruption": ("supply", "permit"),
-    "corporate": ("funding", "agreement", "supply"),
+    "corporate": ("funding", "agreement", "supply", "permit"),
     "legal": ("court", "tariff"),
     "price_move": ("price",),
 }
@@ -597,6 +618,15 @@ _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|gra
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
+#: Who a government clears, and to do what: "clears magnet maker JL Mag to export".
+_CLEARED_TO = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
+#: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
+_LAW_AFTER = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
+                        r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
+_TIME_AFTER = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
+                         r"(?:\d{4}|year|month|quarter|week|day|decade|century|january|february|march|april|may|"
+                         r"june|july|august|september|october|november|december|q[1-4]|h[12]|first|second|third|"
+                         r"fourth|current)\b")
 _LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
@@ -711,6 +741,8 @@ def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, ob
     check = "dominance" if INSTRUMENT in tags and key in (" control ", " controls ") else None
     if VERB in tags and tags[VERB][0] in LEVEL_VERBS:
         check = "level"
+    if key == " end ":
+        check = "time"
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
@@ -722,7 +754,13 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "Announcement No. 23"
     if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
         return None, None  # "controls 70% of the market" is dominance, not an export control
+    if check == "time" and _TIME_AFTER.match(text, end):
+        return None, None  # "by the end of March": a date, not an ending
     if check == "level" and not _LEVEL_AFTER.match(text, end):
+        if value[0] == "pass" and _LAW_AFTER.match(text, end):  # type: ignore[index]
+            return tag, ("pass", 1, None)  # "passes an export control law": enacts it
+        if value[0] == "clear" and _CLEARED_TO.match(text, end):  # type: ignore[index]
+            return tag, ("allow", 1, None)  # "clears JL Mag to export": lets it
         return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 
@@ -867,6 +905,8 @@ _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms
 _RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "highest", "lowest", "upmove", "downmove"})
 _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+#: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
+_OF_MATERIAL = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
@@ -909,6 +949,11 @@ def _coordinated_clash(clause: list[Token]) -> str:
         if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1]:
             return f"{a.text} {conj.text} {b.text}"
     return ""
+
+
+def _licensee(companies: list[str], actor: tuple[str, str, str] | None) -> bool:
+    """A watchlist company is named with the permit: its licence to mine or operate is its news."""
+    return bool(companies) or (actor is not None and actor[0] == "company" and bool(actor[1]))
 
 
 def _frame(
@@ -964,11 +1009,15 @@ def _frame(
                 hedged = True
             if lemma in REQUIRING:
                 requiring = True
+            if lemma in _SEEKING and any(t.text.startswith("export") for t in clause if t.start > token.start):
+                requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
-            if lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+            if lemma in _FACILITATING and heads[0][0] == "permit":
+                verb_sign = 1  # "streamlines licences": more of them, sooner; streamlined controls are less control
+            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             elif lemma in _LIFTING and heads[0][0] == "price":
                 verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
@@ -987,12 +1036,17 @@ def _frame(
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
+            if token.tag == SCARCE and any(
+                t.tag == VERB and t.value[1] < 0 and t.start < token.start for t in clause  # type: ignore[index]
+            ):
+                actions.append(token.text)
+                continue  # "flows slump to a trickle": where they fell to, not a second fall
             sign = -sign
             actions.append(token.text)
         elif token.tag == UP and not verbs:
             actions.append(token.text)
-        elif token.tag == DOWN and not verbs:
-            sign = -sign
+        elif token.tag == DOWN and (not verbs or all(v.value[0] in _REACHING for v in verbs)):  # type: ignore[index]
+            sign = -sign  # "shares hit a five-month low": where they reached says which way
             actions.append(token.text)
     # "sets a 15 September start for export permits": the requirement starts, unless someone
     # starts granting them.
@@ -1008,16 +1062,21 @@ def _frame(
     if programme is not None:
         labels |= {"programme"}
     actor_kind, actor_name, actor_country = actor if actor is not None else ("", "", "")
+    if actor_kind == "company" and actor_name in ticker_groups and not companies:
+        # "... after it said it would halt operations": the company carried over is still who acts.
+        labels |= {"company", f"company:{actor_name}", ticker_groups[actor_name]}
     if actor_country:
         countries.add(actor_country)
     facts = []
     for instrument, head in heads:
         if instrument in ("supply", "permit", "price") and not acted:
             continue  # "rare earth mining", "export licences": a flow named, nothing done to it
-        if instrument == "permit" and not _exports_in_view(clause, text, head):
-            continue  # a drug's approval, a mine's permit: not a licence to export
+        if instrument == "permit" and not _exports_in_view(clause, text, head) and not _licensee(companies, actor):
+            continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
+        if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and _SETBACK_MONEY.search(text):
+            polarity_sign = -1  # "raises A$30 million at a 12% discount", "forecasts a net loss": bad news for holders
         kind = instrument
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
@@ -1050,7 +1109,8 @@ def _frame(
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
                     or ((bool(companies) or actor_kind == "company")
-                        and not any(t.tag == OBJECT and t.end == head.start for t in clause))
+                        and not any(t.tag == OBJECT and (t.end == head.start or _OF_MATERIAL.match(text[head.end : t.start + 1]))
+                                    for t in clause))
                 ),
                 kinds=frozenset(k for k, _ in heads_all if k),
                 headline=headline,
@@ -1093,8 +1153,8 @@ def _actor(clause: list[Token], first_verb: int | None):
             targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
             last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
-            if targeted and kind == "company":
-                firms = True
+            if targeted and kind == "company" and not (previous.tag == TARGET and previous.value in _TIME_MARKERS):
+                firms = True  # not "From August 1 exporters must ...": a date, then the subject
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted:
@@ -1269,7 +1329,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "gov_funding": frozenset({"funding", "agreement"}),
     "partnership": frozenset({"agreement", "funding"}),
     "supply_disruption": frozenset({"supply", "permit", "export_control"}),
-    "corporate": frozenset({"funding", "agreement", "supply"}),
+    "corporate": frozenset({"funding", "agreement", "supply", "permit"}),
     "legal": frozenset({"court", "tariff"}),
     "price_move": frozenset({"price"}),
 }
@@ -1341,13 +1401,18 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",) if up else ()
         return ("corporate",) if fact.companies else ()
     if instrument == "permit":
+        if fact.companies and CHINA not in fact.countries and not fact.trade_flow:
+            # "Malaysia renews Lynas's operating licence", "Perpetua wins its mine permit": a
+            # company's own licence to operate, not a trade control.
+            return ("corporate",)
         return ("export_control_eased",) if up else ("supply_disruption",)
     if instrument == "supply":
         if fact.actor_kind == "armed group":
             return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
         if fact.actor_kind == "government" and not up and fact.trade_flow:
             return ("export_control_new",)
-        if fact.actor_kind == "government" and up and CHINA in fact.countries and fact.trade_flow:
+        if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
+            # "China's magnet exports to the US jump 660%": what flows again has been let through.
             return ("export_control_eased",)
         if fact.actor_kind == "company" and fact.labels & PRODUCER_GROUPS:
             return ("corporate",)

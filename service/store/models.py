@@ -262,8 +262,9 @@ class DigestRun(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-#: Where an outbox row stands. A row is `sent` only once Slack (or the console) took the message.
-OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sent", "failed")
+#: Where an outbox row stands. A row is `sent` only once Slack (or the console) took the message;
+#: `skipped` marks a calendar reminder that a later one of the same date made moot.
+OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "skipped")
 
 
 class OutboxAlert(SQLModel, table=True):
@@ -277,7 +278,7 @@ class OutboxAlert(SQLModel, table=True):
     __tablename__ = "outbox_alerts"
     __table_args__ = (
         UniqueConstraint("key"),
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'skipped')", name="status"),
         # The claim query: due pending rows, oldest first.
         Index(None, "status", "next_attempt_at"),
         # The throttle: an earlier top-level alert with the same rule, tickers and channel.
@@ -289,7 +290,8 @@ class OutboxAlert(SQLModel, table=True):
     key: str = Field(max_length=300)
     #: What `payload` holds: "news" (an article's alert, or a later report of its story replying
     #: in its thread), "update" (the story's first alert edited to list its sources), "price"
-    #: (a price rule fired) or "followup" (a thread reply on how its tickers moved since).
+    #: (a price rule fired), "followup" (a thread reply on how its tickers moved since) or
+    #: "reminder" (a calendar date coming up).
     kind: str = Field(default="news", max_length=20)
     #: The scored article; its deletion takes its alerts with it.
     article_id: int | None = Field(
@@ -299,6 +301,7 @@ class OutboxAlert(SQLModel, table=True):
     #: The channel as routed (a name like "#alerts" or an id like "C0123"; "console" without Slack).
     channel: str = Field(max_length=100)
     #: Price alerts: the ticker, so repeats inside the rule's throttle window reply in one thread.
+    #: Calendar reminders: "reminder|<entry id>", so an entry's reminders are found together.
     throttle_key: str | None = Field(default=None, max_length=300)
     #: News alerts, their updates and replies: the story they tell.
     story_id: int | None = Field(

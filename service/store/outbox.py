@@ -24,6 +24,8 @@ from service.store.models import OutboxAlert
 from service.store.upsert import insert_ignoring_conflicts
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+#: A row never to be sent: a calendar reminder that a later reminder of the same date superseded.
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,50 @@ def add_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> list[OutboxA
     if not ids:
         return []
     return list(session.exec(select(OutboxAlert).where(OutboxAlert.id.in_(ids)).order_by(OutboxAlert.id)))
+
+
+def queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` are in the outbox already, whatever their status."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    return set(session.exec(select(OutboxAlert.key).where(OutboxAlert.key.in_(wanted))))
+
+
+def skip_unsent(session: Session, *, key_prefixes: Iterable[str] = (), threads: Iterable[str] = (), now: datetime, reason: str) -> int:
+    """Mark rows never attempted and held by nobody as skipped, so they are never sent: those
+    whose key starts with one of `key_prefixes`, and every row of the `threads` (throttle keys).
+    Returns how many; no commit.
+
+    A row already attempted, or leased by a dispatcher, is left to finish: its post may be on
+    its way. The conditions are checked on the row itself, so a dispatcher's claim and this
+    update never both take the same row.
+    """
+    prefixes, thread_keys = sorted(set(key_prefixes)), sorted(set(threads))
+    which = [OutboxAlert.key.startswith(prefix, autoescape=True) for prefix in prefixes]
+    if thread_keys:
+        which.append(OutboxAlert.throttle_key.in_(thread_keys))
+    if not which:
+        return 0
+    result = session.exec(
+        update(OutboxAlert)
+        .where(
+            or_(*which),
+            OutboxAlert.status == PENDING,
+            OutboxAlert.attempts == 0,
+            or_(OutboxAlert.lease_until.is_(None), OutboxAlert.lease_until < now),
+        )
+        .values(status=SKIPPED, last_error=reason, lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def rows_of_threads(session: Session, threads: Iterable[str]) -> list[OutboxAlert]:
+    """Every row of the given throttle keys, oldest first (a calendar entry's reminders)."""
+    wanted = sorted(set(threads))
+    if not wanted:
+        return []
+    return list(session.exec(select(OutboxAlert).where(OutboxAlert.throttle_key.in_(wanted)).order_by(OutboxAlert.id)))
 
 
 def _claimable(row, now: datetime, busy_channels: Iterable[str]):

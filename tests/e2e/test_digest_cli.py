@@ -44,7 +44,7 @@ def write_rules(tmp_path, digests: str = RECIPIENTS) -> None:
     (rules / "digests.yaml").write_text(digests, encoding="utf-8")
     soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
     (rules / "calendar.yaml").write_text(
-        f"deadlines:\n  - date: {soon.isoformat()}\n    title: Export ban suspension <ends>\n"
+        f"deadlines:\n  - id: ban-ends\n    date: {soon.isoformat()}\n    title: Export ban suspension <ends>\n"
         "    ends: the suspension\n    source: MOFCOM\n",
         encoding="utf-8",
     )
@@ -315,3 +315,23 @@ def wait_for(check, seconds: float = 30) -> bool:
             return True
         time.sleep(0.2)
     return check()
+
+
+def test_calendar_lists_the_dates_ahead_and_their_reminders(tmp_path):
+    """`digest calendar` shows each date still ahead, where its reminders go and their state;
+    it needs no digests.yaml and sends nothing."""
+    env = cli_env(tmp_path)
+    soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=20)
+    (tmp_path / "rules" / "calendar.yaml").write_text(
+        f"deadlines:\n  - id: soon-rule\n    date: {soon.isoformat()}\n    timezone: Asia/Shanghai\n"
+        "    title: Rule <b>takes</b> effect\n    starts: it\n    source: MOFCOM\n    channel: '#desk'\n"
+        "  - id: old-rule\n    date: 2020-01-01\n    title: Old rule\n    starts: it\n    source: s\n",
+        encoding="utf-8",
+    )
+    result = reewatch("digest", "calendar", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    assert "soon-rule" in flat and "Rule <b>takes</b> effect" in flat and "#desk" in flat
+    assert "old-rule" not in flat and "upcoming in" in flat
+    past = reewatch("digest", "calendar", "--past", env=env, cwd=tmp_path)
+    assert "old-rule" in " ".join(past.stdout.split()) and "missed" in past.stdout

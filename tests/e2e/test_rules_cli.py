@@ -182,3 +182,29 @@ def test_running_service_keeps_the_last_good_rules(tmp_path, feed_server):
     assert f"{broken}:3:5: [rule broken] unknown key 'descripton'; did you mean 'description'?" in text
     alert, rules = stored()["two"]
     assert alert == 1 and "export-controls-new-headline" in rules
+
+
+def test_rules_check_warns_when_every_calendar_date_is_past(tmp_path):
+    """A calendar with nothing ahead is legal but reminds nobody: OK, with a warning that says so."""
+    env = cli_env(tmp_path)
+    (tmp_path / "rules" / "calendar.yaml").write_text(
+        "deadlines:\n  - id: old\n    date: 2020-01-01\n    title: Old rule\n    starts: it\n    source: s\n",
+        encoding="utf-8",
+    )
+    result = reewatch("rules", "check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 calendar deadlines" in result.stdout
+    assert "warning: " in result.stderr and "every date in the calendar is past (the latest is 2020-01-01)" in result.stderr
+
+
+def test_rules_check_locates_a_calendar_mistake(tmp_path):
+    """A calendar entry naming a group the watchlists lack fails the check at its place."""
+    env = cli_env(tmp_path)
+    (tmp_path / "rules" / "calendar.yaml").write_text(
+        "deadlines:\n  - id: x\n    date: 2030-01-01\n    title: t\n    starts: it\n    source: s\n"
+        "    moves: {etfs: bullish}\n",
+        encoding="utf-8",
+    )
+    result = reewatch("rules", "check", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{tmp_path}/rules/calendar.yaml:7:13: unknown watchlist group or ticker 'etfs'; did you mean 'etf'?" in result.stderr

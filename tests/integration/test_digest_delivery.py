@@ -347,7 +347,8 @@ recipients:
 
 ONE_DEADLINE = """\
 deadlines:
-  - date: 2026-11-27
+  - id: ga-ge-sb-ban
+    date: 2026-11-27
     title: Ga/Ge/Sb ban suspension ends
     ends: the suspension
     source: MOFCOM

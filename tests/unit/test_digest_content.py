@@ -96,7 +96,7 @@ def test_failing_feeds_put_disabled_ones_first():
 
 def test_deadlines_pass_through_in_order():
     """Deadlines are shown as the calendar computed them."""
-    nov27 = Deadline(date=dt.date(2026, 11, 27), title="t", ends="e", source="s")
+    nov27 = Deadline(id="ban-ends", date=dt.date(2026, 11, 27), title="t", ends="e", source="s")
     shown = [UpcomingDeadline(nov27, 4, False)]
     assert digest(deadlines=shown).deadlines == tuple(shown)
 

@@ -21,7 +21,7 @@ from tests.digest_data import HOSTILE, day_of_alerts, price_series, recipient, t
 
 END = dt.datetime(2026, 11, 23, 12, 30, tzinfo=dt.UTC)
 WINDOW = Window(END - dt.timedelta(days=3), END)
-NOV27 = Deadline(date=dt.date(2026, 11, 27), title="Ga/Ge/Sb ban suspension ends", ends="the suspension", source="MOFCOM")
+NOV27 = Deadline(id="ga-ge-sb-ban", date=dt.date(2026, 11, 27), title="Ga/Ge/Sb ban suspension ends", ends="the suspension", source="MOFCOM")
 FEEDS = (FailingFeed("ustr", 4, "HTTP 503 Service Unavailable", None, None),)
 
 

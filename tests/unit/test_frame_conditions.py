@@ -106,6 +106,25 @@ def test_a_share_move_the_headline_states_is_that_company_s_direction(tmp_path):
     assert verdict.impacts["MP"] == "bearish"
 
 
+def test_a_company_s_own_money_news_explains_its_share_move(tmp_path):
+    """"NioCorp shares fall after offerings": the company's own raise is the news (corporate),
+    the fall its direction; a mood carried over from the subject is not a cause."""
+    ruleset = load(tmp_path, "frame: {instrument: [price, funding]}", event_types="[price_move]")
+    verdict = assess(ruleset, "NioCorp shares fall 8% after $6 million public and private offerings")
+    assert verdict.event_types == ("corporate",) and verdict.impacts["NB"] == "bearish"
+    mood = assess(ruleset, "Almonty stock jumps in New York as tungsten supply anxiety builds")
+    assert mood.event_types == ("price_move",) and mood.impacts["ALM.TO"] == "bullish"
+
+
+def test_a_raise_below_the_market_is_bad_news_for_holders(tmp_path):
+    """A placement at a discount dilutes holders; a government loan to the same company does not."""
+    ruleset = load(tmp_path, "frame: {instrument: funding}", event_types="[corporate, gov_funding]")
+    placement = assess(ruleset, "Lynas raises A$750 million in a placement at a 10% discount")
+    assert placement.event_types == ("corporate",) and placement.impacts["LYC.AX"] == "bearish"
+    loan = assess(ruleset, "Arafura's Nolans gets A$840m federal debt backing")
+    assert loan.event_types == ("gov_funding",) and loan.impacts["ARU.AX"] == "bullish"
+
+
 def test_an_8k_rule_reads_items_and_the_filer(tmp_path):
     """`official: {kind: sec_8k, items: [...], filer: [...]}` fires on the items a desk reads of a watchlist filer."""
     ruleset = load(

@@ -98,6 +98,31 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("China exported no gallium in August", "supply", "down", "supply_disruption"),
         ("China hits back with licence rule on seven heavy rare earths", "export_control", "up",
          "export_control_new"),
+        # A company's licence to operate is its own news; licences made lighter are licences eased.
+        ("Malaysia renews Lynas operating licence for six months", "permit", "up", "corporate"),
+        ("Malaysia revokes Lynas operating licence", "permit", "down", "corporate"),
+        ("China streamlines rare earth export licences for civilian users", "permit", "up", "export_control_eased"),
+        ("US streamlines export controls on critical minerals for allies", "export_control", "down",
+         "export_control_eased"),
+        ("China grants fewer rare earth export licences in October", "permit", "down", "supply_disruption"),
+        ("Beijing clears magnet maker JL Mag to export rare earths to the US", "supply", "up", "export_control_eased"),
+        ("China's rare earth magnet exports to US jump 660% in June", "supply", "up", "export_control_eased"),
+        ("Myanmar rare earth flows to China slump to a trickle after border shut", "supply", "down",
+         "supply_disruption"),
+        ("Perpetua Resources secures approval from US Forest Service for Stibnite antimony project", "permit", "up",
+         "corporate"),
+        # Exports held back on purpose; a law passed; a licence a company must now seek.
+        ("China will not rule out using rare earth exports as leverage", "export_control", "up", "export_control_new"),
+        ("Beijing could use gallium as a bargaining chip in talks", "export_control", "up", "export_control_new"),
+        ("China passes export control law allowing curbs on strategic items", "export_control", "up",
+         "export_control_new"),
+        ("AXT's subsidiary will seek permits to export germanium substrates", "export_control", "up",
+         "export_control_new"),
+        # Where a price got to says which way it went.
+        ("Lynas shares hit a five-month low", "price", "down", "price_move"),
+        # A date is not an ending; a federal loan is public money.
+        ("JOGMEC to invest in Lynas heavy rare earths by the end of March", "funding", "up", "gov_funding"),
+        ("Arafura's Nolans gets A$840m federal debt backing", "funding", "up", "gov_funding"),
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
@@ -132,6 +157,20 @@ def test_a_court_ruling_is_legal_news_and_says_which_way_tariffs_go(reader):
     assert directions(fact, ("legal",))["us_allied_producers"] == "bearish"
     kept, _ = deciding(reader, "Court rules tariffs unlawful but leaves them in place pending appeal")
     assert directions(kept, event_types(kept)) == {}
+
+
+def test_a_date_that_opens_a_sentence_does_not_make_its_subject_a_target(reader):
+    """"From August 1 exporters must obtain licences": a licensing duty, not a list of firms."""
+    reading = reader.read("Gallium export rule", "", lead="From August 1 exporters of gallium must obtain licences")
+    (fact,) = [f for f in reading.facts if not f.headline and f.acted]
+    assert (fact.instrument, fact.firms_targeted, event_types(fact)) == ("export_control", False, ("export_control_new",))
+
+
+def test_a_company_carried_over_from_the_headline_is_still_a_producer(reader):
+    """"... after it said it would halt operations": Lynas's own halt is company news."""
+    reading = reader.read("Lynas shares slide after it said it would halt Malaysian operations", "")
+    halts = [f for f in reading.facts if f.instrument == "supply"]
+    assert [(f.actor, event_types(f)) for f in halts] == [("LYC.AX", ("corporate",))]
 
 
 @pytest.mark.parametrize(

@@ -295,6 +295,31 @@ def test_frames_decide_when_both_reports_have_them(a, b, same, conflict):
     assert same_event(first, second) is same and conflicts(first, second) is conflict
 
 
+@pytest.mark.parametrize(
+    ("official", "hours", "notice_frame", "expected"),
+    [
+        # The notice (its agency read as China) and the press's account, the same day: who did what is enough.
+        (True, 3, Frame("China", "suspends", "down", "export_control", ""), "event"),
+        # Two press reports of the same kind of act share nothing specific: not enough.
+        (False, 3, Frame("China", "suspends", "down", "export_control", ""), None),
+        # A day and more apart, the next act is as likely as a retelling.
+        (True, 30, Frame("China", "suspends", "down", "export_control", ""), None),
+        # Without a named actor, only the lever: not the same act.
+        (True, 3, Frame("", "suspends", "down", "export_control", ""), None),
+    ],
+)
+def test_a_notice_and_the_press_account_of_it_are_one_story(official, hours, notice_frame, expected):
+    """"Announcement No. 70 on Suspending ..." and "China halts enforcement of its October curbs"
+    share no specific word; the same actor doing the same thing the same day, one official, joins them."""
+    notice = signature("export_control_eased", "country:China", words="announcement", frames=(notice_frame,))
+    press = signature("export_control_eased", "country:China element:gallium", words="october",
+                      frames=(Frame("China", "halts", "down", "export_control", "rare earth"),))
+    at = T0 + dt.timedelta(hours=hours)
+    first = Told(T0, sketch("Announcement on suspending"), notice, official=official)
+    second = Told(at, sketch("China halts enforcement of its October curbs"), press)
+    assert relation(second, first) == expected
+
+
 def test_a_signature_round_trips_through_json():
     """What is stored with the article reads back the same."""
     original = signature("truce tariff_down", "country:China", prominent="ticker:MP", moves="ticker:MP:bearish", words="busan", frames=(SUSPENDS,))

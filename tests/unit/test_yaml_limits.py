@@ -74,3 +74,34 @@ def test_shipped_rules_are_far_from_the_bounds():
     root = Path(__file__).resolve().parents[2] / "rules"
     for path in sorted(root.rglob("*.yaml")):
         read_yaml(path)
+
+
+def test_libyaml_and_pyyaml_read_the_shipped_files_alike():
+    """The fast reader (libyaml's events, our composer) gives the same values and the same
+    line:column for every key as PyYAML's own reader, so problems are located the same."""
+    from service import yamlfile
+
+    if yamlfile._FastLoader is yamlfile._PureLoader:
+        pytest.skip("PyYAML is built without libyaml here")
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "rules").rglob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        (fast_node, fast), (pure_node, pure) = yamlfile._load(yamlfile._FastLoader, text), yamlfile._load(yamlfile._PureLoader, text)
+        fast_marks: dict = {}
+        pure_marks: dict = {}
+        yamlfile._collect_marks(fast_node, (), fast_marks, [], path)
+        yamlfile._collect_marks(pure_node, (), pure_marks, [], path)
+        assert (fast, fast_marks) == (pure, pure_marks), path
+
+
+@pytest.mark.parametrize("text", ["a:\n\t- b\n", "a: b\n\tc: d\n"])
+def test_a_tab_used_for_indentation_is_named(tmp_path, text):
+    """Whichever reader finds it, a tab in the indentation is said in words a person can act on."""
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_yaml(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and "tab character is used for indentation" in problem.message
