@@ -23,6 +23,7 @@ from service.config_watch import WatchedConfig
 from service.delivery.email import Mailer, OutboxMailer, SmtpMailer, sender_address
 from service.delivery.notifier import Notifier
 from service.errors import ReewatchError
+from service.pipeline.heartbeat import HeldLeases
 from service.pipeline.parsing import FeedParserPool
 from service.rules import Ruleset, watch_ruleset
 from service.sources.fetcher import make_http_client
@@ -61,6 +62,8 @@ class Runtime:
     rng: random.Random = field(default_factory=random.Random)
     #: Set after committing outbox rows, so the dispatcher claims them at once instead of at its next poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The leases of the work in flight here, renewed by the heartbeat (pipeline/heartbeat.py).
+    leases: HeldLeases = field(default_factory=HeldLeases)
     # Database calls are blocking: run them on one thread so the event loop keeps fetching,
     # and so SQLite sees one writer at a time.
     _db_thread: ThreadPoolExecutor = field(

@@ -89,7 +89,11 @@ class Settings(BaseSettings):
     #: (feeds.yaml and rules edits, feeds enabled, alerts queued elsewhere). Each feed is polled
     #: at its own due time whatever this is.
     scheduler_tick_seconds: float = Field(5.0, gt=0, validation_alias="REEWATCH_TICK_SECONDS")
-    instance_id: str = Field("", validation_alias="REEWATCH_INSTANCE_ID")
+    instance_id: str = Field("", max_length=80, validation_alias="REEWATCH_INSTANCE_ID")
+    #: How often a running instance records that it is alive (and renews the leases of its work in
+    #: flight); past REEWATCH_INSTANCE_TIMEOUT without one, others take its work over.
+    heartbeat_seconds: float = Field(5.0, gt=0, le=300, validation_alias="REEWATCH_HEARTBEAT_SECONDS")
+    instance_timeout: float = Field(15.0, gt=0, le=3600, validation_alias="REEWATCH_INSTANCE_TIMEOUT")
 
     # Slack (delivery issue) and SMTP (digest issue).
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -128,6 +132,22 @@ class Settings(BaseSettings):
     price_stale_sessions: int = Field(3, ge=1, le=30, validation_alias="REEWATCH_PRICE_STALE_SESSIONS")
     #: Minutes after a news alert at which a thread reply reports the tickers' moves since; empty for none.
     followup_minutes: str = Field("15,60", validation_alias="REEWATCH_FOLLOWUP_MINUTES")
+
+    @model_validator(mode="after")
+    def _timeout_spans_heartbeats(self) -> Settings:
+        # One late heartbeat (a slow database, a pause) must not make others take the work over.
+        if self.instance_timeout < 2 * self.heartbeat_seconds:
+            raise ValueError(
+                f"REEWATCH_INSTANCE_TIMEOUT ({self.instance_timeout:g}s) must be at least twice "
+                f"REEWATCH_HEARTBEAT_SECONDS ({self.heartbeat_seconds:g}s)"
+            )
+        return self
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim on a feed, an alert or a digest lasts unless renewed. Renewed at every
+        heartbeat, it only ever lapses for a process that stopped beating (or never beat)."""
+        return timedelta(seconds=2 * self.instance_timeout)
 
     @model_validator(mode="after")
     def _replay_needs_a_file(self) -> Settings:

@@ -3,6 +3,8 @@
 ReewatchError
  ├── ConfigError                  a YAML file or a setting is wrong (carries every problem found)
  ├── ReplayFileError              a price replay CSV cannot be read at all (file:line: reason)
+ ├── LeaseLost                    another instance took this work over (this one looked dead):
+ │                                its result is dropped, the new holder does the work
  ├── MailError                    a digest could not be handed over; recorded on its run, retried
  │    ├── MailServerUnreachable   DNS failure, refused or dropped connection, timeout, TLS failure
  │    └── MailRefused             the SMTP server answered 4xx (temporary) or 5xx (permanent)
@@ -36,6 +38,14 @@ from service.redaction import scrub
 
 class ReewatchError(Exception):
     """Base class for errors raised on purpose by reewatch."""
+
+
+class LeaseLost(ReewatchError):
+    """The lease on a piece of work is no longer ours: another instance took it over."""
+
+    def __init__(self, what: str):
+        super().__init__(f"{what}: its lease was taken over by another instance; leaving the work to it")
+        self.what = what
 
 
 @dataclass(frozen=True)

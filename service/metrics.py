@@ -61,6 +61,17 @@ PRICE_SOURCE_ERRORS = Counter(
     registry=REGISTRY,
 )
 DIGESTS_SENT = Counter("reewatch_digests_sent", "Digests this instance sent.", registry=REGISTRY)
+INSTANCE_TAKEOVERS = Counter(
+    "reewatch_instance_takeovers",
+    "Dead instances (heartbeat older than REEWATCH_INSTANCE_TIMEOUT) whose work this instance took over.",
+    registry=REGISTRY,
+)
+LEASE_TAKEOVERS = Counter(
+    "reewatch_lease_takeovers",
+    "Leases this instance freed from dead instances, by kind (feed, alert, digest).",
+    ["kind"],
+    registry=REGISTRY,
+)
 
 OUTBOX_ALERTS = Gauge(
     "reewatch_outbox_alerts", "Alerts in the outbox by status (database-wide).", ["status"], registry=REGISTRY

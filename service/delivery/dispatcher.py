@@ -2,12 +2,14 @@
 
 claim   lease due rows no other instance holds, a few per channel, and hand each to its
         channel's lane (a queue with one worker, so a channel's alerts go out in order)
-limit   the lane waits for its token bucket: about one message per second, short bursts
+limit   the lane waits for the channel's next slot: about one message per second, short
+        bursts, one pace per channel shared by every instance (store/pace.py)
 send    a reply whose parent is still on its way waits for it (handed back, unattempted); a
         row whose last attempt ended unknown (timeout, dropped connection, crash) is first
         looked for in the channel by its key; otherwise the attempt is noted, then posted (an
         update edits its story's first alert in place). A follow-up's moves are measured now,
-        from the bars stored by its due time
+        from the bars stored by its due time. Noting the attempt checks (and renews) the lease:
+        a row another instance took over is left to it, unposted
 record  sent with its ts only after Slack said ok; retried with back-off (429: after
         Retry-After, and the channel is held); failed with the reason, logged once
 
@@ -26,7 +28,6 @@ from datetime import datetime, timedelta
 from service import metrics
 from service.bootstrap import Runtime
 from service.config import Settings
-from service.delivery.limiter import TokenBucket
 from service.delivery.notifier import Delivery, Posted
 from service.delivery.retry import retry_delay
 from service.domain.alerts import UPDATE, FollowUp, notice_from_row
@@ -47,6 +48,8 @@ from service.store.outbox import (
     record_sent,
     release_alerts,
 )
+from service.store.models import OutboxAlert
+from service.store.pace import pause_channel, reserve_slot
 from service.store.prices import load_reactions
 
 log = logging.getLogger(__name__)
@@ -69,10 +72,11 @@ class DeliveryPolicy:
     burst: int = 3
     retry_base: float = 2.0
     retry_cap: float = 600.0
-    #: Rows a channel's lane holds at once; with `rate` this bounds how long a lease must last.
+    #: Rows a channel's lane holds at once (their leases are renewed by the heartbeat while they wait).
     per_channel: int = 5
     batch: int = 200
-    lease: timedelta = timedelta(minutes=2)
+    #: Renewed by the heartbeat while the row is in flight (see pipeline/heartbeat.py).
+    lease: timedelta = timedelta(seconds=30)
     #: How often an idle dispatcher looks for rows that another instance queued.
     idle_poll: float = 5.0
 
@@ -84,6 +88,7 @@ class DeliveryPolicy:
             retry_base=settings.slack_retry_base,
             retry_cap=settings.slack_retry_max,
             idle_poll=settings.scheduler_tick_seconds,
+            lease=settings.lease,
         )
 
 
@@ -113,6 +118,11 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Lost:
+    """The row's lease went to another instance before the post: left to it, unposted."""
+
+
+@dataclass(frozen=True)
 class Failed:
     error: DeliveryError
     #: Whether the post itself was attempted (else the failure came while looking it up).
@@ -124,7 +134,8 @@ class Lane:
     """One channel's queue and pace."""
 
     channel: str
-    bucket: TokenBucket | None
+    #: Whether posts wait for the channel's shared pace (Slack; the console is not paced).
+    paced: bool
     queue: deque[Claimed] = field(default_factory=deque)
     worker: asyncio.Task | None = None
     #: Seconds the lane must keep its channel after a 429 (no claims for it meanwhile).
@@ -156,6 +167,7 @@ class Dispatcher:
                 try:
                     claimed = await self.rt.db(self._claim, self._busy_channels())
                     for item in claimed:
+                        self.rt.leases.hold(OutboxAlert, item.lease_token)
                         self._lane(item.alert.channel).queue.append(item)
                     self._start_lanes()
                     if len(claimed) >= self.policy.batch:
@@ -202,8 +214,7 @@ class Dispatcher:
     def _lane(self, channel: str) -> Lane:
         lane = self._lanes.get(channel)
         if lane is None:
-            bucket = TokenBucket(self.policy.rate, self.policy.burst) if self.notifier.paced else None
-            lane = self._lanes[channel] = Lane(channel, bucket)
+            lane = self._lanes[channel] = Lane(channel, self.notifier.paced)
         return lane
 
     def _busy_channels(self) -> list[str]:
@@ -226,6 +237,8 @@ class Dispatcher:
                 except Exception:
                     # A bug or a database outage costs this row one lease period, not the lane.
                     log.exception("internal error delivering alert %s; it is retried when its lease ends", item.alert.key)
+                finally:
+                    self.rt.leases.let_go(OutboxAlert, item.lease_token)
             if lane.hold:
                 # Rate limited: keep the channel (no claims for it) until Retry-After has passed,
                 # so the held rows and newer ones go out together, in order.
@@ -238,15 +251,25 @@ class Dispatcher:
     # -- limit ---------------------------------------------------------------------------------
 
     async def _limit(self, lane: Lane) -> None:
-        if lane.bucket is None:
+        if not lane.paced:
             return
-        wait = lane.bucket.reserve(asyncio.get_running_loop().time())
+        now = self.rt.clock()
+        slot = await self.rt.db(self._reserve, lane.channel, now)
+        wait = (slot - now).total_seconds()
         if wait > 0:
             await asyncio.sleep(wait)
 
+    def _reserve(self, channel: str, now: datetime) -> datetime:
+        with open_session(self.rt.engine) as session:
+            return reserve_slot(session, channel, now, rate=self.policy.rate, burst=self.policy.burst)
+
+    def _pause(self, channel: str, until: datetime) -> None:
+        with open_session(self.rt.engine) as session:
+            pause_channel(session, channel, until, self.rt.clock(), rate=self.policy.rate, burst=self.policy.burst)
+
     # -- send ----------------------------------------------------------------------------------
 
-    async def _send(self, item: Claimed) -> Sent | Failed | Waiting:
+    async def _send(self, item: Claimed) -> Sent | Failed | Waiting | Lost:
         row = item.alert
         try:
             alert = notice_from_row(row.kind, row.payload)
@@ -285,7 +308,8 @@ class Dispatcher:
                 return Failed(exc, posted=False)
             if found is not None:
                 return Sent(found, found=True)
-        await self.rt.db(self._begin, row.id, delivery)
+        if not await self.rt.db(self._begin, row.id, item.lease_token, delivery):
+            return Lost()
         try:
             return Sent(await self.notifier.post(delivery), found=False)
         except DeliveryError as exc:
@@ -305,19 +329,38 @@ class Dispatcher:
         with open_session(self.rt.engine) as session:
             return known_channel_id(session, channel)
 
-    def _begin(self, alert_id: int, delivery: Delivery) -> None:
+    def _begin(self, alert_id: int, token: str, delivery: Delivery) -> bool:
         with open_session(self.rt.engine) as session:
-            begin_attempt(session, alert_id, self.rt.clock(), channel_id=delivery.channel_id, thread_ts=delivery.thread_ts)
+            return begin_attempt(
+                session,
+                alert_id,
+                self.rt.clock(),
+                token=token,
+                lease=self.policy.lease,
+                channel_id=delivery.channel_id,
+                thread_ts=delivery.thread_ts,
+            )
 
     # -- record --------------------------------------------------------------------------------
 
-    async def _record(self, item: Claimed, outcome: Sent | Failed | Waiting, lane: Lane) -> None:
-        row = item.alert
+    async def _record(self, item: Claimed, outcome: Sent | Failed | Waiting | Lost, lane: Lane) -> None:
+        row, token = item.alert, item.lease_token
+        if isinstance(outcome, Lost):
+            log.warning("alert %s: %s", row.key, "its lease was taken over by another instance; left to it, unposted")
+            return
         if isinstance(outcome, Waiting):
-            await self.rt.db(self._release, [row.id], outcome.until)
+            await self.rt.db(self._release, [row.id], outcome.until, token)
             return
         if isinstance(outcome, Sent):
-            waiting = await self.rt.db(self._sent, row.id, outcome.posted)
+            waiting = await self.rt.db(self._sent, row.id, token, outcome.posted)
+            if waiting is None:
+                # Posted, but another instance holds the row now: it finds the message by its key.
+                log.warning(
+                    "alert %s was posted (ts %s) after its lease was taken over; the new holder finds it by its key",
+                    row.key,
+                    outcome.posted.ts,
+                )
+                return
             metrics.record_delivery(row.kind, row.created_at, row.payload, self.rt.clock())
             self.report.sent += 1
             self.report.found += outcome.found
@@ -328,7 +371,9 @@ class Dispatcher:
             return
         error = outcome.error
         if not error.retryable:
-            await self.rt.db(self._failed, row.id, error.reason)
+            if not await self.rt.db(self._failed, row.id, token, error.reason):
+                log.warning("alert %s failed (%s) after its lease was taken over; left to the new holder", row.key, error.reason)
+                return
             self.report.failed += 1
             log.error("alert %s to %s failed for good: %s", row.key, row.channel, error.reason)
             return
@@ -343,44 +388,58 @@ class Dispatcher:
             retry_after=retry_after,
         )
         now = self.rt.clock()
-        await self.rt.db(self._retry, row.id, now + timedelta(seconds=delay), error.reason, unknown)
+        await self.rt.db(self._retry, row.id, token, now + timedelta(seconds=delay), error.reason, unknown)
         self.report.retried += 1
         log.warning("alert %s to %s: %s; trying again in %.1fs", row.key, row.channel, error.reason, delay)
         if retry_after is not None:
             self.report.rate_limited += 1
-            if lane.bucket is not None:
-                lane.bucket.pause_until(asyncio.get_running_loop().time() + retry_after)
+            if lane.paced:
+                # Every instance posting to this channel holds off until Retry-After has passed.
+                await self.rt.db(self._pause, lane.channel, now + timedelta(seconds=retry_after))
             # Hand the channel's other rows back, due with this one, rather than sit on their leases.
-            held = [queued.alert.id for queued in lane.queue]
+            held = list(lane.queue)
             lane.queue.clear()
             lane.hold = max(lane.hold, delay)
-            await self.rt.db(self._release, held, now + timedelta(seconds=delay))
+            await self._hand_back(held, now + timedelta(seconds=delay))
 
-    def _sent(self, alert_id: int, posted: Posted) -> int:
-        with open_session(self.rt.engine) as session:
-            return record_sent(session, alert_id, self.rt.clock(), channel_id=posted.channel_id, ts=posted.ts)
+    async def _hand_back(self, items: list[Claimed], next_at: datetime) -> None:
+        """Release queued rows unattempted, each under its own claim's token, and stop renewing them."""
+        by_token: dict[str, list[int]] = {}
+        for item in items:
+            by_token.setdefault(item.lease_token, []).append(item.alert.id)  # type: ignore[arg-type]
+        try:
+            for token, ids in by_token.items():
+                await self.rt.db(self._release, ids, next_at, token)
+        finally:
+            for item in items:
+                self.rt.leases.let_go(OutboxAlert, item.lease_token)
 
-    def _failed(self, alert_id: int, reason: str) -> None:
+    def _sent(self, alert_id: int, token: str, posted: Posted) -> int | None:
         with open_session(self.rt.engine) as session:
-            record_failure(session, alert_id, reason)
+            return record_sent(session, alert_id, self.rt.clock(), token=token, channel_id=posted.channel_id, ts=posted.ts)
 
-    def _retry(self, alert_id: int, next_at, reason: str, unknown: bool) -> None:
+    def _failed(self, alert_id: int, token: str, reason: str) -> bool:
         with open_session(self.rt.engine) as session:
-            record_retry(session, alert_id, next_at=next_at, reason=reason, outcome_unknown=unknown)
+            return record_failure(session, alert_id, reason, token=token)
 
-    def _release(self, alert_ids: list[int], next_at) -> None:
+    def _retry(self, alert_id: int, token: str, next_at, reason: str, unknown: bool) -> None:
         with open_session(self.rt.engine) as session:
-            release_alerts(session, alert_ids, next_at)
+            if not record_retry(session, alert_id, token=token, next_at=next_at, reason=reason, outcome_unknown=unknown):
+                log.warning("alert %s: %s", alert_id, "its lease was taken over by another instance; its retry is left to it")
+
+    def _release(self, alert_ids: list[int], next_at, token: str) -> None:
+        with open_session(self.rt.engine) as session:
+            release_alerts(session, alert_ids, next_at, token=token)
 
     # -- stopping ------------------------------------------------------------------------------
 
     async def _stop_lanes(self) -> None:
         """Hand queued rows back at once, let posts in flight finish, then cancel what is left."""
-        queued = [item.alert.id for lane in self._lanes.values() for item in lane.queue]
+        queued = [item for lane in self._lanes.values() for item in lane.queue]
         for lane in self._lanes.values():
             lane.queue.clear()
         if queued:
-            await self.rt.db(self._release, queued, self.rt.clock())
+            await self._hand_back(queued, self.rt.clock())
         for lane in self._lanes.values():
             if lane.holding and lane.worker is not None:
                 lane.worker.cancel()  # only waiting out a 429: nothing in flight

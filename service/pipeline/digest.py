@@ -65,15 +65,15 @@ from service.store.digests import (
     record_failure,
     record_sent,
     record_skipped,
+    renew_claim,
     run_key,
 )
+from service.store.models import DigestRun
 from service.store.digest_data import articles_seen, watching_since
 from service.store.feeds import failing_feeds
 
 log = logging.getLogger(__name__)
 
-#: How long one attempt may hold its run; far above the SMTP timeouts of one conversation.
-LEASE = dt.timedelta(minutes=10)
 #: Retries wait 1, 2, 4 ... minutes, at most half an hour, until the recipient's day ends.
 RETRY_FIRST_SECONDS = 60
 RETRY_MAX_SECONDS = 1800
@@ -204,6 +204,15 @@ async def send_digest(
     claim = await rt.db(_open_and_claim, rt, setup, recipient, day, now, force)
     if claim is None:
         return await rt.db(_why_not_claimed, rt, recipient, day, key, now)
+    # The heartbeat renews the claim while the digest is built and handed over.
+    with rt.leases.holding(DigestRun, [claim.token]):
+        return await _attempt_digest(rt, setup, recipient, day, claim, now=now, force=force)
+
+
+async def _attempt_digest(
+    rt: Runtime, setup: DigestSetup, recipient: Recipient, day: dt.date, claim: Claim, *, now: dt.datetime, force: bool
+) -> DigestOutcome:
+    key = claim.key
     try:
         digest = await gather_digest(rt, setup, recipient, day, now=now)
         # An operator asking for a day gets it, watched or not.
@@ -213,6 +222,9 @@ async def send_digest(
             log.info("digest for %s on %s not sent: %s", recipient.address, day, unwatched)
             return DigestOutcome(recipient.address, day, "skipped", unwatched)
         message, html = await asyncio.to_thread(_compose, digest, setup.sender, claim.message_id, now)
+        if not await rt.db(_renew, rt, claim):
+            log.warning("digest %s: its claim was taken over by another instance; not sending it from here", key)
+            return DigestOutcome(recipient.address, day, "in_flight", "another instance took the attempt over")
         via = await asyncio.to_thread(
             setup.mailer.deliver, message, preview_html=html, name=f"{day.isoformat()}_{recipient.key}"
         )
@@ -439,7 +451,7 @@ def _open_and_claim(
             message_id=digest_message_id(day, setup.sender),
             now=now,
         )
-        return claim_run(session, key, rt.instance, now, LEASE, force=force)
+        return claim_run(session, key, rt.instance, now, rt.settings.lease, force=force)
 
 
 def digest_message_id(day: dt.date, sender: Address) -> str:
@@ -484,6 +496,11 @@ async def _failed(
         recipient.address, day, claim.attempts, retry_at.isoformat(timespec="seconds"), reason,
     )
     return DigestOutcome(recipient.address, day, "retrying", f"{reason}; next attempt at {_local(retry_at, recipient)}")
+
+
+def _renew(rt: Runtime, claim: Claim) -> bool:
+    with open_session(rt.engine) as session:
+        return renew_claim(session, claim, rt.clock(), rt.settings.lease)
 
 
 def _record_sent(rt: Runtime, claim: Claim, now: dt.datetime, via: str) -> bool:

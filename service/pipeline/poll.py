@@ -8,7 +8,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
@@ -17,7 +17,7 @@ from service.alerts.queue import Enrichment
 from service.bootstrap import Runtime
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment, Source
-from service.errors import FeedError, HTTPStatusError, RateLimited
+from service.errors import FeedError, HTTPStatusError, LeaseLost, RateLimited
 from service.logs import log_context
 from service.pipeline.backoff import next_poll_after_failure, next_poll_after_success
 from service.pipeline.stories import tell_stories
@@ -28,16 +28,14 @@ from service.sources.parser import ParsedFeed
 from service.storable import storable
 from service.store.articles import insert_articles, unseen_entries
 from service.store.db import session as open_session
-from service.store.feeds import claim_due_feeds, release
+from service.store.feeds import claim_due_feeds, locked_feed, release
 from service.store.models import Feed
 
 log = logging.getLogger(__name__)
 
-#: A feed that did not change, waiting to be recorded: id, name, the fetch, its body's hash, when its poll began.
-Unchanged = tuple[int, str, FetchResult, str | None, datetime]
-
-#: How long a poll may hold its feed before another instance may take it over.
-LEASE = timedelta(minutes=5)
+#: A feed that did not change, waiting to be recorded: id, name, lease token, the fetch, its
+#: body's hash, when its poll began.
+Unchanged = tuple[int, str, str, FetchResult, str | None, datetime]
 #: A feed's stored warnings, all in one text.
 MAX_WARNING_CHARS = 2_000
 
@@ -107,10 +105,16 @@ async def poll_feeds(
         return CycleReport([])
     limit = limit or asyncio.Semaphore(rt.settings.fetch_concurrency)
     unchanged = UnchangedFeeds(rt)
+    # Every feed's lease is renewed by the heartbeat until its own poll ends, waiting turns included.
+    for feed in feeds:
+        rt.leases.hold(Feed, feed.lease_owner or "")
 
     async def guarded(feed: Feed) -> FeedOutcome:
-        async with limit:
-            outcome = await _poll_guarded(rt, feed, len(feeds), unchanged)
+        try:
+            async with limit:
+                outcome = await _poll_guarded(rt, feed, len(feeds), unchanged)
+        finally:
+            rt.leases.let_go(Feed, feed.lease_owner or "")
         if on_polled is not None:
             on_polled(outcome)
         return outcome
@@ -124,11 +128,16 @@ async def _poll_guarded(rt: Runtime, feed: Feed, batch_size: int, unchanged: Unc
     with log_context(feed=feed.name, feed_id=feed.id):
         try:
             return await poll_feed(rt, feed, batch_size=batch_size, unchanged=unchanged)
+        except LeaseLost as lost:
+            log.warning("feed %s: %s", feed.name, lost)
+            return FeedOutcome(feed.name, "lost", error=str(lost))
         except Exception as exc:  # a bug must cost one feed one cycle, not the whole cycle
             log.exception("internal error while polling feed %s", feed.name)
             reason = f"internal error: {type(exc).__name__}: {exc}"
             try:
-                await rt.db(_record_failure, rt, feed.id, FeedError(reason), rt.clock())
+                await rt.db(_record_failure, rt, feed.id, feed.lease_owner, FeedError(reason), rt.clock())
+            except LeaseLost as lost:
+                log.warning("feed %s: %s", feed.name, lost)
             except Exception:
                 log.exception("could not record the failure of feed %s", feed.name)
             return FeedOutcome(feed.name, "failed", error=reason)
@@ -150,7 +159,7 @@ class UnchangedFeeds:
         self.writer: asyncio.Task | None = None
 
     def add(self, feed: Feed, fetched: FetchResult, body_hash: str | None, started: datetime) -> None:
-        self.pending.append((feed.id, feed.name, fetched, body_hash, started))  # type: ignore[arg-type]
+        self.pending.append((feed.id, feed.name, feed.lease_owner, fetched, body_hash, started))  # type: ignore[arg-type]
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write())
 
@@ -191,7 +200,9 @@ async def poll_feed(
             if unchanged is not None:
                 unchanged.add(feed, fetched, body_hash, started)
             else:
-                await rt.db(_record_all_unchanged, rt, [(feed.id, feed.name, fetched, body_hash, started)], rt.clock())
+                await rt.db(
+                    _record_all_unchanged, rt, [(feed.id, feed.name, feed.lease_owner, fetched, body_hash, started)], rt.clock()
+                )
             return FeedOutcome(feed.name, "not_modified" if fetched.not_modified else "unchanged")
         parsed = await rt.parser.parse(
             fetched.body or b"",
@@ -201,12 +212,12 @@ async def poll_feed(
             batch_size=batch_size,
         )
     except FeedError as err:
-        failures = await rt.db(_record_failure, rt, feed.id, err, rt.clock())
+        failures = await rt.db(_record_failure, rt, feed.id, feed.lease_owner, err, rt.clock())
         log.warning("feed %s failed (%d in a row): %s", feed.name, failures, err.reason)
         return FeedOutcome(feed.name, "failed", error=err.reason)
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.name, warning)
-    outcome = await rt.db(_store_new_entries, rt, feed.id, fetched, parsed, body_hash, rt.clock(), started)
+    outcome = await rt.db(_store_new_entries, rt, feed.id, feed.lease_owner, fetched, parsed, body_hash, rt.clock(), started)
     if outcome.alerts:
         rt.outbox_wakeup.set()  # the dispatcher claims the new rows now, not at its next poll
     return outcome
@@ -214,17 +225,25 @@ async def poll_feed(
 
 def _claim(rt: Runtime, now: datetime, names: list[str] | None) -> list[Feed]:
     with open_session(rt.engine) as session:
-        return claim_due_feeds(session, rt.instance, now, LEASE, names=names)
+        return claim_due_feeds(session, rt.instance, now, rt.settings.lease, names=names)
 
 
 def _store_new_entries(
-    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
+    rt: Runtime,
+    feed_id: int,
+    token: str,
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    body_hash: str,
+    now: datetime,
+    started: datetime,
 ) -> FeedOutcome:
     """In one transaction: score and insert the new entries, queue their alerts, and mark the
-    feed healthy. If the database refuses that, entry by entry, setting aside what it refuses."""
+    feed healthy. If the database refuses that, entry by entry, setting aside what it refuses.
+    Raises LeaseLost, storing nothing, if another instance took the feed over meanwhile."""
     try:
         with open_session(rt.engine) as session:
-            feed = _locked_feed(session, feed_id)
+            feed = locked_feed(session, feed_id, token)
             fresh, seen, duplicates = unseen_entries(session, feed.id, parsed.entries)
             stored = _store_entries(rt, session, feed, fresh, now)
             _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=[])
@@ -236,7 +255,7 @@ def _store_new_entries(
             len(parsed.entries),
             _refusal(exc),
         )
-        return _store_entry_by_entry(rt, feed_id, fetched, parsed, body_hash, now, started)
+        return _store_entry_by_entry(rt, feed_id, token, fetched, parsed, body_hash, now, started)
     return _outcome(feed.name, stored, seen, duplicates + len(fresh) - len(stored.inserted), parsed.warnings)
 
 
@@ -275,7 +294,14 @@ def _store_entries(rt: Runtime, session: Session, feed: Feed, entries: list[Entr
 
 
 def _store_entry_by_entry(
-    rt: Runtime, feed_id: int, fetched: FetchResult, parsed: ParsedFeed, body_hash: str, now: datetime, started: datetime
+    rt: Runtime,
+    feed_id: int,
+    token: str,
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    body_hash: str,
+    now: datetime,
+    started: datetime,
 ) -> FeedOutcome:
     """Each new entry in its own transaction (its article with its alerts); one the database
     refuses is set aside with the reason logged, and the feed's other entries are stored."""
@@ -287,7 +313,7 @@ def _store_entry_by_entry(
     for entry in fresh:
         try:
             with open_session(rt.engine) as session:
-                feed = _locked_feed(session, feed_id)
+                feed = locked_feed(session, feed_id, token)
                 name = feed.name
                 one = _store_entries(rt, session, feed, [entry], now)
                 session.commit()
@@ -301,7 +327,7 @@ def _store_entry_by_entry(
         stored.verdicts |= one.verdicts
         stored.alerts += one.alerts
     with open_session(rt.engine) as session:
-        feed = _locked_feed(session, feed_id)
+        feed = locked_feed(session, feed_id, token)
         warnings = _mark_stored(rt, feed, fetched, parsed, body_hash, now, started, set_aside=set_aside)
         session.commit()
     return _outcome(feed.name, stored, seen, duplicates, warnings)
@@ -361,19 +387,22 @@ def _record_all_unchanged(rt: Runtime, batch: list[Unchanged], now: datetime) ->
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         feeds = {feed.id: feed for feed in session.exec(query)}
-        for feed_id, _name, fetched, body_hash, started in batch:
+        for feed_id, name, token, fetched, body_hash, started in batch:
             feed = feeds.get(feed_id)
             if feed is None:
                 continue  # removed from feeds.yaml while it was being polled
+            if feed.lease_owner != token:
+                log.warning("feed %s: %s", name, LeaseLost("its poll"))
+                continue
             _mark_success(rt, feed, fetched, now, started)
             if body_hash:
                 feed.body_hash = body_hash
         session.commit()
 
 
-def _record_failure(rt: Runtime, feed_id: int, err: FeedError, now: datetime) -> int:
+def _record_failure(rt: Runtime, feed_id: int, token: str, err: FeedError, now: datetime) -> int:
     with open_session(rt.engine) as session:
-        feed = _locked_feed(session, feed_id)
+        feed = locked_feed(session, feed_id, token)
         feed.consecutive_failures += 1
         feed.last_polled_at = now
         feed.last_error = err.reason
@@ -406,10 +435,3 @@ def _mark_success(rt: Runtime, feed: Feed, fetched: FetchResult, now: datetime, 
         feed.last_modified = storable(fetched.last_modified, 128)
     feed.next_poll_at = next_poll_after_success(started, now, feed.interval_seconds, jitter=rt.rng.random())
     release(feed)
-
-
-def _locked_feed(session: Session, feed_id: int) -> Feed:
-    feed = session.get(Feed, feed_id, with_for_update=session.get_bind().dialect.name == "postgresql")
-    if feed is None:
-        raise LookupError(f"feed {feed_id} vanished while being polled")
-    return feed

@@ -10,6 +10,7 @@ from service.bootstrap import Runtime, open_runtime
 from service.config import Settings
 from service.delivery.dispatcher import DeliveryReport, drain_outbox
 from service.domain.feeds import FeedSpec
+from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, poll_due_feeds
 from service.pipeline.prices import PriceCycleReport, judge_price_rules, run_watchlist_cycle
 from service.pipeline.reminders import ReminderReport, load_reminder_calendar, send_due_reminders
@@ -48,14 +49,16 @@ async def run_once(settings: Settings) -> OnceReport:
     async with open_runtime(settings) as rt:
         deadlines = load_reminder_calendar(settings.calendar_file, rt.rules.current)
         await recover_leases(rt)
-        await sync_specs(rt, specs)
-        prices = await run_prices(rt, judge=False)
-        cycle = await poll_due_feeds(rt)
-        if prices is not None:
-            prices = await judge_prices(rt, prices)
-        reminders = await send_due_reminders(rt, deadlines)
-        delivery = await drain_outbox(rt)
-        return OnceReport(cycle, delivery, prices, reminders)
+        # Beating for the run: its leases are renewed, and a dead instance's work is freed first.
+        async with keep_alive(rt):
+            await sync_specs(rt, specs)
+            prices = await run_prices(rt, judge=False)
+            cycle = await poll_due_feeds(rt)
+            if prices is not None:
+                prices = await judge_prices(rt, prices)
+            reminders = await send_due_reminders(rt, deadlines)
+            delivery = await drain_outbox(rt)
+            return OnceReport(cycle, delivery, prices, reminders)
 
 
 async def run_prices(rt: Runtime, *, judge: bool = True) -> PriceCycleReport | None:
@@ -85,7 +88,7 @@ async def sync_specs(rt: Runtime, specs: list[FeedSpec]) -> SyncReport:
 
 
 async def recover_leases(rt: Runtime) -> int:
-    """Free the work a killed earlier process left leased, so it is picked up now, not in minutes."""
+    """Free the work a killed earlier process left leased, so it is picked up now, not once its lease runs out."""
 
     def release() -> int:
         with open_session(rt.engine) as session:

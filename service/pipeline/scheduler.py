@@ -34,6 +34,7 @@ from service.delivery.dispatcher import serve_outbox
 from service.domain.feeds import FeedSpec
 from service.health import ServiceProbe, open_health_server
 from service.pipeline.digest import serve_digests
+from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, FeedOutcome, claim_feeds, poll_feeds
 from service.pipeline.prices import PriceFeed, follow_on_stream, run_price_cycle, watchlist_tickers
 from service.pipeline.reminders import serve_reminders
@@ -144,6 +145,11 @@ class FeedPoller:
             self.wakeup.clear()
             await _first_of(self.wakeup, stop, timeout=remaining)
 
+    def look_again(self) -> None:
+        """Read the schedule now: feeds may have become free (another instance's leases ended)."""
+        self._next_due = None
+        self.wakeup.set()
+
     def _start(self, feeds) -> None:
         task = asyncio.create_task(self._cycle(feeds), name=f"poll:{len(feeds)} feeds")
         self.in_flight.add(task)
@@ -207,29 +213,40 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await recover_leases(rt)
             await sync_specs(rt, feeds.current)
             poller = FeedPoller(rt, feeds)
-            polling = asyncio.create_task(poller.run(stop), name="poll-feeds")
-            # Alerts are delivered by their own task: polling queues rows and wakes it; it also
-            # delivers whatever a killed or earlier process left pending.
-            delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
             scheduler = AsyncIOScheduler(timezone=UTC)
-            # One job per recipient at their time in their zone, a sweep for retries and catch-up.
-            serve_digests(scheduler, rt)
-            # Calendar reminders to Slack: a look every minute (and now, for what fell due meanwhile).
-            serve_reminders(scheduler, rt)
-            add_retention_job(scheduler, rt)
-            scheduler.start()
-            prices = asyncio.create_task(_serve_prices(rt, scheduler, poller, probe, stop), name="prices")
-            probe.attach(rt, poller, polling, scheduler)
-            log.info("reewatch %s polling; looking for edits every %ss", rt.instance, settings.scheduler_tick_seconds)
-            try:
-                await stop.wait()
-            finally:
-                scheduler.shutdown(wait=False)
-                await _stop_task(polling)
-                await poller.drain()
-                await _stop_task(prices, timeout=STOP_GRACE_SECONDS)
-                await _stop_delivery(delivery)
-                log.info("reewatch stopped")
+            # Beating before the first claim: the others see this instance before it holds anything.
+            async with keep_alive(rt, on_takeover=lambda _: _resume_taken_over_work(rt, poller, scheduler)):
+                polling = asyncio.create_task(poller.run(stop), name="poll-feeds")
+                # Alerts are delivered by their own task: polling queues rows and wakes it; it also
+                # delivers whatever a killed or earlier process left pending.
+                delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
+                # One job per recipient at their time in their zone, a sweep for retries and catch-up.
+                serve_digests(scheduler, rt)
+                # Calendar reminders to Slack: a look every minute (and now, for what fell due meanwhile).
+                serve_reminders(scheduler, rt)
+                add_retention_job(scheduler, rt)
+                scheduler.start()
+                prices = asyncio.create_task(_serve_prices(rt, scheduler, poller, probe, stop), name="prices")
+                probe.attach(rt, poller, polling, scheduler)
+                log.info("reewatch %s polling; looking for edits every %ss", rt.instance, settings.scheduler_tick_seconds)
+                try:
+                    await stop.wait()
+                finally:
+                    scheduler.shutdown(wait=False)
+                    await _stop_task(polling)
+                    await poller.drain()
+                    await _stop_task(prices, timeout=STOP_GRACE_SECONDS)
+                    await _stop_delivery(delivery)
+            log.info("reewatch stopped")
+
+
+def _resume_taken_over_work(rt: Runtime, poller: FeedPoller, scheduler: AsyncIOScheduler) -> None:
+    """A dead instance's work was just freed: look for it now, not at the next tick or sweep."""
+    poller.look_again()
+    rt.outbox_wakeup.set()
+    sweep = scheduler.get_job("digest-sweep") if scheduler.running else None
+    if sweep is not None:
+        sweep.modify(next_run_time=datetime.now(UTC))
 
 
 async def _serve_prices(

@@ -67,8 +67,8 @@ def claim_run(
     """Take the run for one attempt, or None if it is sent, not due, or being tried elsewhere.
 
     One conditional UPDATE, atomic on SQLite and PostgreSQL: of two instances racing for the
-    same run, exactly one sees its row change. An attempt whose instance died leaves a lease
-    that simply expires. `force` (an operator's explicit send) ignores the retry time and the
+    same run, exactly one sees its row change. An attempt whose instance died is freed by the
+    others once its heartbeat stops (store/instances.py), or its short lease runs out. `force` (an operator's explicit send) ignores the retry time and the
     day's end and re-opens a failed or skipped run; it never touches a sent one or one in flight.
     """
     token = f"{owner}:{uuid.uuid4().hex[:12]}"
@@ -92,6 +92,18 @@ def claim_run(
         return None
     run = session.exec(select(DigestRun).where(DigestRun.key == key)).one()
     return Claim(key, token, run.message_id, run.attempts)
+
+
+def renew_claim(session: Session, claim: Claim, now: datetime, lease: timedelta) -> bool:
+    """Extend the claim's lease from `now`, right before the digest is handed over; False if
+    another instance took the run over (then this attempt must not send it)."""
+    result = session.exec(
+        update(DigestRun)
+        .where(DigestRun.key == claim.key, DigestRun.lease_owner == claim.token)
+        .values(lease_until=now + lease)
+    )
+    session.commit()
+    return result.rowcount == 1
 
 
 def record_sent(session: Session, claim: Claim, now: datetime, via: str) -> bool:

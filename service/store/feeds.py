@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, select
 
 from service.domain.feeds import FeedSpec
+from service.errors import LeaseLost
 from service.store.models import Feed
 from service.store.types import UTCDateTime
 
@@ -83,7 +84,8 @@ def claim_due_feeds(
     """Lease every due feed no other instance holds, and return them.
 
     The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two instances never
-    poll the same feed at once; a lease left by a killed instance simply expires.
+    poll the same feed at once. A killed instance's leases are freed by the others once its
+    heartbeat stops (store/instances.py); a lease without a heartbeat behind it runs out.
     """
     token = f"{owner}:{uuid.uuid4().hex[:12]}"
     due = (
@@ -122,6 +124,18 @@ def next_due_at(session: Session) -> datetime | None:
     if never is not None:
         return datetime.min.replace(tzinfo=UTC)  # a feed never scheduled is due at once
     return session.exec(select(func.min(free_after, type_=UTCDateTime)).where(*polled)).one()
+
+
+def locked_feed(session: Session, feed_id: int, token: str) -> Feed:
+    """The feed's row, locked until the caller commits, if the poll holding lease `token` still
+    holds it. Raises LeaseLost if another instance took the feed over (this one was frozen or
+    cut off for longer than REEWATCH_INSTANCE_TIMEOUT): the poll's result must not be stored."""
+    feed = session.get(Feed, feed_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if feed is None:
+        raise LookupError(f"feed {feed_id} vanished while being polled")
+    if feed.lease_owner != token:
+        raise LeaseLost(f"the poll of feed {feed.name}")
+    return feed
 
 
 def release(feed: Feed) -> None:

@@ -2,10 +2,11 @@
 
 Feeds, outbox alerts and digest runs are leased for one attempt with a token
 `{instance}:{random}`, where the instance is `host:pid` unless REEWATCH_INSTANCE_ID names it.
-A killed process's leases would otherwise block its work until they expire (minutes), so a
-restarted service frees, at start, the leases of its own earlier life (same instance name) and
-those of dead processes on its own host. Leases of live processes and of other hosts are left
-to expire, which is what keeps two live instances from doing the same work.
+A restarted service frees, at start, the leases of its own earlier life (same instance name)
+and those of dead processes on its own host, without waiting for anything. Instances on other
+hosts are judged by their heartbeats instead (store/instances.py): their leases are freed once
+their beat is older than REEWATCH_INSTANCE_TIMEOUT, which is what keeps two live instances from
+doing the same work while a dead one's work resumes within seconds.
 """
 
 from __future__ import annotations

@@ -340,3 +340,33 @@ class OutboxAlert(SQLModel, table=True):
 
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InstanceHeartbeat(SQLModel, table=True):
+    """A running instance: written every REEWATCH_HEARTBEAT_SECONDS, removed when it stops.
+
+    A row older than REEWATCH_INSTANCE_TIMEOUT marks an instance that died (or froze): others
+    take over the work it leased at once instead of waiting for its leases to run out."""
+
+    __tablename__ = "instance_heartbeats"
+
+    instance_id: str = Field(primary_key=True, max_length=80)
+    host: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    beat_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChannelPace(SQLModel, table=True):
+    """One Slack channel's pace, shared by every instance posting to it (a GCRA token bucket).
+
+    `due` is when every slot handed out so far would have been paid for at the channel's rate;
+    a post may go `burst - 1` intervals before it. Reserving a slot moves it on, under the row's
+    lock, so two instances never get the same slot."""
+
+    __tablename__ = "channel_pace"
+
+    channel: str = Field(primary_key=True, max_length=100)
+    due: datetime = Field(sa_type=UTCDateTime)
+    #: Nothing goes before this (Slack answered 429 with Retry-After).
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,7 +2,9 @@
 
 Every function takes the caller's session. `add_alerts` and `thread_parent` never commit: they
 run inside the transaction that stores the article. The dispatcher's functions (claim, begin,
-record, release) each commit their own short transaction.
+record, release) each commit their own short transaction, and each acts only while the caller's
+lease token still holds the row: an instance that froze past its heartbeat timeout, whose rows
+another instance took over, must not post them or record their outcome.
 """
 
 from __future__ import annotations
@@ -189,7 +191,8 @@ def claim_due_alerts(
     it), then as queued.
 
     The conditional UPDATE is atomic per row on SQLite and PostgreSQL, so two dispatchers never
-    hold the same row; a lease left by a killed instance simply expires. Capping rows per
+    hold the same row. A killed instance's leases are freed by the others once its heartbeat
+    stops (store/instances.py); a lease without a heartbeat behind it runs out. Capping rows per
     channel keeps the lease longer than the time the channel's limiter needs to send them.
     """
     token = f"{owner}:{uuid.uuid4().hex[:12]}"
@@ -233,27 +236,45 @@ def next_due_at(session: Session, now: datetime, busy_channels: Iterable[str] = 
     return session.exec(select(func.min(row.next_attempt_at)).where(*_claimable(row, now, busy_channels))).one()
 
 
-def begin_attempt(session: Session, alert_id: int, now: datetime, *, channel_id: str | None, thread_ts: str | None) -> None:
-    """Note an attempt before posting: if the process dies now, the next one will look first."""
-    session.exec(
+def _held(alert_id: int, token: str):
+    return (OutboxAlert.id == alert_id, OutboxAlert.lease_owner == token)
+
+
+def begin_attempt(
+    session: Session,
+    alert_id: int,
+    now: datetime,
+    *,
+    token: str,
+    lease: timedelta,
+    channel_id: str | None,
+    thread_ts: str | None,
+) -> bool:
+    """Note an attempt before posting, and renew the lease for it: if the process dies now, the
+    next one will look first. False (nothing noted) if the lease is no longer `token`'s: then
+    do not post."""
+    result = session.exec(
         update(OutboxAlert)
-        .where(OutboxAlert.id == alert_id)
+        .where(*_held(alert_id, token))
         .values(
             attempts=OutboxAlert.attempts + 1,
             last_attempt_at=now,
             outcome_unknown=True,
             channel_id=channel_id,
             thread_ts=thread_ts,
+            lease_until=now + lease,
         )
     )
     session.commit()
+    return result.rowcount == 1
 
 
-def record_sent(session: Session, alert_id: int, now: datetime, *, channel_id: str, ts: str) -> int:
-    """Mark the row sent with Slack's ts; returns how many replies were waiting for it."""
-    session.exec(
+def record_sent(session: Session, alert_id: int, now: datetime, *, token: str, channel_id: str, ts: str) -> int | None:
+    """Mark the row sent with Slack's ts; returns how many replies were waiting for it, or None
+    if the lease is no longer `token`'s (the new holder finds the message by its key)."""
+    result = session.exec(
         update(OutboxAlert)
-        .where(OutboxAlert.id == alert_id)
+        .where(*_held(alert_id, token))
         .values(
             status=SENT,
             sent_at=now,
@@ -264,6 +285,9 @@ def record_sent(session: Session, alert_id: int, now: datetime, *, channel_id: s
             lease_until=None,
         )
     )
+    if result.rowcount != 1:
+        session.commit()
+        return None
     waiting = session.exec(
         select(func.count()).select_from(OutboxAlert).where(OutboxAlert.parent_id == alert_id, OutboxAlert.status == PENDING)
     ).one()
@@ -271,11 +295,14 @@ def record_sent(session: Session, alert_id: int, now: datetime, *, channel_id: s
     return int(waiting)
 
 
-def record_retry(session: Session, alert_id: int, *, next_at: datetime, reason: str, outcome_unknown: bool) -> None:
-    """Put the row back for another attempt at `next_at`, keeping the reason for `alerts status`."""
-    session.exec(
+def record_retry(
+    session: Session, alert_id: int, *, token: str, next_at: datetime, reason: str, outcome_unknown: bool
+) -> bool:
+    """Put the row back for another attempt at `next_at`, keeping the reason for `alerts status`.
+    False if the lease is no longer `token`'s."""
+    result = session.exec(
         update(OutboxAlert)
-        .where(OutboxAlert.id == alert_id)
+        .where(*_held(alert_id, token))
         .values(
             next_attempt_at=next_at,
             last_error=scrub(reason),
@@ -285,28 +312,33 @@ def record_retry(session: Session, alert_id: int, *, next_at: datetime, reason: 
         )
     )
     session.commit()
+    return result.rowcount == 1
 
 
-def record_failure(session: Session, alert_id: int, reason: str) -> None:
-    """Give up on the row: a person must fix the cause (token, channel, membership)."""
-    session.exec(
+def record_failure(session: Session, alert_id: int, reason: str, *, token: str) -> bool:
+    """Give up on the row: a person must fix the cause (token, channel, membership). False if
+    the lease is no longer `token`'s."""
+    result = session.exec(
         update(OutboxAlert)
-        .where(OutboxAlert.id == alert_id)
+        .where(*_held(alert_id, token))
         .values(status=FAILED, last_error=scrub(reason), outcome_unknown=False, lease_owner=None, lease_until=None)
     )
     session.commit()
+    return result.rowcount == 1
 
 
-def release_alerts(session: Session, alert_ids: Sequence[int], next_at: datetime) -> None:
-    """Hand leased rows back unattempted (their channel is paused), due again at `next_at`."""
+def release_alerts(session: Session, alert_ids: Sequence[int], next_at: datetime, *, token: str) -> int:
+    """Hand leased rows back unattempted (their channel is paused), due again at `next_at`.
+    Rows whose lease is no longer `token`'s are left to their new holder; returns how many."""
     if not alert_ids:
-        return
-    session.exec(
+        return 0
+    result = session.exec(
         update(OutboxAlert)
-        .where(OutboxAlert.id.in_(list(alert_ids)), OutboxAlert.status == PENDING)
+        .where(OutboxAlert.id.in_(list(alert_ids)), OutboxAlert.status == PENDING, OutboxAlert.lease_owner == token)
         .values(next_attempt_at=next_at, lease_owner=None, lease_until=None)
     )
     session.commit()
+    return result.rowcount
 
 
 def known_channel_id(session: Session, channel: str) -> str | None:

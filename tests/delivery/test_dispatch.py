@@ -271,8 +271,10 @@ def test_an_edit_of_a_story_alert_that_failed_is_not_attempted(outbox, slack):
     reason once Slack refuses the alert for good; nothing is edited."""
     [first] = outbox.report(*FIVE_SECTOR, feed="mining-com", kind="sector")
     with session(outbox.engine) as s:  # its first attempt met a 5xx; it waits for its retry
-        begin_attempt(s, first.id, datetime.now(UTC), channel_id=None, thread_ts=None)
-        record_retry(s, first.id, next_at=datetime.now(UTC), reason="HTTP 500", outcome_unknown=False)
+        [claimed] = claim_due_alerts(s, "earlier", datetime.now(UTC), timedelta(minutes=2), per_channel=5, limit=10)
+        token = claimed.lease_token
+        begin_attempt(s, first.id, datetime.now(UTC), token=token, lease=timedelta(minutes=2), channel_id=None, thread_ts=None)
+        record_retry(s, first.id, token=token, next_at=datetime.now(UTC), reason="HTTP 500", outcome_unknown=False)
     [update] = outbox.report(*FIVE_WIRE, feed="reuters")
     slack.fault("chat.postMessage", Fault.slack_error("channel_not_found"))
     outbox.drain()
@@ -377,8 +379,8 @@ def test_a_row_left_mid_attempt_by_a_killed_process_is_not_posted_twice(outbox, 
     row = outbox.queue()[0]
     died_at = datetime.now(UTC) - timedelta(minutes=10)  # its lease has long expired
     with session(outbox.engine) as s:
-        claim_due_alerts(s, "killed", died_at, timedelta(minutes=2), per_channel=5, limit=10)
-        begin_attempt(s, row.id, died_at, channel_id=None, thread_ts=None)
+        token = outbox.lease(row.id, owner="killed:0123456789ab", until=died_at + timedelta(minutes=2))
+        begin_attempt(s, row.id, died_at, token=token, lease=timedelta(minutes=2), channel_id=None, thread_ts=None)
 
     async def post_as_the_dead_process():
         notifier = SlackNotifier(token=TEST_TOKEN, base_url=slack.url, timeout=2)
@@ -399,8 +401,8 @@ def test_a_row_left_mid_attempt_before_posting_is_posted_once(outbox, slack):
     row = outbox.queue()[0]
     died_at = datetime.now(UTC) - timedelta(minutes=10)
     with session(outbox.engine) as s:
-        claim_due_alerts(s, "killed", died_at, timedelta(minutes=2), per_channel=5, limit=10)
-        begin_attempt(s, row.id, died_at, channel_id=None, thread_ts=None)
+        token = outbox.lease(row.id, owner="killed:0123456789ab", until=died_at + timedelta(minutes=2))
+        begin_attempt(s, row.id, died_at, token=token, lease=timedelta(minutes=2), channel_id=None, thread_ts=None)
     report = outbox.drain()
     assert keys(slack.posted()) == [row.key]
     assert (report.found, report.sent) == (0, 1)

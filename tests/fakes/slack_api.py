@@ -164,6 +164,8 @@ class SlackAPI:
         #: Every chat.update accepted, in order: the message as it was rewritten.
         self.updates: list[Message] = []
         self.calls: list[Call] = []
+        #: Calls held by a stall fault right now: accepted and recorded, their answer not yet sent.
+        self.stalled: list[Call] = []
         self._faults: dict[str, deque[Fault]] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._sequence = itertools.count(1)
@@ -408,7 +410,14 @@ class SlackAPI:
                 if fault is not None and fault.drop:
                     return self._drop()
                 if fault is not None and fault.stall:
+                    with api._lock:
+                        held = api.calls[-1] if api.calls and api.calls[-1].method == method else None
+                        if held is not None:
+                            api.stalled.append(held)
                     api._stopping.wait(fault.stall)
+                    if held is not None:
+                        with api._lock:
+                            api.stalled.remove(held)
                 try:
                     self._send(status, body, headers)
                 except OSError:  # the client gave up waiting, as intended

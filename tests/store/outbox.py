@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from service.alerts.queue import Enrichment, queue_alerts
@@ -144,6 +145,14 @@ class Outbox:
     def row(self, alert_id: int) -> OutboxAlert:
         with session(self.engine) as s:
             return s.get(OutboxAlert, alert_id)
+
+    def lease(self, *alert_ids: int, owner: str = "test:000000000000", until: datetime | None = None) -> str:
+        """Lease exactly these rows to `owner` (a dispatcher's claim, chosen by hand); returns the token."""
+        until = until or datetime.now(UTC) + timedelta(days=365)
+        with session(self.engine) as s:
+            s.exec(update(OutboxAlert).where(OutboxAlert.id.in_(alert_ids)).values(lease_owner=owner, lease_until=until))
+            s.commit()
+        return owner
 
     def close(self) -> None:
         self.engine.dispose()

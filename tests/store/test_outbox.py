@@ -143,10 +143,11 @@ def test_a_row_is_leased_by_one_dispatcher_only(box):
 def test_only_due_pending_rows_are_claimed(box):
     """Rows due later, sent or failed stay where they are."""
     later, sent, failed, due = (box.queue(verdict=assessment(rules=(f"r{i}",)), now=T0)[0] for i in range(4))
+    token = box.lease(later.id, sent.id, failed.id)
     with session(box.engine) as s:
-        record_retry(s, later.id, next_at=T0 + timedelta(minutes=1), reason="HTTP 500", outcome_unknown=True)
-        record_sent(s, sent.id, T0, channel_id="C1", ts="1.000001")
-        record_failure(s, failed.id, "channel_not_found")
+        record_retry(s, later.id, token=token, next_at=T0 + timedelta(minutes=1), reason="HTTP 500", outcome_unknown=True)
+        record_sent(s, sent.id, T0, token=token, channel_id="C1", ts="1.000001")
+        record_failure(s, failed.id, "channel_not_found", token=token)
     assert [c.alert.id for c in claim(box)] == [due.id]
     assert [c.alert.id for c in claim(box, now=T0 + timedelta(minutes=2))] == [later.id]
 
@@ -168,9 +169,10 @@ def test_a_reply_is_claimed_behind_its_parent_and_carries_its_thread_once_it_is_
     [reply] = news(box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", now=T0))
     first = claim(box, now=T0 + timedelta(minutes=1))
     assert [c.alert.id for c in first] == [parent.id, reply.id] and first[1].thread is None
+    token = first[0].lease_token
     with session(box.engine) as s:
-        release_alerts(s, [reply.id], T0)
-        waiting = record_sent(s, parent.id, T0, channel_id="C0ALERTS01", ts="1760018700.000100")
+        release_alerts(s, [reply.id], T0, token=token)
+        waiting = record_sent(s, parent.id, T0, token=token, channel_id="C0ALERTS01", ts="1760018700.000100")
     assert waiting == 1
     claimed = claim(box, "b", now=T0 + timedelta(minutes=1))
     assert [c.alert.id for c in claimed] == [reply.id]
@@ -181,8 +183,9 @@ def test_a_reply_whose_parent_failed_goes_top_level(box):
     """With the parent failed, the reply is claimable and carries no thread."""
     [parent] = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0)
     [reply] = news(box.report(*FIVE_OFFICIAL, feed="mofcom", kind="official", now=T0))
+    token = box.lease(parent.id)
     with session(box.engine) as s:
-        record_failure(s, parent.id, "invalid_blocks")
+        record_failure(s, parent.id, "invalid_blocks", token=token)
     claimed = claim(box, now=T0 + timedelta(minutes=1))
     assert [c.alert.id for c in claimed] == [reply.id] and claimed[0].thread is None
 
@@ -191,9 +194,10 @@ def test_next_due_at_is_the_earliest_claimable_row(box):
     """The dispatcher sleeps until the earliest due row outside busy channels."""
     a = box.queue(verdict=assessment(channels=("#desk",)), now=T0)[0]
     b = box.queue(verdict=assessment(channels=("#risk",)), now=T0)[0]
+    token = box.lease(a.id, b.id)
     with session(box.engine) as s:
-        record_retry(s, a.id, next_at=T0 + timedelta(seconds=30), reason="x", outcome_unknown=False)
-        record_retry(s, b.id, next_at=T0 + timedelta(seconds=60), reason="x", outcome_unknown=False)
+        record_retry(s, a.id, token=token, next_at=T0 + timedelta(seconds=30), reason="x", outcome_unknown=False)
+        record_retry(s, b.id, token=token, next_at=T0 + timedelta(seconds=60), reason="x", outcome_unknown=False)
         assert next_due_at(s, T0) == T0 + timedelta(seconds=30)
         assert next_due_at(s, T0, ["#desk"]) == T0 + timedelta(seconds=60)
         assert next_due_at(s, T0, ["#desk", "#risk"]) is None
@@ -202,15 +206,16 @@ def test_next_due_at_is_the_earliest_claimable_row(box):
 def test_an_attempt_is_noted_before_posting_and_cleared_by_its_outcome(box):
     """begin_attempt sets outcome_unknown (a crash leaves it set); sent and failed clear it."""
     a, b = (box.queue(verdict=assessment(rules=(f"r{i}",)), now=T0)[0] for i in range(2))
+    token = box.lease(a.id, b.id)
     with session(box.engine) as s:
-        begin_attempt(s, a.id, T0, channel_id="C0ALERTS01", thread_ts=None)
-        begin_attempt(s, b.id, T0, channel_id=None, thread_ts="1.000001")
+        assert begin_attempt(s, a.id, T0, token=token, lease=LEASE, channel_id="C0ALERTS01", thread_ts=None)
+        assert begin_attempt(s, b.id, T0, token=token, lease=LEASE, channel_id=None, thread_ts="1.000001")
     noted = box.row(a.id)
     assert (noted.attempts, noted.outcome_unknown, noted.last_attempt_at, noted.channel_id) == (1, True, T0, "C0ALERTS01")
     assert box.row(b.id).thread_ts == "1.000001"
     with session(box.engine) as s:
-        record_sent(s, a.id, T0 + timedelta(seconds=1), channel_id="C0ALERTS01", ts="1760018700.000200")
-        record_failure(s, b.id, "not_in_channel")
+        record_sent(s, a.id, T0 + timedelta(seconds=1), token=token, channel_id="C0ALERTS01", ts="1760018700.000200")
+        record_failure(s, b.id, "not_in_channel", token=token)
     sent, failed = box.row(a.id), box.row(b.id)
     assert (sent.status, sent.ts, sent.sent_at, sent.outcome_unknown, sent.lease_owner) == (
         "sent", "1760018700.000200", T0 + timedelta(seconds=1), False, None
@@ -221,9 +226,9 @@ def test_an_attempt_is_noted_before_posting_and_cleared_by_its_outcome(box):
 def test_released_rows_return_unattempted(box):
     """Rows handed back from a paused channel keep their attempt count and come due again later."""
     row = box.queue(now=T0)[0]
-    claim(box)
+    [claimed] = claim(box)
     with session(box.engine) as s:
-        release_alerts(s, [row.id], T0 + timedelta(seconds=30))
+        release_alerts(s, [row.id], T0 + timedelta(seconds=30), token=claimed.lease_token)
     released = box.row(row.id)
     assert (released.lease_owner, released.attempts, released.next_attempt_at) == (None, 0, T0 + timedelta(seconds=30))
 
@@ -231,9 +236,10 @@ def test_released_rows_return_unattempted(box):
 def test_known_channel_id_comes_from_earlier_sent_rows(box):
     """A routed channel name maps to the id Slack reported for an earlier post to it."""
     row = box.queue(now=T0)[0]
+    token = box.lease(row.id)
     with session(box.engine) as s:
         assert known_channel_id(s, "#rare-earth-alerts") is None
-        record_sent(s, row.id, T0, channel_id="C0ALERTS01", ts="1.000001")
+        record_sent(s, row.id, T0, token=token, channel_id="C0ALERTS01", ts="1.000001")
         assert known_channel_id(s, "#rare-earth-alerts") == "C0ALERTS01"
 
 
@@ -241,12 +247,13 @@ def test_status_counts_oldest_pending_and_last_failures(box):
     """Counts per channel and status, the oldest pending row, the latest failures first."""
     desk = [box.queue(verdict=assessment(channels=("#desk",), rules=(f"r{i}",)), now=T0 + timedelta(minutes=i))[0] for i in range(3)]
     risk = box.queue(verdict=assessment(channels=("#risk",)), now=T0 - timedelta(minutes=5))[0]
+    token = box.lease(*(row.id for row in desk))
     with session(box.engine) as s:
-        record_sent(s, desk[0].id, T0, channel_id="C1", ts="1.1")
-        begin_attempt(s, desk[1].id, T0 + timedelta(minutes=2), channel_id=None, thread_ts=None)
-        record_failure(s, desk[1].id, "channel_not_found")
-        begin_attempt(s, desk[2].id, T0 + timedelta(minutes=3), channel_id=None, thread_ts=None)
-        record_failure(s, desk[2].id, "not_in_channel")
+        record_sent(s, desk[0].id, T0, token=token, channel_id="C1", ts="1.1")
+        begin_attempt(s, desk[1].id, T0 + timedelta(minutes=2), token=token, lease=LEASE, channel_id=None, thread_ts=None)
+        record_failure(s, desk[1].id, "channel_not_found", token=token)
+        begin_attempt(s, desk[2].id, T0 + timedelta(minutes=3), token=token, lease=LEASE, channel_id=None, thread_ts=None)
+        record_failure(s, desk[2].id, "not_in_channel", token=token)
         status = outbox_status(s)
     assert status.counts == {"#desk": {"sent": 1, "failed": 2}, "#risk": {"pending": 1}}
     assert status.totals == {"pending": 1, "sent": 1, "failed": 2}

@@ -111,7 +111,7 @@ def test_a_routing_change_reaches_the_new_channel_once(engine):
 def _send_everything(engine, now: dt.datetime) -> None:
     with session(engine) as s:
         for item in claim_due_alerts(s, "dispatcher", now, dt.timedelta(minutes=2), per_channel=50, limit=100):
-            record_sent(s, item.alert.id, now, channel_id="C1", ts="1.0")
+            record_sent(s, item.alert.id, now, token=item.lease_token, channel_id="C1", ts="1.0")
 
 
 # -- two instances at once ---------------------------------------------------------------------

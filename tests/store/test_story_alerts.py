@@ -84,9 +84,10 @@ def test_later_reports_each_carry_their_novelty_into_the_score(box):
 def test_once_posted_a_later_report_edits_the_alert(box):
     """After the first alert went out, a later report queues an update of it, in its thread's place."""
     [first] = box.report(*FIVE_WIRE, feed="reuters", now=T0)
+    token = box.lease(first.id)
     with session(box.engine) as s:
-        begin_attempt(s, first.id, T0, channel_id=None, thread_ts=None)
-        record_sent(s, first.id, T0, channel_id="C0ALERTS01", ts="1760018700.000100")
+        begin_attempt(s, first.id, T0, token=token, lease=timedelta(minutes=2), channel_id=None, thread_ts=None)
+        record_sent(s, first.id, T0, token=token, channel_id="C0ALERTS01", ts="1760018700.000100")
     rows = box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0 + 5 * MINUTE)
     [update] = rows
     assert (update.kind, update.parent_id, update.sort_at) == (UPDATE, first.id, first.sort_at)
@@ -156,8 +157,9 @@ def test_a_story_first_stored_quietly_alerts_with_its_first_fresh_report(box):
 def test_a_failed_first_alert_leaves_the_story_to_alert_again(box):
     """When Slack refused the story's alert for good, the next report is a top-level alert, not a reply to nothing."""
     [first] = box.report(*FIVE_WIRE, feed="reuters", now=T0)
+    token = box.lease(first.id)
     with session(box.engine) as s:
-        record_failure(s, first.id, "channel_not_found")
+        record_failure(s, first.id, "channel_not_found", token=token)
     [again] = news(box.report(*FIVE_SECTOR, feed="mining-com", kind="sector", now=T0 + MINUTE))
     assert again.parent_id is None and again.story_id == first.story_id
 
@@ -189,6 +191,6 @@ def test_a_reply_is_not_claimed_while_another_instance_holds_its_parent(box):
     assert [c.alert.id for c in held] == [parent.id]
     assert claim(box, now=T0 + 2 * MINUTE) == []
     with session(box.engine) as s:
-        record_sent(s, parent.id, T0 + 2 * MINUTE, channel_id="C0ALERTS01", ts="1760018700.000100")
+        record_sent(s, parent.id, T0 + 2 * MINUTE, token=held[0].lease_token, channel_id="C0ALERTS01", ts="1760018700.000100")
     [claimed] = claim(box, now=T0 + 2 * MINUTE)
     assert claimed.alert.id == reply.id and claimed.thread == ("C0ALERTS01", "1760018700.000100")
