@@ -1,10 +1,7 @@
 """instance heartbeats (takeover of a dead instance's work) and a shared pace per Slack channel
 
 Revision ID: 0009_heartbeats
-Revises: 0010_reminders
-
-It follows 0010_reminders although numbered before it: both were written on 0008 at the same
-time, and a database already at 0010_reminders must still get this one.
+Revises: 0008
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -13,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009_heartbeats'
-down_revision: str | None = '0010_reminders'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

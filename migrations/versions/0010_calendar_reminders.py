@@ -4,7 +4,7 @@ Reminders reuse the outbox (kind "reminder", one row per reminder and channel un
 key); the only schema change is the status a superseded reminder ends in.
 
 Revision ID: 0010_reminders
-Revises: 0008
+Revises: 0009_heartbeats
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0010_reminders'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009_heartbeats'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
