@@ -11,6 +11,20 @@ import asyncio
 import hashlib
 
 
+def split_requests(buffer: bytes) -> tuple[list[tuple[str, dict[bytes, bytes]]], bytes]:
+    """The complete GET requests in `buffer` (path and lower-cased headers), and what is left."""
+    requests = []
+    while b"\r\n\r\n" in buffer:
+        head, buffer = buffer.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        requests.append((lines[0].split(b" ")[1].decode(), headers))
+    return requests, buffer
+
+
 class _Http(asyncio.Protocol):
     def __init__(self, routes: dict[str, tuple[bytes, bytes]]):
         self.routes = routes
@@ -20,15 +34,8 @@ class _Http(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while b"\r\n\r\n" in self.buffer:
-            head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            lines = head.split(b"\r\n")
-            path = lines[0].split(b" ")[1].decode()
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(b":")
-                headers[name.strip().lower()] = value.strip()
+        requests, self.buffer = split_requests(self.buffer + data)
+        for path, headers in requests:
             self.transport.write(self.respond(path, headers))
 
     def respond(self, path: str, headers: dict[bytes, bytes]) -> bytes:

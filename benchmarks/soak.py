@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest import TOPICS  # noqa: E402
+from benchmarks.loopback import split_requests  # noqa: E402
 
 FAULTS = ("500", "404", "429", "html", "empty", "drop", "redirect", "silent", "malformed", "huge")
 ITEMS = 20
@@ -74,15 +75,8 @@ class _Http(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while b"\r\n\r\n" in self.buffer:
-            head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            lines = head.split(b"\r\n")
-            path = lines[0].split(b" ")[1].decode()
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(b":")
-                headers[name.strip().lower()] = value.strip()
+        requests, self.buffer = split_requests(self.buffer + data)
+        for path, headers in requests:
             answer = self.server.respond(path, headers)
             if answer is None:  # drop the connection, or never answer
                 if path.endswith("/drop"):

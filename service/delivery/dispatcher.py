@@ -180,7 +180,7 @@ class Dispatcher:
                     if patience is not None:
                         raise  # run --once reports it; the long-running service carries on
                     log.exception("cannot read the outbox; trying again in %ss", self.policy.idle_poll)
-                    await _first_of(stop, timeout=self.policy.idle_poll)
+                    await first_of(stop, timeout=self.policy.idle_poll)
                     continue
                 now = self.rt.clock()
                 waiting = None if next_due is None else (next_due - now).total_seconds()
@@ -188,7 +188,7 @@ class Dispatcher:
                 if patience is not None and idle and (waiting is None or waiting > patience):
                     break
                 timeout = self.policy.idle_poll if waiting is None else min(self.policy.idle_poll, max(waiting, MIN_WAIT))
-                await _first_of(wakeup, stop, timeout=timeout)
+                await first_of(wakeup, stop, timeout=timeout)
         finally:
             await self._stop_lanes()
         return self.report
@@ -464,7 +464,8 @@ async def serve_outbox(rt: Runtime, stop: asyncio.Event, *, policy: DeliveryPoli
     return await Dispatcher(rt, policy).run(stop)
 
 
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+async def first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Return when any of `events` is set, or after `timeout` seconds."""
     waiters = [asyncio.create_task(event.wait()) for event in events]
     try:
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -30,7 +30,7 @@ from service import metrics
 from service.bootstrap import Runtime, make_price_source, open_price_feed, open_runtime
 from service.config import Settings
 from service.config_watch import WatchedConfig
-from service.delivery.dispatcher import serve_outbox
+from service.delivery.dispatcher import first_of, serve_outbox
 from service.domain.feeds import FeedSpec
 from service.health import ServiceProbe, open_health_server
 from service.pipeline.digest import serve_digests
@@ -143,7 +143,7 @@ class FeedPoller:
             if remaining <= 0:
                 return
             self.wakeup.clear()
-            await _first_of(self.wakeup, stop, timeout=remaining)
+            await first_of(self.wakeup, stop, timeout=remaining)
 
     def look_again(self) -> None:
         """Read the schedule now: feeds may have become free (another instance's leases ended)."""
@@ -368,16 +368,6 @@ async def _drain(tasks: set[asyncio.Task]) -> None:
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=5)
-
-
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
