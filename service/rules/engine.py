@@ -842,16 +842,28 @@ def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
     background clause of the headline, a policy or money event, or the company's own news
     ("Lynas shares fall as discounted raising weighs"), not another company's move."""
     movers = set(fact.companies) | ({fact.actor} if fact.actor_kind == "company" and fact.actor else set())
+    before = True
     for other in read:
-        if other is fact or not other.headline or other.main or other.hedged:
-            continue  # a background event; "truce hopes grow" is no event yet
+        if other is fact:
+            before = False
+            continue
+        if not other.headline or other.hedged:
+            continue  # "truce hopes grow" is no event yet
+        if other.main and not (before and fact.headline and not fact.companies):
+            # A background clause explains the move ("... as Beijing shuts exports"); so does a
+            # main clause before a move that names no one ("Malaysia clears Lynas to keep
+            # processing, shares jump").
+            continue
         types = event_types(other)
         if not types or types[0] in ("price_move", "legal"):
             continue
         if types[0] == "corporate":
-            # Named there, or the subject's own money ("NioCorp shares fall after offerings");
-            # not a flow or a mood carried over from the subject ("as tungsten supply anxiety builds").
-            own = set(other.companies) | ({other.actor} if other.instrument == "funding" else set())
+            # Named there, or the subject's own money or licence ("NioCorp shares fall after
+            # offerings", "Perpetua soars on a record of decision"); not a flow or a mood carried
+            # over from the subject ("as tungsten supply anxiety builds").
+            own = set(other.companies) | ({other.actor} if other.instrument in ("funding", "permit") else set())
+            if not (movers or fact.actor_kind == "company") and other.main:
+                movers = own  # "..., shares jump": the shares of the company just named
             if movers.isdisjoint(own):
                 continue
         return other

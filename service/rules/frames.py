@@ -69,7 +69,7 @@ acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
-list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
+establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension, weaponise, weaponize, as leverage, as a weapon, as a bargaining chip,
 as a trump card, as a lever, as a counter weapon, as a countermeasure, score
@@ -182,7 +182,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "raw materials project", "moneyamount",
         # A company's own money: what it raises and what it earns.
         "placement", "raising", "capital raising", "share purchase plan", "entitlement offer", "offering",
-        "offerings", "profit", "profits", "net profit", "earnings",
+        "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
+        "annual results", "half year results", "earnings miss", "quarter miss", "revenue miss", "guidance",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -195,6 +196,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "licence", "licences", "license", "licenses", "export licence", "export licences",
         "export license", "export licenses", "permit", "permits", "approval", "approvals",
         "export approval", "export approvals", "general licence", "general license",
+        "record of decision", "records of decision",
     ],
     "supply": [
         "export", "exports", "shipment", "shipments", "supply", "supplies", "production", "output",
@@ -218,7 +220,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
 PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
-               "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat")
+               "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
                     "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
@@ -238,12 +240,14 @@ _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
 #: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
-_SETBACK_MONEY = re.compile(r"\b(?:discount|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
-                            r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern)\b")
+_SETBACK_MONEY = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
+                            r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
+                            r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance)\b")
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
 _SEEKING = frozenset({"seek", "apply"})
+_ADDING = frozenset({"add", "include", "extend"})
 #: Target markers that as often start a date ("from August 1", "by July").
 _TIME_MARKERS = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
@@ -256,7 +260,7 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
                  "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
                  "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
-                 "to insulate", "to guard", "to safeguard"]
+                 "to insulate", "to guard", "to safeguard", "whether"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -315,7 +319,7 @@ UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "
 EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
              "free of", "non"]
 #: Companies news names often that are not on a watchlist: their deals are company news.
-KNOWN_COMPANIES = ["apple", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
+KNOWN_COMPANIES = ["apple", "korea zinc", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
                    "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
@@ -620,6 +624,9 @@ _NUMBER_AFTER = re.compile(r" \d")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
 #: Who a government clears, and to do what: "clears magnet maker JL Mag to export".
 _CLEARED_TO = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
+#: "clears Lynas to keep processing": a licence to operate granted.
+_CLEARED_TO_OPERATE = re.compile(r"(?: [\w.&-]+){1,6} to (?:keep |continue |start |begin )?"
+                                 r"(?:operate|operating|process|processing|mine|mining|build|proceed|import)\b")
 #: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
 _LAW_AFTER = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
                         r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
@@ -761,6 +768,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
             return tag, ("pass", 1, None)  # "passes an export control law": enacts it
         if value[0] == "clear" and _CLEARED_TO.match(text, end):  # type: ignore[index]
             return tag, ("allow", 1, None)  # "clears JL Mag to export": lets it
+        if value[0] == "clear" and _CLEARED_TO_OPERATE.match(text, end):  # type: ignore[index]
+            return tag, ("approve", 1, "permit")  # "clears Lynas to keep processing": its licence
         return None, None  # "breaks off talks", "clears a review": a price level is not what is crossed
     return tag, value
 
@@ -808,6 +817,11 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 continue  # "as President, I order ...": a preposition, not a clause
             if token.text == "that" and current and current[-1].tag == VERB:
                 continue  # "I order that ...", "said that ...": the content is the news
+            if token.value == "whether":
+                # "will decide whether to modify, extend or end it": options, none of them done.
+                segments.append((current, main, how))
+                current = []
+                break
             segments.append((current, main, how))
             current, main, how = [], False, "subordinate"
             continue
@@ -908,6 +922,7 @@ _KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
+_SECURITY_FINDING = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
 _ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING = frozenset({"lift", "boost", "buoy", "support"})
 #: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
@@ -916,6 +931,25 @@ _STATUS_QUO = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay"
 _REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
                         "present", "outline", "direct", "detail"})
 _AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+
+
+_RULE_NOUNS = frozenset({"requirement", "requirements", "regime", "rule", "rules", "system", "provisions", "regulations"})
+
+
+def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
+    """"extends the export licence requirement": the licences are a rule to comply with, not
+    licences granted."""
+    kind, token = head
+    if kind != "permit":
+        return False
+    after = next((t for t in clause if t.start > token.start), None)
+    return after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS
+
+
+def _weighs_on(clause: list[Token], verb: Token) -> bool:
+    """"the raising weighs", "weighs on prices": a weight, not "weighs curbs" (a plan)."""
+    after = [t for t in clause if t.start > verb.start]
+    return not after or (after[0].tag == TARGET and after[0].text == "on")
 
 
 def _governs_without(clause: list[Token], negation: Token) -> bool:
@@ -943,10 +977,15 @@ def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | Non
                             acted=verb.value[0] not in _STATUS_QUO)]
 
 
+#: How far apart (in characters) two verbs joined by "and"/"or" may be to share their object.
+_CLASH_GAP = 24
+
+
 def _coordinated_clash(clause: list[Token]) -> str:
     """'suspend and reinstate': two verbs joined by a conjunction, pulling opposite ways."""
     for a, conj, b in zip(clause, clause[1:], clause[2:]):
-        if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1]:
+        if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1] \
+                and b.start - a.end <= _CLASH_GAP:  # not "the first fall in a year, as offers from A, B and C increased"
             return f"{a.text} {conj.text} {b.text}"
     return ""
 
@@ -1000,15 +1039,24 @@ def _frame(
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
             acted = acted or not (
                 token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)
-            ) or (token.tag == VERB and token.value[0] == "issue" and heads[0][0] == "permit")  # "issues licences"
+            ) or (token.tag == VERB and token.value[0] == "issue" and heads[0][0] == "permit") \
+                or (token.tag == VERB and token.value[0] in _REPORTING and heads[0][0] == "funding")
+            # "issues licences", "unveils A$500 million for ...", "directs the DFC to finance ...":
+            # money or licences announced are given.
+        elif token.tag == INSTRUMENT and token.text.startswith("record"):
+            acted = True  # "on a draft record of decision": a permit decided
         if token.tag == VERB and token.value[0] in _AGREEING:
             agreed = True
         if token.tag == VERB:
             lemma, verb_sign, _instrument = token.value  # type: ignore[misc]
-            if lemma in HEDGES:
-                hedged = True
+            if lemma in HEDGES and not (lemma == "weigh" and _weighs_on(clause, token)):
+                hedged = True  # not "as the raising weighs (on the shares)": a burden, not a plan
             if lemma in REQUIRING:
                 requiring = True
+            if lemma in _ADDING and heads[0][0] == "permit" and any(
+                t.tag == TARGET and t.text == "to" and token.start < t.start < heads[0][1].start for t in clause
+            ):
+                requiring = True  # "adds five heavy rare earths to its export licence list": more need licences
             if lemma in _SEEKING and any(t.text.startswith("export") for t in clause if t.start > token.start):
                 requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
@@ -1017,6 +1065,8 @@ def _frame(
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
             if lemma in _FACILITATING and heads[0][0] == "permit":
                 verb_sign = 1  # "streamlines licences": more of them, sooner; streamlined controls are less control
+            elif lemma in _ENDANGERING and _SECURITY_FINDING.match(text, token.end):
+                continue  # "imports that threaten to impair national security": Section 232's test, not a threat to supply
             elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             elif lemma in _LIFTING and heads[0][0] == "price":
@@ -1050,7 +1100,12 @@ def _frame(
             actions.append(token.text)
     # "sets a 15 September start for export permits": the requirement starts, unless someone
     # starts granting them.
-    requiring = requiring or (starting and not granting)
+    requiring = requiring or (starting and not granting) or _licence_rule(clause, heads[0])
+    # "with an extra A$500 million for the Critical Minerals Facility": money set aside for something.
+    acted = acted or any(
+        a.tag == INSTRUMENT and a.text == "moneyamount" and b.tag == TARGET and b.text == "for"
+        for a, b in zip(clause, clause[1:])
+    )
     clause_objects = [t for t in clause if t.tag == OBJECT]
     objects = clause_objects or sentence_objects
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
@@ -1059,8 +1114,8 @@ def _frame(
     if companies:
         labels |= {"company"} | {ticker_groups[c] for c in companies if c in ticker_groups}
         object_names = tuple(dict.fromkeys((*object_names, *companies)))
-    if programme is not None:
-        labels |= {"programme"}
+    if programme is not None and (programme[3] == "minerals" or labels & DESK_OBJECTS or companies):
+        labels |= {"programme"}  # a sector-wide programme is the desk's only beside its objects
     actor_kind, actor_name, actor_country = actor if actor is not None else ("", "", "")
     if actor_kind == "company" and actor_name in ticker_groups and not companies:
         # "... after it said it would halt operations": the company carried over is still who acts.
@@ -1081,7 +1136,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic)
+            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic, bool(actor_country))
             if kind is None:
                 continue
         facts.append(
@@ -1278,16 +1333,19 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
     return kinds
 
 
-def _generic_kind(labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None) -> str | None:
+def _generic_kind(
+    labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None, governed: bool = True
+) -> str | None:
     """What "measures" or "rules" are: the one restriction the clause also names ("duties and
     other measures"), else what the issuer's measures are (an anti-dumping determination's are
-    duties), else export controls when they bear on minerals, else unsaid."""
+    duties), else export controls when a government known to the desk sets them on minerals
+    (not a safety standard for magnets from an agency nobody named), else unsaid."""
     named = sentence_kinds & {"export_control", "tariff", "entity_list"}
     if len(named) == 1:
         return next(iter(named))
     if hint:
         return hint
-    if labels & DESK_OBJECTS:
+    if labels & DESK_OBJECTS and (governed or sentence_kinds & {"supply", "permit"}):
         return "export_control"
     return None
 
@@ -1401,7 +1459,7 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",) if up else ()
         return ("corporate",) if fact.companies else ()
     if instrument == "permit":
-        if fact.companies and CHINA not in fact.countries and not fact.trade_flow:
+        if (fact.companies or fact.actor_kind == "company") and CHINA not in fact.countries and not fact.trade_flow:
             # "Malaysia renews Lynas's operating licence", "Perpetua wins its mine permit": a
             # company's own licence to operate, not a trade control.
             return ("corporate",)
@@ -1559,7 +1617,7 @@ def watchlist_lexicon(spec) -> Lexicon:
         for text in words:
             lexicon.add(text, OBJECT, (text.lower(), labels), capitals=_in_capitals(text), inflect="noun")
     for programme in spec.programmes:
-        value = (programme.instrument, programme.name, programme.country)
+        value = (programme.instrument, programme.name, programme.country, programme.scope)
         for text in (programme.name, *programme.aliases):
             lexicon.add(text, PROGRAMME, value, capitals=_in_capitals(text))
     return lexicon

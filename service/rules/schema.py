@@ -155,6 +155,10 @@ class ProgrammeSpec(NamedEntitySpec):
 
     country: str
     instrument: Literal["funding", "agreement", "export_control", "tariff", "entity_list"]
+    #: `any` for a programme that also serves other sectors (the Defense Production Act buys
+    #: baby formula too): it still says who acts and how, but counts as the desk's subject only
+    #: beside a mineral, magnet, technology or company. `minerals` (the default): naming it is enough.
+    scope: Literal["minerals", "any"] = "minerals"
 
 
 class WatchlistFile(StrictModel):

@@ -116,6 +116,30 @@ def test_a_company_s_own_money_news_explains_its_share_move(tmp_path):
     assert mood.event_types == ("price_move",) and mood.impacts["ALM.TO"] == "bullish"
 
 
+@pytest.mark.parametrize(
+    ("headline", "ticker", "direction"),
+    [
+        ("MP Materials stock sinks 10% after second-quarter miss", "MP", "bearish"),
+        ("Lynas shares fall 7% as discounted A$750m raising weighs", "LYC.AX", "bearish"),
+        ("Perpetua stock soars on draft record of decision for Stibnite gold-antimony project", "PPTA", "bullish"),
+        ("Malaysia clears Lynas to keep processing Mt Weld concentrate, shares jump", "LYC.AX", "bullish"),
+    ],
+)
+def test_a_share_move_caused_by_the_company_s_own_news_is_company_news(tmp_path, headline, ticker, direction):
+    """A miss, a discounted raise "weighing", a permit decided, a licence renewed before ", shares
+    jump": the company's own news is the event, its shares say which way."""
+    ruleset = load(tmp_path, "frame: {instrument: [price, funding, permit]}", event_types="[price_move]")
+    verdict = assess(ruleset, headline)
+    assert verdict.event_types == ("corporate",) and verdict.impacts[ticker] == direction
+
+
+def test_a_share_move_with_a_cause_outside_the_company_stays_a_price_move(tmp_path):
+    ruleset = load(tmp_path, "frame: {instrument: [price, funding, permit]}", event_types="[price_move]")
+    for headline in ("Almonty shares fall 7% as insider lock-up expires",
+                     "JL Mag shares hit daily limit after Xi visits rare earth magnet plant"):
+        assert assess(ruleset, headline).event_types == ("price_move",), headline
+
+
 def test_a_raise_below_the_market_is_bad_news_for_holders(tmp_path):
     """A placement at a discount dilutes holders; a government loan to the same company does not."""
     ruleset = load(tmp_path, "frame: {instrument: funding}", event_types="[corporate, gov_funding]")

@@ -126,6 +126,19 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
+        # Items added to a licence list, or a licence requirement extended, need licences now.
+        ("China adds five more heavy rare earths to export licence list from November 8", "export_control", "up",
+         "export_control_new"),
+        ("China extends export licence requirement to five more rare earths", "export_control", "up",
+         "export_control_new"),
+        # A government clearing a company to operate grants its licence; a mine's record of
+        # decision is the company's permit.
+        ("Malaysia clears Lynas to keep processing Mt Weld concentrate", "permit", "up", "corporate"),
+        ("Perpetua wins final record of decision for Stibnite antimony project", "permit", "up", "corporate"),
+        # A price that softens fell.
+        ("EU antimony softens slightly on improved availability", "price", "down", "price_move"),
+        # A quarter's miss is a company's own bad news.
+        ("MP Materials reports second-quarter miss", "funding", "down", "corporate"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
@@ -133,6 +146,65 @@ def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity,
     fact, _reading = deciding(reader, headline)
     assert fact is not None, headline
     assert (fact.instrument, fact.polarity, event_types(fact)[0]) == (instrument, polarity, event_type)
+
+
+@pytest.mark.parametrize(
+    ("headline", "lead", "actor"),
+    [
+        ("Critical Minerals Strategy 2023-2030",
+         "The industry department releases Australia's strategy, with an extra A$500 million for the Critical "
+         "Minerals Facility and support for rare earths.", "Australia"),
+        ("Immediate Measures to Increase American Mineral Production",
+         "The President directs the DFC and the Defense Department to finance domestic mineral production.",
+         "DFC, DoD"),
+        ("Future Made in Australia: Critical Minerals Production Tax Incentive",
+         "A refundable tax offset for processing critical minerals is offered from 2027.", "Australia"),
+    ],
+)
+def test_money_set_aside_or_ordered_spent_is_public_funding(reader, headline, lead, actor):
+    """"With A$500 million for the facility", "directs the DFC to finance": money announced or
+    ordered is given, though the verb only reports it; a programme's name says whose it is."""
+    facts = [f for f in reader.read(headline, lead).facts if f.instrument == "funding" and (f.headline or f.acted)]
+    assert facts, headline
+    assert event_types(facts[0]) == ("gov_funding",)
+    assert facts[0].actor.endswith(actor)
+
+
+@pytest.mark.parametrize(
+    ("headline", "lead"),
+    [
+        # A general programme used for something else is not the desk's news.
+        ("Biden invokes Defense Production Act to speed baby formula supplies", ""),
+        # Section 232's test names a threat to security, not to supply.
+        ("Section 232 investigation of imports of NdFeB permanent magnets",
+         "BIS asks whether imports of sintered magnets threaten to impair national security."),
+    ],
+)
+def test_words_of_a_programme_or_a_statute_are_not_the_event(reader, headline, lead):
+    reading = reader.read(headline, lead)
+    types = {t for f in reading.facts for t in event_types(f) if "programme" in f.labels or f.instrument == "supply"}
+    assert types == set(), [(f.action, f.instrument, event_types(f)) for f in reading.facts]
+
+
+def test_open_options_after_whether_are_no_contradiction(reader):
+    """"... and will decide whether to modify, extend or end it": none of those is done."""
+    reading = reader.read(
+        "Congo extends cobalt export suspension",
+        "The board extends the suspension by three months and will decide before September whether to "
+        "modify, extend or end it.",
+    )
+    assert reading.contradiction == ""
+    assert [(f.action, f.polarity) for f in reading.facts if f.headline] == [("extends suspension", "down")]
+
+
+def test_two_verbs_far_apart_across_a_list_do_not_clash(reader):
+    """"the first weekly fall in a year, as offers from Myanmar, Laos and Cambodia increased": the
+    "and" joins countries, not "fall" and "increased"."""
+    reading = reader.read(
+        "Antimony slips", "Prices slipped, the first weekly fall in almost a year, as offers from Myanmar, Laos "
+        "and Cambodia increased.",
+    )
+    assert reading.contradiction == ""
 
 
 @pytest.mark.parametrize(
