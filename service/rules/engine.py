@@ -847,8 +847,8 @@ def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
         if other is fact:
             before = False
             continue
-        if not other.headline or other.hedged:
-            continue  # "truce hopes grow" is no event yet
+        if not other.headline or other.mood:
+            continue  # "truce hopes grow" is no event yet; "Commerce plans a stake" is news
         if other.main and not (before and fact.headline and not fact.companies):
             # A background clause explains the move ("... as Beijing shuts exports"); so does a
             # main clause before a move that names no one ("Malaysia clears Lynas to keep
@@ -861,7 +861,11 @@ def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
             # Named there, or the subject's own money or licence ("NioCorp shares fall after
             # offerings", "Perpetua soars on a record of decision"); not a flow or a mood carried
             # over from the subject ("as tungsten supply anxiety builds").
-            own = set(other.companies) | ({other.actor} if other.instrument in ("funding", "permit") else set())
+            own = set(other.companies) | (
+                {other.actor}
+                if other.instrument in ("funding", "permit") or (other.instrument == "supply" and other.polarity == "down")
+                else set()
+            )
             if not (movers or fact.actor_kind == "company") and other.main:
                 movers = own  # "..., shares jump": the shares of the company just named
             if movers.isdisjoint(own):

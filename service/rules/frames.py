@@ -129,6 +129,8 @@ SCARCITY = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fract
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
           "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
+#: Hedges that are a mood of onlookers, not a plan of whoever acts.
+MOODS = frozenset({"hope", "bet", "expect", "doubt", "question"})
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
 RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
@@ -274,17 +276,27 @@ PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high
 PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
 _DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
-                              r"some|upwards|up to|virtually|practically|global|world|its|their)\b")
+                              r"some|upwards|up to|virtually|practically|global|world|its|their|"
+                              # "tightens control of output": production quotas, not exports
+                              r"(?:of|over) (?:the |its |rare earth |domestic )?(?:output|production|mining|"
+                              r"smelting|separation|refining|quotas?|industry|sector))\b")
 
 # Tags of the tokens a sentence is read into.
 ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE, INERT = range(17)
 
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
-INERT_PHRASES = ["executive order", "executive orders"]
+INERT_PHRASES = ["executive order", "executive orders",
+                 # A negation of something the frame does not read: "warns not to underestimate
+                 # China's leverage", "fell with no company news".
+                 "not to underestimate", "not underestimate", "no company news", "no company specific news",
+                 "no news", "no new information",
+                 # Interest rates, and "a magnet for investors".
+                 "rate cut", "rate cuts", "interest rate", "interest rates", "rate hike", "rate hikes",
+                 "a magnet for", "magnet for investors"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
-DEFICITS = ["shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
+DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
@@ -377,6 +389,8 @@ class FrameFact(NamedTuple):
     #: Companies are the target ("to 15 US firms"): controls on them are a list.
     firms_targeted: bool = False
     main: bool = True  # the main clause (else background: "after ...", "as ...")
+    #: Hedged by a mood ("truce hopes grow", "bets on"), not by a plan someone has made.
+    mood: bool = False
 
     @property
     def frame(self) -> Frame:
@@ -1028,6 +1042,7 @@ def _frame(
     verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
     sign = 1
     hedged = False
+    mood = False
     relief = ""
     requiring = False
     starting = granting = False
@@ -1051,6 +1066,7 @@ def _frame(
             lemma, verb_sign, _instrument = token.value  # type: ignore[misc]
             if lemma in HEDGES and not (lemma == "weigh" and _weighs_on(clause, token)):
                 hedged = True  # not "as the raising weighs (on the shares)": a burden, not a plan
+                mood = mood or lemma in MOODS
             if lemma in REQUIRING:
                 requiring = True
             if lemma in _ADDING and heads[0][0] == "permit" and any(
@@ -1153,7 +1169,8 @@ def _frame(
                 companies=tuple(dict.fromkeys(companies)),
                 relief=relief,
                 hedged=hedged,
-                trade_flow=head.text in TRADE_FLOWS,
+                mood=mood,
+                trade_flow=head.text in TRADE_FLOWS or (instrument == "permit" and head.text.startswith("export")),
                 acted=acted,
                 agreed=agreed,
                 contrast=contrast,
@@ -1452,14 +1469,16 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
                 return ("truce",)
             return ()
         if fact.actor_kind == "company":
-            return ("corporate",)
+            # "MP signs agreements with the Department of Defense": a government's deal with a company.
+            return ("gov_funding",) if fact.public else ("corporate",)
         if fact.actor_kind == "government" or _governments(fact) >= 2:
             if fact.companies and _governments(fact) < 2:
                 return ("gov_funding",)  # a government's deal with a company
             return ("partnership",) if up else ()
         return ("corporate",) if fact.companies else ()
     if instrument == "permit":
-        if (fact.companies or fact.actor_kind == "company") and CHINA not in fact.countries and not fact.trade_flow:
+        if (fact.companies or fact.actor_kind == "company") and CHINA not in fact.countries and not fact.trade_flow \
+                and "china_producers" not in fact.labels:
             # "Malaysia renews Lynas's operating licence", "Perpetua wins its mine permit": a
             # company's own licence to operate, not a trade control.
             return ("corporate",)

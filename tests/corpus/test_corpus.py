@@ -41,23 +41,23 @@ def test_training_items_meet_the_bar():
 
 def test_blind_holdout_meets_the_bar():
     """On items nobody tuned them on, the rules alert with precision >= 0.95 (what interrupts a
-    trader is worth it) and recall >= 0.93. Only figures and ids are shown: reading the items
+    trader is worth it), recall >= 0.93, and each labelled ticker direction right >= 93% of the
+    time. Only figures and ids are shown: reading the items
     would spoil them."""
-    code, report = run_eval(HOLDOUT, "--min-precision", "0.95", "--min-recall", "0.93")
+    code, report = run_eval(HOLDOUT, "--min-precision", "0.95", "--min-recall", "0.93", "--min-direction", "0.93")
     ids = ", ".join(sorted(w["id"] for w in report["wrong"]))
     assert code == 0, f"{report['overall']}; under the bar: {report['failed']}; items wrong: {ids}"
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="on the current blind holdout (batches L and O, 260 items) event type is 0.879, under its bar of "
-    "0.90 (direction 0.986 is over its 0.93); when a change lifts type over too, this test passes and strict "
-    "mode fails the run: remove this mark then",
+    reason="on the current blind holdout (batches L, O and Q, 390 items) event type is 0.866, under its bar "
+    "of 0.90 (direction 0.975 is over its 0.93); when a change lifts type over too, this test passes and "
+    "strict mode fails the run: remove this mark then",
 )
-def test_blind_holdout_types_and_directions_meet_the_bar():
-    """On the holdout: event type >= 0.90 and each ticker's direction right on >= 93% of the
-    labelled directions. Figures and ids only."""
-    code, report = run_eval(HOLDOUT, "--min-type", "0.90", "--min-direction", "0.93")
+def test_blind_holdout_event_types_meet_the_bar():
+    """On the holdout: the event type right on >= 90% of the items labelled yes. Figures and ids only."""
+    code, report = run_eval(HOLDOUT, "--min-type", "0.90")
     ids = ", ".join(sorted(w["id"] for w in report["wrong"]))
     assert code == 0, f"{report['overall']}; under the bar: {report['failed']}; items wrong: {ids}"
 

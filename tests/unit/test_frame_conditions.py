@@ -123,6 +123,7 @@ def test_a_company_s_own_money_news_explains_its_share_move(tmp_path):
         ("Lynas shares fall 7% as discounted A$750m raising weighs", "LYC.AX", "bearish"),
         ("Perpetua stock soars on draft record of decision for Stibnite gold-antimony project", "PPTA", "bullish"),
         ("Malaysia clears Lynas to keep processing Mt Weld concentrate, shares jump", "LYC.AX", "bullish"),
+        ("Syrah plunges after declaring force majeure at Mozambique graphite mine", "SYR.AX", "bearish"),
     ],
 )
 def test_a_share_move_caused_by_the_company_s_own_news_is_company_news(tmp_path, headline, ticker, direction):
@@ -131,6 +132,16 @@ def test_a_share_move_caused_by_the_company_s_own_news_is_company_news(tmp_path,
     ruleset = load(tmp_path, "frame: {instrument: [price, funding, permit]}", event_types="[price_move]")
     verdict = assess(ruleset, headline)
     assert verdict.event_types == ("corporate",) and verdict.impacts[ticker] == direction
+
+
+def test_a_plan_explains_a_share_move_and_a_mood_does_not(tmp_path):
+    """"MP jumps as the Pentagon plans a stake": the plan is the news; "stocks slide as truce hopes
+    grow": hopes are no event yet."""
+    ruleset = load(tmp_path, "frame: {instrument: [price, funding, agreement]}", event_types="[price_move]")
+    plan = assess(ruleset, "MP Materials jumps as Pentagon plans $400 million equity stake")
+    assert plan.event_types == ("gov_funding",)
+    mood = assess(ruleset, "Rare earth stocks slide as US-China truce hopes grow")
+    assert mood.event_types == ("price_move",)
 
 
 def test_a_share_move_with_a_cause_outside_the_company_stays_a_price_move(tmp_path):

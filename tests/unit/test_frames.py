@@ -139,6 +139,12 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("EU antimony softens slightly on improved availability", "price", "down", "price_move"),
         # A quarter's miss is a company's own bad news.
         ("MP Materials reports second-quarter miss", "funding", "down", "corporate"),
+        # A Chinese magnet maker's export licences are China letting exports through.
+        ("JL Mag wins export licences for US, EU shipments", "permit", "up", "export_control_eased"),
+        # A company that signs with the Pentagon takes public money.
+        ("MP Materials signs agreement with the Department of Defense", "agreement", "up", "gov_funding"),
+        # Force majeure at a producer's mine is its own supply cut.
+        ("Syrah declares force majeure at Mozambique graphite mine", "supply", "down", "corporate"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
@@ -271,6 +277,8 @@ def test_the_actor_is_who_acts(reader, headline, actor, countries):
         "Israel and Hamas agree ceasefire in Gaza",  # a war's ceasefire is no trade truce
         "Documentary 'Rare Earth' wins audience award at film festival",  # a prize is no public money
         "Lanthanum carbonate generic wins approval for dialysis patients",  # a drug's approval is no export licence
+        "Rate-cut bets make bullion a magnet for investors",  # interest rates, an idiom
+        "Beijing tightens control of rare earth output",  # production quotas, not export controls
     ],
 )
 def test_look_alikes_read_into_no_event(reader, headline):

@@ -142,3 +142,19 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
     verdict = assess(ruleset, title, summary)
     assert verdict.alert
     assert ruleset.named_in(verdict.matched) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("Why USA Rare Earth stock fell today", True),  # a share move and its cause, the same day
+        ("Why is Critical Metals stock soaring premarket?", True),
+        ("Why rare earths matter for the trade war", False),  # an explainer
+        ("What the affiliates rule means for MP Materials", False),
+    ],
+)
+def test_the_shipped_ignore_list_keeps_same_day_share_move_explanations(title, alerts):
+    """The shipped ignore list silences explainers ("Why ..."), but not "Why X stock fell today",
+    which tells a desk a move it holds and why."""
+    ruleset = load_ruleset(ROOT / "rules")
+    assert assess(ruleset, title, "").alert is alerts
