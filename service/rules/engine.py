@@ -482,7 +482,10 @@ class Ruleset:
             decided = None
             read: tuple = ()
             clash = ""
-            if not words.isdisjoint(ev.hits[HEADLINE]):
+            # An 8-K's headline is the form's item title ("Entry into a Material Definitive
+            # Agreement"): what was agreed, and with whom, is in the first sentence.
+            form_title = bool(ev.official) and ev.official.kind == "sec_8k"
+            if not form_title and not words.isdisjoint(ev.hits[HEADLINE]):
                 clash = reading.headline_contradiction
                 read = reading.headline_facts
                 if not clash:
@@ -491,7 +494,7 @@ class Ruleset:
                 clash = reading.contradiction
                 if not clash:
                     read = reading.facts
-                    decided = self._frame_verdict(read, plan, relevance_by_ticker)
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, lead_first=form_title)
             if clash:
                 matched.append(f"frame: contradictory ({clash}), so the rules' phrases decide")
             if decided is not None:
@@ -539,6 +542,7 @@ class Ruleset:
         relevance_by_ticker: dict[str, int],
         *,
         settled_only: bool = False,
+        lead_first: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -565,7 +569,8 @@ class Ruleset:
         # comes after any frame that says; then the headline before the first sentence, main
         # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
         # order the headline tells it in.
-        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, not f.headline, not f.main, not f.contrast))
+        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, f.headline if lead_first else not f.headline,
+                                     not f.main, not f.contrast))
         first = deciding[0]
         if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.

@@ -244,7 +244,8 @@ _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain"
 #: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
 _SETBACK_MONEY = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
-                            r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance)\b")
+                            r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
+                            r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
@@ -293,7 +294,10 @@ INERT_PHRASES = ["executive order", "executive orders",
                  "no news", "no new information",
                  # Interest rates, and "a magnet for investors".
                  "rate cut", "rate cuts", "interest rate", "interest rates", "rate hike", "rate hikes",
-                 "a magnet for", "magnet for investors"]
+                 "a magnet for", "magnet for investors", "top magnet for", "magnet for millionaires",
+                 # "rebels take control of the mining hub": a place seized, not an export control.
+                 "take control", "takes control", "took control", "taken control", "seize control", "seized control",
+                 "seizes control", "gain control", "gained control", "gains control"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
@@ -701,6 +705,8 @@ class FrameReader:
         for clause, main, how in clauses:
             contrast = how in _POINT_FOLLOWS
             clash = _coordinated_clash(clause)
+            if clash and " or " in clash:
+                continue  # "may modify, extend or end it": options, none of them done
             if clash:
                 return [], clash
             fact, actor = _frame(
@@ -1073,7 +1079,7 @@ def _frame(
                 t.tag == TARGET and t.text == "to" and token.start < t.start < heads[0][1].start for t in clause
             ):
                 requiring = True  # "adds five heavy rare earths to its export licence list": more need licences
-            if lemma in _SEEKING and any(t.text.startswith("export") for t in clause if t.start > token.start):
+            if lemma in _SEEKING and any(t.text.startswith(("export", "ship")) for t in clause if t.start > token.start):
                 requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
             granting = granting or lemma in _GRANTING
@@ -1140,8 +1146,12 @@ def _frame(
         countries.add(actor_country)
     facts = []
     for instrument, head in heads:
-        if instrument in ("supply", "permit", "price") and not acted:
-            continue  # "rare earth mining", "export licences": a flow named, nothing done to it
+        if instrument in ("supply", "permit", "price") and not acted and not (
+            instrument == "supply" and actor_kind == "armed group"
+        ):
+            # "rare earth mining", "export licences": a flow named, nothing done to it; but rebels
+            # named with a mine ("take control of the mining hub") are the news.
+            continue
         if instrument == "permit" and not _exports_in_view(clause, text, head) and not _licensee(companies, actor):
             continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
@@ -1209,7 +1219,7 @@ def _actor(clause: list[Token], first_verb: int | None):
     firms = False
     last_targeted = False
     previous: Token | None = None
-    for token in clause:
+    for index, token in enumerate(clause):
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
             if kind == "government" and (name != country or not name):
@@ -1229,6 +1239,9 @@ def _actor(clause: list[Token], first_verb: int | None):
                 firms = True  # not "From August 1 exporters must ...": a date, then the subject
             if targeted and country:
                 targets.add(country)
+            elif before_verb and not targeted and actor is not None and actor[0] == "company" and kind == "government" \
+                    and index + 1 < len(clause) and clause[index + 1].tag == OBJECT:
+                pass  # "Syrah declares Mozambique graphite force majeure": the country names the graphite
             elif before_verb and not targeted:
                 if not country and kind == "government" and last_country:
                     name, country = name or last_country, last_country
@@ -1488,6 +1501,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("supply_disruption",)  # rebels taking a mining town, whatever the verb
         if fact.actor_kind == "government" and not up and fact.trade_flow:
             return ("export_control_new",)
+        if not fact.actor_kind and not up and fact.trade_flow and fact.relief in ("suspension", "moratorium"):
+            return ("export_control_new",)  # "the suspension of cobalt exports": only a state suspends a trade
         if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
             # "China's magnet exports to the US jump 660%": what flows again has been let through.
             return ("export_control_eased",)

@@ -145,6 +145,14 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("MP Materials signs agreement with the Department of Defense", "agreement", "up", "gov_funding"),
         # Force majeure at a producer's mine is its own supply cut.
         ("Syrah declares force majeure at Mozambique graphite mine", "supply", "down", "corporate"),
+        ("Syrah declares Mozambique graphite force majeure", "supply", "down", "corporate"),  # the country names the graphite
+        # A producing country's export ban, and a suspension of exports however it is named.
+        ("Zimbabwe to ban lithium concentrate exports from January 2027", "export_control", "up", "export_control_new"),
+        ("Extension of the temporary suspension of cobalt exports from the DRC", "supply", "down", "export_control_new"),
+        # Rebels who seize a mining hub disrupt its supply, whatever the verb.
+        ("Rebels take control of Myanmar rare earth mining hub", "supply", "up", "supply_disruption"),
+        # A results warning below guidance is bad news for holders.
+        ("AXT revenue to come in below prior guidance on slow permits", "funding", "down", "corporate"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
@@ -201,6 +209,13 @@ def test_open_options_after_whether_are_no_contradiction(reader):
     )
     assert reading.contradiction == ""
     assert [(f.action, f.polarity) for f in reading.facts if f.headline] == [("extends suspension", "down")]
+
+
+def test_verbs_joined_by_or_are_options_not_a_contradiction(reader):
+    """"A further decision may modify, extend or end it": a choice to come, not two acts."""
+    reading = reader.read("Congo extends cobalt export suspension", "A further decision may modify, extend or end it.")
+    assert reading.contradiction == ""
+    assert reader.read("China suspends and reinstates gallium curbs", "").contradiction
 
 
 def test_two_verbs_far_apart_across_a_list_do_not_clash(reader):

@@ -151,6 +151,7 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
         ("Why is Critical Metals stock soaring premarket?", True),
         ("Why rare earths matter for the trade war", False),  # an explainer
         ("What the affiliates rule means for MP Materials", False),
+        ("Key questions on how Project Vault can secure minerals supplies", False),
     ],
 )
 def test_the_shipped_ignore_list_keeps_same_day_share_move_explanations(title, alerts):
@@ -158,3 +159,18 @@ def test_the_shipped_ignore_list_keeps_same_day_share_move_explanations(title, a
     which tells a desk a move it holds and why."""
     ruleset = load_ruleset(ROOT / "rules")
     assert assess(ruleset, title, "").alert is alerts
+
+
+def test_an_8k_reads_what_was_agreed_from_its_first_sentence():
+    """An 8-K's headline is the form's item title; the first sentence says the agreement is with
+    the Department of Defense, so it is public money, not a company deal."""
+    ruleset = load_ruleset(ROOT / "rules")
+    verdict = assess(
+        ruleset,
+        "8-K - MP Materials Corp. - Item 1.01 Entry into a Material Definitive Agreement",
+        "MP Materials reports agreements with the Department of Defense covering a $400 million preferred equity "
+        "investment and a ten-year NdPr price floor.",
+        kind="official",
+        feed="sec-edgar-8k-mp",
+    )
+    assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
