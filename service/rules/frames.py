@@ -297,7 +297,10 @@ INERT_PHRASES = ["executive order", "executive orders",
                  "a magnet for", "magnet for investors", "top magnet for", "magnet for millionaires",
                  # "rebels take control of the mining hub": a place seized, not an export control.
                  "take control", "takes control", "took control", "taken control", "seize control", "seized control",
-                 "seizes control", "gain control", "gained control", "gains control"]
+                 "seizes control", "gain control", "gained control", "gains control",
+                 # Curbing a glut, prices or emissions is no export curb.
+                 "curb a glut", "curb the glut", "curb a supply glut", "curb oversupply", "curb an oversupply",
+                 "curb the oversupply", "curb inflation", "curb emissions", "curb speculation"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
@@ -1268,9 +1271,12 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     restriction it names ("tariffs and export controls")."""
     found: dict[str | None, Token] = {}
     answered = _answered(clause)
+    court = any(t.tag == ACTOR and t.value[0] == "court" for t in clause)  # type: ignore[index]
     for token in clause:
         if token in answered:
             continue
+        if token.tag == INSTRUMENT and token.value == "court" and token.text in ("decision", "decisions") and not court:
+            continue  # "ARECOMS Decision No. 001": an agency's decision is what it decides, not a ruling
         if token.tag == INSTRUMENT and token.value not in found:
             found[token.value] = token  # type: ignore[index]
         elif token.tag == VERB and token.value[2] and token.value[2] not in found:  # type: ignore[index]

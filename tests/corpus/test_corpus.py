@@ -51,9 +51,9 @@ def test_blind_holdout_meets_the_bar():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="on the current blind holdout (batches L and O, 260 items) event type is 0.879, under its bar of "
-    "0.90 (direction 0.986 is over its 0.93); when a change lifts type over too, this test passes and strict "
-    "mode fails the run: remove this mark then",
+    reason="on the current blind holdout (batches L, O, R and S, 519 items) event type is 0.882, under its "
+    "bar of 0.90 (direction 0.979 is over its 0.93); when a change lifts type over too, this test passes and "
+    "strict mode fails the run: remove this mark then",
 )
 def test_blind_holdout_event_types_meet_the_bar():
     """On the holdout: the event type right on >= 90% of the items labelled yes. Figures and ids only."""

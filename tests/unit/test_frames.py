@@ -149,6 +149,11 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # A producing country's export ban, and a suspension of exports however it is named.
         ("Zimbabwe to ban lithium concentrate exports from January 2027", "export_control", "up", "export_control_new"),
         ("Extension of the temporary suspension of cobalt exports from the DRC", "supply", "down", "export_control_new"),
+        # An agency's "Decision No." is what it decides, not a court's; curbing a glut is no export curb.
+        ("ARECOMS Decision No. 001/ARECOMS/2025 on the temporary suspension of cobalt exports", "supply", "down",
+         "export_control_new"),
+        ("Congo's regulator suspends all cobalt exports for four months to curb a glut", "supply", "down",
+         "export_control_new"),
         # Rebels who seize a mining hub disrupt its supply, whatever the verb.
         ("Rebels take control of Myanmar rare earth mining hub", "supply", "up", "supply_disruption"),
         # A results warning below guidance is bad news for holders.
