@@ -47,7 +47,7 @@ dry up, strike down, knock down, off the table, shut down, close down, run short
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
 terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, slash, halve,
 shelve, halt, stop, cancel, lapse, expire, fall, slump, plunge, slide, tumble, sink, decline, dip,
-slip, crash, collapse, stall, freeze, narrow, soften, dismantle, abandon, unwind, reverse,
+slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismantle, abandon, unwind, reverse,
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
@@ -152,6 +152,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
         "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
         "without an export license", "without export licences", "without export licenses", "without approval",
+        "only with a licence", "only with a license", "only with an export licence", "only with an export license",
+        "only with licences", "only with licenses", "only under licence", "only under license",
         "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
         "weapons", "weaponise", "weaponize", "weaponised", "weaponized", "trump card",
         "tighten grip", "chokehold", "stranglehold", "licence rule", "licence rules", "license rule",
@@ -185,6 +187,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         # A company's own money: what it raises and what it earns.
         "placement", "raising", "capital raising", "share purchase plan", "entitlement offer", "offering",
         "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
+        "net loss", "half loss", "year loss", "quarter loss", "quarterly loss", "annual loss",
         "annual results", "half year results", "earnings miss", "quarter miss", "revenue miss", "guidance",
     ],
     "agreement": [
@@ -222,7 +225,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
 PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
-               "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften")
+               "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften",
+               "plummet", "nosedive", "skyrocket", "double", "triple", "quadruple")
 VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
                     "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
@@ -272,7 +276,7 @@ CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
 TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
                   "of", "out of"]
 #: Words that say a price moved up or down although no verb of ours did.
-PRICE_UP = ["upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
+PRICE_UP = ["higher", "upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
 PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
@@ -300,7 +304,9 @@ INERT_PHRASES = ["executive order", "executive orders",
                  "seizes control", "gain control", "gained control", "gains control",
                  # Curbing a glut, prices or emissions is no export curb.
                  "curb a glut", "curb the glut", "curb a supply glut", "curb oversupply", "curb an oversupply",
-                 "curb the oversupply", "curb inflation", "curb emissions", "curb speculation"]
+                 "curb the oversupply", "curb inflation", "curb emissions", "curb speculation", "curb glut",
+                 # A ceremony, not a cut.
+                 "ribbon cutting", "ribbon cut"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
@@ -969,6 +975,12 @@ def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
     return after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS
 
 
+def _cuts_reliance(clause: list[Token], verb: Token) -> bool:
+    """"to cut (EU) reliance on China", "reduce dependence on": what is cut is the dependence."""
+    after = [t for t in clause if t.start > verb.start][:2]
+    return any(t.tag == EXCLUDE and t.text.startswith(("reliance", "dependence")) for t in after)
+
+
 def _weighs_on(clause: list[Token], verb: Token) -> bool:
     """"the raising weighs", "weighs on prices": a weight, not "weighs curbs" (a plan)."""
     after = [t for t in clause if t.start > verb.start]
@@ -1098,6 +1110,8 @@ def _frame(
                 verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
+            if verb_sign < 0 and _cuts_reliance(clause, token):
+                continue  # "opens a magnet plant to cut EU reliance on China": less dependence, not less supply
             sign *= verb_sign
             # Shown: what is done before the instrument, and any reversal after it ("tariffs
             # suspended"), not "made" in "foreign-made goods".
@@ -1425,7 +1439,8 @@ FAMILIES: dict[str, frozenset[str]] = {
     "supply_disruption": frozenset({"supply", "permit", "export_control"}),
     "corporate": frozenset({"funding", "agreement", "supply", "permit"}),
     "legal": frozenset({"court", "tariff"}),
-    "price_move": frozenset({"price"}),
+    # "H1 net profit expected to rise": a move rule fired, the company's money is the news.
+    "price_move": frozenset({"price", "funding"}),
 }
 
 US, CHINA = "United States", "China"

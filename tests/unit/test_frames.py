@@ -156,6 +156,13 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "export_control_new"),
         # Rebels who seize a mining hub disrupt its supply, whatever the verb.
         ("Rebels take control of Myanmar rare earth mining hub", "supply", "up", "supply_disruption"),
+        # A price move whose cause is a control is a price move; exports that plummet fell.
+        ("Rare-earth prices triple to new records on China export curbs", "price", "up", "price_move"),
+        ("China's export curbs on gallium drive European prices sharply higher", "price", "up", "price_move"),
+        # Exports allowed only with a licence need one; a first-half loss is a setback.
+        ("Gallium may be exported only with a licence from August 1", "export_control", "up", "export_control_new"),
+        ("China Rare Earth Group flags first-half loss as heavy rare earth prices slide", "funding", "down",
+         "corporate"),
         # A results warning below guidance is bad news for holders.
         ("AXT revenue to come in below prior guidance on slow permits", "funding", "down", "corporate"),
     ],
@@ -299,6 +306,8 @@ def test_the_actor_is_who_acts(reader, headline, actor, countries):
         "Lanthanum carbonate generic wins approval for dialysis patients",  # a drug's approval is no export licence
         "Rate-cut bets make bullion a magnet for investors",  # interest rates, an idiom
         "Beijing tightens control of rare earth output",  # production quotas, not export controls
+        "Ramaco holds ribbon cutting at Wyoming rare earth mine",  # a ceremony, not a cut
+        "Neo opens magnet plant to cut EU reliance on China",  # less dependence, not less supply
     ],
 )
 def test_look_alikes_read_into_no_event(reader, headline):
