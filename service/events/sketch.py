@@ -91,7 +91,7 @@ def resemblance(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sketch:
     """A MinHash sketch of a text's word pairs; `values` is empty for a text with no words."""
 
