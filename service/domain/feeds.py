@@ -1,13 +1,17 @@
-"""Feeds as operators declare them, and entries as the pipeline hands them on."""
+"""Feeds as operators declare them, and entries as the pipeline hands them on.
+
+`Entry` is defined in service.domain.entries, which parse workers import without pydantic; it is
+named here too, beside the feeds it comes from.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from service.domain.entries import Entry as Entry
 
 SourceKind = Literal["official", "wire", "sector", "aggregator", "blog"]
 #: What a feed's first successful poll does with the items it finds.
@@ -76,18 +80,3 @@ class FeedSpec(BaseModel):
     @property
     def source_weight(self) -> float:
         return self.weight if self.weight is not None else SOURCE_WEIGHTS[self.kind]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One feed entry after normalisation: plain text, repaired, with a canonical link."""
-
-    guid: str
-    link: str | None
-    canonical_link: str | None
-    title: str
-    summary: str
-    published: datetime | None
-    content_hash: str
-    #: Why this entry was taken with reservations (e.g. "no guid or link: keyed by content").
-    notes: tuple[str, ...] = field(default=())

@@ -51,7 +51,7 @@ EXCHANGES: dict[str, Exchange] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Session:
     """One trading day: open and close in UTC, and the lunch break where there is one."""
 
@@ -136,7 +136,15 @@ def calendar(code: str) -> MarketCalendar:
     with _calendars_lock:
         found = _calendars.get(code)
         if found is None:
-            found = _calendars[code] = _load_calendar(exchange(code))
+            wanted = exchange(code)
+            # Exchanges on one exchange-calendars calendar (Shanghai and Shenzhen) share its
+            # sessions: thousands of them per calendar, read once.
+            twin = next((c for c in _calendars.values() if c.exchange.calendar == wanted.calendar), None)
+            if twin is None:
+                found = _load_calendar(wanted)
+            else:
+                found = MarketCalendar(wanted, twin._sessions, twin._regular)
+            _calendars[code] = found
         return found
 
 

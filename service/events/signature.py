@@ -25,6 +25,7 @@ may be the same event share one.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -111,7 +112,7 @@ _OBJECT_STOPWORDS = frozenset(
 _SPLIT = re.compile(r"\s*(?:,|;|/|\band\b|\bor\b)\s*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FrameKey:
     """The parts of a frame that tell one event from another (the verb's wording does not)."""
 
@@ -168,7 +169,7 @@ def _canonical_actors(name: str, actors: Mapping[str, str]) -> set[str]:
     return found or {name}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventSignature:
     """What story grouping compares: the event's kind, its frames, and the names in the report."""
 
@@ -235,17 +236,26 @@ class EventSignature:
         if not data:
             return NO_SIGNATURE
         return cls(
-            event_types=tuple(data.get("types") or ()),
-            entities=frozenset(data.get("entities") or ()),
-            prominent=frozenset(data.get("prominent") or ()),
-            moves=frozenset(data.get("moves") or ()),
+            event_types=tuple(map(sys.intern, data.get("types") or ())),
+            entities=_names(data.get("entities")),
+            prominent=_names(data.get("prominent")),
+            moves=_names(data.get("moves")),
             frames=tuple(
-                FrameKey(frozenset(actor), str(instrument), str(polarity), frozenset(objects))
+                FrameKey(_names(actor), sys.intern(str(instrument)), sys.intern(str(polarity)), _names(objects))
                 for actor, instrument, polarity, objects in data.get("frames") or ()
             ),
-            words=frozenset(data.get("words") or ()),
-            keywords=tuple(data.get("keywords") or ()),
+            words=_names(data.get("words")),
+            keywords=tuple(map(sys.intern, data.get("keywords") or ())),
         )
+
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+def _names(values: Iterable[str] | None) -> frozenset[str]:
+    """Names read back from the database, each string shared: story placement keeps thousands
+    of stored signatures in memory (service.store.stories), and the same names recur in most."""
+    return frozenset(map(sys.intern, values)) if values else _NO_NAMES
 
 
 NO_SIGNATURE = EventSignature(event_types=())

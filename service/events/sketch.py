@@ -9,6 +9,12 @@ report; the sketch then estimates each candidate's resemblance.
 
 A 64-bit SimHash with Hamming distance <= 3 was measured first and dropped: it suits full pages,
 but on a headline and a two-line summary one edited word moves it by 3 to 10 bits.
+
+The MinHash is datasketch's (2.x) "affine32" scheme, written out here because importing datasketch
+loads SciPy for its LSH classes (about 55 MB resident in every process that sketches) and we use
+none of them: our bands live in the database. Stored sketches are compared with new ones, so the
+values must never change: tests/unit/test_sketch.py checks them byte for byte against datasketch
+and against values pinned in the test.
 """
 
 from __future__ import annotations
@@ -17,14 +23,9 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 #: Shingle length in words; pairs keep a one-word edit in a short summary from mattering much.
 SHINGLE_WORDS = 2
@@ -34,18 +35,40 @@ BANDS = 21
 ROWS = 3
 #: Fixed, so sketches stored by one process compare with those of every other process.
 SEED = 20251009
+#: datasketch's name for the permutation scheme below (its MinHash(seed=SEED, scheme=SCHEME)).
 SCHEME = "affine32"
 
 _WORD = re.compile(r"\w+")
+#: MurmurHash3's 32-bit finalizer: (shift, multiplier, shift, multiplier, shift).
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
 @cache
-def _minhash_maker() -> tuple[type[MinHash], object]:
-    """datasketch's MinHash and the fixed permutations, imported on first use: the package
-    loads SciPy for its LSH classes, a second of every start for a class a sketch never uses."""
-    from datasketch import MinHash
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers `a` (odd, so h -> a*h + b mod 2^32 is a bijection) and offsets `b` of the
+    permutations, drawn from the seed as datasketch draws them. NumPy keeps RandomState's stream
+    fixed across releases (NEP 19) for exactly this: reproducing stored results."""
+    generator = np.random.RandomState(SEED)
+    a = generator.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
+    return a, b
 
-    return MinHash, MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations
+
+def _minhash(items: list[bytes]) -> np.ndarray:
+    """The MinHash values of a non-empty set of byte strings: per permutation, the least image."""
+    # Each item's hash is the first 4 bytes of its SHA-1, little-endian (datasketch's sha1_hash32).
+    digests = b"".join(hashlib.sha1(item).digest()[:4] for item in items)
+    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX32
+    # Mixed once with the finalizer (a bijection that spreads structured inputs); uint32 array
+    # arithmetic wraps, which is the intended arithmetic modulo 2^32.
+    hashes = hashes ^ (hashes >> s1)
+    hashes = hashes * m1
+    hashes = hashes ^ (hashes >> s2)
+    hashes = hashes * m2
+    hashes = hashes ^ (hashes >> s3)
+    a, b = _permutations()
+    return (hashes[:, np.newaxis] * a + b).min(axis=0)
 
 
 def words(text: str) -> list[str]:
@@ -68,7 +91,7 @@ def resemblance(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sketch:
     """A MinHash sketch of a text's word pairs; `values` is empty for a text with no words."""
 
@@ -102,10 +125,8 @@ def sketch(text: str) -> Sketch:
     pairs = shingles(text)
     if not pairs:
         return Sketch(b"")
-    minhash_class, permutations = _minhash_maker()
-    minhash = minhash_class(num_perm=PERMUTATIONS, permutations=permutations, scheme=SCHEME)
-    minhash.update_batch([" ".join(pair).encode("utf-8") for pair in pairs])
-    return Sketch(minhash.hashvalues.astype("<u4").tobytes())
+    values = _minhash([" ".join(pair).encode("utf-8") for pair in pairs])
+    return Sketch(values.astype("<u4").tobytes())
 
 
 def index_key(kind: bytes, value: bytes) -> int:

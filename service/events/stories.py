@@ -43,7 +43,7 @@ CONFIRMATION_SPAN = timedelta(hours=24)
 CONFIRMATION_EVIDENCE = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Told:
     """A report as story grouping sees it: when, its text's sketch, its event signature."""
 
@@ -55,7 +55,7 @@ class Told:
     official: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A stored report that shares an index key with a new one."""
 

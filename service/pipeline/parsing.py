@@ -6,7 +6,8 @@ a worker process (pebble's pool): a parse past its deadline has its worker ended
 its memory cap ends itself, and a worker that dies (the kernel's OOM killer, SIGKILL)
 costs that one feed one failure; pebble starts a replacement and the other parses carry on.
 Workers start from a fresh interpreter (forkserver), never a fork of a process that already
-runs threads. `REEWATCH_PARSE_WORKERS=0` parses inline, without deadline or cap (debugging).
+runs threads, and hold only what parsing needs. `REEWATCH_PARSE_WORKERS=0` parses inline,
+without deadline or cap (debugging).
 """
 
 from __future__ import annotations
@@ -127,7 +128,11 @@ class FeedParserPool:
         if self._pool is None or not self._pool.active:
             self._discard()
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["service.sources.parser"])
+            # The forkserver imports what a worker runs, this module (the parser, feedparser,
+            # ftfy, pebble), once; each worker forked from it shares those pages. Nothing else
+            # of the service is loaded there: keep the parser's imports free of pydantic,
+            # SQLAlchemy and NumPy, which would cost every worker and the forkserver again.
+            context.set_forkserver_preload([__name__])
             self._pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_limit_worker_memory,

@@ -14,7 +14,7 @@ from html.entities import name2codepoint
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from service.domain.feeds import Entry
+from service.domain.entries import Entry
 from service.errors import EmptyBody, NotAFeed
 from service.storable import storable
 from service.sources.text import canonical_link, clean_html, clean_text, safe_link

@@ -6,14 +6,18 @@ feed with a readable reason while good feeds in the same cycle are stored.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import trustme
 
 from service.demo.server import FeedServer, Route
 from service.domain.feeds import FeedSpec
+from service.pipeline.parsing import FeedParserPool
+from tests.hostile.workers import parser_workers
 from tests.sample_feeds import good_feed, item, rss
 from tests.integration.harness import Ingestion, later
 
@@ -332,3 +336,18 @@ def test_big_cycles_parse_in_worker_processes(feed_server, ingestion):
     report = run.cycle(T0)
     assert report.new_articles == 50
     assert {o.feed: o.error for o in report.failed} == {"empty": "the server sent an empty body"}
+
+
+def test_parser_workers_hold_the_parser_and_not_the_rest_of_the_service():
+    """A parse worker (forked from the forkserver) has loaded the XML parser, and none of pydantic,
+    SQLAlchemy or NumPy: each would cost the forkserver and every worker megabytes for nothing."""
+    pool = FeedParserPool(1)
+    try:
+        parsed = asyncio.run(pool.parse(good_feed(count=2), url="https://example.test/feed", content_type="application/rss+xml", now=T0))
+        (worker,) = parser_workers()
+        libraries = Path(f"/proc/{worker}/maps").read_text()
+    finally:
+        pool.close()
+    assert [entry.guid for entry in parsed.entries] == ["good-0", "good-1"]
+    assert "/pyexpat." in libraries
+    assert [package for package in ("pydantic_core", "sqlalchemy", "numpy") if f"/{package}/" in libraries] == []
