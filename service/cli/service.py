@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Annotated
 
 import typer
@@ -22,6 +20,8 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Poll every due feed once, then exit.")] = False,
 ) -> None:
     """Run the service: poll feeds on their intervals until stopped (or once with --once)."""
+    import asyncio
+
     settings = load_cli_settings()
     with errors_as_messages(settings):
         if once:
@@ -40,6 +40,9 @@ def run(
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
+    import asyncio
+    import logging
+
     from service.pipeline.demo import Delivered, DigestWritten, Ingested, PricesReplayed, Revisited, run_demo
 
     settings = load_cli_settings()

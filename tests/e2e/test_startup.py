@@ -14,14 +14,25 @@ from tests.e2e.cli import ROOT, cli_env, reewatch
 HEAVY = ("pandas", "yfinance", "matplotlib", "exchange_calendars")
 
 
+def loaded(module: str, candidates: tuple[str, ...]) -> list[str]:
+    """Which of `candidates` a fresh interpreter holds after importing `module`."""
+    probe = f"import json, sys, {module}; print(json.dumps(sorted(m for m in {candidates!r} if m in sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.mark.parametrize("module", ["service.cli", "service.pipeline.scheduler"])
 def test_importing_the_command_line_and_the_service_loads_no_heavy_library(module):
     """pandas, yfinance, matplotlib and the exchange calendars wait until a price cycle or a
     digest chart needs them: `reewatch --help` and the service's first poll do without."""
-    probe = f"import json, sys, {module}; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    assert loaded(module, HEAVY) == []
+
+
+def test_the_command_line_loads_no_event_loop_settings_or_store():
+    """Every command pays for importing the command line, `--help` included: asyncio, pydantic,
+    SQLAlchemy, YAML and logging load in the commands that use them."""
+    assert loaded("service.cli", ("asyncio", "pydantic", "sqlalchemy", "yaml", "logging")) == []
 
 
 def test_replay_prices_without_a_file_refuse_to_start(tmp_path):
