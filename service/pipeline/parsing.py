@@ -20,11 +20,13 @@ import signal
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-
-from pebble import ProcessExpired, ProcessPool
+from typing import TYPE_CHECKING
 
 from service.errors import ParseError
 from service.sources.parser import ParsedFeed, parse_feed
+
+if TYPE_CHECKING:
+    from pebble import ProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 OUT_OF_MEMORY_EXIT = 86
 DEFAULT_DEADLINE = 30.0
 DEFAULT_MEMORY_MB = 200
+#: What the forkserver loads once for every worker it forks: the parser and the libraries it
+#: loads on first use (so each worker's memory cap counts from a process that holds them).
+WORKER_PRELOAD = ["service.sources.parser", "feedparser", "ftfy"]
 
 
 def default_workers() -> int:
@@ -69,6 +74,8 @@ class FeedParserPool:
         that every parse has its own worker, kept for callers)."""
         if self.workers <= 0:
             return parse_feed(body, url=url, content_type=content_type, now=now)
+        from pebble import ProcessExpired
+
         future = self._schedule(body, url, content_type, now)
         try:
             try:
@@ -124,10 +131,13 @@ class FeedParserPool:
         return f"the parser process died (exit code {exitcode}) while reading this feed"
 
     def _executor(self) -> ProcessPool:
+        # pebble loads with the first body to parse, once the first poll's fetches are out.
+        from pebble import ProcessPool
+
         if self._pool is None or not self._pool.active:
             self._discard()
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["service.sources.parser"])
+            context.set_forkserver_preload(WORKER_PRELOAD)
             self._pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_limit_worker_memory,

@@ -35,6 +35,12 @@ def test_the_command_line_loads_no_event_loop_settings_or_store():
     assert loaded("service.cli", ("asyncio", "pydantic", "sqlalchemy", "yaml", "logging")) == []
 
 
+def test_the_service_loads_no_feed_parser_before_its_first_poll():
+    """The feed parser and its pool (feedparser, ftfy, pebble) load with the first feed body to
+    parse: a service whose workers parse never loads them in its own process."""
+    assert loaded("service.pipeline.scheduler", ("feedparser", "ftfy", "pebble")) == []
+
+
 def test_replay_prices_without_a_file_refuse_to_start(tmp_path):
     """PRICE_SOURCE=replay without REEWATCH_PRICE_REPLAY_FILE is a settings error that names the
     variable; nothing is created."""
