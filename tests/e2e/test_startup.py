@@ -35,10 +35,13 @@ def test_the_command_line_loads_no_event_loop_settings_or_store():
     assert loaded("service.cli", ("asyncio", "pydantic", "sqlalchemy", "yaml", "logging")) == []
 
 
-def test_the_service_loads_no_feed_parser_before_its_first_poll():
-    """The feed parser and its pool (feedparser, ftfy, pebble) load with the first feed body to
-    parse: a service whose workers parse never loads them in its own process."""
-    assert loaded("service.pipeline.scheduler", ("feedparser", "ftfy", "pebble")) == []
+def test_the_service_loads_no_renderer_or_parser_before_its_first_poll():
+    """The scheduler module holds all the service needs up to its first poll: the digest
+    renderer (jinja2), the feed parser and its pool (feedparser, ftfy, pebble) and the e-mail
+    address checker wait until a digest, a feed body or a recipient needs them (a service whose
+    workers parse never loads the parser in its own process)."""
+    later = ("jinja2", "feedparser", "ftfy", "pebble", "email_validator")
+    assert loaded("service.pipeline.scheduler", later) == []
 
 
 def test_replay_prices_without_a_file_refuse_to_start(tmp_path):
