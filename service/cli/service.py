@@ -21,6 +21,7 @@ def run(
 ) -> None:
     """Run the service: poll feeds on their intervals until stopped (or once with --once)."""
     import asyncio
+    import gc
 
     settings = load_cli_settings()
     with errors_as_messages(settings):
@@ -32,9 +33,16 @@ def run(
             print_prices(report.prices)
             print_delivery(report.delivery, settings)
             return
-        from service.pipeline.scheduler import serve
+        # Starting builds most of what the service will hold (modules, models, rules): Python's
+        # cyclic collector would walk that growing heap hundreds of times meanwhile, for garbage
+        # that can as well be collected later. It is paused until the first poll cycle is done.
+        gc.disable()
+        try:
+            from service.pipeline.scheduler import serve
 
-        asyncio.run(serve(settings))
+            asyncio.run(serve(settings, first_cycle_done=gc.enable))
+        finally:
+            gc.enable()
 
 
 

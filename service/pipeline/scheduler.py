@@ -200,10 +200,13 @@ def _log_cycle(report: CycleReport) -> None:
         )
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, first_cycle_done: Callable[[], None] | None = None
+) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): poll each feed at its own due time, deliver
     alerts, send digests and calendar reminders, fetch prices every REEWATCH_PRICE_POLL_SECONDS, delete what is older
-    than REEWATCH_RETENTION_DAYS, and answer /healthz, /readyz and /metrics if a port is set."""
+    than REEWATCH_RETENTION_DAYS, and answer /healthz, /readyz and /metrics if a port is set.
+    `first_cycle_done` is called when the first poll cycle ends (or FIRST_CYCLE_WAIT passes)."""
     stop = stop or asyncio.Event()
     _install_signal_handlers(stop)
     probe = ServiceProbe(settings)
@@ -223,7 +226,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 # Alerts are delivered by their own task: polling queues rows and wakes it; it also
                 # delivers whatever a killed or earlier process left pending.
                 delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
-                scheduled = asyncio.create_task(jobs.run(poller, stop), name="scheduled-jobs")
+                scheduled = asyncio.create_task(jobs.run(poller, stop, first_cycle_done), name="scheduled-jobs")
                 probe.attach(rt, poller, polling)
                 log.info("reewatch %s polling; looking for edits every %ss", rt.instance, settings.scheduler_tick_seconds)
                 try:
@@ -255,10 +258,12 @@ class ScheduledJobs:
         #: None until the jobs start.
         self.scheduler: BaseScheduler | None = None
 
-    async def run(self, poller: FeedPoller, stop: asyncio.Event) -> None:
+    async def run(self, poller: FeedPoller, stop: asyncio.Event, first_cycle_done: Callable[[], None] | None) -> None:
         """Once the first poll cycle is done: schedule the digests, the reminders and retention,
         then run the price job until `stop`."""
         await first_of(poller.first_cycle_done, stop, timeout=FIRST_CYCLE_WAIT)
+        if first_cycle_done is not None:
+            first_cycle_done()
         if stop.is_set():
             return
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
