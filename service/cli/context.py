@@ -24,6 +24,7 @@ err = Console(stderr=True)
 def load_cli_settings() -> Settings:
     """Settings for a command, with logging set up to scrub the secrets they hold."""
     from service.config import load_settings
+    from service.domain.markets import keep_calendars_in
     from service.logs import configure_logging
 
     try:
@@ -33,6 +34,8 @@ def load_cli_settings() -> Settings:
         raise typer.Exit(2) from None
     secrets = [s.get_secret_value() for s in (settings.slack_bot_token, settings.smtp_password) if s]
     configure_logging(settings.log_level, secrets, fmt=settings.log_format)
+    # Exchange calendars take seconds to build: each is kept under var/ for the day's other commands.
+    keep_calendars_in(settings.exchange_calendars_dir)
     return settings
 
 
