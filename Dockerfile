@@ -9,6 +9,9 @@ COPY service ./service
 COPY migrations ./migrations
 COPY alembic.ini ./
 RUN pip install --no-cache-dir -e .
+# PYTHONDONTWRITEBYTECODE keeps the running service from writing bytecode, and an editable
+# install compiles nothing: without this, every start compiles the whole package from source.
+RUN python -m compileall -q service migrations
 COPY rules ./rules
 
 RUN useradd --create-home reewatch && mkdir -p /app/var && chown reewatch /app/var

@@ -206,6 +206,11 @@ class Settings(BaseSettings):
         return self.var_dir / "yfinance"
 
     @property
+    def exchange_calendars_dir(self) -> Path:
+        """Where exchanges' sessions are kept once built (service/domain/markets.py)."""
+        return self.var_dir / "calendars"
+
+    @property
     def digests_file(self) -> Path:
         return self.rules_dir / "digests.yaml"
 

@@ -107,8 +107,9 @@ class ServiceProbe:
         #: Why the price source could not start, if it could not.
         self.price_error: str | None = None
 
-    def attach(self, rt: Runtime, poller: FeedPoller, polling: asyncio.Task, scheduler: BaseScheduler) -> None:
-        self.rt, self.poller, self.polling, self.scheduler = rt, poller, polling, scheduler
+    def attach(self, rt: Runtime, poller: FeedPoller, polling: asyncio.Task) -> None:
+        """The polling has started; `scheduler` is set when the scheduled jobs start, after the first poll."""
+        self.rt, self.poller, self.polling = rt, poller, polling
 
     def alive(self) -> tuple[bool, dict[str, Any]]:
         if self.polling is not None and self.polling.done():

@@ -10,12 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from service.errors import ConfigError, ReewatchError
-from service.logs import configure_logging
-from service.redaction import scrub
-
-# Settings (pydantic) and the store (SQLAlchemy) are imported by the commands that use them:
-# `reewatch --help` needs neither.
+# Settings (pydantic), the store (SQLAlchemy), logging and our errors are imported by the
+# commands that use them: `reewatch --help` needs none of them.
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -28,6 +24,8 @@ err = Console(stderr=True)
 def load_cli_settings() -> Settings:
     """Settings for a command, with logging set up to scrub the secrets they hold."""
     from service.config import load_settings
+    from service.domain.markets import keep_calendars_in
+    from service.logs import configure_logging
 
     try:
         settings = load_settings()
@@ -36,6 +34,8 @@ def load_cli_settings() -> Settings:
         raise typer.Exit(2) from None
     secrets = [s.get_secret_value() for s in (settings.slack_bot_token, settings.smtp_password) if s]
     configure_logging(settings.log_level, secrets, fmt=settings.log_format)
+    # Exchange calendars take seconds to build: each is kept under var/ for the day's other commands.
+    keep_calendars_in(settings.exchange_calendars_dir)
     return settings
 
 
@@ -43,6 +43,9 @@ def load_cli_settings() -> Settings:
 def errors_as_messages(settings: Settings | None = None) -> Iterator[None]:
     """Turn the errors an operator can fix into a message and exit code 1, not a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
+
+    from service.errors import ConfigError, ReewatchError
+    from service.redaction import scrub
 
     try:
         yield

@@ -3,7 +3,6 @@ calendar they count down to, with its Slack reminders (`digest calendar`)."""
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,8 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import errors_as_messages, load_cli_settings, out, store_session, when
-from service.errors import ReewatchError
-from service.redaction import scrub
 
 digest_app = typer.Typer(no_args_is_help=True, help="The daily digest e-mails.")
 
@@ -33,6 +30,9 @@ def digest_preview(
     recipient: RecipientOption = None,
 ) -> None:
     """Write a recipient's digest as HTML (chart inlined) without sending it or recording a run."""
+    import asyncio
+
+    from service.errors import ReewatchError
     from service.pipeline.digest import preview_digest
     from service.store import migrate
 
@@ -59,6 +59,8 @@ def digest_preview(
 @digest_app.command("send")
 def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> None:
     """Send the digests due now, or each recipient's digest for --date; never one already sent."""
+    import asyncio
+
     from service.pipeline.digest import send_digest, send_due_digests
     from service.store import migrate
 
@@ -90,6 +92,7 @@ def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> No
 @digest_app.command("status")
 def digest_status() -> None:
     """The latest digest runs: sent, waiting to retry, or failed, and why."""
+    from service.redaction import scrub
     from service.store.digests import runs_for_status
 
     settings = load_cli_settings()
@@ -153,6 +156,8 @@ _SLOT_STYLES = {"sent": "green", "pending": "yellow", "due": "yellow", "failed":
 
 
 def _slot_cell(state, now: datetime) -> Text:
+    from service.redaction import scrub
+
     text = Text(state.state, style=_SLOT_STYLES.get(state.state, ""))
     if state.state == "upcoming":
         text.append(f" {when(state.slot.due_at, now)}")
@@ -172,6 +177,8 @@ async def _digest_runtime(settings):
 
 
 def _chosen_recipients(recipients, address: str | None) -> list:
+    from service.errors import ReewatchError
+
     if not recipients:
         raise ReewatchError("digests.yaml lists no recipients")
     if address is None:
@@ -184,6 +191,8 @@ def _chosen_recipients(recipients, address: str | None) -> list:
 
 
 def _digest_day(value: str | None, recipient, now: datetime) -> date:
+    from service.errors import ReewatchError
+
     if value is None or value.strip().lower() == "today":
         return now.astimezone(recipient.zone).date()
     try:

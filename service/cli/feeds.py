@@ -9,7 +9,6 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
-from service.redaction import scrub
 
 feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
 
@@ -17,6 +16,7 @@ feeds_app = typer.Typer(no_args_is_help=True, help="The polled feeds.")
 @feeds_app.command("status")
 def feeds_status() -> None:
     """Each feed's health: last success, last error, failures in a row, next poll."""
+    from service.redaction import scrub
     from service.store.feeds import feeds_for_status
 
     settings = load_cli_settings()

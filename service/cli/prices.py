@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 
 from service.cli.context import err, errors_as_messages, load_cli_settings, out, store_session, when
-from service.redaction import scrub
 
 if TYPE_CHECKING:
     from service.domain.quotes import Quote
@@ -54,6 +52,8 @@ def prices_poll(
 ) -> None:
     """Run one price cycle for TICKERS with the configured source (PRICE_SOURCE) and store the bars;
     judge the price rules and queue their alerts (with --at: judge only)."""
+    import asyncio
+
     from service.pipeline.prices import poll_prices_once
 
     settings = load_cli_settings()
@@ -109,6 +109,7 @@ def _instant(text: str) -> datetime:
 
 def _price_row(state, now: datetime) -> list:
     from service.domain import markets
+    from service.redaction import scrub
 
     market = "-"
     last_bar = age = "-"

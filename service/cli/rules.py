@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from enum import Enum
@@ -69,6 +68,8 @@ def scan(
     ] = None,
 ) -> None:
     """Dry run: fetch and score one feed with the loaded rules; nothing is stored."""
+    import asyncio
+
     from service.pipeline.scan import scan_source
     from service.rules import load_ruleset
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Annotated
 
 import typer
@@ -22,6 +20,9 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Poll every due feed once, then exit.")] = False,
 ) -> None:
     """Run the service: poll feeds on their intervals until stopped (or once with --once)."""
+    import asyncio
+    import gc
+
     settings = load_cli_settings()
     with errors_as_messages(settings):
         if once:
@@ -32,14 +33,24 @@ def run(
             print_prices(report.prices)
             print_delivery(report.delivery, settings)
             return
-        from service.pipeline.scheduler import serve
+        # Starting builds most of what the service will hold (modules, models, rules): Python's
+        # cyclic collector would walk that growing heap hundreds of times meanwhile, for garbage
+        # that can as well be collected later. It is paused until the first poll cycle is done.
+        gc.disable()
+        try:
+            from service.pipeline.scheduler import serve
 
-        asyncio.run(serve(settings))
+            asyncio.run(serve(settings, first_cycle_done=gc.enable))
+        finally:
+            gc.enable()
 
 
 
 def demo() -> None:
     """Run the main job on the embedded default: sample feeds on loopback, SQLite, console output."""
+    import asyncio
+    import logging
+
     from service.pipeline.demo import Delivered, DigestWritten, Ingested, PricesReplayed, Revisited, run_demo
 
     settings = load_cli_settings()

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.errors import ConfigError, Problem
@@ -106,6 +105,9 @@ class Recipient(BaseModel):
     def _address(cls, value: object) -> str:
         if not isinstance(value, str):
             raise ValueError(f"address must be an e-mail address, not {value!r}")
+        # Loaded with the first address: a service without digests.yaml never needs it.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             # No DNS lookups: loading a file must not depend on the network.
             return validate_email(value.strip(), check_deliverability=False).normalized

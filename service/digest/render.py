@@ -13,11 +13,13 @@ from functools import cache
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from typing import TYPE_CHECKING
 
 from service.digest.content import Digest, Unavailable, tickers_at_stake
 from service.sources.text import safe_link
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 UP_COLOUR = "#1a7f37"
 DOWN_COLOUR = "#cf222e"
@@ -35,6 +37,9 @@ class RenderedDigest:
 
 @cache
 def _environment() -> Environment:
+    # jinja2 loads with the first digest, not with every process that could send one.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("service.digest", "templates"),
         # Every template is escaped except the plain-text one, which no client interprets.

@@ -4,13 +4,23 @@ Sessions come from exchange-calendars, read once per exchange into plain Python 
 UTC datetimes), so every question here is a dictionary lookup: no pandas at query time, and the
 same answer for the same instant on every machine. Exchange-local dates label sessions: none of
 our exchanges trades across midnight.
+
+Building an exchange's sessions takes exchange-calendars (and pandas) a second or more; with
+`keep_calendars_in(folder)` they are kept there as JSON once built, and every process started
+the same day reads them back in milliseconds. A kept file says which calendar, library version,
+first day and build date it holds, and is rebuilt when any of them differs or it cannot be read.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from service.domain.prices import DAILY, INTRADAY_INTERVALS, Bar
@@ -19,6 +29,10 @@ from service.domain.prices import DAILY, INTRADAY_INTERVALS, Bar
 HISTORY_START = date(2018, 1, 1)
 #: Longest run of closed days we expect (China's Spring Festival and Golden Week are ~9 days).
 LONGEST_CLOSURE_DAYS = 40
+#: The layout of a kept calendar file; a file of another layout is rebuilt.
+CALENDAR_FILE_FORMAT = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,17 @@ class MarketCalendar:
 
 
 _calendars: dict[str, MarketCalendar] = {}
+#: Sessions and regular hours by exchange-calendars calendar (Shanghai and Shenzhen share one).
+_sources: dict[str, tuple[dict[date, Session], _RegularHours]] = {}
 _calendars_lock = threading.Lock()
+#: Where built calendars are kept for later processes; None keeps them in memory only.
+_kept_in: Path | None = None
+
+
+def keep_calendars_in(folder: Path | None) -> None:
+    """Keep every calendar built from now on in `folder`, and read calendars from there (None: don't)."""
+    global _kept_in
+    _kept_in = folder
 
 
 def exchange(code: str) -> Exchange:
@@ -302,11 +326,48 @@ def _aware(at: datetime) -> datetime:
 
 
 def _load_calendar(exchange: Exchange) -> MarketCalendar:
+    found = _sources.get(exchange.calendar)
+    if found is None:
+        found = _sources[exchange.calendar] = _kept_or_built(exchange.calendar)
+    sessions, regular = found
+    return MarketCalendar(exchange, sessions, regular)
+
+
+def _kept_or_built(name: str) -> tuple[dict[date, Session], _RegularHours]:
+    folder = _kept_in
+    if folder is None:
+        return _build_calendar(name)
+    path = folder / f"{name}.json"
+    # The library's default end is a year from today, so a file serves the day it was built.
+    key = {
+        "format": CALENDAR_FILE_FORMAT,
+        "calendar": name,
+        "library": _library_version(),
+        "start": HISTORY_START.isoformat(),
+        "built_on": date.today().isoformat(),
+    }
+    try:
+        kept = _read_kept(path, key)
+    except (OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.info("rebuilding the %s calendar: %s cannot be used (%s)", name, path, exc)
+        kept = None
+    if kept is not None:
+        return kept
+    built = _build_calendar(name)
+    try:
+        _write_kept(path, key, *built)
+    except OSError as exc:
+        log.warning("could not keep the %s calendar in %s: %s", name, path, exc)
+    return built
+
+
+def _build_calendar(name: str) -> tuple[dict[date, Session], _RegularHours]:
     import exchange_calendars
 
     # The default end is a year from today, or earlier where holidays are only published a year
     # at a time (Shanghai's end with the current year): later days are estimated, and say so.
-    source = exchange_calendars.get_calendar(exchange.calendar, start=HISTORY_START)
+    source = exchange_calendars.get_calendar(name, start=HISTORY_START)
     sessions: dict[date, Session] = {}
     for label, opens, break_start, break_end, closes in source.schedule.itertuples(name=None):
         day = label.date()
@@ -320,7 +381,77 @@ def _load_calendar(exchange: Exchange) -> MarketCalendar:
         break_end=source.break_end_times[-1][1] if source.break_end_times else None,
         weekdays=frozenset(i for i, flag in enumerate(source.weekmask) if flag == "1"),
     )
-    return MarketCalendar(exchange, sessions, regular)
+    return sessions, regular
+
+
+def _library_version() -> str:
+    from importlib.metadata import version
+
+    return version("exchange_calendars")
+
+
+def _read_kept(path: Path, key: dict) -> tuple[dict[date, Session], _RegularHours] | None:
+    """The calendar kept at `path`, or None when it was kept for another `key` (an older day)."""
+    with path.open(encoding="utf-8") as handle:
+        kept = json.load(handle)
+    if kept["key"] != key:
+        return None
+
+    def instant(seconds: int | None) -> datetime | None:
+        return None if seconds is None else datetime.fromtimestamp(int(seconds), UTC)
+
+    def clock(text: str | None) -> time | None:
+        return None if text is None else time.fromisoformat(text)
+
+    sessions: dict[date, Session] = {}
+    for ordinal, opens, closes, break_start, break_end in kept["sessions"]:
+        day = date.fromordinal(int(ordinal))
+        sessions[day] = Session(day, instant(opens), instant(closes), instant(break_start), instant(break_end))
+    hours = kept["regular"]
+    regular = _RegularHours(
+        open=clock(hours["open"]),
+        close=clock(hours["close"]),
+        break_start=clock(hours["break_start"]),
+        break_end=clock(hours["break_end"]),
+        weekdays=frozenset(int(day) for day in hours["weekdays"]),
+    )
+    if not sessions or regular.open is None or regular.close is None:
+        raise ValueError("no sessions or no regular hours")
+    return sessions, regular
+
+
+def _write_kept(path: Path, key: dict, sessions: dict[date, Session], regular: _RegularHours) -> None:
+    """Write the calendar beside `path` and move it in place: a reader sees a whole file or none."""
+
+    def seconds(moment: datetime | None) -> int | None:
+        return None if moment is None else int(moment.timestamp())
+
+    def clock(moment: time | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    kept = {
+        "key": key,
+        "sessions": [
+            [s.day.toordinal(), seconds(s.open), seconds(s.close), seconds(s.break_start), seconds(s.break_end)]
+            for s in sessions.values()
+        ],
+        "regular": {
+            "open": clock(regular.open),
+            "close": clock(regular.close),
+            "break_start": clock(regular.break_start),
+            "break_end": clock(regular.break_end),
+            "weekdays": sorted(regular.weekdays),
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(kept, out, separators=(",", ":"))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _utc(moment) -> datetime:

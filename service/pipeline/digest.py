@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
@@ -71,6 +70,9 @@ from service.store.digests import (
 from service.store.models import DigestRun
 from service.store.digest_data import articles_seen, watching_since
 from service.store.feeds import failing_feeds
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -320,11 +322,15 @@ def watch_digest_setup(rt: Runtime) -> WatchedConfig[DigestSetup]:
     return WatchedConfig("digest set-up (digests.yaml, calendar.yaml)", files, load)
 
 
-def serve_digests(scheduler: BaseScheduler, rt: Runtime) -> WatchedConfig[DigestSetup]:
+def serve_digests(
+    scheduler: BaseScheduler, rt: Runtime, setup: WatchedConfig[DigestSetup] | None = None
+) -> WatchedConfig[DigestSetup]:
     """Schedule every recipient's digest and the sweep (`schedule_digests`), and schedule them
-    again when the files change. Raises ConfigError at start, as the rules and feeds do."""
-    setup = watch_digest_setup(rt)
-    setup.load_initial()
+    again when the files change. `setup` is the set-up already loaded (`watch_digest_setup`);
+    without it, it is loaded now, raising ConfigError as the rules and feeds do."""
+    if setup is None:
+        setup = watch_digest_setup(rt)
+        setup.load_initial()
     _log_schedule(rt, setup.current, "scheduled")
     schedule_digests(scheduler, rt, setup.current)
 

@@ -21,11 +21,13 @@ import signal
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-
-from pebble import ProcessExpired, ProcessPool
+from typing import TYPE_CHECKING
 
 from service.errors import ParseError
 from service.sources.parser import ParsedFeed, parse_feed
+
+if TYPE_CHECKING:
+    from pebble import ProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 OUT_OF_MEMORY_EXIT = 86
 DEFAULT_DEADLINE = 30.0
 DEFAULT_MEMORY_MB = 200
+#: What the forkserver loads once for every worker it forks: the parser and the libraries it
+#: loads on first use (so each worker's memory cap counts from a process that holds them).
+WORKER_PRELOAD = ["service.sources.parser", "feedparser", "ftfy"]
 
 
 def default_workers() -> int:
@@ -70,6 +75,8 @@ class FeedParserPool:
         that every parse has its own worker, kept for callers)."""
         if self.workers <= 0:
             return parse_feed(body, url=url, content_type=content_type, now=now)
+        from pebble import ProcessExpired
+
         future = self._schedule(body, url, content_type, now)
         try:
             try:
@@ -125,14 +132,17 @@ class FeedParserPool:
         return f"the parser process died (exit code {exitcode}) while reading this feed"
 
     def _executor(self) -> ProcessPool:
+        # pebble loads with the first body to parse, once the first poll's fetches are out.
+        from pebble import ProcessPool
+
         if self._pool is None or not self._pool.active:
             self._discard()
             context = multiprocessing.get_context("forkserver")
-            # The forkserver imports what a worker runs, this module (the parser, feedparser,
-            # ftfy, pebble), once; each worker forked from it shares those pages. Nothing else
-            # of the service is loaded there: keep the parser's imports free of pydantic,
-            # SQLAlchemy and NumPy, which would cost every worker and the forkserver again.
-            context.set_forkserver_preload([__name__])
+            # The forkserver imports what a worker runs, once: this module, the parser and the
+            # libraries the parser loads on first use; each worker forked from it shares those
+            # pages. Nothing else of the service is loaded there: keep these imports free of
+            # pydantic, SQLAlchemy and NumPy, which would cost every worker and the forkserver again.
+            context.set_forkserver_preload([__name__, *WORKER_PRELOAD])
             self._pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_limit_worker_memory,

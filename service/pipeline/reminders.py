@@ -15,9 +15,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from apscheduler.job import Job
-from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
@@ -40,6 +39,10 @@ from service.rules import Ruleset
 from service.store.db import session as open_session
 from service.store.models import OutboxAlert
 from service.store.outbox import add_alerts, queued_keys, rows_of_threads, skip_unsent
+
+if TYPE_CHECKING:
+    from apscheduler.job import Job
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +145,15 @@ def watch_calendar(rt: Runtime) -> WatchedConfig[list[Deadline]]:
     )
 
 
-def serve_reminders(scheduler: BaseScheduler, rt: Runtime) -> Job:
+def serve_reminders(
+    scheduler: BaseScheduler, rt: Runtime, calendar: WatchedConfig[list[Deadline]] | None = None
+) -> Job:
     """Look for due reminders every REMINDER_SWEEP_SECONDS, at once first; reload the calendar
-    on change before each look. Raises ConfigError at start for a broken calendar."""
-    calendar = watch_calendar(rt)
-    calendar.load_initial()
+    on change before each look. `calendar` is the calendar already loaded (`watch_calendar`);
+    without it, it is loaded now, raising ConfigError for a broken calendar."""
+    if calendar is None:
+        calendar = watch_calendar(rt)
+        calendar.load_initial()
     if not calendar.current:
         log.info("no calendar entries (%s); no reminders are sent", rt.settings.calendar_file)
 

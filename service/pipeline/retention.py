@@ -13,13 +13,16 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from service.bootstrap import Runtime
 from service.store.db import session as open_session
 from service.store.retention import delete_old_articles, delete_old_price_bars
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,11 @@ bounded jitter (pipeline/backoff.py). REEWATCH_TICK_SECONDS bounds every sleep, 
 feeds.yaml and the rules, and work another process changed, are seen within a tick.
 
 Prices, digests, calendar reminders and retention run on APScheduler's clock; the outbox has its
-own task. The price
-job starts once the first poll cycle is done: its first run loads exchange calendars and the
-price source's libraries, and the first poll should not wait for them.
+own task. Start-up is ordered for the first poll: the settings, feeds.yaml, the rules, digests.yaml,
+calendar.yaml and the database are checked first (any of them broken stops the start), then the
+feeds are polled, and only once the first poll cycle is done do the scheduled jobs load their code
+and start: the digests' renderer, the price source's libraries and the exchange calendars are
+not what the first poll waits for.
 """
 
 from __future__ import annotations
@@ -21,10 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-
-from apscheduler.job import Job
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from typing import TYPE_CHECKING
 
 from service import metrics
 from service.bootstrap import Runtime, make_price_source, open_price_feed, open_runtime
@@ -33,17 +32,21 @@ from service.config_watch import WatchedConfig
 from service.delivery.dispatcher import first_of, serve_outbox
 from service.domain.feeds import FeedSpec
 from service.health import ServiceProbe, open_health_server
-from service.pipeline.digest import serve_digests
+from service.pipeline.digest import watch_digest_setup
 from service.pipeline.heartbeat import keep_alive
 from service.pipeline.poll import CycleReport, FeedOutcome, claim_feeds, poll_feeds
-from service.pipeline.prices import PriceFeed, follow_on_stream, run_price_cycle, watchlist_tickers
-from service.pipeline.reminders import serve_reminders
-from service.pipeline.retention import add_retention_job
+from service.pipeline.reminders import watch_calendar
 from service.pipeline.runner import recover_leases, sync_specs
 from service.sources.feed_config import load_feeds
 from service.store import migrate
 from service.store.db import session as open_session
 from service.store.feeds import next_due_at
+
+if TYPE_CHECKING:
+    from apscheduler.job import Job
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from service.pipeline.prices import PriceFeed
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,8 @@ RESCAN_AFTER_POLL = 1.0
 #: together, so a thousand feeds with their own due times cost a few database round trips a
 #: second, not one per feed; a feed waits at most this long past its due time.
 MIN_SCAN_GAP = 0.25
-#: The longest the price job waits for the first poll cycle before starting anyway.
-PRICES_WAIT_FOR_FIRST_POLL = 30.0
+#: The longest the scheduled jobs wait for the first poll cycle before starting anyway.
+FIRST_CYCLE_WAIT = 30.0
 
 
 class FeedPoller:
@@ -197,10 +200,13 @@ def _log_cycle(report: CycleReport) -> None:
         )
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, first_cycle_done: Callable[[], None] | None = None
+) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): poll each feed at its own due time, deliver
     alerts, send digests and calendar reminders, fetch prices every REEWATCH_PRICE_POLL_SECONDS, delete what is older
-    than REEWATCH_RETENTION_DAYS, and answer /healthz, /readyz and /metrics if a port is set."""
+    than REEWATCH_RETENTION_DAYS, and answer /healthz, /readyz and /metrics if a port is set.
+    `first_cycle_done` is called when the first poll cycle ends (or FIRST_CYCLE_WAIT passes)."""
     stop = stop or asyncio.Event()
     _install_signal_handlers(stop)
     probe = ServiceProbe(settings)
@@ -210,55 +216,94 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         feeds.load_initial()
         migrate.upgrade(settings.database_url)
         async with open_runtime(settings) as rt:
+            jobs = ScheduledJobs(rt, probe)
             await recover_leases(rt)
             await sync_specs(rt, feeds.current)
             poller = FeedPoller(rt, feeds)
-            scheduler = AsyncIOScheduler(timezone=UTC)
             # Beating before the first claim: the others see this instance before it holds anything.
-            async with keep_alive(rt, on_takeover=lambda _: _resume_taken_over_work(rt, poller, scheduler)):
+            async with keep_alive(rt, on_takeover=lambda _: _resume_taken_over_work(rt, poller, jobs)):
                 polling = asyncio.create_task(poller.run(stop), name="poll-feeds")
                 # Alerts are delivered by their own task: polling queues rows and wakes it; it also
                 # delivers whatever a killed or earlier process left pending.
                 delivery = asyncio.create_task(serve_outbox(rt, stop), name="deliver-alerts")
-                # One job per recipient at their time in their zone, a sweep for retries and catch-up.
-                serve_digests(scheduler, rt)
-                # Calendar reminders to Slack: a look every minute (and now, for what fell due meanwhile).
-                serve_reminders(scheduler, rt)
-                add_retention_job(scheduler, rt)
-                scheduler.start()
-                prices = asyncio.create_task(_serve_prices(rt, scheduler, poller, probe, stop), name="prices")
-                probe.attach(rt, poller, polling, scheduler)
+                scheduled = asyncio.create_task(jobs.run(poller, stop, first_cycle_done), name="scheduled-jobs")
+                probe.attach(rt, poller, polling)
                 log.info("reewatch %s polling; looking for edits every %ss", rt.instance, settings.scheduler_tick_seconds)
                 try:
                     await stop.wait()
                 finally:
-                    scheduler.shutdown(wait=False)
+                    jobs.shutdown()
                     await _stop_task(polling)
                     await poller.drain()
-                    await _stop_task(prices, timeout=STOP_GRACE_SECONDS)
+                    await _stop_task(scheduled, timeout=STOP_GRACE_SECONDS)
                     await _stop_delivery(delivery)
             log.info("reewatch stopped")
 
 
-def _resume_taken_over_work(rt: Runtime, poller: FeedPoller, scheduler: AsyncIOScheduler) -> None:
+class ScheduledJobs:
+    """The jobs on APScheduler's clock: digests, calendar reminders, retention and prices.
+
+    Their files are read when this is made, so a broken digests.yaml or calendar.yaml stops the
+    start as broken rules do; the jobs themselves (and the scheduler, and the code they run)
+    start once the first poll cycle is done.
+    """
+
+    def __init__(self, rt: Runtime, probe: ServiceProbe):
+        self.rt = rt
+        self.probe = probe
+        self.digests = watch_digest_setup(rt)
+        self.digests.load_initial()
+        self.calendar = watch_calendar(rt)
+        self.calendar.load_initial()
+        #: None until the jobs start.
+        self.scheduler: BaseScheduler | None = None
+
+    async def run(self, poller: FeedPoller, stop: asyncio.Event, first_cycle_done: Callable[[], None] | None) -> None:
+        """Once the first poll cycle is done: schedule the digests, the reminders and retention,
+        then run the price job until `stop`."""
+        await first_of(poller.first_cycle_done, stop, timeout=FIRST_CYCLE_WAIT)
+        if first_cycle_done is not None:
+            first_cycle_done()
+        if stop.is_set():
+            return
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        from service.pipeline.digest import serve_digests
+        from service.pipeline.reminders import serve_reminders
+        from service.pipeline.retention import add_retention_job
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        # One job per recipient at their time in their zone, a sweep for retries and catch-up.
+        serve_digests(scheduler, self.rt, self.digests)
+        # Calendar reminders to Slack: a look every minute (and now, for what fell due meanwhile).
+        serve_reminders(scheduler, self.rt, self.calendar)
+        add_retention_job(scheduler, self.rt)
+        scheduler.start()
+        self.scheduler = self.probe.scheduler = scheduler
+        await _serve_prices(self.rt, scheduler, self.probe, stop)
+
+    def sweep_digests_now(self) -> None:
+        """Look for digests to send or retry now, not at the next sweep."""
+        sweep = self.scheduler.get_job("digest-sweep") if self.scheduler is not None and self.scheduler.running else None
+        if sweep is not None:
+            sweep.modify(next_run_time=datetime.now(UTC))
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+def _resume_taken_over_work(rt: Runtime, poller: FeedPoller, jobs: ScheduledJobs) -> None:
     """A dead instance's work was just freed: look for it now, not at the next tick or sweep."""
     poller.look_again()
     rt.outbox_wakeup.set()
-    sweep = scheduler.get_job("digest-sweep") if scheduler.running else None
-    if sweep is not None:
-        sweep.modify(next_run_time=datetime.now(UTC))
+    jobs.sweep_digests_now()
 
 
-async def _serve_prices(
-    rt: Runtime, scheduler: AsyncIOScheduler, poller: FeedPoller, probe: ServiceProbe, stop: asyncio.Event
-) -> None:
-    """Open the price source once the first poll is done, run the price job until `stop`."""
-    try:
-        await asyncio.wait_for(poller.first_cycle_done.wait(), timeout=PRICES_WAIT_FOR_FIRST_POLL)
-    except TimeoutError:
-        pass
-    if stop.is_set():
-        return
+async def _serve_prices(rt: Runtime, scheduler: BaseScheduler, probe: ServiceProbe, stop: asyncio.Event) -> None:
+    """Open the price source and run the price job until `stop`."""
+    from service.pipeline.prices import watchlist_tickers
+
     tickers = watchlist_tickers(rt)
     try:
         # The source's libraries (pandas, yfinance) and the exchange calendars take seconds to
@@ -290,7 +335,7 @@ def _load_calendars(tickers: Sequence[str]) -> None:
 
 
 def add_price_job(
-    scheduler: AsyncIOScheduler,
+    scheduler: BaseScheduler,
     rt: Runtime,
     feed: PriceFeed,
     tickers: Callable[[], Sequence[str]],
@@ -300,6 +345,9 @@ def add_price_job(
     """Run the price cycle every REEWATCH_PRICE_POLL_SECONDS; `tickers` is read at each run, and
     the live stream (if any) follows it. A run in progress is kept in `in_flight`, so a stopping
     service lets it finish before closing the database."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from service.pipeline.prices import follow_on_stream, run_price_cycle
 
     async def cycle() -> None:
         task = asyncio.current_task()

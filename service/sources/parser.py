@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.entities import name2codepoint
 
-import feedparser
-from feedparser.encodings import convert_to_utf8
-
 from service.domain.entries import Entry
 from service.errors import EmptyBody, NotAFeed
 from service.storable import storable
@@ -50,6 +47,10 @@ class ParsedFeed:
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime | None = None) -> ParsedFeed:
     """Parse and normalise one feed body. Raises EmptyBody or NotAFeed; anything else is a warning."""
+    # feedparser loads with the first parse: in the parser workers (preloaded, see
+    # pipeline/parsing.py), never in a service process whose workers do the parsing.
+    import feedparser
+
     now = now or datetime.now(UTC)
     if not body.strip():
         raise EmptyBody("the server sent an empty body")
@@ -313,6 +314,8 @@ def _to_utf8(body: bytes, content_type: str | None, url: str) -> tuple[bytes, st
     """The body as feedparser itself decodes it, re-encoded as UTF-8 (the XML declaration too),
     so the entity check reads exactly what the parser will; plus the content type to parse it
     with, and feedparser's complaint about the encoding, if any."""
+    from feedparser.encodings import convert_to_utf8
+
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type

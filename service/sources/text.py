@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import ftfy
-from ftfy.badness import is_bad
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
@@ -99,7 +98,6 @@ _THAI_REPAIRS = (
     (re.compile(r"(?<=[\w.,!?;:)])\u0e42"), "\u201d"),  # after a word: closing quote
 )
 _MOJIBAKE_ALPHABETS = re.compile(r"[\u0080-\u024f\u0400-\u04ff\u2500-\u257f]")
-_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, unescape_html=False, explain=False)
 
 
 def repair_mojibake(text: str) -> str:
@@ -108,8 +106,8 @@ def repair_mojibake(text: str) -> str:
         return text
     # Most non-ASCII text is fine (curly quotes, dashes). Mojibake shows up as characters from
     # the alphabets a wrong decoding produces; only then pay for ftfy's test and fix.
-    if _MOJIBAKE_ALPHABETS.search(text) and is_bad(text):
-        text = ftfy.fix_text(text, _FTFY_CONFIG)
+    if _MOJIBAKE_ALPHABETS.search(text) and _looks_mis_decoded(text):
+        text = _fix_mis_decoded(text)
     else:
         text = unicodedata.normalize("NFC", text)
     if _THAI.search(text) and not _THAI_WORD.search(text) and _mostly_latin(text):
@@ -118,6 +116,27 @@ def repair_mojibake(text: str) -> str:
             text = pattern.sub(replacement, text)
         text = _tidy(text)
     return text
+
+
+# ftfy loads with the first text that may be mis-decoded: most feeds never need it, and a
+# process that never parses a feed (the service's, when workers parse) never loads it.
+def _looks_mis_decoded(text: str) -> bool:
+    from ftfy.badness import is_bad
+
+    return is_bad(text)
+
+
+@cache
+def _ftfy_config():
+    import ftfy
+
+    return ftfy.TextFixerConfig(uncurl_quotes=False, unescape_html=False, explain=False)
+
+
+def _fix_mis_decoded(text: str) -> str:
+    import ftfy
+
+    return ftfy.fix_text(text, _ftfy_config())
 
 
 def _redecode(match: re.Match) -> str:
