@@ -4,8 +4,9 @@ outbox (skipping the earlier reminders it makes moot), wake the dispatcher.
 
 Every reminder is one outbox row with a unique key (`reminder:<id>:<7d|1d|0d>:<channel>`): of
 several instances, restarts and retries, the first to insert it wins and the others insert
-nothing, so each reminder is posted once. `reewatch run` looks every REMINDER_SWEEP_SECONDS (and at
-start, so what fell due while the service was down goes out now); `reewatch run --once` looks once.
+nothing, so each reminder is posted once. `reewatch run` looks every REMINDER_SWEEP_SECONDS (the
+first time once its first poll cycle is done, so what fell due while the service was down goes
+out then); `reewatch run --once` looks once.
 """
 
 from __future__ import annotations
