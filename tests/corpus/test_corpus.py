@@ -13,6 +13,8 @@ import sys
 from collections import defaultdict
 from datetime import date
 
+import pytest
+
 from service.domain.scoring import EVENT_TYPES
 from service.evaluation.corpus import LabelledItem, load_corpus
 from tests.corpus.files import CORPUS, HOLDOUT, TRAINING, labelled_files
@@ -30,6 +32,7 @@ def run_eval(folder, *minimums: str) -> tuple[int, dict]:
     return done.returncode, json.loads(done.stdout)
 
 
+@pytest.mark.timeout(600)  # grades thousands of items in a subprocess: minutes on a busy machine
 def test_training_items_meet_the_bar():
     """On the items they were tuned on, the rules alert with precision and recall >= 0.98."""
     code, report = run_eval(TRAINING, "--min-precision", "0.98", "--min-recall", "0.98")
@@ -37,6 +40,7 @@ def test_training_items_meet_the_bar():
     assert code == 0, f"{report['overall']}\n{wrong}"
 
 
+@pytest.mark.timeout(600)  # grades thousands of items in a subprocess: minutes on a busy machine
 def test_blind_holdout_meets_the_bar():
     """On items nobody tuned them on, the rules alert with precision >= 0.95 (what interrupts a
     trader is worth it) and recall >= 0.93, give the right event type on >= 90% of the items
