@@ -8,8 +8,7 @@ them: its test prints figures and item ids only.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import os
 from collections import defaultdict
 from datetime import date
 
@@ -17,6 +16,7 @@ import pytest
 
 from service.domain.scoring import EVENT_TYPES
 from service.evaluation.corpus import LabelledItem, load_corpus
+from tests.e2e import zygote
 from tests.corpus.files import CORPUS, HOLDOUT, TRAINING, labelled_files
 
 ROOT = CORPUS.parents[1]
@@ -24,9 +24,8 @@ ROOT = CORPUS.parents[1]
 
 def run_eval(folder, *minimums: str) -> tuple[int, dict]:
     """`reewatch eval FOLDER --format json` with the shipped rules, as a desk would run it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "service", "eval", str(folder), "--rules", str(ROOT / "rules"), "--format", "json", *minimums],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    done = zygote.run(
+        ["eval", str(folder), "--rules", str(ROOT / "rules"), "--format", "json", *minimums], env=dict(os.environ), cwd=ROOT, timeout=600
     )
     assert done.returncode in (0, 1), done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout)

@@ -6,7 +6,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -14,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 
 from service.demo.server import Route
-from tests.e2e.cli import cli_env, reewatch
+from tests.e2e.cli import cli_env, reewatch, start
 from tests.sample_feeds import good_feed, item, rss
 
 
@@ -111,9 +110,7 @@ def test_scheduler_polls_until_sigterm(tmp_path, feed_server):
     feed_server.routes["/ok"] = Route(good_feed(count=3))
     write_feeds(tmp_path, f"- name: wire\n  url: {feed_server.url('/ok')}\n  interval: 10s\n")
     env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = start("run", env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
         count = 0

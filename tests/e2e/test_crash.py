@@ -15,7 +15,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,8 @@ import pytest
 
 from service.demo.server import FeedServer
 from service.pipeline.demo import DEMO_FEEDS
-from tests.e2e.cli import ROOT, cli_env
+from tests.e2e.cli import ROOT, cli_env, reewatch, start
+from tests.e2e.zygote import Forked
 from tests.fakes.slack_api import TEST_TOKEN, Fault, SlackAPI
 
 TRIALS = 20
@@ -33,11 +33,9 @@ TRIALS = 20
 SLACK_LATENCY = 0.15
 
 
-def start_service(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+def start_service(env: dict[str, str], cwd: Path, log: Path) -> Forked:
     with log.open("w") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "service", "run"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink
-        )
+        return start("run", env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
 
 
 def queued(folder: Path) -> dict[str, str]:
@@ -109,9 +107,7 @@ def expected(feeds, tmp_path_factory) -> Counter:
     tmp_path = tmp_path_factory.mktemp("reference")
     with SlackAPI() as slack:
         env = prepare(tmp_path, feeds, slack)
-        result = subprocess.run(
-            [sys.executable, "-m", "service", "run", "--once"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-        )
+        result = reewatch("run", "--once", env=env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         keys = posted_keys(slack)
     alerts = queued(tmp_path)

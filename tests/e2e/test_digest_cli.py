@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import ssl
-import subprocess
-import sys
 import time
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
@@ -20,7 +18,7 @@ from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.digests import runs_for_status
 from tests.digest_store import FUNDING, GENEVA, GENEVA_RETOLD, HOSTILE, add_feed, store_article
-from tests.e2e.cli import cli_env, reewatch
+from tests.e2e.cli import cli_env, reewatch, start
 from tests.sample_feeds import rss
 from tests.integration.smtp import MailServer
 
@@ -269,7 +267,7 @@ def test_the_running_service_sends_due_digests_and_follows_edits(tmp_path, feed_
         return any((outbox / f"{day.isoformat()}_{address}.eml").is_file() for day in (today, today - dt.timedelta(days=1)))
 
     with log_file.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+        process = start("run", env=env, cwd=tmp_path, stdout=log, stderr=log)
     try:
         # Due since midnight UTC, so the sweep sends it at start, as after a restart.
         assert wait_for(lambda: written("trader@desk.example", "UTC")), log_file.read_text()
@@ -296,7 +294,7 @@ def test_a_first_start_that_has_seen_nothing_sends_no_digest(tmp_path, feed_serv
     env = cli_env(tmp_path, REEWATCH_TICK_SECONDS="0.2")
     log_file = tmp_path / "service.log"
     with log_file.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+        process = start("run", env=env, cwd=tmp_path, stdout=log, stderr=log)
     try:
         assert wait_for(lambda: "not sent: nothing seen yet" in log_file.read_text()), log_file.read_text()
     finally:

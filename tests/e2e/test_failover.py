@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from sqlalchemy import create_engine, text
 from service.demo.server import FeedServer, Route
 from service.pipeline.demo import DEMO_FEEDS
 from tests.e2e.cli import cli_env
+from tests.e2e.cli import start as run_service
+from tests.e2e.zygote import Forked
 from tests.e2e.test_operations import WIRE_ALERTS, free_port, samples, wait_until
 from tests.fakes.slack_api import TEST_TOKEN, Fault, SlackAPI
 from tests.sample_feeds import good_feed
@@ -36,12 +37,10 @@ HELD = 200.0
 TAKEOVER_WITHIN = timedelta(seconds=30)
 
 
-def start(folder: Path, name: str, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+def start(folder: Path, name: str, env: dict[str, str]) -> tuple[Forked, Path]:
     log = folder / f"{name}.log"
     with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "run"], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=sink
-        )
+        process = run_service("run", env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=sink)
     return process, log
 
 

@@ -8,7 +8,6 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.demo.server import FeedServer, Route
 from service.pipeline.demo import DEMO_FEEDS
-from tests.e2e.cli import cli_env
+from tests.e2e.cli import cli_env, start
+from tests.e2e.zygote import Forked
 from tests.fakes.slack_api import TEST_TOKEN, SlackAPI
 from tests.sample_feeds import good_feed
 
@@ -48,7 +48,7 @@ def wait_until(predicate, timeout: float, what: str):
 
 @dataclass
 class Running:
-    process: subprocess.Popen
+    process: Forked
     base: str
     port: int
     feeds: FeedServer
@@ -88,9 +88,7 @@ def service(tmp_path_factory):
         )
         log = folder / "service.log"
         with log.open("w") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service", "run"], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=sink
-            )
+            process = start("run", env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=sink)
         running = Running(process, f"http://127.0.0.1:{port}", port, feeds, slack, log)
         try:
             wait_until(lambda: len(slack.posted()) >= WIRE_ALERTS, 90, "the wire's alerts in Slack")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -17,7 +16,7 @@ from service.store import migrate
 from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.models import Article
-from tests.e2e.cli import cli_env, reewatch
+from tests.e2e.cli import cli_env, reewatch, start
 from tests.sample_feeds import item, rss
 from tests.unit.test_yaml_limits import alias_bomb
 
@@ -80,7 +79,7 @@ def test_hostile_edits_to_a_running_service_are_refused_and_polling_goes_on(tmp_
     (tmp_path / "rules" / "feeds.yaml").write_text(f"- name: f\n  url: {feed_server.url('/f')}\n  interval: 10s\n", encoding="utf-8")
     log = tmp_path / "run.log"
     with log.open("w") as sink:
-        service = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=sink)
+        service = start("run", env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=sink)
     try:
         wait_for(lambda: articles(database_url) == ["first"], "the first poll")
         (tmp_path / "rules" / "alerts" / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
