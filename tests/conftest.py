@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from service.config import Settings
 from service.demo.server import FeedServer
-from service.store import migrate
 from service.store.db import make_engine
-from tests.databases import PostgresDatabases, SQLiteTemplate
+from tests import databases
 
 # --- Prices: yfinance must be imported offline-capable, once, before any test runs. ---
 # yfinance picks curl_cffi or `requests` at import; `responses` (tests/fakes/yahoo_http.py) only
@@ -86,67 +84,37 @@ def _require_postgres() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def _postgres_databases() -> Iterator[list[PostgresDatabases]]:
-    """This process's reusable PostgreSQL databases (tests/databases.py), made by the first test
-    that needs them (the server may be unreachable, and then they are never made)."""
-    holder: list[PostgresDatabases] = []
-    yield holder
-    for databases in holder:
-        databases.close()
-
-
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SQLiteTemplate:
-    return SQLiteTemplate(tmp_path_factory.mktemp("sqlite-template"))
-
-
-def _wants_migrated_postgres(request: pytest.FixtureRequest) -> bool:
-    """Whether this test's `engine` will be on its `postgres_url`: then the database can be
-    handed out migrated, which is what `engine` would make of it before the test runs."""
-    if "engine" not in request.fixturenames:
-        return False
-    callspec = getattr(request.node, "callspec", None)
-    return callspec is not None and callspec.params.get("database_url") == "postgresql"
-
-
-#: URLs handed out already migrated, for `engine` to leave as they are.
-_MIGRATED_URLS: set[str] = set()
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This process's reusable test databases (tests/databases.py): the PostgreSQL ones are
+    made by the first test that needs them, the SQLite template by the first migration."""
+    databases.SQLITE.append(databases.SQLiteTemplate(tmp_path_factory.mktemp("sqlite-template")))
+    yield
+    databases.SQLITE.clear()
+    while databases.POSTGRES:
+        databases.POSTGRES.pop().close()
 
 
 @pytest.fixture
-def postgres_url(request: pytest.FixtureRequest, _postgres_databases: list[PostgresDatabases]) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """An empty PostgreSQL database for one test: no other test uses it at the same time, and
     no other test sees what this one left in it (tests/databases.py)."""
     _require_postgres()
-    if not _postgres_databases:
-        _postgres_databases.append(PostgresDatabases(POSTGRES_ADMIN_URL))
-    databases: PostgresDatabases = _postgres_databases[0]
-    migrated = _wants_migrated_postgres(request)
-    url = databases.acquire(migrated)
-    if migrated:
-        _MIGRATED_URLS.add(url)
+    if not databases.POSTGRES:
+        databases.POSTGRES.append(databases.PostgresDatabases(POSTGRES_ADMIN_URL))
+    pool = databases.POSTGRES[0]
+    url = pool.acquire(migrated=False)
     try:
         yield url
     finally:
-        _MIGRATED_URLS.discard(url)
-        databases.release(migrated)
+        pool.release(url)
 
 
 @pytest.fixture
-def engine(database_url, _sqlite_template: SQLiteTemplate):
+def engine(database_url):
     """An engine on a migrated, empty database (SQLite and PostgreSQL in turn)."""
-    # Migrating costs 0.1 to 0.2 s a test; a copy of a migrated SQLite file, or the PostgreSQL
-    # database `postgres_url` kept migrated, gives the same state at a fraction of it.
-    url = make_url(database_url)
-    if database_url in _MIGRATED_URLS:
-        already_migrated = True
-    elif url.get_backend_name() == "sqlite" and url.database:
-        already_migrated = _sqlite_template.copy_to(Path(url.database))
-    else:
-        already_migrated = False
-    if not already_migrated:
-        migrate.upgrade(database_url)
+    # Running the migrations costs 0.1 to 0.2 s; a copy of a migrated database gives the same.
+    databases.upgrade(database_url)
     engine = make_engine(database_url)
     yield engine
     engine.dispose()

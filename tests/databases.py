@@ -4,7 +4,9 @@ PostgreSQL databases kept per pytest process and reset between tests.
 Creating a PostgreSQL database per test and dropping it afterwards costs a checkpoint each
 (about half a second), and running the migrations costs another 0.1 to 0.2 s; on a small
 machine that is a large share of the suite. Instead, each pytest process (each xdist worker)
-keeps one empty and one migrated database, and after each test:
+keeps one empty and one migrated database. A test gets the empty one; when its set-up migrates
+it (the `engine` fixture, test helpers through `upgrade` below), the migrated one is renamed
+into its place, which is what running the migrations would have made of it. After each test:
 
 - ends the connections the test left open, and renames the database, so that nothing the test
   leaves behind (a thread, a pool with pre-ping) can reach the database the next test gets;
@@ -122,7 +124,7 @@ class PostgresDatabases:
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
-        self._base = admin_url.rsplit("/", 1)[0]
+        self.base = admin_url.rsplit("/", 1)[0]
         self._conninfo = _conninfo(admin_url)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         # The worker id keeps names readable; the uuid keeps them apart from a run of the suite
@@ -133,20 +135,23 @@ class PostgresDatabases:
         # Held for the whole run: it tells other runs that this tag's databases are in use.
         self._admin.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.tag,))
         self._drop_leftovers()
-        self._names: dict[bool, str] = {}
+        #: Databases ready for a test, by kind (migrated or not), and those a test holds.
+        self._spare: dict[bool, str] = {}
+        self._lent: dict[str, bool] = {}
         self._fingerprints: dict[bool, tuple[str, str | None]] = {}
 
     # --- handing out ---
 
     def acquire(self, migrated: bool) -> str:
-        """The URL of this process's empty (or migrated) database, in its fresh state."""
-        if migrated not in self._names:
-            self._create(migrated)
-        return f"{self._base}/{self._names[migrated]}"
+        """The URL of an empty (or migrated) database in its fresh state, for one test."""
+        name = self._spare.pop(migrated, None) or self._create(migrated)
+        self._lent[name] = migrated
+        return f"{self.base}/{name}"
 
-    def release(self, migrated: bool) -> None:
+    def release(self, url: str) -> None:
         """End the test's use of the database and bring it back to its fresh state."""
-        name = self._names.pop(migrated)
+        name = url.rsplit("/", 1)[1]
+        migrated = self._lent.pop(name)
         new_name = self._next_name(migrated)
         if not self._close_and_rename(name, new_name):
             self._drop(name)
@@ -156,14 +161,43 @@ class PostgresDatabases:
         except psycopg.Error:
             clean = False
         if clean:
-            self._names[migrated] = new_name
+            self._spare[migrated] = new_name
         else:
             self._drop(new_name)
 
+    def migrate(self, url: str) -> bool:
+        """Migrate the empty database at `url` by putting the spare migrated one in its place.
+
+        Done only when it gives exactly what running the migrations would: the database is one
+        of ours, lent out empty, nobody is connected to it and nothing was created in it.
+        False, with nothing changed, otherwise."""
+        name = url.rsplit("/", 1)[1]
+        if self._lent.get(name) is not False:
+            return False
+        if True not in self._spare:
+            self._spare[True] = self._create(True)
+        connected = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        if self._admin.execute(connected, (name,)).fetchone()[0]:
+            return False  # checked first: a rename would wait 5 s for them before failing
+        aside = self._next_name(False)
+        try:
+            # A rename fails while anyone is connected, and then nobody can connect by `url`.
+            self._rename(name, aside)
+        except psycopg.errors.ObjectInUse:
+            return False
+        if self._fingerprint(aside, False) != self._fingerprints[False]:
+            self._rename(aside, name)
+            return False
+        self._rename(self._spare.pop(True), name)
+        self._lent[name] = True
+        self._spare[False] = aside
+        return True
+
     def close(self) -> None:
-        for name in self._names.values():
+        for name in [*self._spare.values(), *self._lent]:
             self._drop(name)
-        self._names.clear()
+        self._spare.clear()
+        self._lent.clear()
         self._admin.close()
 
     # --- the steps ---
@@ -172,15 +206,18 @@ class PostgresDatabases:
         self._serial += 1
         return f"{PREFIX}{self.tag}_{'m' if migrated else 'e'}_{self._serial}"
 
-    def _create(self, migrated: bool) -> None:
+    def _create(self, migrated: bool) -> str:
         name = self._next_name(migrated)
         self._admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         if migrated:
-            migrate.upgrade(f"{self._base}/{name}")
+            migrate.upgrade(f"{self.base}/{name}")
         fingerprint = self._fingerprint(name, migrated)
         # Every later reset is compared with the state of the first fresh database.
         self._fingerprints.setdefault(migrated, fingerprint)
-        self._names[migrated] = name
+        return name
+
+    def _rename(self, name: str, new_name: str) -> None:
+        self._admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(name), sql.Identifier(new_name)))
 
     def _close_and_rename(self, name: str, new_name: str) -> bool:
         """End every connection to `name` and rename it; False if that did not succeed."""
@@ -192,9 +229,7 @@ class PostgresDatabases:
                 (name,),
             )
             try:
-                self._admin.execute(
-                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(name), sql.Identifier(new_name))
-                )
+                self._rename(name, new_name)
                 return True
             except psycopg.errors.ObjectInUse:
                 continue  # something connected again in between: end that too
@@ -261,18 +296,40 @@ class PostgresDatabases:
 
 
 class SQLiteTemplate:
-    """A database file migrated once, copied to each test that asks for a migrated database."""
+    """A database file migrated once (when first needed), copied to each test that migrates a
+    database file that does not exist yet: the copy is what the migrations would have made."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "migrated.db"
-        migrate.upgrade(f"sqlite:///{self.path}")
-        # Closing the migration's last connection checkpoints the WAL into the file.
-        assert not Path(f"{self.path}-wal").exists(), "the migrated template kept a WAL file"
 
     def copy_to(self, path: Path) -> bool:
         """Put a migrated database at `path` if nothing is there yet; False otherwise."""
         if any(Path(f"{path}{suffix}").exists() for suffix in ("", "-wal", "-shm", "-journal")):
             return False
+        if not self.path.exists():
+            migrate.upgrade(f"sqlite:///{self.path}")
+            # Closing the migration's last connection checkpoints the WAL into the file.
+            assert not Path(f"{self.path}-wal").exists(), "the migrated template kept a WAL file"
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.path, path)
         return True
+
+
+#: This process's PostgreSQL databases and SQLite template, once tests/conftest.py made them.
+POSTGRES: list[PostgresDatabases] = []
+SQLITE: list[SQLiteTemplate] = []
+
+
+def upgrade(url: str) -> None:
+    """`migrate.upgrade(url)` for test set-up: the same result, cheaper where it can be.
+
+    For a test's own database that is still empty (a SQLite file not yet created, a PostgreSQL
+    database from `postgres_url` nothing was created in), it puts a migrated copy in place.
+    Tests of the migrations themselves call `migrate.upgrade`, never this."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if SQLITE and parsed.database and parsed.database != ":memory:" and SQLITE[0].copy_to(Path(parsed.database)):
+            return
+    elif POSTGRES and url.rsplit("/", 1)[0] == POSTGRES[0].base and POSTGRES[0].migrate(url):
+        return
+    migrate.upgrade(url)
