@@ -22,9 +22,9 @@ from service.demo.server import Route
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import poll_due_feeds
 from service.pipeline.runner import sync_specs
-from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed
+from tests import databases
 from tests.hostile.feeds import entity_bomb, poisoned_feed
 from tests.hostile.workers import cpu_seconds, parser_workers, peak_memory_mb
 from tests.sample_feeds import good_feed, item, rss
@@ -60,7 +60,7 @@ class Service:
     def __init__(self, settings, specs):
         self.settings = settings
         self.specs = specs
-        migrate.upgrade(settings.database_url)
+        databases.upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
 
     async def run(self, scenario):

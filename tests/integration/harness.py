@@ -12,9 +12,9 @@ from service.config import Settings
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import CycleReport, poll_due_feeds
 from service.pipeline.runner import sync_specs
-from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed
+from tests import databases
 
 
 class Ingestion:
@@ -23,7 +23,7 @@ class Ingestion:
     def __init__(self, settings: Settings, specs: list[FeedSpec]):
         self.settings = settings
         self.specs = specs
-        migrate.upgrade(settings.database_url)
+        databases.upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
         self.synced = False
 

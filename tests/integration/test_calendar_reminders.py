@@ -15,9 +15,9 @@ from sqlmodel import select
 from service.bootstrap import open_runtime
 from service.delivery.dispatcher import drain_outbox
 from service.pipeline.reminders import serve_reminders
-from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import OutboxAlert
+from tests import databases
 from tests.fakes.slack_api import TEST_TOKEN, Fault, SlackAPI
 
 UTC = dt.UTC
@@ -63,7 +63,7 @@ def settings(make_settings, database_url, slack):
         slack_retry_max=0.5,
     )
     settings.calendar_file.write_text(CALENDAR, encoding="utf-8")
-    migrate.upgrade(database_url)
+    databases.upgrade(database_url)
     return settings
 
 

@@ -25,11 +25,11 @@ from service.pipeline.digest import (
     send_due_digests,
     serve_digests,
 )
-from service.store import migrate
 from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.digests import get_run, run_key
 from service.store.models import Feed
+from tests import databases
 from tests.digest_data import HOSTILE, HandBuiltMarket, recipient
 from tests.integration.smtp import MailServer, free_port
 
@@ -71,7 +71,7 @@ def ledger(database_url: str, key: str = KEY):
 
 @pytest.fixture
 def settings(database_url, make_settings):
-    migrate.upgrade(database_url)
+    databases.upgrade(database_url)
     return make_settings(database_url)
 
 

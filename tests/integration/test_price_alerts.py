@@ -22,6 +22,7 @@ from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed, OutboxAlert, TickerState
 from service.store.prices import load_quotes
+from tests import databases
 from tests.fakes.yahoo_http import EMPTY, cold_yfinance, fake_yahoo  # noqa: F401  (cold_yfinance: fixture)
 from tests.fakes.yahoo_http import daily_bars as yahoo_daily
 from tests.fakes.yahoo_http import intraday_bars as yahoo_intraday
@@ -128,7 +129,7 @@ def prices(tmp_path, make_settings, database_url):
     def make(mp=JUMP, **overrides):
         path = write_replay(tmp_path, mp)
         settings = make_settings(database_url, price_source="replay", price_replay_file=path, rules_dir=rules, **overrides)
-        migrate.upgrade(database_url)
+        databases.upgrade(database_url)
         return settings
 
     return make

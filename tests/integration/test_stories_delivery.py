@@ -23,9 +23,9 @@ from service.demo.server import FeedServer, Route
 from service.domain.feeds import FeedSpec
 from service.pipeline.poll import poll_due_feeds
 from service.pipeline.runner import sync_specs
-from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, OutboxAlert, Story
+from tests import databases
 from tests.fakes.slack_api import TEST_TOKEN, SlackAPI
 from tests.sample_feeds import item, rss
 from tests.store.test_story_alerts import FIVE_OFFICIAL, FIVE_SECTOR, FIVE_WIRE, TECH_BAN
@@ -80,7 +80,7 @@ class Desk:
         ]
         self.items: dict[str, list[str]] = {name: [] for name in feeds}
         self.serve()
-        migrate.upgrade(settings.database_url)
+        databases.upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
         self.synced = False
 

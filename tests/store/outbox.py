@@ -14,9 +14,9 @@ from service.domain.feeds import SOURCE_WEIGHTS, Entry
 from service.domain.scoring import Assessment, Source
 from service.pipeline.stories import tell_stories
 from service.rules import Ruleset, load_ruleset
-from service.store import migrate
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed, OutboxAlert, Story
+from tests import databases
 
 _GUIDS = itertools.count(1)
 
@@ -42,7 +42,7 @@ class Outbox:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        migrate.upgrade(settings.database_url)
+        databases.upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
         with session(self.engine) as s:
             feed = Feed(name="wire", url="https://wire.example/feed")
