@@ -6,7 +6,10 @@ Starts the real `reewatch run` (a subprocess, SQLite, the shipped rules, default
 otherwise) against a loopback feed polled every `--interval` seconds and the local Slack Web
 API (tests/fakes/slack_api.py, in this process). Alerting items then appear in the feed one at
 a time, at random moments (gaps drawn uniformly from 0.5 s to `--max-gap` s), so they fall at
-every phase of the polling interval. Each item's latency runs from the moment the feed starts
+every phase of the polling interval. The items are reports of distinct events from the labelled
+corpus that a desk wants alerted, each dated the moment it appears (the service does not alert
+on old news, and a report of an event already alerted joins that alert's story instead of
+posting a new one). Each item's latency runs from the moment the feed starts
 serving it to the moment the Slack stand-in accepts its chat.postMessage.
 
 Printed as JSON: the interval, p50 / p95 / max latency, the same figures for ideal polling
@@ -27,7 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,14 +44,45 @@ from tests.fakes.slack_api import TEST_TOKEN, SlackAPI  # noqa: E402
 HEAD = '<?xml version="1.0"?><rss version="2.0"><channel><title>Latency wire</title>'
 
 
-def item(n: int) -> str:
-    """A feed item the shipped rules alert on (new export controls), told apart by its notice number."""
+#: Reports the shipped rules alert on: the labelled corpus's wire and sector items that a desk
+#: wants, each a different event, so that each gets an alert of its own (a report that joins an
+#: earlier item's story edits that alert instead of posting).
+CORPUS = ROOT / "tests" / "corpus" / "training" / "seed.yaml"
+
+
+def reports(count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """`count` (headline, summary) pairs, one per event, in a seeded random order."""
+    import yaml
+
+    wanted = [i for i in yaml.safe_load(CORPUS.read_text(encoding="utf-8")) if i["alert"] is True and i["source"] in ("wire", "sector")]
+    rng.shuffle(wanted)
+    picked: list[tuple[str, str]] = []
+    seen_days: set = set()
+    for entry in wanted:
+        # Reports of one event share its day; one report per day keeps the events apart.
+        day = entry["published"].date()
+        if day not in seen_days:
+            seen_days.add(day)
+            picked.append((entry["title"], entry["summary"].split(". ")[0] + "."))
+    if len(picked) < count:
+        raise SystemExit(f"the corpus has {len(picked)} distinct events; ask for at most that many items")
+    return picked[:count]
+
+
+def item(n: int, report: tuple[str, str]) -> str:
+    """Item `n`: a report told apart by its number, and dated the moment it appears, as a new
+    item is (older news does not alert)."""
+    title, summary = report
     return (
-        f"<item><guid>latency-{n}</guid><title>China adds gallium and germanium to export licence list, notice {n:03d}</title>"
-        f"<link>https://wire.latency.example/2025/{n}</link><pubDate>Thu, 09 Oct 2025 08:{n % 60:02d}:00 GMT</pubDate>"
-        "<description>The commerce ministry said exporters need a licence for gallium, germanium and "
-        "rare earth magnets from today, tightening controls on shipments to the United States.</description></item>"
+        f"<item><guid>latency-{n}</guid><title>{escape(title)} (item {n:03d})</title>"
+        f"<link>https://wire.latency.example/2025/{n}</link><pubDate>{format_datetime(datetime.now(UTC), usegmt=True)}</pubDate>"
+        f"<description>{escape(summary)}</description></item>"
     )
+
+
+def item_token(n: int) -> str:
+    """What item `n`'s alert carries that no other does."""
+    return f"item {n:03d}"
 
 
 def body(items: list[str]) -> bytes:
@@ -103,11 +140,12 @@ def main() -> None:
             if not feeds.hits("/wire"):
                 raise RuntimeError(f"the service never polled its feed:\n{(folder / 'service.log').read_text()}")
             appeared: dict[str, float] = {}
+            events = reports(args.items, rng)
             for n in range(args.items):
                 time.sleep(rng.uniform(0.5, args.max_gap))
-                shown.append(item(n))
+                shown.append(item(n, events[n]))
                 feeds.routes["/wire"] = Route(body(shown))
-                appeared[f"notice {n:03d}"] = time.monotonic()
+                appeared[item_token(n)] = time.monotonic()
             deadline = time.monotonic() + 3 * args.interval + 30
             received: dict[str, float] = {}
             while len(received) < len(appeared) and time.monotonic() < deadline:

@@ -63,7 +63,10 @@ class FeedServer:
         self._httpd.daemon_threads = True
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="feed-server", daemon=True)
+        self._thread = threading.Thread(
+            # Stopping waits for the loop to look up: a short poll keeps stopping quick.
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="feed-server", daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -173,7 +173,10 @@ class SlackAPI:
         self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="slack-api", daemon=True)
+        self._thread = threading.Thread(
+            # Stopping waits for the loop to look up: a short poll keeps stopping quick.
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-api", daemon=True
+        )
 
     # -- set-up and inspection -----------------------------------------------------------------
 
