@@ -154,6 +154,7 @@ def _child(request: dict, fds: list[int]) -> None:
         sys.stdout = _stream(1, unbuffered, "strict")
         sys.stderr = _stream(2, True, "backslashreplace")
         sys.argv = ["reewatch", *request["args"]]
+        _fresh_consoles()
         code = _main()
         threading._shutdown()  # type: ignore[attr-defined]  # what the interpreter does at exit
         atexit._run_exitfuncs()
@@ -167,6 +168,16 @@ def _child(request: dict, fds: list[int]) -> None:
             except Exception:  # noqa: BLE001 - a closed pipe: nothing more can be said
                 pass
         os._exit(code)
+
+
+def _fresh_consoles() -> None:
+    """Build the command's consoles again, as a new process would: Rich reads the width, colour
+    and terminal settings of the environment (COLUMNS, NO_COLOR, ...) when a console is made,
+    and the CLI made its consoles when the zygote imported it."""
+    from service.cli import context
+
+    for console in (context.out, context.err):
+        console.__init__(stderr=console.stderr)  # type: ignore[misc]
 
 
 def _stream(fd: int, unbuffered: bool, errors: str) -> io.TextIOWrapper:
