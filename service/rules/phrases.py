@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick
 
@@ -117,6 +118,10 @@ class Phrase:
         return len(words_of(self.text))
 
 
+# Loading a ruleset compiles the same few thousand words again for each frame condition, and a
+# service reloads its rules when a file changes: each phrase is compiled once per process (a
+# Phrase is immutable). The bound keeps hostile rule files from growing it without end.
+@lru_cache(maxsize=65536)
 def phrase_variants(text: str, *, inflect: bool = True) -> Phrase:
     """Compile one phrase. A leading "=" turns inflections off ("=rule" does not match "ruling")."""
     raw = text.strip()
