@@ -341,15 +341,6 @@ class Forked:
             return (None if out is None else _text(out)), (None if err is None else _text(err))
         return out, err
 
-    def __enter__(self) -> Forked:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for stream in (self.stdout, self.stderr):
-            if stream is not None:
-                stream.close()
-        self.wait()
-
 
 def _fd(target, pipes: list[int]) -> tuple[int, object | None]:
     """The descriptor a child's stream goes to, and the reading end for PIPE."""
@@ -393,15 +384,13 @@ def spawn(
             line += chunk
     except BaseException:
         conn.close()
-        for fd in (*opened, *(r for r in readers if r is not None)):
-            os.close(fd)  # type: ignore[arg-type]
+        for reader in readers:
+            if reader is not None:
+                os.close(reader)  # type: ignore[arg-type]
         raise
     finally:
-        for fd in opened:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        for fd in opened:  # the child has its own copies now (or never will)
+            os.close(fd)
     pid = json.loads(line)["pid"]
     out = os.fdopen(readers[1], "rb") if readers[1] is not None else None  # type: ignore[arg-type]
     err = os.fdopen(readers[2], "rb") if readers[2] is not None else None  # type: ignore[arg-type]
