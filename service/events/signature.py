@@ -28,6 +28,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from service.domain.scoring import Assessment, Frame
@@ -105,6 +106,8 @@ GENERIC_OBJECTS = frozenset(
     products goods material materials raw dual use export exports import imports supply supplies
     chain chains magnet magnets permanent heavy light""".split()
 )
+#: Levers a government moves on its own: which government moved one tells one event from another.
+RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 #: Words that say nothing about what a frame's object is.
 _OBJECT_STOPWORDS = frozenset(
     "a an and the of on in to for from its their his her with by at or as new more all some".split()
@@ -193,6 +196,16 @@ class EventSignature:
         return bool(self.event_types)
 
     @property
+    def elements(self) -> frozenset[str]:
+        """The elements and minerals it names, written as frame objects are."""
+        return _named_as_frames(self.entities, "element:")
+
+    @property
+    def companies(self) -> frozenset[str]:
+        """The watchlist companies it names, written as frame actors name them ("mp", "lyc ax")."""
+        return _named_as_frames(self.entities, "ticker:")
+
+    @property
     def named(self) -> frozenset[str]:
         """The specific things it names: elements, companies, frames' specific objects."""
         found = {e.split(":", 1)[1].casefold() for e in self.entities if e.split(":", 1)[0] in SPECIFIC_KINDS}
@@ -250,6 +263,13 @@ class EventSignature:
 
 
 _NO_NAMES: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=16384)
+def _named_as_frames(entities: frozenset[str], kind: str) -> frozenset[str]:
+    """The names of one kind among `entities` ("element:", "ticker:"), in a frame's words. Story
+    placement compares each report with many candidates, and the same name sets recur."""
+    return frozenset(" ".join(words(e[len(kind):])) for e in entities if e.startswith(kind))
 
 
 def _names(values: Iterable[str] | None) -> frozenset[str]:
@@ -371,7 +391,8 @@ OPPOSITE_TYPES: frozenset[frozenset[str]] = frozenset(
 def conflicts(a: EventSignature, b: EventSignature) -> bool:
     """Whether two reports surely tell different events, however alike their words: a tightening
     and an easing, a rise and a fall of one company, two different companies in the headline,
-    frames that move one lever opposite ways.
+    frames that move one lever opposite ways, one restriction moved by two governments or on
+    two elements.
 
     Only judged reports can conflict: a report no rule fired on is placed by its words alone.
     Types the rules merely told differently (a truce, and the easing it brought) do not conflict.
@@ -387,9 +408,36 @@ def conflicts(a: EventSignature, b: EventSignature) -> bool:
         return True
     if a.frames and b.frames:
         agree = any(fa.agrees(fb) for fa in a.frames for fb in b.frames)
-        oppose = any(fa.opposes(fb) for fa in a.frames for fb in b.frames)
-        return oppose and not agree
+        if agree:
+            return False
+        if any(fa.opposes(fb) for fa in a.frames for fb in b.frames):
+            return True
+        lead, other = a.frames[0], b.frames[0]
+        # Most pairs differ in lever or direction: tested here, before the call.
+        return lead.instrument == other.instrument and lead.polarity == other.polarity and _another_act(a, b)
     return False
+
+
+def _another_act(a: EventSignature, b: EventSignature) -> bool:
+    """Whether the two reports' leading frames move the same restriction the same way, but by two
+    different actors or on two different elements the reports name: "China adds gallium to its
+    export licence list", "Vietnam adds dysprosium to its export licence list" and "China adds
+    antimony to its export licence list" are three events, however alike their words.
+
+    Only a restriction: a deal, a loan or a stake has two parties, and reports name either as
+    the one who acts ("DoD awards Lynas $120 million", "Lynas wins a DoD contract"). Only the
+    leading frames: background ("... in response to the Pentagon blacklisting Chinese firms")
+    often names the other side's earlier move. A company the report names is the target of a
+    restriction, not its author ("MP Materials was put on China's list" names MP first)."""
+    first, second = a.frames[0], b.frames[0]
+    if first.instrument not in RESTRICTIONS or first.instrument != second.instrument or first.polarity != second.polarity:
+        return False
+    if not first.actor or not second.actor:
+        return False
+    if first.actor.isdisjoint(second.actor):
+        return first.actor.isdisjoint(a.companies) and second.actor.isdisjoint(b.companies)
+    mine, theirs = first.specific & a.elements, second.specific & b.elements
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
 
 
 def _opposite_moves(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -295,6 +295,61 @@ def test_frames_decide_when_both_reports_have_them(a, b, same, conflict):
     assert same_event(first, second) is same and conflicts(first, second) is conflict
 
 
+GALLIUM_LISTED = Frame("China", "add", "up", "export_control", "gallium")
+ANTIMONY_LISTED = Frame("China", "add", "up", "export_control", "antimony")
+GALLIUM_GERMANIUM_LISTED = Frame("China", "add", "up", "export_control", "gallium, germanium")
+DYSPROSIUM_LISTED = Frame("Vietnam", "add", "up", "export_control", "dysprosium")
+US_MAGNET_TARIFF = Frame("United States", "raise", "up", "tariff", "magnets")
+EU_MAGNET_TARIFF = Frame("European Union", "raise", "up", "tariff", "magnets")
+MP_LISTED = Frame("MP", "put", "up", "entity_list", "MP")
+US_BLACKLISTS = Frame("DoD", "blacklist", "up", "entity_list", "")
+CHINA_LISTS = Frame("China", "add", "up", "entity_list", "")
+DOD_FUNDS = Frame("United States", "award", "up", "funding", "heavy rare earth separation")
+LYNAS_WINS = Frame("Lynas", "win", "up", "funding", "heavy rare earth separation")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [
+        # Two governments adding an element each to their licence lists: two events.
+        ((GALLIUM_LISTED, "country:China element:gallium"), (DYSPROSIUM_LISTED, "element:dysprosium"), True),
+        # Two governments raising the same tariff on the same goods: two events.
+        ((US_MAGNET_TARIFF, "country:United_States"), (EU_MAGNET_TARIFF, ""), True),
+        # One government listing two different elements it names: two announcements.
+        ((GALLIUM_LISTED, "country:China element:gallium"), (ANTIMONY_LISTED, "country:China element:antimony"), True),
+        # One listing told with one of its elements and with both: one event.
+        (
+            (GALLIUM_LISTED, "country:China element:gallium"),
+            (GALLIUM_GERMANIUM_LISTED, "country:China element:gallium element:germanium"),
+            False,
+        ),
+        # A deal has two parties: the funder in one report, the company in the other.
+        ((DOD_FUNDS, "country:United_States ticker:LYC.AX"), (LYNAS_WINS, "ticker:LYC.AX"), False),
+        # A listed company read as the actor of its own listing is not another government.
+        ((CHINA_LISTS, "country:China ticker:MP"), (MP_LISTED, "country:China ticker:MP"), False),
+    ],
+)
+def test_the_same_template_filled_in_for_another_government_or_element_is_another_event(a, b, conflict):
+    """Templated reports ("X adds Y to its export licence list") share most of their words; who
+    moved the restriction, and on which element, tells them apart."""
+    (frame_a, names_a), (frame_b, names_b) = a, b
+    first = signature(_TYPE_OF[frame_a.instrument], names_a, frames=(frame_a,))
+    second = signature(_TYPE_OF[frame_b.instrument], names_b, frames=(frame_b,))
+    assert conflicts(first, second) is conflict and conflicts(second, first) is conflict
+
+
+_TYPE_OF = {"export_control": "export_control_new", "tariff": "tariff_up", "entity_list": "entity_list", "funding": "gov_funding"}
+
+
+def test_only_the_leading_frame_says_who_acted():
+    """Background naming the other side's earlier move ("... after the Pentagon blacklisted
+    Chinese firms") does not make a report about another government's act."""
+    china = signature("entity_list", "country:China", frames=(CHINA_LISTS,))
+    answer = signature("entity_list", "country:China country:United_States ticker:MP", frames=(MP_LISTED, US_BLACKLISTS))
+    assert not conflicts(china, answer)
+    assert conflicts(china, signature("entity_list", "country:United_States", frames=(US_BLACKLISTS,)))
+
+
 @pytest.mark.parametrize(
     ("official", "hours", "notice_frame", "expected"),
     [
@@ -515,6 +570,20 @@ WIDER_CONTROLS = (
     "more of rare earths from China, and added five elements and magnet technology to the control list.",
 )
 
+#: One template, filled in for two governments and two elements on one day.
+GALLIUM_LICENCES = (
+    "China adds gallium to its export licence list",
+    "The commerce ministry said exporters of gallium will need a licence from next month.",
+)
+DYSPROSIUM_LICENCES = (
+    "Vietnam adds dysprosium to its export licence list",
+    "The trade ministry said exporters of dysprosium will need a licence from next month.",
+)
+ANTIMONY_LICENCES = (
+    "China adds antimony to its export licence list",
+    "The commerce ministry said exporters of antimony will need a licence from next month.",
+)
+
 
 @pytest.mark.parametrize(
     ("first", "second", "hours_apart"),
@@ -523,6 +592,9 @@ WIDER_CONTROLS = (
         (GENEVA, CHIP_DISPUTE, 7 * 24),
         # A tariff threat and wider export controls on the same day, both about China.
         (TARIFF_THREAT, WIDER_CONTROLS, 2),
+        # Word for word alike but for who acts and on what: the text alone would join them.
+        (GALLIUM_LICENCES, DYSPROSIUM_LICENCES, 2),
+        (GALLIUM_LICENCES, ANTIMONY_LICENCES, 2),
     ],
 )
 def test_near_misses_scored_by_the_shipped_rules(shipped_ruleset, first, second, hours_apart):
