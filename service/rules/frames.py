@@ -588,7 +588,11 @@ def _plurals(noun: str) -> set[str]:
 # The sentence as the reader sees it: lower case, words single-spaced, clause punctuation kept
 # as "|" and "%" as "pct" so "to 60%" stays readable.
 _COLON = re.compile(r":(?=\s)")
-_CLAUSE_PUNCT = re.compile(r"\s*(?:[;:()\[\]|]|,|\s[-\u2013\u2014]+\s|\u2014|\u2013(?=\s))\s*")
+#: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
+#: before it are left to the end, where the words are single-spaced: a pattern that may start
+#: with spaces is tried at every space of the sentence. An em dash after a space is a break of
+#: its own, as it was when the spaces before a mark were part of the match ("a —— b": two).
+_CLAUSE_PUNCT = re.compile(r"(?:[;:()\[\]|,\u2014]|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
 
 
 _MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
@@ -621,15 +625,26 @@ _UNIT_PRICE = re.compile(
 )
 _UNIT_HINT = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS = re.compile(r"[^\w|]+|_+")
+#: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
+_ASCII_SEPARATORS = bytes(
+    32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
+    for code in range(128)
+) + bytes(range(128, 256))
+#: A figure, then "of": where a few-of-many count ("5 of 180") must start.
+_COUNT_OF = re.compile(r"\d (?:out )?of ")
+#: What any amount of money `_MONEY_HINT` finds contains.
+_MONEY_MARKS = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", "rmb", "yuan", "inr")
 
 
 def _prepare(text: str) -> str:
+    # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
+    # regex search, and most sentences have no price, no money and no count.
     text = text.lower()
     if _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
-    if _MONEY_HINT.search(text):
+    if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):
         text = _MONEY.sub(" moneyamount ", text)
-    if " of " in text:
+    if " of " in text and _COUNT_OF.search(text):
         text = _FEW_OF_MANY.sub(_scarce, text)
     if "up " in text or "down " in text:
         text = _MOVE.sub(lambda m: m.group(1) + "move", text)
@@ -640,7 +655,11 @@ def _prepare(text: str) -> str:
     text = _CLAUSE_PUNCT.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
-    return " " + " ".join(_SEPARATORS.sub(" ", text).split()) + " "
+    if text.isascii():
+        text = text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
+    else:
+        text = _SEPARATORS.sub(" ", text)
+    return " " + " ".join(text.split()) + " "
 
 
 #: "high-end batteries", "lower-sensitivity graphite": a grade of product, not a price gone high

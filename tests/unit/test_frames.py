@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.rules.frames import FrameReader, event_types, watchlist_lexicon
+from service.rules.frames import FrameReader, _prepare, event_types, watchlist_lexicon
 from service.rules.schema import WatchlistFile
 from service.yamlfile import read_yaml, validate
 
@@ -374,3 +374,35 @@ def test_any_text_reads_without_error(reader, text):
     """Odd and long texts give a reading (possibly empty), never an exception."""
     reading = reader.read(text, text)
     assert isinstance(reading.facts, tuple)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "prepared"),
+    [
+        # A mark takes the spaces after it: "(Filer) - Item" is one break, not two.
+        (
+            "8-K - MP Materials Corp. (Filer) - Item 1.01 Entry into a Material Definitive Agreement",
+            " 8 k | mp materials corp | filer | item 1 01 entry into a material definitive agreement ",
+        ),
+        # An em dash after a space is a break of its own; a spaced en dash is one too.
+        ("China halts exports — and then —— resumes them", " china halts exports | and then | | resumes them "),
+        ("Tariffs rise – again; duties – on magnets", " tariffs rise | again | duties | on magnets "),
+        # Few of many is scarcity; a year after "of" is not a total.
+        ("Beijing: licences approved for 5 of 180 requests", " beijing colonbreak licences approved for few 5 of 180 requests "),
+        ("Approved 5 of 2025 requests and 90 of 100 others", " approved 5 of 2025 requests and 90 of 100 others "),
+        ("A list of minerals, none of them priced", " a list of minerals | none of them priced "),
+        # Money given, a price per unit, a move by a figure, a percentage.
+        ("Lynas raises A$750 million, NdPr at $60,000 per tonne", " lynas raises moneyamount | ndpr at priceamount "),
+        (
+            "India sets aside ₹7,280 crore for magnets, up 12% on last year",
+            " india sets aside moneyamount for magnets | upmove 12 pct on last year ",
+        ),
+        # A grade of product is one word; underscores and accented words are read as words.
+        ("Prices of high-purity gallium fall", " prices of highpurity gallium fall "),
+        ("snake_case and naïve café déjà-vu", " snake case and naïve café déjà vu "),
+    ],
+)
+def test_a_sentence_is_prepared_as_the_reader_sees_it(sentence, prepared):
+    """Lower case, single spaces, clause marks as "|", amounts and counts as the words the
+    lexicon knows: what every frame is read from."""
+    assert _prepare(sentence) == prepared
