@@ -21,7 +21,7 @@ def alerts_status(
     """Delivery at a glance: alerts by channel and status, the oldest one waiting, the latest failures."""
     from service.alerts.mrkdwn import one_line, truncate
     from service.redaction import scrub
-    from service.store.outbox import FAILED, PENDING, SENT, outbox_status
+    from service.store.outbox import FAILED, PENDING, SENT, SKIPPED, outbox_status
 
     settings = load_cli_settings()
     with errors_as_messages(settings), store_session(settings) as session:
@@ -32,16 +32,21 @@ def alerts_status(
     else:
         out.print("Delivery: console (no SLACK_BOT_TOKEN)")
     table = Table(title="Outbox")
-    for column in ("channel", PENDING, SENT, FAILED):
+    # Skipped: calendar reminders a later reminder of the same date made moot, never to be sent.
+    for column in ("channel", PENDING, SENT, FAILED, SKIPPED):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for channel, counts in status.counts.items():
         failed = counts.get(FAILED, 0)
         table.add_row(
-            Text(channel), str(counts.get(PENDING, 0)), str(counts.get(SENT, 0)), f"[red]{failed}[/]" if failed else "0"
+            Text(channel),
+            str(counts.get(PENDING, 0)),
+            str(counts.get(SENT, 0)),
+            f"[red]{failed}[/]" if failed else "0",
+            str(counts.get(SKIPPED, 0)),
         )
     totals = status.totals
     table.add_section()
-    table.add_row("all", str(totals[PENDING]), str(totals[SENT]), str(totals[FAILED]), style="bold")
+    table.add_row("all", str(totals[PENDING]), str(totals[SENT]), str(totals[FAILED]), str(totals[SKIPPED]), style="bold")
     out.print(table)
 
     oldest = status.oldest_pending

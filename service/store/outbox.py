@@ -362,7 +362,7 @@ class OutboxStatus:
 
     @property
     def totals(self) -> dict[str, int]:
-        totals = {PENDING: 0, SENT: 0, FAILED: 0}
+        totals = {PENDING: 0, SENT: 0, FAILED: 0, SKIPPED: 0}
         for by_status in self.counts.values():
             for status, count in by_status.items():
                 totals[status] = totals.get(status, 0) + count

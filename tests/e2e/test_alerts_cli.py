@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from service.store.db import session
+from service.store.outbox import skip_unsent
 from tests.delivery.harness import DeliveringOutbox, assessment
 from tests.e2e.cli import cli_env, reewatch
 from tests.fakes.slack_api import TEST_TOKEN, Fault, SlackAPI
@@ -30,6 +34,11 @@ def test_alerts_status_shows_counts_the_oldest_pending_and_failures_without_the_
             box.queue("[bold]Beijing[/bold] <!channel> curbs", verdict=assessment(rules=("c",), channels=("#quiet",)))
             box.queue("Nowhere to go", verdict=assessment(rules=("d",), channels=("#gone",)))
             box.drain(patience=0)
+            # A row made moot before anyone tried it, as a superseded calendar reminder is.
+            [moot] = box.queue("Made moot", verdict=assessment(rules=("e",)))
+            with session(box.engine) as s:
+                assert skip_unsent(s, key_prefixes=[moot.key], now=datetime.now(UTC), reason="superseded") == 1
+                s.commit()
         finally:
             box.close()
         env = cli_env(tmp_path, DATABASE_URL=database_url, SLACK_BOT_TOKEN=TEST_TOKEN, SLACK_API_URL=slack.url)
@@ -38,10 +47,11 @@ def test_alerts_status_shows_counts_the_oldest_pending_and_failures_without_the_
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert f"Delivery: Slack at {slack.url}" in text
-    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]] for line in text.splitlines() if line.count("│") == 5}
-    assert rows["#rare-earth-alerts"] == ["1", "1", "0"]
-    assert rows["#quiet"] == ["0", "0", "1"] and rows["#gone"] == ["0", "0", "1"]
-    assert rows["all"] == ["1", "1", "2"]
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:6]] for line in text.splitlines() if line.count("│") == 6}
+    # pending, sent, failed, skipped
+    assert rows["#rare-earth-alerts"] == ["1", "1", "0", "1"]
+    assert rows["#quiet"] == ["0", "0", "1", "0"] and rows["#gone"] == ["0", "0", "1", "0"]
+    assert rows["all"] == ["1", "1", "2", "1"]
     assert "Oldest pending: news:2:#rare-earth-alerts" in text and "last error: HTTP 503" in text
     assert "not_in_channel" in text and "channel_not_found" in text
     assert "[bold]Beijing[/bold] <!channel> curbs" in text  # feed text printed as text

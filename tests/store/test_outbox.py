@@ -256,7 +256,7 @@ def test_status_counts_oldest_pending_and_last_failures(box):
         record_failure(s, desk[2].id, "not_in_channel", token=token)
         status = outbox_status(s)
     assert status.counts == {"#desk": {"sent": 1, "failed": 2}, "#risk": {"pending": 1}}
-    assert status.totals == {"pending": 1, "sent": 1, "failed": 2}
+    assert status.totals == {"pending": 1, "sent": 1, "failed": 2, "skipped": 0}
     assert status.oldest_pending.id == risk.id
     assert [f.last_error for f in status.last_failures] == ["not_in_channel", "channel_not_found"]
 
