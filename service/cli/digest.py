@@ -62,6 +62,7 @@ def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> No
     import asyncio
 
     from service.pipeline.digest import send_digest, send_due_digests
+    from service.pipeline.heartbeat import keep_alive
     from service.store import migrate
 
     settings = load_cli_settings()
@@ -73,9 +74,12 @@ def digest_send(day: DateOption = None, recipient: RecipientOption = None) -> No
                 now = datetime.now(UTC)
                 days = {r.key: _digest_day(day, r, now) for r in chosen} if day else {}
                 migrate.upgrade(settings.database_url)
-                if not day:
-                    return await send_due_digests(rt, setup, now=now, only={r.key for r in chosen})
-                return [await send_digest(rt, setup, r, days[r.key], now=now, force=True) for r in chosen]
+                # Beating as a running instance does: the claim on each digest is renewed while a
+                # slow mail server takes it, so no instance takes the send over and mails it again.
+                async with keep_alive(rt):
+                    if not day:
+                        return await send_due_digests(rt, setup, now=now, only={r.key for r in chosen})
+                    return [await send_digest(rt, setup, r, days[r.key], now=now, force=True) for r in chosen]
 
         outcomes = asyncio.run(send())
     styles = {"sent": "green", "already_sent": "dim", "retrying": "yellow", "waiting": "yellow", "failed": "red"}

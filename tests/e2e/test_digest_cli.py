@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import ssl
+import threading
 import time
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import trustme
+from sqlmodel import select
 
 from service.demo.server import Route
 from service.rules import load_ruleset
@@ -17,6 +19,8 @@ from service.store import migrate
 from service.store.db import make_engine
 from service.store.db import session as open_session
 from service.store.digests import runs_for_status
+from service.store.instances import instances, lease_holder
+from service.store.models import DigestRun
 from tests.digest_store import FUNDING, GENEVA, GENEVA_RETOLD, HOSTILE, add_feed, store_article
 from tests.e2e.cli import cli_env, reewatch, start
 from tests.sample_feeds import rss
@@ -333,3 +337,57 @@ def test_calendar_lists_the_dates_ahead_and_their_reminders(tmp_path):
     assert "old-rule" not in flat and "upcoming in" in flat
     past = reewatch("digest", "calendar", "--past", env=env, cwd=tmp_path)
     assert "old-rule" in " ".join(past.stdout.split()) and "missed" in past.stdout
+
+
+def test_send_keeps_its_claim_alive_while_a_slow_server_takes_the_mail(tmp_path):
+    """`digest send` beats as a running instance does: while the mail server holds the message
+    past the claim's first lease, the lease is renewed (no instance may take the send over and
+    mail it again), and once sent the command leaves no heartbeat or lease behind."""
+    write_rules(tmp_path, RECIPIENTS.split("  - address: risk")[0])
+    with MailServer() as server:
+        server.handler.hold = threading.Event()
+        env = cli_env(
+            tmp_path,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(server.port),
+            SMTP_STARTTLS="false",
+            DIGEST_FROM="reewatch <reewatch@fund.example>",
+            REEWATCH_HEARTBEAT_SECONDS="0.5",
+            REEWATCH_INSTANCE_TIMEOUT="1",  # a claim's lease is twice this: 2 s
+        )
+        proc = start("digest", "send", "--date", "today", env=env, cwd=tmp_path)
+        try:
+            assert server.handler.in_data.wait(60), "the digest never reached the mail server"
+            first = _digest_lease(env)
+            # Past the lease the claim was taken with: only a heartbeat can have renewed it.
+            while datetime_now() <= first.lease_until + dt.timedelta(seconds=1):
+                time.sleep(0.1)
+            held = _digest_lease(env)
+            with open_session(make_engine(env["DATABASE_URL"])) as s:
+                beating = [row.instance_id for row in instances(s)]
+        finally:
+            server.handler.hold.set()
+            returncode = proc.wait(timeout=120)
+    assert returncode == 0
+    assert held.lease_owner == first.lease_owner and held.lease_until > first.lease_until
+    assert beating == [lease_holder(first.lease_owner)]
+    assert len(server.messages) == 1
+    after = _digest_lease(env)
+    assert after.status == "sent" and after.lease_owner is None
+    with open_session(make_engine(env["DATABASE_URL"])) as s:
+        assert instances(s) == []
+
+
+def datetime_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _digest_lease(env) -> DigestRun:
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with open_session(engine) as s:
+            [run] = s.exec(select(DigestRun)).all()
+            s.expunge(run)
+            return run
+    finally:
+        engine.dispose()

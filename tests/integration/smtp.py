@@ -6,6 +6,7 @@ import asyncio
 import base64
 import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -37,6 +38,9 @@ class Handler:
     data_reply: str | None = None
     #: Seconds to wait before answering DATA, so a second instance can arrive mid-send.
     data_delay: float = 0.0
+    #: When given, DATA is answered only once it is set (`in_data` says a message is waiting).
+    hold: threading.Event | None = None
+    in_data: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
@@ -47,6 +51,9 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
+        if self.hold is not None:
+            self.in_data.set()
+            await asyncio.to_thread(self.hold.wait)
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
