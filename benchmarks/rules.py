@@ -11,6 +11,9 @@ distorts it less), each the best of `--repeat` runs as `timeit` does:
 - the shipped rules (rules/), which also tag entities, score and explain every article;
 - 200 generated rules (random phrase groups, `none` lists, `near` and headline conditions, all
   drawn from the corpus vocabulary), on the same engine;
+- the same 200 rules with the frame reader switched off (`generated_rules_without_frames`):
+  not a configuration the service runs, but what the figure above pays for reading event frames
+  (who did what to which lever) on every article a rule fires on;
 - two naive engines on the same 200 rules, both looping over the rules for every article and
   testing each with its own regex(es), case-insensitive, words as `\\b(?:a|b|c)(?:s|es|ed|ing)?\\b`:
   `naive_baseline` compiles one regex per condition group and stops at a rule's first failing
@@ -29,6 +32,7 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import random
@@ -260,6 +264,9 @@ def main() -> None:
                 naive.fired(title, summary)
             naive_seconds[name] = min(naive_seconds[name], time.process_time() - started)
     naive_rates = {name: (seconds, len(sample) / seconds) for name, seconds in naive_seconds.items()}
+    frameless = dataclasses.replace(generated, frames=None)
+    time_engine(frameless, articles[:200])
+    frameless_seconds, _, _ = time_engine(frameless, articles, args.repeat)
 
     engine_rate = args.articles / generated_seconds
     strongest = max(naive_rates, key=lambda name: naive_rates[name][1])
@@ -283,6 +290,12 @@ def main() -> None:
                     "seconds": round(generated_seconds, 3),
                     "articles_per_second": round(engine_rate),
                     "articles_with_a_rule_fired": generated_fired,
+                },
+                "generated_rules_without_frames": {
+                    "rules": len(frameless.rules),
+                    "seconds": round(frameless_seconds, 3),
+                    "articles_per_second": round(args.articles / frameless_seconds),
+                    "share_of_time_reading_frames": round(1 - frameless_seconds / generated_seconds, 3),
                 },
                 **{
                     name: {
