@@ -413,16 +413,16 @@ def conflicts(a: EventSignature, b: EventSignature) -> bool:
         if any(fa.opposes(fb) for fa in a.frames for fb in b.frames):
             return True
         lead, other = a.frames[0], b.frames[0]
-        # Most pairs differ in lever or direction: tested here, before the call.
         return lead.instrument == other.instrument and lead.polarity == other.polarity and _another_act(a, b)
     return False
 
 
 def _another_act(a: EventSignature, b: EventSignature) -> bool:
-    """Whether the two reports' leading frames move the same restriction the same way, but by two
-    different actors or on two different elements the reports name: "China adds gallium to its
-    export licence list", "Vietnam adds dysprosium to its export licence list" and "China adds
-    antimony to its export licence list" are three events, however alike their words.
+    """Given leading frames that move the same lever the same way: whether the lever is a
+    restriction moved by two different actors, or on two different elements the reports name.
+    "China adds gallium to its export licence list", "Vietnam adds dysprosium to its export
+    licence list" and "China adds antimony to its export licence list" are three events, however
+    alike their words.
 
     Only a restriction: a deal, a loan or a stake has two parties, and reports name either as
     the one who acts ("DoD awards Lynas $120 million", "Lynas wins a DoD contract"). Only the
@@ -430,7 +430,7 @@ def _another_act(a: EventSignature, b: EventSignature) -> bool:
     often names the other side's earlier move. A company the report names is the target of a
     restriction, not its author ("MP Materials was put on China's list" names MP first)."""
     first, second = a.frames[0], b.frames[0]
-    if first.instrument not in RESTRICTIONS or first.instrument != second.instrument or first.polarity != second.polarity:
+    if first.instrument not in RESTRICTIONS:
         return False
     if not first.actor or not second.actor:
         return False
