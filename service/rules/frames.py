@@ -286,6 +286,8 @@ _DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughl
                               r"(?:of|over) (?:the |its |rare earth |domestic )?(?:output|production|mining|"
                               r"smelting|separation|refining|quotas?|industry|sector))\b")
 
+US, CHINA = "United States", "China"
+
 # Tags of the tokens a sentence is read into.
 ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE, INERT = range(17)
 
@@ -1069,9 +1071,16 @@ def _frame(
     pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
+    passive = actor is not None and pivot is not None and pivot.tag == VERB and _passive(clause, pivot, text, headline)
+    if passive:
+        # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
+        # is acted on; who acts follows `by`, or owns the instrument ("China's list").
+        actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
     named_actor = actor
     if actor is None:
-        actor = _passive_actor(clause) or default_actor
+        if passive and default_actor is not None and default_actor[0] == "company":
+            default_actor = None  # "Northern Rare Earth, JL Mag added to ...": both are acted on
+        actor = _passive_actor(clause) or default_actor or _list_owner(clause)
         if actor is None and programme is not None:
             actor = ("government", programme[2], programme[2])
     heads = _heads(clause)
@@ -1419,6 +1428,69 @@ def _generic_kind(
     return None
 
 
+#: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
+_AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
+#: Verbs of giving: in a headline, "Lynas awarded ..." is Lynas given it (the giver acts: "awards").
+_GIVING = frozenset({"award", "grant", "give", "offer", "hand", "issue", "deny", "refuse"})
+#: Participles that do not end in -ed or -en ("put on the list", "hit by curbs").
+_BARE_PARTICIPLES = frozenset({"put", "hit", "set", "cut", "shut", "struck", "caught", "held", "kept", "left", "sold", "paid"})
+
+
+def _passive(clause: list[Token], verb: Token, text: str, headline: bool) -> bool:
+    """Whether the clause's verb is passive, so its subject is acted on: after a form of "be"
+    or "get" ("was added", "were formally placed"); in a headline, a bare participle followed
+    by `by`, `to` or `on` ("Shenghe added to Entity List", "Lynas hit by curbs"), since
+    headlines tell what someone did in the present tense ("adds"), or with an agent after it
+    ("Lynas granted permit by Malaysia"), or a company given something ("Lynas awarded ...")."""
+    word = verb.text.rsplit(" ", 1)[-1]
+    if not (word.endswith(("ed", "en")) or word in _BARE_PARTICIPLES):
+        return False  # "are establishing", "shares are tumbling": progressive, not passive
+    before = text[max(0, verb.start - 40) : verb.start].split()[-2:]  # a window: a long lead is not copied per clause
+    if before and (before[-1] in _AUXILIARIES or (len(before) == 2 and before[0] in _AUXILIARIES and before[1].endswith("ly"))):
+        return True
+    if not headline:
+        return False
+    if verb.value[0] in _GIVING and any(t.tag == ACTOR and t.value[0] == "company" for t in clause if t.start < verb.start):
+        return True  # "Lynas awarded $258 million US defense contract": a company is given it
+    later = [t for t in clause if t.start >= verb.end]
+    if later and later[0].tag == TARGET and later[0].text in ("by", "to", "on") and not text[verb.end : later[0].start].strip():
+        # "added to US Entity List", not "agreed to resume flows": the marker leads to the instrument.
+        following = next((t for t in later[1:] if t.tag != ACTOR), None)
+        if later[0].text == "by" or (following is not None and following.tag == INSTRUMENT):
+            return True
+    return _passive_actor(later) is not None  # "Lynas granted permit by Malaysia"
+
+
+def _instrument_owner(clause: list[Token], verb: Token) -> tuple[str, str, str] | None:
+    """The government whose instrument a passive verb acts with: "put on China's unreliable
+    entity list", "added to the US Entity List"."""
+    for token, following in zip(clause, clause[1:]):
+        if token.start > verb.start and token.tag == ACTOR and token.value[0] == "government" and token.value[2] \
+                and following.tag == INSTRUMENT:
+            return token.value  # type: ignore[return-value]
+    return None
+
+
+#: Lists known by their names: the Entity List is the US Commerce Department's; the unreliable
+#: entity list and the export control control list are China's commerce ministry's.
+_LIST_OWNERS = {
+    "entity list": ("government", US, US),
+    "unreliable entity list": ("government", CHINA, CHINA),
+    "unreliable entities list": ("government", CHINA, CHINA),
+    "export control list": ("government", CHINA, CHINA),
+    "export control control list": ("government", CHINA, CHINA),
+}
+
+
+def _list_owner(clause: list[Token]) -> tuple[str, str, str] | None:
+    """Who keeps the list a clause is about (its first instrument), when no one is said to
+    act: "Shenghe added to the Entity List" is a US listing."""
+    first = next((t for t in clause if t.tag == INSTRUMENT), None)
+    if first is not None and first.value == "entity_list":
+        return _LIST_OWNERS.get(first.text)
+    return None
+
+
 def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:
     """'... imposed by Beijing': the actor after `by`."""
     for previous, token in zip(clause, clause[1:]):
@@ -1462,7 +1534,6 @@ FAMILIES: dict[str, frozenset[str]] = {
     "price_move": frozenset({"price", "funding"}),
 }
 
-US, CHINA = "United States", "China"
 #: Watchlist groups whose own halts and deals are company news; a carmaker idling a line for
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS = frozenset({"us_allied_producers", "china_producers", "minor_metals"})

@@ -297,6 +297,32 @@ def test_the_actor_is_who_acts(reader, headline, actor, countries):
 
 
 @pytest.mark.parametrize(
+    ("headline", "actor", "objects"),
+    [
+        # Passive: the name before the verb is acted on; the agent follows `by` or owns the list.
+        ("MP Materials was put on China's unreliable entity list", "China", ("MP",)),
+        ("Shenghe Resources added to US Entity List by Commerce Department", "Commerce Department", ("600392.SS",)),
+        ("Lynas granted export permit by Malaysia", "Malaysia", ("LYC.AX",)),
+        ("Lynas awarded $258 million US defense contract", "United States", ("LYC.AX",)),
+        ("Chinese magnet makers were formally placed on the US Entity List", "United States", ()),
+        # With no agent, the list's name says whose it is.
+        ("Shenghe Resources has been added to the Entity List", "United States", ("600392.SS",)),
+        ("MP Materials put on unreliable entity list", "China", ("MP",)),
+        ("Northern Rare Earth, JL Mag added to Entity List", "United States", ("600111.SS", "6680.HK")),
+        # Not passive: a progressive, an active past tense, "agreed to" after a reporting verb.
+        ("AXT shares are tumbling today", "AXTI", ("AXTI",)),
+        ("China added gallium to its export control list on Tuesday", "China", ("gallium",)),
+        ("Trump says Xi agreed to resume rare earth flows", "White House, Chinese leadership", ("rare earth",)),
+    ],
+)
+def test_a_passive_subject_is_acted_on(reader, headline, actor, objects):
+    """Who acts in a passive sentence is the agent or the owner of the list, never its subject."""
+    fact, _reading = deciding(reader, headline)
+    assert fact is not None
+    assert (fact.actor, fact.objects) == (actor, objects)
+
+
+@pytest.mark.parametrize(
     "headline",
     [
         "China, which controls 70% of rare earth mining, says nothing new",  # dominance, not a control

@@ -174,3 +174,18 @@ def test_an_8k_reads_what_was_agreed_from_its_first_sentence():
         feed="sec-edgar-8k-mp",
     )
     assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "listed"),
+    [
+        ("Shenghe Resources has been added to the Entity List", "600392.SS"),
+        ("MP Materials was put on China's unreliable entity list", "MP"),
+    ],
+)
+def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
+    """A company the desk holds put on a list is a listing that hurts it, though the headline
+    names no government acting (the list's name says whose it is)."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",)
+    assert verdict.impacts[listed] == "bearish"
