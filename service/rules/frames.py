@@ -42,7 +42,7 @@ from service.rules.phrases import split_lead, word_forms
 REVERSING_VERBS = tuple(
     verb.strip()
     for verb in """
-scale back, roll back, push back, pull back, phase out, wind down, call off, back off, back down,
+scale back, roll back, push back, put off, hold off, pull back, phase out, wind down, call off, back off, back down,
 dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
 terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, slash, halve,
@@ -294,6 +294,8 @@ ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, C
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
 INERT_PHRASES = ["executive order", "executive orders",
+                 # Not a government's commerce department.
+                 "chamber of commerce", "chambers of commerce", "e commerce", "ecommerce",
                  # A negation of something the frame does not read: "warns not to underestimate
                  # China's leverage", "fell with no company news".
                  "not to underestimate", "not underestimate", "no company news", "no company specific news",
@@ -1076,6 +1078,14 @@ def _frame(
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
         actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
+    if not public:
+        # "on report of a Washington stake", "a US loan": a government's own money, though the
+        # company acts.
+        public = any(
+            a.tag == ACTOR and a.value[0] == "government" and b.tag == INSTRUMENT and b.value == "funding"
+            and not text[a.end : b.start + 1].strip()  # not "Chinese-linked funds"
+            for a, b in zip(clause, clause[1:])
+        )
     named_actor = actor
     if actor is None:
         if passive and default_actor is not None and default_actor[0] == "company":
@@ -1151,6 +1161,11 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == DEFICIT and token.value in _APPREHENSION and heads[0][0] in _RESTRICTING:
+                # "export curb fears", "tariff worries": the restriction is feared, not undone;
+                # "supply fears" stay a shortage feared.
+                hedged = mood = True
+                continue
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
             if token.tag == SCARCE and any(
@@ -1349,6 +1364,14 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         ]
         if moved:
             return [(moved[0], found[moved[0]])]
+    by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None)
+    if restrictions and verb is not None and by is not None and verb.start < by.start \
+            and all(found[k].start > by.start for k in restrictions):
+        # The passive of the same: "Swift output halted by China's rare earth curbs": the
+        # restriction after `by` is the cause; what the verb moves stands before it.
+        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start < verb.start]
+        if moved:
+            return [(moved[0], found[moved[0]])]
     if restrictions:
         first = min(restrictions, key=lambda k: found[k].start)
         others = [k for k in restrictions if k != first]
@@ -1428,6 +1451,10 @@ def _generic_kind(
     return None
 
 
+#: Nouns of apprehension: of a shortage they are a shortage feared; of a restriction, the
+#: restriction feared (a mood, not an act).
+_APPREHENSION = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
+_RESTRICTING = frozenset({"export_control", "tariff", "entity_list"})
 #: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
 #: Verbs of giving: in a headline, "Lynas awarded ..." is Lynas given it (the giver acts: "awards").
@@ -1690,6 +1717,8 @@ def builtin_lexicon() -> Lexicon:
     for word in RELIEF_NOUNS:
         lexicon.add(word, RELIEF, word)
         lexicon.add(word + "s", RELIEF, word) if not word.endswith("s") else None
+    # "puts the October curbs on hold": a pause by another name.
+    lexicon.add("on hold", RELIEF, "pause")
     for kind, words in INSTRUMENT_WORDS.items():
         for word in words:
             lexicon.add(word, INSTRUMENT, kind, inflect="noun")
@@ -1743,6 +1772,8 @@ def watchlist_lexicon(spec) -> Lexicon:
         value = (agency.role, agency.name, agency.country or "")
         for text in (agency.name, *agency.aliases):
             lexicon.add(text, ACTOR, value, capitals=_in_capitals(text))
+        for text in agency.ambiguous:
+            lexicon.add(text, ACTOR, value, capitals=True)  # "Commerce adds ...", not "e-commerce"
     for group, group_spec in spec.groups.items():
         for ticker in group_spec.tickers:
             lexicon.ticker_groups[ticker.symbol] = group

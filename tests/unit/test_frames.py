@@ -165,6 +165,17 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "corporate"),
         # A results warning below guidance is bad news for holders.
         ("AXT revenue to come in below prior guidance on slow permits", "funding", "down", "corporate"),
+        # Fears of a restriction are the restriction feared; fears for supply are a shortage.
+        ("Tariff fears grow as rare earth talks stall", "tariff", "up", "tariff_up"),
+        ("Export curb worries ease after US-China talks", "export_control", "down", "export_control_eased"),
+        ("Magnet supply fears mount among carmakers", "supply", "down", "supply_disruption"),
+        # Delays and pauses by other names.
+        ("China puts October rare earth export curbs on hold until November 2026", "export_control", "down",
+         "export_control_eased"),
+        ("Higher US tariffs on Chinese goods put off for another 90 days", "tariff", "down", "tariff_down"),
+        ("US holds off on new tariffs on Chinese graphite", "tariff", "down", "tariff_down"),
+        # In the passive, the restriction after `by` is the cause of what the verb did.
+        ("Suzuki's Swift output halted by China rare earth curbs", "supply", "down", "supply_disruption"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
@@ -286,6 +297,8 @@ def test_a_company_carried_over_from_the_headline_is_still_a_producer(reader):
         ("Bessent: China to delay rare earth regime for a year", "China", {"China"}),
         ("China, which controls most of the world's supply, tightens export rules", "China", {"China"}),
         ("Magnet shipments out of China collapse", "", set()),
+        # "Commerce" with a capital is the department.
+        ("Commerce adds Shenghe to Entity List", "Commerce Department", {"United States"}),
     ],
 )
 def test_the_actor_is_who_acts(reader, headline, actor, countries):
@@ -294,6 +307,29 @@ def test_the_actor_is_who_acts(reader, headline, actor, countries):
     assert fact is not None
     assert fact.actor == actor
     assert (fact.actor_country and {fact.actor_country} or set()) == countries
+
+
+def test_a_chamber_of_commerce_is_not_the_department(reader):
+    """A business lobby asking for relief is nobody's government acting."""
+    fact, _reading = deciding(reader, "Chamber of Commerce urges tariff relief on magnets")
+    assert fact is not None
+    assert (fact.actor, fact.public) == ("", False)
+
+
+@pytest.mark.parametrize(
+    ("headline", "public", "event_type"),
+    [
+        ("Critical Metals wins Washington stake", True, "gov_funding"),
+        ("Lithium miner wins US loan for Nevada project", True, "gov_funding"),
+        # Funds tied to a country are not its government's money.
+        ("Treasurer orders Chinese-linked funds to cut stakes in Northern Minerals", False, "corporate"),
+    ],
+)
+def test_a_government_named_with_the_money_makes_it_public(reader, headline, public, event_type):
+    """A stake or a loan a government's name stands before is public money, though a company acts."""
+    fact, _reading = deciding(reader, headline)
+    assert fact is not None and fact.instrument == "funding"
+    assert (fact.public, event_types(fact)[0]) == (public, event_type)
 
 
 @pytest.mark.parametrize(
