@@ -1079,12 +1079,16 @@ def _frame(
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
         actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
     if not public:
-        # "on report of a Washington stake", "a US loan": a government's own money, though the
-        # company acts.
+        # "on report of a Washington stake", "a US loan", "with Washington taking a stake": a
+        # government's own money, though the company acts.
         public = any(
             a.tag == ACTOR and a.value[0] == "government" and b.tag == INSTRUMENT and b.value == "funding"
             and not text[a.end : b.start + 1].strip()  # not "Chinese-linked funds"
             for a, b in zip(clause, clause[1:])
+        ) or any(
+            a.tag == ACTOR and a.value[0] == "government" and v.tag == VERB and v.value[1] > 0
+            and b.tag == INSTRUMENT and b.value == "funding" and not text[a.end : v.start + 1].strip()
+            for a, v, b in zip(clause, clause[1:], clause[2:])
         )
     named_actor = actor
     if actor is None:

@@ -321,6 +321,7 @@ def test_a_chamber_of_commerce_is_not_the_department(reader):
     [
         ("Critical Metals wins Washington stake", True, "gov_funding"),
         ("Lithium miner wins US loan for Nevada project", True, "gov_funding"),
+        ("Korea Zinc to build $7.4 billion US smelter with Washington taking a stake", True, "gov_funding"),
         # Funds tied to a country are not its government's money.
         ("Treasurer orders Chinese-linked funds to cut stakes in Northern Minerals", False, "corporate"),
     ],
