@@ -747,6 +747,10 @@ class FrameReader:
             )
             if actor is not None:
                 inherited = actor
+            elif fact and main and how not in _NEW_SUBJECT and facts and facts[-1].agreed and facts[-1].main:
+                # "Trump and Xi agree to restart talks, hold off new tariffs": the second verb is
+                # agreed too, by the same parties.
+                fact = [f._replace(agreed=True, countries=f.countries | facts[-1].countries) for f in fact]
             if fact is None and facts and main and _signed_verb(clause):
                 # "eases some curbs, tightens others": the verb's object is the last instrument.
                 fact = _elliptical(clause, facts[-1])
@@ -828,6 +832,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
 
 #: Joins after which the clause is the point of the sentence: "X, but Y"; "X forces Y".
 _POINT_FOLLOWS = frozenset({"but", "yet", "cause", "undo"})
+#: How a clause joins the one before when it does not carry on its subject's action.
+_NEW_SUBJECT = frozenset({"start", "but", "yet", "cause", "undo", "colon", "subordinate"})
 _OPPOSITE = {"up": "down", "down": "up"}
 
 

@@ -174,6 +174,8 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "export_control_eased"),
         ("Higher US tariffs on Chinese goods put off for another 90 days", "tariff", "down", "tariff_down"),
         ("US holds off on new tariffs on Chinese graphite", "tariff", "down", "tariff_down"),
+        # What two parties agree carries on to the next verb of the sentence.
+        ("Trump and Xi agree to restart trade talks, hold off new tariffs", "tariff", "down", "truce"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
         ("Suzuki's Swift output halted by China rare earth curbs", "supply", "down", "supply_disruption"),
     ],
