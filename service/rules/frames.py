@@ -1078,7 +1078,7 @@ def _frame(
     acting = [t for t in verbs if t.value[0] not in _REPORTING]
     pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
-    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb)
+    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb, text)
     passive = actor is not None and pivot is not None and pivot.tag == VERB and _passive(clause, pivot, text, headline)
     if passive:
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
@@ -1272,7 +1272,17 @@ def _frame(
     return facts, named_actor
 
 
-def _actor(clause: list[Token], first_verb: int | None):
+#: Words that count the companies a measure targets: "15 US firms", "six more entities".
+_COUNTED = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                      "dozen", "dozens", "several", "more", "other", "others", "further", "additional"})
+
+
+def _counted(text: str, start: int) -> bool:
+    """Whether a number or a count stands in the three words before `start`."""
+    return any(w.isdigit() or w in _COUNTED for w in text[max(0, start - 30) : start].split()[-3:])
+
+
+def _actor(clause: list[Token], first_verb: int | None, text: str | None = None):
     """Who acts in a clause, and the countries, companies and programme it names.
 
     The actor is the last name before the first verb with no instrument between them ("China
@@ -1305,8 +1315,12 @@ def _actor(clause: list[Token], first_verb: int | None):
             targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
             last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
-            if targeted and kind == "company" and not (previous.tag == TARGET and previous.value in _TIME_MARKERS):
-                firms = True  # not "From August 1 exporters must ...": a date, then the subject
+            if targeted and kind == "company" and not (previous.tag == TARGET and previous.value in _TIME_MARKERS) \
+                    and (name or previous.tag == ACTOR or text is None or _counted(text, token.start)):
+                # Named, counted or a country's companies ("to 15 US firms", "against US
+                # entities"), not a class of them ("a licence clock for magnet makers"); not "From
+                # August 1 exporters must ...": a date, then the subject.
+                firms = True
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted and actor is not None and actor[0] == "company" and kind == "government" \

@@ -54,6 +54,11 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Commerce widens trade blacklist to cover subsidiaries of listed firms", "entity_list", "up", "entity_list"),
         ("China puts US drone makers on unreliable entity list", "entity_list", "up", "entity_list"),
         ("China bars dual-use exports to 15 US firms", "export_control", "up", "entity_list"),
+        ("China bars dual-use exports to six more firms", "export_control", "up", "entity_list"),
+        ("China bars dual-use exports to US entities", "export_control", "up", "entity_list"),
+        # A class of companies that need licences is a licensing duty, not a list of firms.
+        ("Beijing's new rule requires export licences for magnet makers outside China", "export_control", "up",
+         "export_control_new"),
         # Allied governments and their programmes.
         ("EU selects 47 strategic projects under the Critical Raw Materials Act", "funding", "up", "gov_funding"),
         ("JOGMEC to invest in Australian heavy rare earth production", "funding", "up", "gov_funding"),
