@@ -64,7 +64,7 @@ step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tight
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
-mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
+demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
@@ -240,7 +240,7 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                                                           "as a counter weapon", "as a countermeasure")},
                     "score": "funding"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
-REQUIRING = {"require", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+REQUIRING = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
 _STARTING = frozenset({"start", "begin", "launch"})
 _GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
@@ -294,6 +294,8 @@ ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, C
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
 INERT_PHRASES = ["executive order", "executive orders",
+                 # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.
+                 "long delayed", "long stalled", "long awaited", "long running", "long planned",
                  # Not a government's commerce department.
                  "chamber of commerce", "chambers of commerce", "e commerce", "ecommerce",
                  # A negation of something the frame does not read: "warns not to underestimate
@@ -1643,8 +1645,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             if up and (fact.labels & DESK_OBJECTS or fact.kinds & {"tariff", "export_control"}):
                 return ("truce",)
             return ()
-        if fact.actor_kind == "company":
-            # "MP signs agreements with the Department of Defense": a government's deal with a company.
+        if fact.actor_kind == "company" and _governments(fact) < 2:
+            # "MP signs agreements with the Department of Defense": a government's deal with a
+            # company; a pact between two governments stays theirs, whoever benefits from it.
             return ("gov_funding",) if fact.public else ("corporate",)
         if fact.actor_kind == "government" or _governments(fact) >= 2:
             if fact.companies and _governments(fact) < 2:

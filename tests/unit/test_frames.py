@@ -179,6 +179,14 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "export_control_eased"),
         ("Higher US tariffs on Chinese goods put off for another 90 days", "tariff", "down", "tariff_down"),
         ("US holds off on new tariffs on Chinese graphite", "tariff", "down", "tariff_down"),
+        # A duty demanded is a requirement; a long-delayed deal is a deal signed; a pact between
+        # two governments stays theirs, though a company benefits from it.
+        ("China to demand export permits for some graphite products from Dec. 1", "export_control", "up",
+         "export_control_new"),
+        ("US and Ukraine sign long-delayed minerals deal", "agreement", "up", "partnership"),
+        ("Arafura gallium plant first to benefit from US-Australia minerals pact", "agreement", "up", "partnership"),
+        # China's trade negotiators act for China: a deal they sign with the US is a truce.
+        ("Trump and Liu He sign first-stage trade deal at White House", "agreement", "up", "truce"),
         # What two parties agree carries on to the next verb of the sentence.
         ("Trump and Xi agree to restart trade talks, hold off new tariffs", "tariff", "down", "truce"),
         # In the passive, the restriction after `by` is the cause of what the verb did.

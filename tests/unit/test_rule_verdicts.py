@@ -189,3 +189,47 @@ def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",)
     assert verdict.impacts[listed] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "kind"),
+    [
+        # A ruling on duties on other goods leaves the desk's tariffs as they were.
+        ("Trade court upholds duties on Vietnamese shrimp imports", "", "wire"),
+        ("Supreme Court declines to hear challenge to Trump steel tariffs", "", "wire"),
+        # A third government's own entity list.
+        (
+            "Taiwan adds Huawei and SMIC to its export control entity list",
+            "The island's exporters now need a permit to ship to the two Chinese chipmakers.",
+            "wire",
+        ),
+        # An Entity List rule about Russia's war supply chains, China not named.
+        (
+            "Additions to the Entity List",
+            "BIS adds entities in Russia and elsewhere for supplying aircraft parts to Russia's military.",
+            "official",
+        ),
+    ],
+)
+def test_listings_and_rulings_outside_the_desks_fight_stay_quiet(title, summary, kind):
+    """Courts, lists and listings about other goods and other countries' affairs do not alert."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary, kind=kind, feed="federalregister-bis-rules")
+    assert not verdict.alert, verdict.rules
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "kind"),
+    [
+        ("Supreme Court strikes down Trump's IEEPA tariffs", "", "wire"),
+        ("China adds US defense firms to unreliable entity list", "", "wire"),
+        (
+            "Additions to the Entity List",
+            "BIS adds entities in China and Russia for diverting US items to Russia's military.",
+            "official",
+        ),
+    ],
+)
+def test_the_same_words_on_the_desks_fight_still_alert(title, summary, kind):
+    """The counterparts of the quiet cases above: the desk's tariffs, China's list, China named."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary, kind=kind, feed="federalregister-bis-rules")
+    assert verdict.alert
