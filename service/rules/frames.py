@@ -1086,18 +1086,6 @@ def _frame(
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
         actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
-    if not public:
-        # "on report of a Washington stake", "a US loan", "with Washington taking a stake": a
-        # government's own money, though the company acts.
-        public = any(
-            a.tag == ACTOR and a.value[0] == "government" and b.tag == INSTRUMENT and b.value == "funding"
-            and not text[a.end : b.start + 1].strip()  # not "Chinese-linked funds"
-            for a, b in zip(clause, clause[1:])
-        ) or any(
-            a.tag == ACTOR and a.value[0] == "government" and v.tag == VERB and v.value[1] > 0
-            and b.tag == INSTRUMENT and b.value == "funding" and not text[a.end : v.start + 1].strip()
-            for a, v, b in zip(clause, clause[1:], clause[2:])
-        )
     named_actor = actor
     if actor is None:
         if passive and default_actor is not None and default_actor[0] == "company":
@@ -1345,8 +1333,21 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
         elif token.tag == INSTRUMENT and actor is not None and first_verb is not None and token.start < first_verb:
             if token.value != "court" and actor[0] != "company":
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
+        if token.tag == INSTRUMENT and token.value == "funding" and index and not public and text is not None:
+            public = _government_money(clause, index, text)
         previous = token
     return actor, targets, countries, companies, programme, public, firms
+
+
+def _government_money(clause: list[Token], index: int, text: str) -> bool:
+    """Whether the money at `index` is a government's, though a company may act: "on report of a
+    Washington stake", "a US loan", "with Washington taking a stake"; not "Chinese-linked funds"."""
+    before = clause[index - 1]
+    if before.tag == VERB and before.value[1] > 0 and index >= 2:
+        owner, after = clause[index - 2], before
+    else:
+        owner, after = before, clause[index]
+    return owner.tag == ACTOR and owner.value[0] == "government" and not text[owner.end : after.start + 1].strip()
 
 
 def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
@@ -1390,8 +1391,8 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         ]
         if moved:
             return [(moved[0], found[moved[0]])]
-    by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None)
-    if restrictions and verb is not None and by is not None and verb.start < by.start \
+    by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None) if restrictions and verb is not None else None
+    if by is not None and verb.start < by.start \
             and all(found[k].start > by.start for k in restrictions):
         # The passive of the same: "Swift output halted by China's rare earth curbs": the
         # restriction after `by` is the cause; what the verb moves stands before it.
