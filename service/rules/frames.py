@@ -45,7 +45,7 @@ REVERSING_VERBS = tuple(
 scale back, roll back, push back, put off, hold off, pull back, phase out, wind down, call off, back off, back down,
 dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
-terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, slash, halve,
+terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, limit, slash, halve,
 shelve, halt, stop, cancel, lapse, expire, fall, slump, plunge, slide, tumble, sink, decline, dip,
 slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismantle, abandon, unwind, reverse,
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
@@ -152,6 +152,7 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
         "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
         "without an export license", "without export licences", "without export licenses", "without approval",
+        "without a permit", "without permits", "without an export permit", "without export permits",
         "only with a licence", "only with a license", "only with an export licence", "only with an export license",
         "only with licences", "only with licenses", "only under licence", "only under license",
         "to license", "to licence", "will license", "will licence", "licensing of", "licence exports", "license exports",
@@ -294,6 +295,8 @@ ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, C
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
 INERT_PHRASES = ["executive order", "executive orders",
+                 # A market's price band, not a limit put on anything: "shares hit the daily limit".
+                 "daily limit", "limit up", "limit down", "price limit", "trading limit",
                  # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.
                  "long delayed", "long stalled", "long awaited", "long running", "long planned",
                  # Not a government's commerce department.
@@ -410,6 +413,8 @@ class FrameFact(NamedTuple):
     main: bool = True  # the main clause (else background: "after ...", "as ...")
     #: Hedged by a mood ("truce hopes grow", "bets on"), not by a plan someone has made.
     mood: bool = False
+    #: The actor orders others to do it ("orders China-linked funds to cut their stakes").
+    ordered: bool = False
 
     @property
     def frame(self) -> Frame:
@@ -673,6 +678,9 @@ def _prepare(text: str) -> str:
 _GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
 _NUMBER_AFTER = re.compile(r" \d")
+#: A flow or a duty just after "limit": what a government can limit.
+_FLOW_AFTER = re.compile(r"(?: [\w-]+){0,3} (?:exports?|shipments?|sales|supply|supplies|output|production|mining|"
+                         r"imports?|tariffs?|duties)\b")
 _LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
 #: Who a government clears, and to do what: "clears magnet maker JL Mag to export".
 _CLEARED_TO = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
@@ -808,6 +816,8 @@ def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, ob
         check = "level"
     if key == " end ":
         check = "time"
+    if VERB in tags and tags[VERB][0] == "limit":
+        check = "flow"
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
@@ -821,6 +831,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "controls 70% of the market" is dominance, not an export control
     if check == "time" and _TIME_AFTER.match(text, end):
         return None, None  # "by the end of March": a date, not an ending
+    if check == "flow" and (text.endswith(" limited", 0, end) or not _FLOW_AFTER.match(text, end)):
+        return None, None  # "limits exports", not "limiting the strength of magnets" or "impact very limited"
     if check == "level" and not _LEVEL_AFTER.match(text, end):
         if value[0] == "pass" and _LAW_AFTER.match(text, end):  # type: ignore[index]
             return tag, ("pass", 1, None)  # "passes an export control law": enacts it
@@ -1097,6 +1109,7 @@ def _frame(
     if not heads:
         return None, named_actor
     heads_all = _all_kinds(clause)
+    ordered = any(t.tag == VERB and t.value[0] in _ORDERING for t in clause)
     # "China bans gallium exports": an instrument word used as the verb after its actor acts.
     verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
     sign = 1
@@ -1247,6 +1260,7 @@ def _frame(
                 public=public or programme is not None,
                 kept=any(phrase in text for phrase in _KEPT),
                 firms_targeted=firms,
+                ordered=ordered,
                 shares=instrument == "price" and (
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
@@ -1482,6 +1496,8 @@ def _generic_kind(
 #: restriction feared (a mood, not an act).
 _APPREHENSION = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
 _RESTRICTING = frozenset({"export_control", "tariff", "entity_list"})
+#: Verbs by which an actor has others act: "orders funds to sell", "tells exporters to".
+_ORDERING = frozenset({"order", "tell", "direct", "force", "compel"})
 #: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
 #: Verbs of giving: in a headline, "Lynas awarded ..." is Lynas given it (the giver acts: "awards").
@@ -1629,6 +1645,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
         return ("entity_list",)
     if instrument == "funding":
+        if fact.ordered and not up and fact.companies:
+            # "Canberra orders China-linked investors to cut their stakes in Northern Minerals":
+            # who may hold the company, not money a government gives or takes back.
+            return ("corporate",)
         if fact.actor_kind != "government" and not fact.public:
             # A company's own money (an offtake, a raise), or an award at a festival; money
             # from an agency ("secures $465 million from the US development bank") is public.
@@ -1766,6 +1786,9 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word, ACTOR, ("company", "", ""))
     for word in PRICE_UP:
         lexicon.add(word, UP, word, inflect="noun")
+    # "prices set to break records": a record, not "to break" China's grip.
+    for phrase in ("to break record", "to break a record", "to break the record"):
+        lexicon.add(phrase, UP, "record", inflect="noun")
     for word in PRICE_DOWN:
         lexicon.add(word, DOWN, word, inflect="noun")
     for word in INERT_PHRASES:

@@ -187,6 +187,17 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Arafura gallium plant first to benefit from US-Australia minerals pact", "agreement", "up", "partnership"),
         # China's trade negotiators act for China: a deal they sign with the US is a truce.
         ("Trump and Liu He sign first-stage trade deal at White House", "agreement", "up", "truce"),
+        # Limiting exports lessens them; a market's daily limit limits nothing; a record is a
+        # record, whatever "to break" does elsewhere; exports barred without a permit need one.
+        ("China will limit exports of antimony", "supply", "down", "export_control_new"),
+        ("Rare earth stocks hit daily limits after Xi visit", "price", "up", "price_move"),
+        ("Lithium futures jump limit up as supply fears mount", "price", "up", "price_move"),
+        ("Antimony prices set to break records after China's export ban to the US", "price", "up", "price_move"),
+        ("Graphite products may not be exported without a permit from December 1", "export_control", "up",
+         "export_control_new"),
+        # A government ordering holders to sell is news of the company's holders, not public money.
+        ("Australia orders China-linked investors to cut stakes in rare earths miner Northern Minerals", "funding",
+         "down", "corporate"),
         # What two parties agree carries on to the next verb of the sentence.
         ("Trump and Xi agree to restart trade talks, hold off new tariffs", "tariff", "down", "truce"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
@@ -322,6 +333,12 @@ def test_the_actor_is_who_acts(reader, headline, actor, countries):
     assert fact is not None
     assert fact.actor == actor
     assert (fact.actor_country and {fact.actor_country} or set()) == countries
+
+
+def test_a_limit_on_something_else_is_no_limit_on_exports(reader):
+    """"Limiting the strength of magnets" is a safety rule: nothing the desk trades is limited."""
+    fact, _reading = deciding(reader, "Regulator issues final rule limiting the strength of small magnets")
+    assert fact is None
 
 
 def test_a_chamber_of_commerce_is_not_the_department(reader):

@@ -221,6 +221,8 @@ def test_listings_and_rulings_outside_the_desks_fight_stay_quiet(title, summary,
     ("title", "summary", "kind"),
     [
         ("Supreme Court strikes down Trump's IEEPA tariffs", "", "wire"),
+        # An initiative of the US and its partners is a pact by another name.
+        ("Quad countries announce launch of critical minerals initiative", "", "wire"),
         ("China adds US defense firms to unreliable entity list", "", "wire"),
         (
             "Additions to the Entity List",
