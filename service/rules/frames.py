@@ -1109,7 +1109,6 @@ def _frame(
     if not heads:
         return None, named_actor
     heads_all = _all_kinds(clause)
-    ordered = any(t.tag == VERB and t.value[0] in _ORDERING for t in clause)
     # "China bans gallium exports": an instrument word used as the verb after its actor acts.
     verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
     sign = 1
@@ -1117,7 +1116,7 @@ def _frame(
     mood = False
     relief = ""
     requiring = False
-    starting = granting = False
+    starting = granting = ordered = False
     agreed = False
     actions: list[str] = []
     relief_tokens: list[Token] = []
@@ -1148,6 +1147,7 @@ def _frame(
             if lemma in _SEEKING and any(t.text.startswith(("export", "ship")) for t in clause if t.start > token.start):
                 requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
+            ordered = ordered or lemma in _ORDERING
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
