@@ -42,7 +42,7 @@ from service.rules.phrases import split_lead, word_forms
 REVERSING_VERBS = tuple(
     verb.strip()
     for verb in """
-scale back, roll back, push back, put off, hold off, pull back, phase out, wind down, call off, back off, back down,
+scale back, roll back, push back, put off, hold off, sell down, divest, offload, pull back, phase out, wind down, call off, back off, back down,
 dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
 terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, limit, slash, halve,
@@ -1121,7 +1121,16 @@ def _frame(
     actions: list[str] = []
     relief_tokens: list[Token] = []
     acted = verb_like
+    previous: Token | None = None
     for token in clause:
+        if token.tag == VERB and previous is not None and previous.tag == TARGET and token.value[0] in HEDGES \
+                and token.text.endswith("ed"):
+            # "Next Steps on Proposed 10 Percent Tariff": a plan named, not a plan made; what is
+            # done to it is for the first sentence to say.
+            hedged = True
+            previous = token
+            continue
+        previous = token
         if token.tag in (VERB, RELIEF, DEFICIT, SCARCE, UP, DOWN):
             acted = acted or not (
                 token.tag == VERB and (token.value[0] in _REPORTING or token.value[0] in _STATUS_QUO or token.value[1] == 0)

@@ -195,6 +195,8 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Antimony prices set to break records after China's export ban to the US", "price", "up", "price_move"),
         ("Graphite products may not be exported without a permit from December 1", "export_control", "up",
          "export_control_new"),
+        ("Australia orders China-linked investors to sell down stakes in rare earths miner Northern Minerals",
+         "funding", "down", "corporate"),
         # A government ordering holders to sell is news of the company's holders, not public money.
         ("Australia orders China-linked investors to cut stakes in rare earths miner Northern Minerals", "funding",
          "down", "corporate"),
@@ -339,6 +341,21 @@ def test_a_limit_on_something_else_is_no_limit_on_exports(reader):
     """"Limiting the strength of magnets" is a safety rule: nothing the desk trades is limited."""
     fact, _reading = deciding(reader, "Regulator issues final rule limiting the strength of small magnets")
     assert fact is None
+
+
+@pytest.mark.parametrize(
+    ("headline", "acted"),
+    [
+        ("USTR Announces Next Steps on Proposed 10 Percent Tariff on Imports from China", False),
+        ("US announces next steps on planned tariffs on Chinese magnets", False),
+        ("US proposed tariffs on Chinese magnets on Tuesday", True),
+    ],
+)
+def test_a_plan_named_after_a_preposition_is_not_a_plan_made(reader, headline, acted):
+    """"Next Steps on Proposed Tariff" names a plan: what is done to it is for the first
+    sentence to say (here, a delay), unlike "US proposed tariffs"."""
+    facts = reader.read(headline, "").headline_facts
+    assert [(f.instrument, f.acted, f.hedged) for f in facts] == [("tariff", acted, True)]
 
 
 def test_a_chamber_of_commerce_is_not_the_department(reader):
