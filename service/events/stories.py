@@ -93,6 +93,8 @@ def relation(new: Told, old: Told) -> str | None:
         needed = CONFIRMATION_EVIDENCE if confirming else SAME_EVENT_EVIDENCE
         if confirming and _same_act(new.signature, old.signature):
             needed = 0  # the notice and the press's account of it: who did what, the same day
+        elif gap <= CONFIRMATION_SPAN and _same_ruling(new.signature, old.signature):
+            needed = 0  # two outlets' account of a court's ruling, the same day
         if gap > CONFIRMATION_SPAN:
             needed += 1  # days apart, a like report is as likely the next event: be surer
         return "event" if same_event(new.signature, old.signature, needed=needed) else None
@@ -151,6 +153,16 @@ def group_stories(reports: Sequence[R], told_of: Callable[[R], Told]) -> list[li
     for index, report in enumerate(reports):
         groups.setdefault(root(index), []).append(report)
     return list(groups.values())
+
+
+def _same_ruling(a: EventSignature, b: EventSignature) -> bool:
+    """Both tell a court's ruling, and their leading frames do the same thing to the same lever
+    ("Supreme Court strikes down Trump's tariffs", "Justices void IEEPA tariffs"). Only the
+    leading frames: a report of an appeal that reinstates tariffs names the ruling it undoes."""
+    if a.event_types[:1] != ("legal",) or b.event_types[:1] != ("legal",) or not a.frames or not b.frames:
+        return False
+    first, second = a.frames[0], b.frames[0]
+    return bool(first.actor) and first.actor == second.actor and first.agrees(second)
 
 
 def _same_act(a: EventSignature, b: EventSignature) -> bool:

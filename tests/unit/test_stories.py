@@ -375,6 +375,31 @@ def test_a_notice_and_the_press_account_of_it_are_one_story(official, hours, not
     assert relation(second, first) == expected
 
 
+STRIKES_DOWN = Frame("Supreme Court", "strikes down", "down", "tariff", "")
+
+
+@pytest.mark.parametrize(
+    ("hours", "second_frames", "expected"),
+    [
+        # Two outlets' account of the ruling, the same day, in words that share nothing specific.
+        (3, (Frame("Supreme Court", "void", "down", "tariff", ""),), "event"),
+        # An appeal that reinstates the tariffs the next morning names the ruling it undoes, in
+        # the background: only the leading frames count.
+        (20, (Frame("Supreme Court", "reinstates", "up", "tariff", ""), STRIKES_DOWN), None),
+        # Days apart, a like ruling is as likely another court's.
+        (30, (Frame("Supreme Court", "void", "down", "tariff", ""),), None),
+    ],
+)
+def test_two_accounts_of_one_ruling_the_same_day_are_one_story(hours, second_frames, expected):
+    """"Supreme Court strikes down Trump's tariffs" and "Justices void IEEPA tariffs, opening door
+    to refunds" share no specific word; the same court doing the same thing the same day joins them."""
+    first_sig = signature("legal", "country:United_States", words="sweeping emergency", frames=(STRIKES_DOWN,))
+    second_sig = signature("legal", "country:United_States", words="refunds importers", frames=second_frames)
+    first = Told(T0, sketch("Supreme Court strikes down the emergency tariffs"), first_sig)
+    second = Told(T0 + dt.timedelta(hours=hours), sketch("Justices void the levies, opening door to refunds"), second_sig)
+    assert relation(second, first) == expected
+
+
 def test_a_notice_and_a_press_report_naming_different_things_stay_apart():
     """The five-element notice and a same-day ban on extraction technology: the same actor and
     lever, but each names what it is about and they share none of it."""
