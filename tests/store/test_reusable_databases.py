@@ -5,6 +5,7 @@ Each case drives its own pool (its own tag), so the pool the rest of the suite u
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -29,6 +30,18 @@ def pool() -> Iterator[databases.PostgresDatabases]:
 
 def connect(url: str) -> psycopg.Connection:
     return psycopg.connect(databases._conninfo(url), autocommit=True)
+
+
+def wait_until_nobody_is_connected(url: str) -> None:
+    """A closed connection leaves the server a moment after the client lets go of it: wait (at
+    most a minute) until the server no longer lists one to this database."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(databases._conninfo(POSTGRES_ADMIN_URL), autocommit=True) as admin:
+        for _ in range(1200):
+            if not admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"a connection to {name} is still open on the server after a minute")
 
 
 def tables_with_rows(url: str) -> dict[str, int]:
@@ -152,6 +165,7 @@ def test_migrating_an_empty_database_puts_the_migrated_one_in_its_place(pool):
     holder = connect(url)
     assert pool.migrate(url) is False  # someone is connected: left as it is
     holder.close()
+    wait_until_nobody_is_connected(url)
     assert pool.migrate(url) is True
     with connect(url) as c:
         assert c.execute("SELECT version_num FROM alembic_version").fetchone() is not None
