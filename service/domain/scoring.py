@@ -41,6 +41,9 @@ INSTRUMENTS: tuple[str, ...] = (
     "price",  # the price of a material or a share
     "court",  # a ruling or a case
 )
+#: The instruments a government tightens or eases on its own, the levers of the trade fight:
+#: which government moved one, and which way, tells one event from another.
+RESTRICTIONS: frozenset[str] = frozenset({"export_control", "tariff", "entity_list"})
 
 #: A frame's polarity: does the clause make its instrument bigger (more controls, higher tariffs,
 #: more money, a deal made, more supply, a higher price) or smaller.

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from service.domain.scoring import Assessment, Frame
+from service.domain.scoring import RESTRICTIONS, Assessment, Frame
 from service.events.sketch import index_key, words
 
 #: Share of the smaller report's named entities that the other report must name too.
@@ -106,8 +106,6 @@ GENERIC_OBJECTS = frozenset(
     products goods material materials raw dual use export exports import imports supply supplies
     chain chains magnet magnets permanent heavy light""".split()
 )
-#: Levers a government moves on its own: which government moved one tells one event from another.
-RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 #: Words that say nothing about what a frame's object is.
 _OBJECT_STOPWORDS = frozenset(
     "a an and the of on in to for from its their his her with by at or as new more all some".split()

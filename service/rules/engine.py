@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from service.domain.feeds import Entry
-from service.domain.scoring import Assessment, Direction, Source
+from service.domain.scoring import RESTRICTIONS, Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
@@ -563,13 +563,13 @@ class Ruleset:
         ]
         if not deciding:
             return None
-        if settled_only and not any(f.acted or f.instrument not in _RESTRICTIONS for f in deciding):
+        if settled_only and not any(f.acted or f.instrument not in RESTRICTIONS for f in deciding):
             return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
         # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
         # comes after any frame that says; then the headline before the first sentence, main
         # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
         # order the headline tells it in.
-        deciding.sort(key=lambda f: (not f.acted and f.instrument in _RESTRICTIONS, f.headline if lead_first else not f.headline,
+        deciding.sort(key=lambda f: (not f.acted and f.instrument in RESTRICTIONS, f.headline if lead_first else not f.headline,
                                      not f.main, not f.contrast))
         first = deciding[0]
         if first.instrument == "price" and first.shares:
@@ -827,7 +827,6 @@ _IN_HEADLINE: set = set()
 _NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
 
 
-_RESTRICTIONS = frozenset({"export_control", "tariff", "entity_list"})
 #: Labels of goods a desk does not trade: a frame only about them never adds an event type.
 _ELSEWHERE = frozenset({"other_goods", "other_commodities"})
 

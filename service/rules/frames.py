@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from service.domain.scoring import Frame
+from service.domain.scoring import RESTRICTIONS, Frame
 from service.rules.phrases import split_lead, word_forms
 
 # ---------------------------------------------------------------------------------------------
@@ -1183,7 +1183,7 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
-            if token.tag == DEFICIT and token.value in _APPREHENSION and heads[0][0] in _RESTRICTING:
+            if token.tag == DEFICIT and token.value in _APPREHENSION and heads[0][0] in RESTRICTIONS:
                 # "export curb fears", "tariff worries": the restriction is feared, not undone;
                 # "supply fears" stay a shortage feared.
                 hedged = mood = True
@@ -1504,7 +1504,6 @@ def _generic_kind(
 #: Nouns of apprehension: of a shortage they are a shortage feared; of a restriction, the
 #: restriction feared (a mood, not an act).
 _APPREHENSION = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
-_RESTRICTING = frozenset({"export_control", "tariff", "entity_list"})
 #: Verbs by which an actor has others act: "orders funds to sell", "tells exporters to".
 _ORDERING = frozenset({"order", "tell", "direct", "force", "compel"})
 #: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
