@@ -171,7 +171,8 @@ _TRACKING_PARAMS = frozenset(
 
 
 def canonical_link(url: str | None) -> str | None:
-    """A dedup key for an article URL, or None when the URL is not http(s).
+    """A dedup key for an article URL, or None when the URL is not http(s) or is a site's front
+    page (a feed whose items all link to its home page names no article with them).
 
     Drops utm_* and other click-tracking parameters and the fragment, lower-cases scheme and
     host, removes default ports, treats http and https as one, and sorts the query.
@@ -195,6 +196,8 @@ def canonical_link(url: str | None) -> str | None:
         if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
     ]
     query.sort()
+    if parts.path in ("", "/") and not query:
+        return None
     return urlunsplit(("https", host, parts.path or "/", urlencode(query, doseq=True), ""))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,42 +13,75 @@ from sqlmodel import Session
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment
+from service.events.sketch import sketch
+from service.events.stories import SAME_STORY
 from service.store.models import Article
 from service.store.upsert import insert_ignoring_conflicts
 
 
 def unseen_entries(session: Session, feed_id: int, entries: Sequence[Entry]) -> tuple[list[Entry], int, int]:
-    """Entries not stored yet, plus how many were already seen in this feed and in another one."""
+    """Entries not stored yet, plus how many were already seen in this feed, and how many repeat
+    an article stored from another feed (or earlier in this batch under another guid).
+
+    A canonical link is the article's key only while it leads to one article. Some feeds link
+    several items to one listing page ("/news", "/press#item-3"); an entry whose link is already
+    held by a different article (`same_article`) is kept, stored without the link as its key,
+    where treating the link as the article's identity would drop it as a duplicate."""
     if not entries:
         return [], 0, 0
     guids = [e.guid for e in entries]
     links = [e.canonical_link for e in entries if e.canonical_link]
     seen_here: set[str] = set()
-    seen_links: set[str] = set()
+    held: dict[str, tuple[str, str]] = {}  # canonical link -> the stored article's title and text
     for chunk_guids, chunk_links in _chunks(guids, links):
         rows = session.exec(
-            select(Article.feed_id, Article.guid, Article.canonical_link).where(
+            select(Article.feed_id, Article.guid, Article.canonical_link, Article.title, Article.summary).where(
                 or_(
                     (Article.feed_id == feed_id) & Article.guid.in_(chunk_guids),
                     Article.canonical_link.in_(chunk_links) if chunk_links else false(),
                 )
             )
         )
-        for row_feed, row_guid, row_link in rows:
+        for row_feed, row_guid, row_link, row_title, row_summary in rows:
             if row_feed == feed_id:
                 seen_here.add(row_guid)
             if row_link:
-                seen_links.add(row_link)
+                held[row_link] = (row_title, row_summary)
     fresh: list[Entry] = []
     here = elsewhere = 0
     for entry in entries:
         if entry.guid in seen_here:
             here += 1
-        elif entry.canonical_link and entry.canonical_link in seen_links:
-            elsewhere += 1
-        else:
-            fresh.append(entry)
+            continue
+        link = entry.canonical_link
+        if link:
+            holder = held.get(link)
+            if holder is None:
+                held[link] = (entry.title, entry.summary)
+            elif same_article(*holder, entry.title, entry.summary):
+                elsewhere += 1
+                continue
+            else:
+                entry = replace(entry, canonical_link=None)
+        fresh.append(entry)
     return fresh, here, elsewhere
+
+
+#: Word sequences at least this long that begin another headline make it the same headline with
+#: the outlet's name appended ("... to 60% - Reuters").
+_HEADLINE_PREFIX_WORDS = 4
+_WORDS = re.compile(r"\w+")
+
+
+def same_article(title: str, summary: str, other_title: str, other_summary: str) -> bool:
+    """Whether two entries under one link are one article: the same headline (give or take case,
+    punctuation and an outlet's name appended), or texts that are near duplicates (an edited
+    headline over the same text). Different items of one listing page are neither."""
+    mine, theirs = _WORDS.findall(title.casefold()), _WORDS.findall(other_title.casefold())
+    shorter, longer = sorted((mine, theirs), key=len)
+    if shorter == longer[: len(shorter)] and (len(shorter) >= _HEADLINE_PREFIX_WORDS or shorter == longer):
+        return True
+    return sketch(f"{title}\n{summary}").resemblance(sketch(f"{other_title}\n{other_summary}")) >= SAME_STORY
 
 
 def insert_articles(
@@ -57,7 +92,8 @@ def insert_articles(
     verdicts: Mapping[str, Assessment] | None = None,
 ) -> list[tuple[int, Entry]]:
     """Insert entries with their verdicts (by guid), skipping any that another writer stored
-    first; returns (id, entry) inserted."""
+    first (the same guid from this feed, or the same article under its link); returns (id,
+    entry) inserted."""
     if not entries:
         return []
     by_guid = {e.guid: e for e in entries}
@@ -79,7 +115,24 @@ def insert_articles(
     ]
     stmt = insert_ignoring_conflicts(session, Article).returning(Article.id, Article.guid)
     inserted = session.exec(stmt, params=rows).all()
-    return [(row.id, by_guid[row.guid]) for row in inserted]
+    stored = [(row.id, by_guid[row.guid]) for row in inserted]
+    # Another writer may have stored a different article under one of these links since
+    # `unseen_entries` looked (two feeds linking to one listing page, polled at once): such an
+    # entry is stored without the link as its key, not dropped as a duplicate.
+    done = {row.guid for row in inserted}
+    refused = {e.canonical_link: e for e in entries if e.guid not in done and e.canonical_link}
+    if refused:
+        holders = session.exec(
+            select(Article.canonical_link, Article.title, Article.summary).where(Article.canonical_link.in_(list(refused)))
+        )
+        different = [
+            replace(refused[link], canonical_link=None)
+            for link, title, summary in holders
+            if not same_article(title, summary, refused[link].title, refused[link].summary)
+        ]
+        if different:
+            stored += insert_articles(session, feed_id, different, fetched_at, verdicts)
+    return stored
 
 
 def verdict_columns(verdict: Assessment | None, scored_at: datetime) -> dict[str, Any]:

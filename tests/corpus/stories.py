@@ -29,6 +29,8 @@ from service.evaluation.corpus import LabelledItem, load_corpus
 from service.pipeline.stories import told_of
 from service.rules import Ruleset, load_ruleset
 from service.store import migrate
+from service.sources.text import canonical_link
+from service.store.articles import same_article
 from service.store.db import make_engine, session
 from service.store.models import Article, Feed
 from service.store.stories import NewReport, place_reports
@@ -90,7 +92,7 @@ def group_items(items: Sequence[LabelledItem], ruleset: Ruleset) -> dict[str, in
         try:
             with session(engine) as s:
                 feeds: dict[str, int] = {}
-                links: set[str] = set()
+                held: dict[str, tuple[str, str]] = {}  # canonical link -> the first item's title and text
                 stories: dict[str, int] = {}
                 for item in ordered:
                     name = item.feed or item.source
@@ -99,12 +101,18 @@ def group_items(items: Sequence[LabelledItem], ruleset: Ruleset) -> dict[str, in
                         s.add(feed)
                         s.flush()
                         feeds[name] = feed.id  # type: ignore[assignment]
-                    # The pipeline stores one article per canonical link; a repeat is the same story.
-                    link = item.link if item.link and item.link not in links else None
-                    links.update([item.link] if item.link else [])
+                    # The pipeline keys an article by its canonical link while the link leads to
+                    # one article: a copy under it is the same story (the pipeline would store it
+                    # once); a different item under a shared listing page is not.
+                    link = canonical_link(item.link)
+                    first = link is not None and link not in held
+                    if first:
+                        held[link] = (item.title, item.summary)  # type: ignore[index]
+                    elif link is not None and not same_article(*held[link], item.title, item.summary):
+                        link = None
                     article = Article(
                         feed_id=feeds[name], guid=item.id, title=item.title, summary=item.summary,
-                        link=item.link, canonical_link=link, published=item.published,
+                        link=item.link, canonical_link=link if first else None, published=item.published,
                         fetched_at=item.published, content_hash=item.id,
                     )
                     s.add(article)
@@ -112,7 +120,7 @@ def group_items(items: Sequence[LabelledItem], ruleset: Ruleset) -> dict[str, in
                     source = Source(name=name, kind=item.source, weight=SOURCE_WEIGHTS[item.source])
                     verdict = ruleset.assess(item.title, item.summary, source)
                     told = told_of(
-                        ruleset, item.title, item.summary, verdict, item.published, item.link, official=item.source == "official"
+                        ruleset, item.title, item.summary, verdict, item.published, link, official=item.source == "official"
                     )
                     report = NewReport(article.id, item.title, name, item.source, told, verdict.severity)  # type: ignore[arg-type]
                     placed = place_reports(s, [report])

@@ -324,6 +324,30 @@ def test_one_story_from_two_feeds_is_stored_once(feed_server, ingestion, databas
     assert sorted(a.canonical_link for a in run.articles()) == ["https://news.example.test/s", "https://news.example.test/t"]
 
 
+def test_items_linking_to_one_page_are_each_stored_and_alerted(feed_server, ingestion, database_url):
+    """A feed that links every item to its front page or to one listing page loses none of them:
+    the link is no item's key, so each is stored, judged and alerted as its own story."""
+    today = "Sat, 21 Nov 2026 11:30:00 GMT"
+    feed_server.routes["/ministry"] = Route(
+        rss(
+            item("n1", "China bans gallium and germanium exports to the US", "https://ministry.example.test/", today),
+            item("n2", "China suspends its antimony export ban for a year", "https://ministry.example.test/", today),
+            item("n3", "China adds tungsten to its export licence list", "https://ministry.example.test/news#n3", today),
+            item("n4", "Graphite exports now need a licence, China says", "https://ministry.example.test/news#n4", today),
+        )
+    )
+    feed = FeedSpec(name="ministry", url=feed_server.url("/ministry"), interval=60, kind="official", backfill="alert")
+    run = ingestion([feed], database_url)
+    outcome = run.cycle(T0).outcomes[0]
+    assert (outcome.new, outcome.duplicates, outcome.alerts) == (4, 0, 4)
+    stored = {a.guid: a for a in run.articles("ministry")}
+    assert sorted(stored) == ["n1", "n2", "n3", "n4"]
+    assert len({a.story_id for a in stored.values()}) == 4
+    # The first item under the listing page holds it; the front page is no item's key.
+    assert [stored[g].canonical_link for g in ("n1", "n2", "n3", "n4")] == [None, None, "https://ministry.example.test/news", None]
+    assert run.cycle(later(T0, 64)).outcomes[0].new == 0  # and the next poll stores none again
+
+
 def test_big_cycles_parse_in_worker_processes(feed_server, ingestion):
     """With many changed feeds the parse runs in worker processes, with the same results."""
     specs = []

@@ -67,6 +67,47 @@ def test_the_same_link_from_two_feeds_is_stored_once(engine):
         s.commit()
 
 
+def test_items_of_one_listing_page_are_each_stored(engine):
+    """A link shared by different articles is no article's key: each is stored, none dropped."""
+    ids = add_feeds(engine, "a", "b")
+    page = "https://x.test/news"
+    with session(engine) as s:
+        insert_articles(s, ids["a"], [entry("a-1", page, title="China curbs gallium exports")], NOW)
+        s.commit()
+    batch = [
+        entry("b-1", page, title="Ministry suspends antimony export ban"),
+        entry("b-2", page, title="Notice on tungsten export licences"),
+        entry("b-3", page, title="China curbs gallium exports - Wire"),  # feed a's article again
+    ]
+    with session(engine) as s:
+        fresh, seen, elsewhere = unseen_entries(s, ids["b"], batch)
+        assert [(e.guid, e.canonical_link) for e in fresh] == [("b-1", None), ("b-2", None)]
+        assert (seen, elsewhere) == (0, 1)
+        assert [e.guid for _, e in insert_articles(s, ids["b"], fresh, NOW)] == ["b-1", "b-2"]
+        s.commit()
+        stored = {a.guid: a.canonical_link for a in s.exec(select(Article))}
+    assert stored == {"a-1": page, "b-1": None, "b-2": None}
+
+
+def test_a_listing_page_item_stored_meanwhile_by_another_writer_does_not_drop_ours(engine):
+    """Between the check and the insert another writer stores a different article under the
+    link: the entry is stored without the link as its key; the same article is still refused."""
+    ids = add_feeds(engine, "a", "b")
+    page = "https://x.test/press"
+    ours = [entry("b-1", page, title="Ministry suspends antimony export ban")]
+    with session(engine) as s:
+        fresh, _, _ = unseen_entries(s, ids["b"], ours)
+        assert [e.canonical_link for e in fresh] == [page]  # nothing holds the link yet
+        with session(engine) as other:
+            insert_articles(other, ids["a"], [entry("a-1", page, title="China curbs gallium exports")], NOW)
+            other.commit()
+        inserted = insert_articles(s, ids["b"], fresh, NOW)
+        assert [(e.guid, e.canonical_link) for _, e in inserted] == [("b-1", None)]
+        copy = [entry("b-2", page, title="China curbs gallium exports")]
+        assert insert_articles(s, ids["b"], copy, NOW) == []
+        s.commit()
+
+
 def test_same_guid_in_two_feeds_is_two_articles(engine):
     """Guids are unique per feed only: two feeds may both use guid '1'."""
     ids = add_feeds(engine, "a", "b")
