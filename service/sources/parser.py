@@ -7,7 +7,7 @@ import hashlib
 import io
 import pyexpat
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html.entities import name2codepoint
 
@@ -80,23 +80,37 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
         detail = _describe_bozo(parsed.get("bozo_exception")) if parsed.bozo else encoding_complaint
         warnings.append(f"feed is not well-formed ({detail}); {len(parsed.entries)} entries read anyway")
 
-    entries: list[Entry] = []
-    seen_guids: set[str] = set()
-    empty = repeated = no_key = bad_dates = 0
+    normalised: list[Entry] = []
+    empty = repeated = shared = no_key = bad_dates = 0
     for raw in parsed.entries:
         entry = normalise_entry(raw, now=now)
         if entry is None:
             empty += 1
-            continue
-        if entry.guid in seen_guids:
+        else:
+            normalised.append(entry)
+    # A guid names one item. The same item twice is kept once; different items under one guid
+    # (a feed that gives every item its channel's URL as its guid) are each kept, keyed by their
+    # guid and their content, where keying them by the guid alone would keep only the first.
+    contents: dict[str, set[str]] = {}
+    for entry in normalised:
+        contents.setdefault(entry.guid, set()).add(entry.content_hash)
+    entries: list[Entry] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in normalised:
+        if (entry.guid, entry.content_hash) in seen:
             repeated += 1
             continue
-        seen_guids.add(entry.guid)
+        seen.add((entry.guid, entry.content_hash))
+        if len(contents[entry.guid]) > 1:
+            shared += 1
+            entry = replace(entry, guid=_content_key(entry.guid, entry.content_hash))
         no_key += NOTE_NO_KEY in entry.notes
         bad_dates += any(note.startswith(NOTE_DATE) for note in entry.notes)
         entries.append(entry)
     if repeated:
-        warnings.append(f"{repeated} entries repeated a guid earlier in the feed; the first was kept")
+        warnings.append(f"{repeated} entries repeated an earlier entry of the feed (guid and content); the first was kept")
+    if shared:
+        warnings.append(f"{shared} different entries shared a guid; each is keyed by its guid and its content")
     if no_key:
         warnings.append(f"{no_key} entries had neither guid nor link; they are keyed by their content")
     if bad_dates:
@@ -105,6 +119,13 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None, now: datetime
         warnings.append(f"{empty} entries had no title, text or link and were skipped")
     title = storable(clean_text(parsed.feed.get("title")), MAX_TITLE_CHARS) or None
     return ParsedFeed(title=title, entries=entries, warnings=warnings)
+
+
+def _content_key(guid: str, content_hash: str) -> str:
+    """The key of one of several different entries under one guid: stable from poll to poll
+    while the entry's title, text and link stay the same."""
+    key = f"{guid}#{content_hash[:16]}"
+    return key if len(key) <= MAX_GUID_CHARS else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def normalise_entry(raw: dict, *, now: datetime) -> Entry | None:

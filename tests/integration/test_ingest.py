@@ -282,7 +282,8 @@ WARNINGS = {
         None,
     ),
     "bad-dates": (rss(item(guid="d1", date="32 Foo 2025", link="https://example.test/d1"), item(guid="d2")), 2, "date that could not be read"),
-    "duplicate-guids": (rss(item(guid="same", title="one"), item(guid="same", title="two", link="https://example.test/2")), 1, "repeated a guid"),
+    "duplicate-entries": (rss(item(guid="same", title="one"), item(guid="same", title="one")), 1, "repeated an earlier entry"),
+    "shared-guids": (rss(item(guid="same", title="one"), item(guid="same", title="two", link="https://example.test/2")), 2, "shared a guid"),
     "no-guid-no-link": (rss(item(guid=None, link=None, title="orphan"), item(guid="k")), 2, "neither guid nor link"),
     "entity-bomb": (
         (

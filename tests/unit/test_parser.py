@@ -65,11 +65,26 @@ def test_random_text_is_not_a_feed():
         parse(b"just some words, no xml", "text/plain")
 
 
-def test_duplicate_guids_keep_the_first():
-    """A feed that repeats a guid yields one entry and a warning."""
-    parsed = parse(rss(item(guid="same", title="First") + item(guid="same", title="Second")))
-    assert [e.title for e in parsed.entries] == ["First"]
-    assert any("repeated a guid" in w for w in parsed.warnings)
+def test_the_same_entry_twice_is_kept_once():
+    """A feed that repeats an entry (guid and content) yields it once, and a warning."""
+    parsed = parse(rss(item(guid="same", title="First") + item(guid="other") + item(guid="same", title="First")))
+    assert [(e.guid, e.title) for e in parsed.entries] == [("same", "First"), ("other", "A headline")]
+    assert any("repeated an earlier entry" in w for w in parsed.warnings)
+
+
+def test_different_entries_under_one_guid_are_each_kept():
+    """A feed that gives every item one guid loses none of them: each is keyed by the guid and
+    its content, the same key on every poll, and the feed is told."""
+    body = rss(item(guid="chan", title="First", link="https://x.test/1") + item(guid="chan", title="Second", link="https://x.test/2"))
+    parsed = parse(body)
+    assert [e.title for e in parsed.entries] == ["First", "Second"]
+    keys = [e.guid for e in parsed.entries]
+    assert all(k.startswith("chan#") for k in keys) and keys[0] != keys[1]
+    assert [e.guid for e in parse(body).entries] == keys
+    assert any("shared a guid" in w for w in parsed.warnings)
+    huge = "g" * 600  # longer than a stored key: the shortened guid, then the content key
+    parsed = parse(rss(item(guid=huge, title="First") + item(guid=huge, title="Second")))
+    assert len({e.guid for e in parsed.entries}) == 2 and all(len(e.guid) <= 512 for e in parsed.entries)
 
 
 def test_entries_without_guid_or_link_are_keyed_by_content():
