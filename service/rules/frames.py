@@ -1166,8 +1166,12 @@ def _frame(
                 continue  # "imports that threaten to impair national security": Section 232's test, not a threat to supply
             elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
-            elif lemma in _LIFTING and heads[0][0] == "price":
-                verb_sign = 1  # "stocks get a lift": a price lifted is up, tariffs lifted are gone
+            elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(
+                t.tag == RELIEF and token.start < t.start < heads[0][1].start for t in clause
+            ))):
+                # "stocks get a lift", "lifts NdPr output": a price or a flow lifted is up; tariffs
+                # lifted are gone, and so is a suspension of exports ("lifts the suspension").
+                verb_sign = 1
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             if verb_sign < 0 and _cuts_reliance(clause, token):

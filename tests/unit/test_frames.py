@@ -41,6 +41,11 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("China will not extend the pause on its antimony export ban", "export_control", "up", "export_control_new"),
         ("China suspends ban on gallium exports to US", "export_control", "down", "export_control_eased"),
         ("US lifts tariffs on Chinese goods to 60%", "tariff", "up", "tariff_up"),
+        # A flow lifted is up; a suspension of it lifted is gone, and so is a ban.
+        ("MP Materials lifts NdPr output to a record", "supply", "up", "corporate"),
+        ("Lynas lifts heavy rare earth production at Kalgoorlie", "supply", "up", "corporate"),
+        ("Myanmar lifts the suspension of rare earth exports to China", "supply", "up", "export_control_eased"),
+        ("China lifts its export ban on gallium", "export_control", "down", "export_control_eased"),
         ("US cuts tariffs on Chinese goods to 30%", "tariff", "down", "tariff_down"),
         ("Trump threatens extra 100% tariffs on China", "tariff", "up", "tariff_up"),
         ("China to require export licences for gallium and germanium", "export_control", "up", "export_control_new"),
