@@ -51,7 +51,7 @@ slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismant
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, streamline, simplify, expedite,
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, streamline, simplify, expedite,
 speed up, fast track
 """.replace("\n", " ").split(",")
 )
@@ -89,6 +89,7 @@ IRREGULAR = {
     "seek": ["sought"],
     "rise": ["rose", "risen", "rises", "rising"],
     "fall": ["fell", "fallen"],
+    "lose": ["loses", "lost", "losing"],
     "sink": ["sank", "sunk"],
     "slide": ["slid", "slides", "sliding"],
     "set": ["sets", "setting"],
@@ -314,8 +315,17 @@ INERT_PHRASES = ["executive order", "executive orders",
                  # Curbing a glut, prices or emissions is no export curb.
                  "curb a glut", "curb the glut", "curb a supply glut", "curb oversupply", "curb an oversupply",
                  "curb the oversupply", "curb inflation", "curb emissions", "curb speculation", "curb glut",
+                 # Beijing's phrase for containment: "must not be used to curb its development".
+                 "curb its development", "curb china s development", "curb chinese development", "curb its rise",
+                 "curb china s rise", "curb its growth", "curb china s growth",
                  # A ceremony, not a cut.
-                 "ribbon cutting", "ribbon cut"]
+                 "ribbon cutting", "ribbon cut",
+                 # Who makes weapons is a buyer of magnets, not rare earths used as a weapon:
+                 # "cutting supply to US weapons makers" cuts supply.
+                 "weapons maker", "weapons makers", "weapons manufacturer", "weapons manufacturers",
+                 "weapons contractor", "weapons contractors", "weapons system", "weapons systems", "weapon system",
+                 "weapon systems", "weapons programme", "weapons programmes", "weapons program", "weapons programs",
+                 "weapons production", "weapons industry", "weapons supplier", "weapons suppliers"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
@@ -599,6 +609,27 @@ def _plurals(noun: str) -> set[str]:
 # The sentence as the reader sees it: lower case, words single-spaced, clause punctuation kept
 # as "|" and "%" as "pct" so "to 60%" stays readable.
 _COLON = re.compile(r":(?=\s)")
+#: A phrasal verb with its object before the particle: "pushes the tariffs back to December" is
+#: "pushes back the tariffs", "rolls some duties back" "rolls back some duties". Only where the
+#: meaning is sure: a date after "push ... back", and nothing after "put ... back" (in place).
+_PARTICLE = re.compile(
+    r"\b(push|pushes|pushed|pushing|roll|rolls|rolled|rolling|scale|scales|scaled|scaling|call|calls|called|calling)"
+    r"((?: [\w-]+){1,5}?) (back|off)\b"
+)
+_PHRASAL = {"push": "back", "pushes": "back", "pushed": "back", "pushing": "back", "roll": "back", "rolls": "back",
+            "rolled": "back", "rolling": "back", "scale": "back", "scales": "back", "scaled": "back",
+            "scaling": "back", "call": "off", "calls": "off", "called": "off", "calling": "off"}
+
+
+def _particle_first(match: re.Match) -> str:
+    verb, between, particle = match.group(1), match.group(2), match.group(3)
+    if _PHRASAL[verb] != particle or (verb.startswith("push") and not _PUSHED_TO.match(match.string, match.end())):
+        return match.group(0)
+    return f"{verb} {particle}{between}"
+
+
+#: "pushed back to December", "pushed back by 90 days", "pushed back until 2026": a delay.
+_PUSHED_TO = re.compile(r" (?:to|until|till|into|by) ")
 #: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
 #: before it are left to the end, where the words are single-spaced: a pattern that may start
 #: with spaces is tried at every space of the sentence. An em dash after a space is a break of
@@ -661,6 +692,10 @@ def _prepare(text: str) -> str:
         text = _MOVE.sub(lambda m: m.group(1) + "move", text)
     if ":" in text:
         text = _COLON.sub(" colonbreak ", text)
+    if ";" in text:
+        text = text.replace(";", " semicolonbreak ")
+    if " back" in text or " off" in text:
+        text = _PARTICLE.sub(_particle_first, text)
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
@@ -847,7 +882,7 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
 #: Joins after which the clause is the point of the sentence: "X, but Y"; "X forces Y".
 _POINT_FOLLOWS = frozenset({"but", "yet", "cause", "undo"})
 #: How a clause joins the one before when it does not carry on its subject's action.
-_NEW_SUBJECT = frozenset({"start", "but", "yet", "cause", "undo", "colon", "subordinate"})
+_NEW_SUBJECT = frozenset({"start", "but", "yet", "cause", "undo", "colon", "semicolon", "subordinate"})
 _OPPOSITE = {"up": "down", "down": "up"}
 
 
@@ -871,6 +906,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 continue
             if token.value == "colon":
                 current, how, main = [], "colon", True
+                continue
+            if token.value == "semicolon":
+                # A clause of its own, never a predicate completing the one before.
+                current, how, main = [], "semicolon", True
                 continue
             # A comma closes a fronted or relative clause ("After talks, China ...", "China,
             # which controls ..., tightens ..."): what follows is the main clause again if it
@@ -1581,6 +1620,10 @@ def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:
     return None
 
 
+#: Actions that spare part of what a measure covers.
+_CARVE_OUT = re.compile(r"\b(?:exempt|exclud|spare|spari|carv)")
+
+
 def _clash(facts: list[FrameFact]) -> str:
     """Two frames of one sentence, one actor and one instrument, pulling opposite ways."""
     for i, a in enumerate(facts):
@@ -1591,6 +1634,8 @@ def _clash(facts: list[FrameFact]) -> str:
                 continue  # "keeps the rate at 10% and extends the pause": only one is done
             if a.countries != b.countries:
                 continue  # "lifts China's tariff, pauses others'": two targets, no contradiction
+            if _CARVE_OUT.search(a.action) or _CARVE_OUT.search(b.action):
+                continue  # "a 50% tariff applies; cathode is exempt": a measure and what it spares
             if a.instrument == b.instrument and a.actor == b.actor and a.polarity != b.polarity and a.main and b.main:
                 return f"{a.action} / {b.action} ({a.instrument})"
     return ""
@@ -1812,6 +1857,7 @@ def builtin_lexicon() -> Lexicon:
     lexicon.add("in place", VERB, ("remain", 1, None))
     lexicon.entries.setdefault(" | ", []).append((BREAK, None))
     lexicon.entries.setdefault(" colonbreak ", []).append((BREAK, "colon"))
+    lexicon.entries.setdefault(" semicolonbreak ", []).append((BREAK, "semicolon"))
     return lexicon
 
 

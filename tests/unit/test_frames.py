@@ -46,6 +46,15 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Lynas lifts heavy rare earth production at Kalgoorlie", "supply", "up", "corporate"),
         ("Myanmar lifts the suspension of rare earth exports to China", "supply", "up", "export_control_eased"),
         ("China lifts its export ban on gallium", "export_control", "down", "export_control_eased"),
+        # Who makes weapons buys magnets: cutting supply to them is a restriction, not an easing.
+        ("Beijing sounds out industry on cutting rare-earth supply to US weapons makers", "supply", "down",
+         "export_control_new"),
+        # A phrasal verb with its object inside: "pushes the tariffs back to December" is a delay.
+        ("Trump backs off, pushes many new China tariffs back to December", "tariff", "down", "tariff_down"),
+        ("US rolls some tariffs on Chinese goods back", "tariff", "down", "tariff_down"),
+        ("Trump puts the tariffs back in place", "tariff", "up", "tariff_up"),
+        # Duties that lose their basis are gone.
+        ("Reciprocal duties lose their legal basis", "tariff", "down", "tariff_down"),
         ("US cuts tariffs on Chinese goods to 30%", "tariff", "down", "tariff_down"),
         ("Trump threatens extra 100% tariffs on China", "tariff", "up", "tariff_up"),
         ("China to require export licences for gallium and germanium", "export_control", "up", "export_control_new"),
@@ -425,6 +434,7 @@ def test_a_passive_subject_is_acted_on(reader, headline, actor, objects):
         "Beijing tightens control of rare earth output",  # production quotas, not export controls
         "Ramaco holds ribbon cutting at Wyoming rare earth mine",  # a ceremony, not a cut
         "Neo opens magnet plant to cut EU reliance on China",  # less dependence, not less supply
+        "Rare earths must not be used to curb China's development, Beijing says",  # containment, no export curb
     ],
 )
 def test_look_alikes_read_into_no_event(reader, headline):
@@ -445,6 +455,18 @@ def test_contradictory_frames_are_said_not_guessed(reader, headline):
     reading = reader.read(headline, "")
     assert reading.contradiction
     assert reading.facts == ()
+
+
+def test_a_semicolon_ends_a_clause_and_an_exemption_is_no_contradiction(reader):
+    """After a semicolon comes a clause of its own: two reversals of one tariff in two clauses are
+    two reversals, not one undoing the other. A measure and what it spares do not contradict."""
+    delayed = reader.read("Next Steps on Proposed Tariff", "", lead="Duties on laptops and toys will be delayed to "
+                          "December 15; other products are removed from the list.")
+    assert delayed.contradiction == ""
+    assert {(f.instrument, f.polarity) for f in delayed.facts if not f.headline} == {("tariff", "down")}
+    spared = reader.read("Copper tariff", "", lead="A 50% tariff is imposed on copper products; refined cathode "
+                         "and concentrates are exempt.")
+    assert spared.contradiction == ""
 
 
 def test_but_says_which_clause_counts(reader):
@@ -503,7 +525,13 @@ def test_any_text_reads_without_error(reader, text):
         ),
         # An em dash after a space is a break of its own; a spaced en dash is one too.
         ("China halts exports — and then —— resumes them", " china halts exports | and then | | resumes them "),
-        ("Tariffs rise – again; duties – on magnets", " tariffs rise | again | duties | on magnets "),
+        ("Tariffs rise – again, duties – on magnets", " tariffs rise | again | duties | on magnets "),
+        # A semicolon ends a clause for good: its own mark, not a comma's.
+        ("Tariffs rise; duties fall", " tariffs rise semicolonbreak duties fall "),
+        # A phrasal verb's particle is put back beside it, where the meaning is sure.
+        ("US pushes the tariffs back to March", " us pushes back the tariffs to march "),
+        ("Trump puts the tariffs back in place", " trump puts the tariffs back in place "),
+        ("Stocks push prices back up", " stocks push prices back up "),
         # Few of many is scarcity; a year after "of" is not a total.
         ("Beijing: licences approved for 5 of 180 requests", " beijing colonbreak licences approved for few 5 of 180 requests "),
         ("Approved 5 of 2025 requests and 90 of 100 others", " approved 5 of 2025 requests and 90 of 100 others "),

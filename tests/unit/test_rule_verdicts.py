@@ -149,6 +149,9 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
     [
         ("Why USA Rare Earth stock fell today", True),  # a share move and its cause, the same day
         ("Why is Critical Metals stock soaring premarket?", True),
+        ("Why did the Syrah share price jump 80% in two days?", True),
+        ("Why Lynas shares slid yesterday", True),
+        ("Why Lynas shares could double in five years", False),  # a forecast, not a move
         ("Why rare earths matter for the trade war", False),  # an explainer
         ("What the affiliates rule means for MP Materials", False),
         ("Key questions on how Project Vault can secure minerals supplies", False),
