@@ -86,6 +86,15 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _SMALL_NUMBER = re.compile(r"^\d{1,2}$")
 #: "$4,000" and "4,000" are one number, as "4000".
 _DIGIT_GROUPS = re.compile(r"(?<=\d),(?=\d{3})")
+#: A sum of money, however written: "$1.2bn", "A$1.2 billion" and "1.2 billion" are one word,
+#: "1p2bn", as specific to its event as a name.
+_AMOUNT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s?(?:trillion|tn|billion|bn|million|mn)|b|m)\b", re.IGNORECASE)
+_AMOUNT_HINT = re.compile(r"\d\s?(?:tr|tn|b|m)", re.IGNORECASE)
+_UNITS = {"trillion": "tn", "tn": "tn", "billion": "bn", "bn": "bn", "b": "bn", "million": "mn", "mn": "mn", "m": "mn"}
+
+
+def _amount(match: re.Match) -> str:
+    return f" {match.group(1).replace('.', 'p')}{_UNITS[match.group(2).strip().lower()]} "
 
 
 def _stem(word: str) -> str:
@@ -111,6 +120,9 @@ _OBJECT_STOPWORDS = frozenset(
     "a an and the of on in to for from its their his her with by at or as new more all some".split()
 )
 _SPLIT = re.compile(r"\s*(?:,|;|/|\band\b|\bor\b)\s*")
+#: One act told with either lever: "Indonesia to ban bauxite exports" (a control, up) and
+#: "Indonesia to stop bauxite exports" (a flow, down).
+_RESTRICTING = {("export_control", "up"), ("supply", "down")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +144,9 @@ class FrameKey:
     def agrees(self, other: FrameKey) -> bool:
         """Same lever, same way, the same actor (or one unsaid), objects that do not differ
         (a shared specific word, or one side saying nothing specific)."""
-        if self.instrument != other.instrument or self.polarity != other.polarity:
+        if (self.instrument != other.instrument or self.polarity != other.polarity) and not (
+            _RESTRICTING == {(self.instrument, self.polarity), (other.instrument, other.polarity)}
+        ):
             return False
         if self.actor and other.actor and self.actor.isdisjoint(other.actor):
             return False
@@ -286,7 +300,10 @@ def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> tup
     text's order."""
     known = vocabulary if isinstance(vocabulary, (set, frozenset)) else frozenset(vocabulary)
     found: dict[str, None] = {}
-    for word in words(_DIGIT_GROUPS.sub("", text)):
+    text = _DIGIT_GROUPS.sub("", text)
+    if _AMOUNT_HINT.search(text):
+        text = _AMOUNT.sub(_amount, text)
+    for word in words(text):
         if len(word) < 2 and not word.isdigit():
             continue
         if word in COMMON_WORDS or word in known or _YEAR.match(word):

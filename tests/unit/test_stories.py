@@ -295,6 +295,22 @@ def test_frames_decide_when_both_reports_have_them(a, b, same, conflict):
     assert same_event(first, second) is same and conflicts(first, second) is conflict
 
 
+@pytest.mark.parametrize(
+    ("other", "agrees"),
+    [
+        (Frame("Indonesia", "stop", "down", "supply", "bauxite"), True),  # a flow stopped: the ban told another way
+        (Frame("Indonesia", "resume", "up", "supply", "bauxite"), False),  # more supply is no ban
+        (Frame("Indonesia", "lift", "down", "export_control", "bauxite"), False),  # a ban lifted
+        (Frame("Malaysia", "stop", "down", "supply", "bauxite"), False),  # another government
+    ],
+)
+def test_a_ban_and_a_flow_stopped_are_one_lever(other, agrees):
+    """"Indonesia to ban bauxite exports" and "Indonesia to stop bauxite exports" agree."""
+    ban = frame_key(Frame("Indonesia", "ban", "up", "export_control", "bauxite"))
+    assert ban.agrees(frame_key(other)) is agrees
+    assert frame_key(other).agrees(ban) is agrees
+
+
 GALLIUM_LISTED = Frame("China", "add", "up", "export_control", "gallium")
 ANTIMONY_LISTED = Frame("China", "add", "up", "export_control", "antimony")
 GALLIUM_GERMANIUM_LISTED = Frame("China", "add", "up", "export_control", "gallium, germanium")
@@ -427,6 +443,27 @@ def test_distinctive_words_leave_out_common_and_known_words():
     assert distinctive_words("Gold tops $4,000 as hostages released in 2025; hostage deal") == (
         "gold", "tops", "4000", "hostag", "releas", "deal",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Albanese's $1.2bn minerals pledge", "1p2bn"),
+        ("Labor pledges A$1.2 billion for a reserve", "1p2bn"),
+        ("Pentagon awards $35 million to MP", "35mn"),
+        ("A US$400m loan from EXIM", "400mn"),
+        ("Lynas raises $490mn", "490mn"),
+        ("Fund of 2 trillion yen", "2tn"),
+    ],
+)
+def test_a_sum_of_money_is_one_word_however_written(text, amount):
+    """Two outlets write one sum their own ways; as one word it is shared evidence of one event."""
+    assert amount in distinctive_words(text)
+
+
+def test_a_number_before_a_lone_letter_is_no_sum():
+    """"Clause 2 b" or "Item 5 m" names no money."""
+    assert not any(w.endswith(("bn", "mn")) for w in distinctive_words("Clause 2 b of Item 5 m"))
 
 
 def test_signature_of_a_verdict():
