@@ -86,6 +86,9 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _SMALL_NUMBER = re.compile(r"^\d{1,2}$")
 #: "$4,000" and "4,000" are one number, as "4000".
 _DIGIT_GROUPS = re.compile(r"(?<=\d),(?=\d{3})")
+#: A designation of letters and a number ("F-35", "F-35s", "H-20"): one word, "f35", as specific
+#: as a name, where its number alone ("35") is too common to count.
+_CODE = re.compile(r"\b([A-Za-z]{1,3})-(\d{1,4})s?\b")
 #: A sum of money, however written: "$1.2bn", "A$1.2 billion" and "1.2 billion" are one word,
 #: "1p2bn", as specific to its event as a name.
 _AMOUNT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s?(?:trillion|tn|billion|bn|million|mn)|b|m)\b", re.IGNORECASE)
@@ -300,7 +303,7 @@ def distinctive_words(text: str, vocabulary: Iterable[str] = frozenset()) -> tup
     text's order."""
     known = vocabulary if isinstance(vocabulary, (set, frozenset)) else frozenset(vocabulary)
     found: dict[str, None] = {}
-    text = _DIGIT_GROUPS.sub("", text)
+    text = _CODE.sub(r"\1\2", _DIGIT_GROUPS.sub("", text))
     if _AMOUNT_HINT.search(text):
         text = _AMOUNT.sub(_amount, text)
     for word in words(text):

@@ -51,7 +51,7 @@ slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismant
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, streamline, simplify, expedite,
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, streamline, simplify, expedite,
 speed up, fast track
 """.replace("\n", " ").split(",")
 )
@@ -60,7 +60,8 @@ speed up, fast track
 KEEPING_VERBS = tuple(
     verb.strip()
     for verb in """
-step up, ramp up, impose, introduce, add, revive, expand, extend, broaden, tighten, toughen, strengthen,
+step up, ramp up, impose, introduce, add, revive, expand, extend, prolong, broaden, tighten, toughen, strengthen,
+answer, respond,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
@@ -145,7 +146,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "export control", "export controls", "export-control", "control measure", "control measures",
         "export restriction", "export restrictions", "restriction", "restrictions", "restrict", "curb",
         "curbs", "export curb", "ban", "bans", "export ban", "embargo", "licensing requirement",
-        "licence requirement", "license requirement", "licensing regime", "licensing rule",
+        "licence requirement", "license requirement", "licence duty", "license duty", "licensing duty",
+        "licensing regime", "licensing rule",
         "licensing system", "export licensing", "licensing", "end user", "end use check", "end user check",
         "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
@@ -187,7 +189,8 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
         "strategic project", "strategic raw materials project", "strategic raw material project",
         "raw materials project", "moneyamount",
         # A company's own money: what it raises and what it earns.
-        "placement", "raising", "capital raising", "share purchase plan", "entitlement offer", "offering",
+        "placement", "raising", "capital raising", "equity raising", "rights issue", "share purchase plan",
+        "entitlement offer", "offering",
         "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
         "net loss", "half loss", "year loss", "quarter loss", "quarterly loss", "annual loss",
         "annual results", "half year results", "earnings miss", "quarter miss", "revenue miss", "guidance",
@@ -252,6 +255,15 @@ _SETBACK_MONEY = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
                             r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
+#: A company selling new shares: holders are diluted, usually at a discount.
+_EQUITY_RAISES = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
+                            "equity raising", "share placement", "rights issue"})
+#: Idioms of a share price beaten down: "rare earth stocks get rocked".
+BEATEN = ["get rocked", "gets rocked", "got rocked", "get hammered", "gets hammered", "got hammered", "get crushed",
+          "gets crushed", "got crushed", "get battered", "gets battered", "got battered", "get pummeled",
+          "get pummelled", "gets pummeled", "gets pummelled", "got pummeled", "got pummelled", "get clobbered",
+          "gets clobbered", "got clobbered", "take a beating", "takes a beating", "took a beating", "take a hit",
+          "takes a hit", "took a hit"]
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
@@ -265,7 +277,8 @@ _FACILITATING = frozenset({"streamline", "simplify", "expedite", "speed up", "fa
 SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
-                 "due to", "because of", "owing to", "on concerns", "on fears", "on hopes", "in protest at",
+                 "due to", "because of", "owing to", "traced to", "blamed on", "attributed to", "caused by",
+                 "on concerns", "on fears", "on hopes", "in protest at",
                  "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
                  "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
                  "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
@@ -348,7 +361,8 @@ CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "ca
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
           "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
           "deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out", "wipes out",
-          "wiped out", "cut short", "cuts short"]
+          "wiped out", "cut short", "cuts short", "lift markets", "lifts markets", "lifted markets", "lifting markets",
+          "boost markets", "boosts markets", "boosted markets", "boosting markets"]
 #: Consequences that undo what follows: "truce hopes deflate the rare earth rally" ends a rally.
 UNDOING = frozenset({"deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out",
                      "wipes out", "wiped out", "cut short", "cuts short"})
@@ -628,6 +642,10 @@ def _particle_first(match: re.Match) -> str:
     return f"{verb} {particle}{between}"
 
 
+#: "ruling voiding tariffs lifts Asian markets": markets lifted by what comes before, which is the
+#: news ("lifts markets" is a causal break, as "sends"), not tariffs lifted.
+_LIFTS_MARKETS = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|boosted|boosting)(?: (?:asian|european|global|world|us|u s|"
+                            r"chinese|emerging|equity|stock|wall street))? (?:markets?|stocks|shares|equities|sentiment)\b")
 #: "pushed back to December", "pushed back by 90 days", "pushed back until 2026": a delay.
 _PUSHED_TO = re.compile(r" (?:to|until|till|into|by) ")
 #: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
@@ -696,6 +714,8 @@ def _prepare(text: str) -> str:
         text = text.replace(";", " semicolonbreak ")
     if " back" in text or " off" in text:
         text = _PARTICLE.sub(_particle_first, text)
+    if "lift" in text or "boost" in text:
+        text = _LIFTS_MARKETS.sub(r"\1 markets", text)
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
     text = _CLAUSE_PUNCT.sub(" | ", text)
@@ -1281,8 +1301,14 @@ def _frame(
             continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
-        if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and _SETBACK_MONEY.search(text):
-            polarity_sign = -1  # "raises A$30 million at a 12% discount", "forecasts a net loss": bad news for holders
+        if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and (
+            (headline and any(t.tag == INSTRUMENT and t.text in _EQUITY_RAISES for t in clause))
+            or _SETBACK_MONEY.search(text)
+        ):
+            # "raises A$30 million at a 12% discount", "forecasts a net loss": bad news for
+            # holders; so is a placement the headline leads with (new shares, at a discount),
+            # unlike one a filing mentions beside the deal it pays for.
+            polarity_sign = -1
         kind = instrument
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
@@ -1383,8 +1409,8 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
                     and index + 1 < len(clause) and clause[index + 1].tag == OBJECT:
                 pass  # "Syrah declares Mozambique graphite force majeure": the country names the graphite
             elif before_verb and not targeted:
-                if not country and kind == "government" and last_country:
-                    name, country = name or last_country, last_country
+                if not country and kind in ("government", "court") and last_country:
+                    name, country = name or last_country, last_country  # "the Chinese government", "a US court"
                 name = name or country
                 if actor is not None and actor[0] == kind and name and name not in actor[1].split(", "):
                     name = f"{actor[1]}, {name}"  # "US, Japan sign ...": both act
@@ -1488,20 +1514,26 @@ def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
     return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
 
 
+#: Verbs whose object is what is answered; what the answer is comes after "with".
+_ANSWERING = frozenset({"answer", "respond"})
+
+
 def _answered(clause: list[Token]) -> set[Token]:
     """"China hits back at US tariffs with curbs": the instrument after `at` or `against` is
     what is answered; the clause is about the curbs (when it names another instrument)."""
     answered: set[Token] = set()
-    if not any(t.tag == TARGET and t.text in ("at", "against") for t in clause):
-        return answered
-    for index, marker in enumerate(clause):
-        if marker.tag == TARGET and marker.text in ("at", "against"):
-            for token in clause[index + 1 : index + 4]:
-                if token.tag == INSTRUMENT:
-                    answered.add(token)
-                    break
-                if token.tag not in (ACTOR, OBJECT):
-                    break
+    markers = [
+        index for index, t in enumerate(clause)
+        if (t.tag == TARGET and t.text in ("at", "against")) or (t.tag == VERB and t.value[0] in _ANSWERING)
+    ]
+    for index in markers:
+        # "hits back at US tariffs", "answers the court loss with ...", "responds to US tariffs with curbs"
+        for token in clause[index + 1 : index + 4]:
+            if token.tag == INSTRUMENT:
+                answered.add(token)
+                break
+            if token.tag not in (ACTOR, OBJECT) and not (token.tag == TARGET and token.text == "to"):
+                break
     instruments = [t for t in clause if t.tag == INSTRUMENT or (t.tag == VERB and t.value[2])]
     return answered if len(instruments) > len(answered) else set()
 
@@ -1811,6 +1843,8 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(verb, VERB, (verb, -1, VERB_INSTRUMENTS.get(verb)), inflect=True)
     for verb in KEEPING_VERBS:
         lexicon.add(verb, VERB, (verb, 1, VERB_INSTRUMENTS.get(verb)), inflect=True)
+    for idiom in BEATEN:
+        lexicon.add(idiom, VERB, ("fall", -1, "price"))
     listed = {*REVERSING_VERBS, *KEEPING_VERBS}
     for verb, instrument in VERB_INSTRUMENTS.items():
         if verb not in listed:

@@ -53,8 +53,20 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Trump backs off, pushes many new China tariffs back to December", "tariff", "down", "tariff_down"),
         ("US rolls some tariffs on Chinese goods back", "tariff", "down", "tariff_down"),
         ("Trump puts the tariffs back in place", "tariff", "up", "tariff_up"),
-        # Duties that lose their basis are gone.
+        # Duties that lose their basis are gone; a pledge to refrain from them is a hold.
         ("Reciprocal duties lose their legal basis", "tariff", "down", "tariff_down"),
+        ("Washington to refrain from new levies on China", "tariff", "down", "tariff_down"),
+        # What a halt is traced to is its cause, not a curb halted.
+        ("Suzuki Swift output halt traced to China's rare earth curbs", "supply", "down", "supply_disruption"),
+        ("Congo prolongs cobalt export halt by three months", "supply", "down", "export_control_new"),
+        ("China puts licence duty on seven heavy rare earths", "export_control", "up", "export_control_new"),
+        ("Rare earth stocks get rocked", "price", "down", "price_move"),
+        # What is answered is the cause; what it is answered with is the news.
+        ("Trump answers court loss with 10% global import surcharge", "tariff", "up", "tariff_up"),
+        ("China responds to US tariffs with export curbs on gallium", "export_control", "up", "export_control_new"),
+        # A placement the headline leads with is new shares at a discount: bad news for holders.
+        ("Lynas launches A$750 million placement to fund expansion", "funding", "down", "corporate"),
+        ("Lynas wins A$120 million Pentagon contract", "funding", "up", "gov_funding"),
         ("US cuts tariffs on Chinese goods to 30%", "tariff", "down", "tariff_down"),
         ("Trump threatens extra 100% tariffs on China", "tariff", "up", "tariff_up"),
         ("China to require export licences for gallium and germanium", "export_control", "up", "export_control_new"),
@@ -455,6 +467,15 @@ def test_contradictory_frames_are_said_not_guessed(reader, headline):
     reading = reader.read(headline, "")
     assert reading.contradiction
     assert reading.facts == ()
+
+
+def test_a_court_takes_the_country_named_before_it(reader):
+    """"A US court" acts for the United States, as "the Chinese government" does for China."""
+    facts = [f for f in reader.read("US court strikes down Trump's tariffs", "").facts if f.instrument == "tariff"]
+    assert [(f.actor, f.actor_kind, f.actor_country) for f in facts] == [("United States", "court", "United States")]
+    # Markets lifted by the ruling: the ruling voided the tariffs; nothing lifted them.
+    lifted = [f for f in reader.read("US court ruling voiding tariffs lifts Asian markets", "").facts if f.instrument == "tariff"]
+    assert [(f.polarity, event_types(f)) for f in lifted] == [("down", ("legal",))]
 
 
 def test_a_semicolon_ends_a_clause_and_an_exemption_is_no_contradiction(reader):

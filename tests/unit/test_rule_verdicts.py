@@ -145,6 +145,22 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
 
 
 @pytest.mark.parametrize(
+    ("title", "summary", "types"),
+    [
+        # "Neo" is Neo Performance Materials beside a magnet; opening a plant to cut reliance on
+        # China is company news, not a shortage.
+        ("Neo opens Estonian magnet plant to cut Europe's reliance on China", "It makes sintered magnets in Narva.",
+         ("corporate",)),
+        ("Neo-classical architecture returns to Tallinn", "A museum opens.", ()),
+        ("Magnet shortage forces Ford to halt Explorer production", "Output stops for a week.", ("supply_disruption",)),
+    ],
+)
+def test_a_plant_opened_to_cut_reliance_is_no_shortage(title, summary, types):
+    ruleset = load_ruleset(ROOT / "rules")
+    assert assess(ruleset, title, summary).event_types == types
+
+
+@pytest.mark.parametrize(
     ("title", "alerts"),
     [
         ("Why USA Rare Earth stock fell today", True),  # a share move and its cause, the same day

@@ -461,6 +461,13 @@ def test_a_sum_of_money_is_one_word_however_written(text, amount):
     assert amount in distinctive_words(text)
 
 
+def test_a_designation_is_one_word():
+    """"F-35" and "F-35s" are one designation, as specific as a name; its number alone is not."""
+    assert "f35" in distinctive_words("Pentagon stops accepting F-35s")
+    assert "f35" in distinctive_words("China weighs curbs on F-35 suppliers")
+    assert "covid" in distinctive_words("COVID-19 shuts mines")  # a word of five letters stays a word
+
+
 def test_a_number_before_a_lone_letter_is_no_sum():
     """"Clause 2 b" or "Item 5 m" names no money."""
     assert not any(w.endswith(("bn", "mn")) for w in distinctive_words("Clause 2 b of Item 5 m"))
