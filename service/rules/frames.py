@@ -51,7 +51,7 @@ slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismant
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
-derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, streamline, simplify, expedite,
+derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track
 """.replace("\n", " ").split(",")
 )
@@ -61,7 +61,7 @@ KEEPING_VERBS = tuple(
     verb.strip()
     for verb in """
 step up, ramp up, impose, introduce, add, revive, expand, extend, prolong, broaden, tighten, toughen, strengthen,
-answer, respond,
+answer, respond, sustain,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
 finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
@@ -282,7 +282,7 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
                  "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
                  "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
-                 "to insulate", "to guard", "to safeguard", "whether"]
+                 "to insulate", "to guard", "to safeguard", "to punish", "to pressure", "whether"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
 HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
@@ -642,12 +642,14 @@ def _particle_first(match: re.Match) -> str:
     return f"{verb} {particle}{between}"
 
 
+_DUTY_FREE = re.compile(r"\b(duty|tariff)[ -]free\b")
+_WITHOUT_DUTIES = re.compile(r"\bwithout ((?:new |any |further )?(?:tariffs?|duties|duty|levies))\b")
 #: "ruling voiding tariffs lifts Asian markets": markets lifted by what comes before, which is the
 #: news ("lifts markets" is a causal break, as "sends"), not tariffs lifted.
 _LIFTS_MARKETS = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|boosted|boosting)(?: (?:asian|european|global|world|us|u s|"
                             r"chinese|emerging|equity|stock|wall street))? (?:markets?|stocks|shares|equities|sentiment)\b")
-#: "pushed back to December", "pushed back by 90 days", "pushed back until 2026": a delay.
-_PUSHED_TO = re.compile(r" (?:to|until|till|into|by) ")
+#: "pushed back to December", "pushed back by 90 days", "pushed back two weeks": a delay.
+_PUSHED_TO = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}(?:days?|weeks?|months?|years?)\b)")
 #: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
 #: before it are left to the end, where the words are single-spaced: a pattern that may start
 #: with spaces is tried at every space of the sentence. An em dash after a space is a break of
@@ -714,6 +716,10 @@ def _prepare(text: str) -> str:
         text = text.replace(";", " semicolonbreak ")
     if " back" in text or " off" in text:
         text = _PARTICLE.sub(_particle_first, text)
+    if "free" in text:
+        text = _DUTY_FREE.sub(r"no \1", text)  # "ends duty-free treatment": a duty comes
+    if "without" in text:
+        text = _WITHOUT_DUTIES.sub(r"no \1", text)  # "concludes without tariffs": none imposed
     if "lift" in text or "boost" in text:
         text = _LIFTS_MARKETS.sub(r"\1 markets", text)
     if "high" in text or "low" in text:
@@ -981,6 +987,10 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             any(t.tag in (UP, DOWN) and t.value in _RECORDS for t in tokens_) and any(t.tag == OBJECT for t in tokens_)
         )
         substantive = headed or any(t.tag in (VERB, PROGRAMME) for t in tokens_)
+        if not substantive:
+            # "..., and their managers may not enter the country": a negation whose verb the
+            # reader does not know negates that verb, not the clause the words join.
+            tokens_ = [t for t in tokens_ if t.tag != NEGATION]
         if merged and not headed and how == "break" and not any(t.tag in (ACTOR, PROGRAMME) for t in tokens_) \
                 and _has_head(merged[-1][0]) and _participle(tokens_):
             # "... the measures published on 9 October, covering X, Y and Z, are suspended":
@@ -1223,7 +1233,7 @@ def _frame(
                 verb_sign = 1  # "streamlines licences": more of them, sooner; streamlined controls are less control
             elif lemma in _ENDANGERING and _SECURITY_FINDING.match(text, token.end):
                 continue  # "imports that threaten to impair national security": Section 232's test, not a threat to supply
-            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit"):
+            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(
                 t.tag == RELIEF and token.start < t.start < heads[0][1].start for t in clause
@@ -1301,6 +1311,8 @@ def _frame(
             continue  # a drug's approval, a mine's permit: not a licence to export (unless ours)
         # A truce that is itself the instrument ("extends the truce") does not reverse itself.
         polarity_sign = -sign if head in relief_tokens else sign
+        if instrument == "supply" and actor_kind == "armed group":
+            polarity_sign = -1  # rebels who take a mining hub disrupt its supply, whatever the verb
         if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and (
             (headline and any(t.tag == INSTRUMENT and t.text in _EQUITY_RAISES for t in clause))
             or _SETBACK_MONEY.search(text)
@@ -1512,6 +1524,13 @@ def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:
     clause ("duty imposed on goods over the flow of opioids")."""
     between = [t for t in clause if verb.start < t.start < target.start]
     return not any(t.tag in (TARGET, VERB, SUBORDINATE, BREAK) for t in between)
+
+
+def _aimed_at(clause: list[Token], verb: Token, text: str) -> bool:
+    """"limits on sales to hit American weapons makers": whom a measure is meant to hurt, not
+    supply hit."""
+    after = next((t for t in clause if t.start > verb.start), None)
+    return text[: verb.start + 1].endswith(" to ") and after is not None and after.tag == ACTOR
 
 
 #: Verbs whose object is what is answered; what the answer is comes after "with".

@@ -64,6 +64,15 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # What is answered is the cause; what it is answered with is the news.
         ("Trump answers court loss with 10% global import surcharge", "tariff", "up", "tariff_up"),
         ("China responds to US tariffs with export curbs on gallium", "export_control", "up", "export_control_new"),
+        # Delays, cancellations and a ruling upheld, however they are worded.
+        ("Trump pushes planned rise in China tariffs back two weeks", "tariff", "down", "tariff_down"),
+        ("Trump says the Oct. 15 tariff hike is off", "tariff", "down", "tariff_down"),
+        ("Section 232 magnet import investigation concludes without tariffs", "tariff", "down", "tariff_down"),
+        ("US ends duty-free treatment for parcels from China", "tariff", "up", "tariff_up"),
+        ("Trade court sustains Section 301 tariffs on Chinese goods", "tariff", "up", "legal"),
+        # Whom a measure is meant to hurt is no supply hit.
+        ("Beijing eyes limits on rare earth sales to hit American weapons makers", "supply", "down",
+         "export_control_new"),
         # A placement the headline leads with is new shares at a discount: bad news for holders.
         ("Lynas launches A$750 million placement to fund expansion", "funding", "down", "corporate"),
         ("Lynas wins A$120 million Pentagon contract", "funding", "up", "gov_funding"),
@@ -186,7 +195,7 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Congo's regulator suspends all cobalt exports for four months to curb a glut", "supply", "down",
          "export_control_new"),
         # Rebels who seize a mining hub disrupt its supply, whatever the verb.
-        ("Rebels take control of Myanmar rare earth mining hub", "supply", "up", "supply_disruption"),
+        ("Rebels take control of Myanmar rare earth mining hub", "supply", "down", "supply_disruption"),
         # A price move whose cause is a control is a price move; exports that plummet fell.
         ("Rare-earth prices triple to new records on China export curbs", "price", "up", "price_move"),
         ("China's export curbs on gallium drive European prices sharply higher", "price", "up", "price_move"),
@@ -467,6 +476,23 @@ def test_contradictory_frames_are_said_not_guessed(reader, headline):
     reading = reader.read(headline, "")
     assert reading.contradiction
     assert reading.facts == ()
+
+
+def test_a_negation_of_a_verb_the_reader_does_not_know_stays_with_it(reader):
+    """"..., and their managers may not enter the country": the "not" is about entering, not the
+    bar on trade the clause before it tells."""
+    reading = reader.read("Announcement", "", lead="The two companies are barred from China-related import and export "
+                          "activities, and their senior managers may not enter the country.")
+    assert [(f.instrument, f.polarity) for f in reading.facts if f.instrument == "export_control"] == [("export_control", "up")]
+
+
+def test_rebels_taking_a_mining_hub_disrupt_supply(reader):
+    """Whatever the verb, an armed group's seizure of a mine is supply down: two outlets' accounts
+    of one seizure must not read as opposite moves."""
+    facts = [f for f in reader.read("Myanmar rebels claim control of rare earth mining hub that supplies China", "").facts
+             if f.instrument == "supply"]
+    assert facts and {f.polarity for f in facts} == {"down"}
+    assert all(event_types(f) == ("supply_disruption",) for f in facts)
 
 
 def test_a_court_takes_the_country_named_before_it(reader):

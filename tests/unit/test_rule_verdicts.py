@@ -153,9 +153,19 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
          ("corporate",)),
         ("Neo-classical architecture returns to Tallinn", "A museum opens.", ()),
         ("Magnet shortage forces Ford to halt Explorer production", "Output stops for a week.", ("supply_disruption",)),
+        # The Arafura Games are a sports event in Darwin; Arafura's own news still alerts.
+        ("Arafura Games return to Darwin with an opening ceremony", "Athletes gather for eight days.", ()),
+        ("Arafura secures A$200 million from the National Reconstruction Fund", "The money is for Nolans.",
+         ("gov_funding",)),
+        # Chip makers put on the Entity List are chip policy, not the desk's minerals.
+        ("US blacklists Chinese memory maker YMTC and 30 others over chip concerns",
+         "Commerce put the memory maker and other Chinese chip designers on its trade blacklist.", ()),
+        ("Shenghe Resources added to the US Entity List", "Commerce named the rare earth refiner.", ("entity_list",)),
     ],
 )
-def test_a_plant_opened_to_cut_reliance_is_no_shortage(title, summary, types):
+def test_name_clashes_and_other_industries_stay_quiet(title, summary, types):
+    """A plant opened to cut reliance on China is no shortage; "Neo" beside a magnet is Neo
+    Performance Materials; the Arafura Games are not Arafura; chip makers listed are not minerals."""
     ruleset = load_ruleset(ROOT / "rules")
     assert assess(ruleset, title, summary).event_types == types
 
