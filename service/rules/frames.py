@@ -257,13 +257,11 @@ _SETBACK_MONEY = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
 #: A company selling new shares: holders are diluted, usually at a discount.
 _EQUITY_RAISES = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
-                            "equity raising", "share placement", "rights issue"})
+                            "equity raising", "rights issue"})
 #: Idioms of a share price beaten down: "rare earth stocks get rocked".
-BEATEN = ["get rocked", "gets rocked", "got rocked", "get hammered", "gets hammered", "got hammered", "get crushed",
-          "gets crushed", "got crushed", "get battered", "gets battered", "got battered", "get pummeled",
-          "get pummelled", "gets pummeled", "gets pummelled", "got pummeled", "got pummelled", "get clobbered",
-          "gets clobbered", "got clobbered", "take a beating", "takes a beating", "took a beating", "take a hit",
-          "takes a hit", "took a hit"]
+BEATEN = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
+          for hurt in ("rocked", "hammered", "crushed", "battered", "pummeled", "pummelled", "clobbered")] + [
+    f"{verb} a {blow}" for verb in ("take", "takes", "took") for blow in ("beating", "hit")]
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
@@ -626,13 +624,9 @@ _COLON = re.compile(r":(?=\s)")
 #: A phrasal verb with its object before the particle: "pushes the tariffs back to December" is
 #: "pushes back the tariffs", "rolls some duties back" "rolls back some duties". Only where the
 #: meaning is sure: a date after "push ... back", and nothing after "put ... back" (in place).
-_PARTICLE = re.compile(
-    r"\b(push|pushes|pushed|pushing|roll|rolls|rolled|rolling|scale|scales|scaled|scaling|call|calls|called|calling)"
-    r"((?: [\w-]+){1,5}?) (back|off)\b"
-)
-_PHRASAL = {"push": "back", "pushes": "back", "pushed": "back", "pushing": "back", "roll": "back", "rolls": "back",
-            "rolled": "back", "rolling": "back", "scale": "back", "scales": "back", "scaled": "back",
-            "scaling": "back", "call": "off", "calls": "off", "called": "off", "calling": "off"}
+_PHRASAL = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"))
+            for form in word_forms(verb)}
+_PARTICLE = re.compile(rf"\b({'|'.join(sorted(_PHRASAL))})((?: [\w-]+){{1,5}}?) (back|off)\b")
 
 
 def _particle_first(match: re.Match) -> str:
@@ -1672,7 +1666,7 @@ def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:
 
 
 #: Actions that spare part of what a measure covers.
-_CARVE_OUT = re.compile(r"\b(?:exempt|exclud|spare|spari|carv)")
+_CARVE_OUT = re.compile(r"\b(?:exempt|exclud)")
 
 
 def _clash(facts: list[FrameFact]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -13,7 +12,7 @@ from sqlmodel import Session
 
 from service.domain.feeds import Entry
 from service.domain.scoring import Assessment
-from service.events.sketch import sketch
+from service.events.sketch import sketch, words
 from service.events.stories import SAME_STORY
 from service.store.models import Article
 from service.store.upsert import insert_ignoring_conflicts
@@ -70,14 +69,13 @@ def unseen_entries(session: Session, feed_id: int, entries: Sequence[Entry]) -> 
 #: Word sequences at least this long that begin another headline make it the same headline with
 #: the outlet's name appended ("... to 60% - Reuters").
 _HEADLINE_PREFIX_WORDS = 4
-_WORDS = re.compile(r"\w+")
 
 
 def same_article(title: str, summary: str, other_title: str, other_summary: str) -> bool:
     """Whether two entries under one link are one article: the same headline (give or take case,
     punctuation and an outlet's name appended), or texts that are near duplicates (an edited
     headline over the same text). Different items of one listing page are neither."""
-    mine, theirs = _WORDS.findall(title.casefold()), _WORDS.findall(other_title.casefold())
+    mine, theirs = words(title), words(other_title)
     shorter, longer = sorted((mine, theirs), key=len)
     if shorter == longer[: len(shorter)] and (len(shorter) >= _HEADLINE_PREFIX_WORDS or shorter == longer):
         return True
