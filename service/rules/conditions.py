@@ -25,7 +25,7 @@ from collections.abc import Callable
 from re import _parser  # the stdlib's regex parser, used only to inspect patterns for nesting
 from re._constants import MAXREPEAT
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, Protocol, get_args
 
 import re2
 
@@ -51,6 +51,15 @@ MAX_REGEX_CHARS = 500
 
 #: Words between the headline and the body, so `near` never pairs a headline word with the text.
 HEADLINE_GAP = 1000
+
+
+class PhraseNames(Protocol):
+    """How `explain` and `why_not` show a phrase: `names[i]`, the words as the article wrote
+    them; `names.name(i)`, the phrase as the rule or watchlist wrote it."""
+
+    def __getitem__(self, phrase_id: int) -> str: ...
+
+    def name(self, phrase_id: int) -> str: ...
 
 
 class Evidence:
@@ -226,10 +235,10 @@ class Condition:
     def test(self, ev: Evidence) -> bool:
         raise NotImplementedError
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         """Append the phrases that made this condition hold."""
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         """Why the condition does not hold on this article, for a person reading `reewatch eval`."""
         return "does not hold"
 
@@ -251,10 +260,10 @@ class Phrases(Condition):
         hits = ev.hits[self.scope]
         return not self.ids.isdisjoint(hits if hits is not None else ev.found(self.scope))
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         out.extend(map(phrases.__getitem__, sorted(self.ids & ev.found(self.scope))))
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         return f"none of {_listed(self.ids, phrases)} {_SCOPE_NAMES[self.scope]}"
 
 
@@ -272,12 +281,12 @@ class AnyOf(Condition):
                 return True
         return False
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         for item in self.items:
             if item.test(ev):
                 item.explain(ev, out, phrases)
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         return "; ".join(item.why_not(ev, phrases) for item in self.items)
 
 
@@ -294,7 +303,7 @@ class AllOf(Condition):
                 return False
         return True
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         for item in self.items:
             item.explain(ev, out, phrases)
 
@@ -305,7 +314,7 @@ class AllOf(Condition):
                 return item
         return None
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         item = self.failing(ev)
         return "holds" if item is None else f"{item.label()}: {item.why_not(ev, phrases)}"
 
@@ -336,7 +345,7 @@ class NoneOf(Condition):
                 return False
         return True
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         found: list[str] = []
         for item in self.items:
             if item.test(ev):
@@ -396,12 +405,12 @@ class Near(Condition):
             return ev.offsets[2]
         return 1 << 30
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         pair = self._pair(ev)
         if pair:
             out.append(f"{phrases[pair[0]]} ~ {phrases[pair[1]]}")
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         found = ev.found(self.scope)
         for side in (self.left, self.right):
             if side.isdisjoint(found):
@@ -424,12 +433,12 @@ class Regex(Condition):
             cache[self] = self.pattern.search(ev.text_for(self.scope))
         return cache[self]
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         found = self._search(ev)
         if found is not None:
             out.append(found.group(0)[:80])
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         return f"no match {_SCOPE_NAMES[self.scope]}"
 
 
@@ -453,10 +462,10 @@ class Mentions(Condition):
         mentioned = ev.mentioned
         return any(mentioned.get(e, 9) <= self.scope for e in self.entities)
 
-    def explain(self, ev: Evidence, out: list[str], phrases: list[str]) -> None:
+    def explain(self, ev: Evidence, out: list[str], phrases: PhraseNames) -> None:
         out.extend(map(phrases.__getitem__, sorted(self.alias_phrases & ev.found(self.scope))))
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         what = f"no {self.kind}" if self.entities is None else f"none of the {self.kind} names"
         return f"{what} named {_SCOPE_NAMES[self.scope]}"
 
@@ -468,7 +477,7 @@ class FromSource(Condition):
     def test(self, ev: Evidence) -> bool:
         return ev.source in self.kinds
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         return f"the source is {ev.source}, not {' or '.join(sorted(self.kinds))}"
 
 
@@ -479,7 +488,7 @@ class FromFeed(Condition):
     def test(self, ev: Evidence) -> bool:
         return self.pattern.match(ev.feed) is not None
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         return f"the feed is {ev.feed!r}"
 
 
@@ -545,7 +554,7 @@ class FrameTest(Condition):
             return False
         return True
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         reading = ev.reading
         if reading.contradiction:
             return f"the frames contradict each other ({reading.contradiction})"
@@ -588,7 +597,7 @@ class OfficialTest(Condition):
             return False
         return True
 
-    def why_not(self, ev: Evidence, phrases) -> str:
+    def why_not(self, ev: Evidence, phrases: PhraseNames) -> str:
         doc = ev.official
         if not doc:
             return "not an official document (by its link, feed kind or title)"

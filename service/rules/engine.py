@@ -436,15 +436,15 @@ class Ruleset:
 
     def _pick(self, found: set[int]) -> list[int]:
         # The rules indexed under the phrases found.
-        picked = set(chain.from_iterable(map(self._by_phrase_get, found & self._anchors)))
-        if not picked:
+        candidates = set(chain.from_iterable(map(self._by_phrase_get, found & self._anchors)))
+        if not candidates:
             return self._always[:]
         # A picked rule's anchor clause holds; it stays a candidate if none of its other
         # clauses is disjoint from the phrases found. Most fail on the first (smallest) of
         # them, so that one is tested alone; map/any keep the rest of the test in C.
         disjoint = found.isdisjoint
         second = self._second_clause
-        picked = [i for i in picked if not disjoint(second[i])]
+        picked = [i for i in candidates if not disjoint(second[i])]
         if picked:
             rest = self._remaining_clauses
             picked = [i for i in picked if not any(map(disjoint, rest[i]))]
@@ -508,7 +508,9 @@ class Ruleset:
                     # "Critical Metals, USA Rare Earth climb as China delays curbs": the way the
                     # headline says a company's shares went is that company's direction.
                     impacts = {**impacts, **moved}
-            frames += tuple(f.frame for f in read if f.frame not in frames)
+            if read:
+                shown = frames
+                frames += tuple(frame for frame in (f.frame for f in read) if frame not in shown)
         return Assessment(
             event_types=types,
             score=plan.score,
@@ -745,7 +747,7 @@ class Ruleset:
         explainers = self._explainers
         for rule in rules:
             for condition in explainers[id(rule)]:
-                condition.explain(ev, out, phrases)  # type: ignore[arg-type]
+                condition.explain(ev, out, phrases)
         return out
 
     def named_in(self, matched: Iterable[str]) -> frozenset[str]:

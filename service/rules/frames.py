@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import AbstractSet, NamedTuple
 
 import ahocorasick
 
@@ -397,6 +397,11 @@ class Token(NamedTuple):
     #: ACTOR: (kind, name, country); VERB: (lemma, sign, instrument or None); INSTRUMENT: kind;
     #: OBJECT: (label, labels); RELIEF/others: the lemma.
     value: object = None
+
+
+#: Builds a Token from its five fields without the keyword handling of Token(...): the reader
+#: makes one per word it knows, and this is a measurable share of reading a sentence.
+_new_token = tuple.__new__
 
 
 class FrameFact(NamedTuple):
@@ -853,7 +858,7 @@ class FrameReader:
             if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
                     and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
                 tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
-            tokens.append(Token(tag, start, end, words, value))
+            tokens.append(_new_token(Token, (tag, start, end, words, value)))
             last_start, last_end = start, end
         return tokens
 
@@ -1053,7 +1058,7 @@ _VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms
 #: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
 _RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "highest", "lowest", "upmove", "downmove"})
-_KEPT = (" in place ", " in effect ", " in force ", " pending appeal ", " remain ", " remains ", " stay ")
+_KEPT = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay ")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
@@ -1145,7 +1150,7 @@ def _frame(
     sentence_objects: list[Token],
     ticker_groups: dict[str, str],
     generic: str | None = None,
-    sentence_kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    sentence_kinds: AbstractSet[str] = frozenset(),
     contrast: bool = False,
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
@@ -1293,6 +1298,9 @@ def _frame(
         labels |= {"company", f"company:{actor_name}", ticker_groups[actor_name]}
     if actor_country:
         countries.add(actor_country)
+    # The same for every instrument of the clause.
+    kept = _KEPT.search(text) is not None
+    clause_kinds = frozenset(k for k, _ in heads_all if k)
     facts = []
     for instrument, head in heads:
         if instrument in ("supply", "permit", "price") and not acted and not (
@@ -1319,7 +1327,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, {k for k, _ in heads_all if k}, generic, bool(actor_country))
+            kind = _generic_kind(labels, clause_kinds, generic, bool(actor_country))
             if kind is None:
                 continue
         facts.append(
@@ -1342,7 +1350,7 @@ def _frame(
                 agreed=agreed,
                 contrast=contrast,
                 public=public or programme is not None,
-                kept=any(phrase in text for phrase in _KEPT),
+                kept=kept,
                 firms_targeted=firms,
                 ordered=ordered,
                 shares=instrument == "price" and (
@@ -1352,7 +1360,7 @@ def _frame(
                         and not any(t.tag == OBJECT and (t.end == head.start or _OF_MATERIAL.match(text[head.end : t.start + 1]))
                                     for t in clause))
                 ),
-                kinds=frozenset(k for k, _ in heads_all if k),
+                kinds=clause_kinds,
                 headline=headline,
                 main=main,
             )
@@ -1573,7 +1581,7 @@ def _all_kinds(clause: list[Token]) -> list[tuple[str | None, Token]]:
 
 
 def _generic_kind(
-    labels: frozenset[str], sentence_kinds: set[str], hint: str | None = None, governed: bool = True
+    labels: frozenset[str], sentence_kinds: AbstractSet[str], hint: str | None = None, governed: bool = True
 ) -> str | None:
     """What "measures" or "rules" are: the one restriction the clause also names ("duties and
     other measures"), else what the issuer's measures are (an anti-dumping determination's are
