@@ -338,6 +338,29 @@ def test_a_court_ruling_is_legal_news_and_says_which_way_tariffs_go(reader):
     assert directions(kept, event_types(kept)) == {}
 
 
+@pytest.mark.parametrize(
+    "headline, kept",
+    [
+        ("Court voids the tariffs, which stay in force pending appeal", True),
+        ("Court voids the emergency tariffs but they remain in effect for now", True),
+        ("Court voids the emergency tariffs; duties remain until the appeal", True),
+        ("Court voids the emergency tariffs but keeps them in place pending appeal", True),
+        ("Appeals court strikes down tariffs but lets them stay during appeal", True),
+        ("Court voids the emergency tariffs", False),
+        # "remaining" names which tariffs, it does not keep them.
+        ("Court voids the emergency tariffs remaining on Chinese goods", False),
+    ],
+)
+def test_a_ruling_whose_tariffs_stay_in_force_moves_nothing_today(reader, headline, kept):
+    """A ruling that voids tariffs but leaves them in force is news of the case, not a tariff cut."""
+    from service.rules.frames import directions
+
+    fact, _ = deciding(reader, headline)
+    assert event_types(fact) == ("legal",)
+    assert fact.kept is kept
+    assert bool(directions(fact, ("legal",))) is not kept
+
+
 def test_a_date_that_opens_a_sentence_does_not_make_its_subject_a_target(reader):
     """"From August 1 exporters must obtain licences": a licensing duty, not a list of firms."""
     reading = reader.read("Gallium export rule", "", lead="From August 1 exporters of gallium must obtain licences")
