@@ -21,20 +21,26 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
-from re import _parser  # the stdlib's regex parser, used only to inspect patterns for nesting
+from collections.abc import Callable, Iterable
+# The stdlib's regex parser, used only to inspect patterns for nesting.
+from re import _parser  # type: ignore[attr-defined]
 from re._constants import MAXREPEAT
 from dataclasses import dataclass, field
-from typing import Any, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 import re2
 
 from service.domain.feeds import SourceKind
 from service.errors import Problem
 from service.rules.entities import EntityCatalogue
+from service.rules.frames import Reading
+from service.rules.official import OfficialDocument
 from service.rules.phrases import MatcherBuilder, normalise, phrase_variants, split_lead
 from service.rules.schema import suggest
 from service.yamlfile import Loc, YamlDocument
+
+if TYPE_CHECKING:
+    from service.rules.engine import Ruleset
 
 #: Where a condition looks: the headline, the headline and first sentence, or everywhere.
 HEADLINE, LEAD, ANYWHERE = 0, 1, 2
@@ -71,15 +77,21 @@ class Evidence:
     """
 
     __slots__ = (
-        "hits", "where", "texts", "source", "feed", "cache",
+        "hits", "headline_hits", "all_hits", "where", "texts", "source", "feed", "cache",
         "_engine", "_title", "_summary", "_raw", "_lead_text", "_lead_end", "_offsets",
-        "_mentioned", "_kinds", "_anywhere", "_spans", "link", "_reading", "_official",
+        "_mentioned", "_kinds", "_anywhere", "_spans", "link", "_reading", "_official", "_official_known",
     )
 
-    def __init__(self, engine, title, summary, texts, headline_hits, all_hits, source, feed):
+    def __init__(
+        self, engine: Ruleset, title: str, summary: str, texts: tuple[str, str], headline_hits: set[int],
+        all_hits: set[int], source: str, feed: str,
+    ) -> None:
         #: Phrase ids found, per scope: hits[HEADLINE] <= hits[LEAD] <= hits[ANYWHERE]; the lead
         #: entry is None until `found(LEAD)` computes it.
         self.hits: list[set[int] | None] = [headline_hits, None, all_hits]
+        #: hits[HEADLINE] and hits[ANYWHERE], which are always known.
+        self.headline_hits: set[int] = headline_hits
+        self.all_hits: set[int] = all_hits
         #: phrase id -> [(segment, start, end)], filled in by `positions` when first asked;
         #: start and end index texts[0] for the headline (segment 0), texts[1] for the text.
         self.where: dict[int, list[tuple[int, int, int]]] = {}
@@ -98,11 +110,12 @@ class Evidence:
         self._spans: dict[int, list[tuple[int, int]]] = {}
         #: The article's link, when known: it tells official documents apart.
         self.link: str | None = None
-        self._reading = None
-        self._official = None
+        self._reading: Reading | None = None
+        self._official: OfficialDocument | None = None
+        self._official_known = False
 
     @property
-    def reading(self):
+    def reading(self) -> Reading:
         """The event frames of the headline and first sentence (`service.rules.frames.Reading`),
         read when first asked."""
         if self._reading is None:
@@ -110,11 +123,12 @@ class Evidence:
         return self._reading
 
     @property
-    def official(self):
-        """What official document the article is (`service.rules.official.OfficialDocument`),
-        or False when it is none; worked out when first asked."""
-        if self._official is None:
+    def official(self) -> OfficialDocument | None:
+        """What official document the article is, or None when it is none; worked out when
+        first asked."""
+        if not self._official_known:
             self._official = self._engine._official_document(self)
+            self._official_known = True
         return self._official
 
     def _split(self) -> None:
@@ -163,7 +177,7 @@ class Evidence:
         """Phrase ids found within `scope`."""
         hits = self.hits[scope]
         if hits is None:
-            hits = self.hits[scope] = self.hits[HEADLINE] | self._engine._lead_hits(self)
+            hits = self.hits[scope] = self.headline_hits | self._engine._lead_hits(self)
         return hits
 
     def positions(self, phrase_id: int) -> list[tuple[int, int, int]]:
@@ -820,6 +834,7 @@ class ConditionParser:
             return None
         for phrase_id in sides[0] | sides[1]:
             self.words[phrase_id] = self.builder.phrases[phrase_id].words
+        assert isinstance(within, int)  # checked above: a bad `within` returned None
         return Near(sides[0], sides[1], within, scope, self.words)
 
     def _regex(self, value: Any, loc: Loc, scope: int) -> Condition | None:
@@ -891,8 +906,7 @@ class ConditionParser:
             if kind == "group":
                 self._problem(loc, "name a watchlist group, e.g. {group: us_allied_producers}")
                 return None
-            ids = catalogue.ids_of_kind(entity_kind)
-            return Mentions(None, entity_kind, scope, self._alias_phrases(ids))
+            return Mentions(None, entity_kind, scope, self._alias_phrases(catalogue.ids_of_kind(entity_kind)))
         listed = names if isinstance(names, list) else [names]
         if not listed or not all(isinstance(n, str) for n in listed):
             self._problem(loc, f"`{kind}` takes a name, a list of names, or any")
@@ -929,7 +943,7 @@ class ConditionParser:
             return None
         return {found}
 
-    def _alias_phrases(self, ids) -> frozenset[int]:
+    def _alias_phrases(self, ids: Iterable[int]) -> frozenset[int]:
         catalogue = self.catalogue
         assert catalogue is not None
         return frozenset(p for i in ids for p in catalogue.phrases_of[i])

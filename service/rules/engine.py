@@ -109,7 +109,7 @@ class Ruleset:
     frame_words: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._by_phrase: dict[int, list[int]] = {}
+        by_phrase: dict[int, list[int]] = {}
         self._always: list[int] = []
         #: Per rule, the smallest of its required clauses other than the one it is indexed under
         #: (the likeliest to be missing: nine picked rules in ten fail on it), and the rest of
@@ -125,13 +125,13 @@ class Ruleset:
             # Index each rule under its rarest-looking required clause (the smallest set).
             anchor = min(rule.clauses, key=len)
             for phrase_id in anchor:
-                self._by_phrase.setdefault(phrase_id, []).append(index)
+                by_phrase.setdefault(phrase_id, []).append(index)
             others = list(rule.clauses)
             others.remove(anchor)
             others.sort(key=len)
             self._second_clause.append(others[0] if others else anchor)
             self._remaining_clauses.append(tuple(others[1:]))
-        self._by_phrase = {p: tuple(indexes) for p, indexes in self._by_phrase.items()}
+        self._by_phrase: dict[int, tuple[int, ...]] = {p: tuple(indexes) for p, indexes in by_phrase.items()}
         self._anchors = frozenset(self._by_phrase)
         self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
@@ -243,7 +243,7 @@ class Ruleset:
         it found no phrase of, or the first of its conditions that does not hold (and where)."""
         ev = self._evidence(title, summary, source)
         ev.link = link
-        found = ev.hits[ANYWHERE]
+        found = ev.all_hits
         phrases = _PhraseNames(self._phrase_names, self._form_finders, ev, self.matcher)
         ignored = self.ignore is not None and self.ignore.test(ev)
         out: list[str] = []
@@ -266,7 +266,7 @@ class Ruleset:
     def evidence(self, title: str, summary: str, source: Source) -> tuple[Evidence, dict[str, int], list[str]]:
         """Everything the rules test: phrases found per scope, and ticker relevance."""
         evidence = self._evidence(title, summary, source)
-        relevance_by_ticker = self._ticker_relevance(evidence, evidence.hits[ANYWHERE] & self._ticker_alias_phrases)
+        relevance_by_ticker = self._ticker_relevance(evidence, evidence.all_hits & self._ticker_alias_phrases)
         return evidence, relevance_by_ticker, _by_relevance(relevance_by_ticker)
 
     def _evidence(self, title: str, summary: str, source: Source) -> Evidence:
@@ -300,7 +300,7 @@ class Ruleset:
         """Every occurrence of a phrase (any of its forms) as (segment, start, end)."""
         spots = []
         head, body = ev.texts
-        in_headline = phrase_id in ev.hits[HEADLINE]
+        in_headline = phrase_id in ev.headline_hits
         for key in self.matcher.phrase_keys[phrase_id]:
             width = len(key) - 1
             start = head.find(key) if in_headline else -1
@@ -321,12 +321,12 @@ class Ruleset:
         phrases found that name a watchlist ticker)."""
         if not names:
             return {}
-        in_context = not self.catalogue.context.isdisjoint(ev.hits[ANYWHERE])
-        headline = ev.hits[HEADLINE]
+        in_context = not self.catalogue.context.isdisjoint(ev.all_hits)
+        headline = ev.headline_hits
         # entity -> its mentions, or _IN_HEADLINE once a name that needs no ticker-form check is
         # in the headline: the relevance is then 100 whatever else the article says, so its
         # positions (and the first sentence) need not be worked out.
-        places: dict[int, set[tuple[int, int, int]] | None] = {}
+        places: dict[int, set[tuple[int, int, int]]] = {}
         ticker_uses = self._ticker_uses
         for phrase_id in names:
             in_headline = phrase_id in headline
@@ -356,13 +356,13 @@ class Ruleset:
                     place.update(kept)
         tickers = self._ticker_entities
         out = {}
-        for entity, spots in places.items():
-            if spots is _IN_HEADLINE:
+        for entity, mentions in places.items():
+            if mentions is _IN_HEADLINE:
                 out[tickers[entity]] = 100
                 continue
-            first = min(spots)[0]
+            first = min(mentions)[0]
             # A headline mention scores 100 however many mentions follow: no need to count them.
-            out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(spots))
+            out[tickers[entity]] = 100 if first == 0 else relevance(first, _distinct_mentions(mentions))
         if len(out) > 1:
             # Most relevant first, then in watchlist order: the same order on every run.
             rank = self._ticker_rank
@@ -378,12 +378,12 @@ class Ruleset:
             names = ev.found(scope) & self._plain_alias_phrases
             if names:
                 first.update(dict.fromkeys(frozenset().union(*map(plain_alias.__getitem__, names)), scope))
-        found = ev.hits[ANYWHERE]
+        found = ev.all_hits
         careful = found & self._careful_alias
         if careful:
             in_context = not self.catalogue.context.isdisjoint(found)
             for phrase_id in careful:
-                scope = 0 if phrase_id in ev.hits[0] else 1 if phrase_id in ev.found(LEAD) else 2
+                scope = 0 if phrase_id in ev.headline_hits else 1 if phrase_id in ev.found(LEAD) else 2
                 for use in self.catalogue.aliases[phrase_id]:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # resolved above
@@ -407,12 +407,12 @@ class Ruleset:
 
     def _candidates(self, ev: Evidence) -> list[int]:
         """Indexes of the rules whose every required clause has a phrase in the article, in order."""
-        return self._pick(ev.hits[ANYWHERE])
+        return self._pick(ev.all_hits)
 
     def _named_anywhere(self, ev: Evidence) -> tuple[set[int], set[str]]:
         """Entities named anywhere, and their kinds: the entities `_resolve_mentions` gives a
         scope to, found without working out which scope (so without the first sentence)."""
-        found = ev.hits[ANYWHERE]
+        found = ev.all_hits
         named: set[int] = set()
         plain = found & self._plain_alias_phrases
         if plain:
@@ -460,7 +460,7 @@ class Ruleset:
             key: tuple = (fired[0], top_relevance, source.weight)
         else:
             # Rules in the same order need the same headline test as `_plan` sorts by.
-            headline = ev.hits[HEADLINE]
+            headline = ev.headline_hits
             rules = self.rules
             in_headline = tuple([rules[i].positive_phrases.isdisjoint(headline) for i in fired])
             key = (tuple(fired), in_headline, top_relevance, source.weight)
@@ -484,8 +484,9 @@ class Ruleset:
             clash = ""
             # An 8-K's headline is the form's item title ("Entry into a Material Definitive
             # Agreement"): what was agreed, and with whom, is in the first sentence.
-            form_title = bool(ev.official) and ev.official.kind == "sec_8k"
-            if not form_title and not words.isdisjoint(ev.hits[HEADLINE]):
+            official = ev.official
+            form_title = official is not None and official.kind == "sec_8k"
+            if not form_title and not words.isdisjoint(ev.headline_hits):
                 clash = reading.headline_contradiction
                 read = reading.headline_facts
                 if not clash:
@@ -663,8 +664,8 @@ class Ruleset:
                 return ticker
         return None
 
-    def _official_document(self, ev: Evidence) -> OfficialDocument | bool:
-        return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source) or False
+    def _official_document(self, ev: Evidence) -> OfficialDocument | None:
+        return read_official(ev._title, ev._summary, ev.link, ev.feed, ev.source)
 
     def _plan(self, ev: Evidence, fired: list[int], top_relevance: int, weight: float) -> _Plan:
         """What a verdict takes from the rules that fired alone (given the best relevance and the
@@ -673,7 +674,7 @@ class Ruleset:
         if len(fired) == 1:
             ordered = [rules[fired[0]]]
         else:
-            headline = ev.hits[HEADLINE]
+            headline = ev.headline_hits
             # Strongest first: severity, then whether the rule's own phrases are in the headline.
             ordered = sorted(
                 (rules[i] for i in fired),
@@ -822,7 +823,7 @@ class _Plan(NamedTuple):
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
-_IN_HEADLINE: set = set()
+_IN_HEADLINE: set[tuple[int, int, int]] = set()
 
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.

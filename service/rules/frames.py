@@ -24,9 +24,9 @@ No I/O; one Aho-Corasick pass over each sentence finds every word the reader kno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import AbstractSet, NamedTuple
+from typing import AbstractSet, Any, NamedTuple
 
 import ahocorasick
 
@@ -396,7 +396,7 @@ class Token(NamedTuple):
     text: str  # the words as the sentence has them
     #: ACTOR: (kind, name, country); VERB: (lemma, sign, instrument or None); INSTRUMENT: kind;
     #: OBJECT: (label, labels); RELIEF/others: the lemma.
-    value: object = None
+    value: Any = None
 
 
 #: Builds a Token from its five fields without the keyword handling of Token(...): the reader
@@ -503,6 +503,10 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
     return sorted(set(words))
 
 
+def _no_sentence() -> tuple[list[FrameFact], str]:
+    return [], ""
+
+
 class Reading:
     """The frames of one article, the headline's first. Each sentence is read when something
     first asks for it: reading is the costly part of a verdict, and a headline usually says
@@ -510,10 +514,15 @@ class Reading:
 
     __slots__ = ("_headline", "_headline_facts", "_headline_clash", "_lead", "_lead_facts", "_lead_clash")
 
-    def __init__(self, headline=None, lead=None):
-        #: () -> (facts, clash) for each sentence, or None when there is none.
-        self._headline = headline
-        self._lead = lead
+    def __init__(
+        self,
+        headline: Callable[[], tuple[list[FrameFact], str]] | None = None,
+        lead: Callable[[], tuple[list[FrameFact], str]] | None = None,
+    ) -> None:
+        #: () -> (facts, clash) for each sentence; a missing sentence is never read (its facts
+        #: are known to be none).
+        self._headline = headline or _no_sentence
+        self._lead = lead or _no_sentence
         self._headline_facts: tuple[FrameFact, ...] | None = None if headline is not None else ()
         self._lead_facts: tuple[FrameFact, ...] | None = None if lead is not None else ()
         self._headline_clash = self._lead_clash = ""
@@ -863,7 +872,7 @@ class FrameReader:
         return tokens
 
 
-def _resolve(key: str, values: list[tuple[int, object]]) -> tuple[int | None, object, str | None]:
+def _resolve(key: str, values: list[tuple[int, Any]]) -> tuple[int | None, Any, str | None]:
     """The one reading of a phrase the lexicon knows several ways ("halt" is a verb and a relief
     noun), and the check that must still look at the sentence around it, if any."""
     tags = {tag: value for tag, value in values}
@@ -1162,7 +1171,7 @@ def _frame(
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb, text)
     passive = actor is not None and pivot is not None and pivot.tag == VERB and _passive(clause, pivot, text, headline)
-    if passive:
+    if passive and pivot is not None:
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
         actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
@@ -1411,7 +1420,8 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
             targeted = previous is not None and (previous.tag == TARGET or (previous.tag == ACTOR and last_targeted))
             last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
-            if targeted and kind == "company" and not (previous.tag == TARGET and previous.value in _TIME_MARKERS) \
+            if targeted and previous is not None and kind == "company" \
+                    and not (previous.tag == TARGET and previous.value in _TIME_MARKERS) \
                     and (name or previous.tag == ACTOR or text is None or _counted(text, token.start)):
                 # Named, counted or a country's companies ("to 15 US firms", "against US
                 # entities"), not a class of them ("a licence clock for magnet makers"); not "From
@@ -1498,7 +1508,7 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if moved:
             return [(moved[0], found[moved[0]])]
     by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None) if restrictions and verb is not None else None
-    if by is not None and verb.start < by.start \
+    if by is not None and verb is not None and verb.start < by.start \
             and all(found[k].start > by.start for k in restrictions):
         # The passive of the same: "Swift output halted by China's rare earth curbs": the
         # restriction after `by` is the cause; what the verb moves stands before it.
@@ -1957,9 +1967,9 @@ def watchlist_lexicon(spec) -> Lexicon:
         for text in words:
             lexicon.add(text, OBJECT, (text.lower(), labels), capitals=_in_capitals(text), inflect="noun")
     for programme in spec.programmes:
-        value = (programme.instrument, programme.name, programme.country, programme.scope)
+        programme_value = (programme.instrument, programme.name, programme.country, programme.scope)
         for text in (programme.name, *programme.aliases):
-            lexicon.add(text, PROGRAMME, value, capitals=_in_capitals(text))
+            lexicon.add(text, PROGRAMME, programme_value, capitals=_in_capitals(text))
     return lexicon
 
 

@@ -244,7 +244,7 @@ def split_lead(summary: str) -> tuple[str, str]:
         # The letters and digits right before the stop. Only one letter or an abbreviation
         # (at most 6 characters, and lower() never shortens) matters, so 7 characters back
         # decide as well as the whole word would.
-        word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()
+        word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()  # type: ignore[union-attr]  # matches the empty string too
         if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
             continue
         # Fewer than MIN_LEAD_WORDS words before the stop (counting stops there).
