@@ -35,7 +35,7 @@ from service.errors import Problem
 from service.rules.entities import EntityCatalogue
 from service.rules.frames import Reading
 from service.rules.official import OfficialDocument
-from service.rules.phrases import MatcherBuilder, normalise, phrase_variants, split_lead
+from service.rules.phrases import MatcherBuilder, lower, normalise, phrase_variants, split_lead
 from service.rules.schema import suggest
 from service.yamlfile import Loc, YamlDocument
 
@@ -1006,9 +1006,9 @@ class ConditionParser:
         types = names("type", lambda n: n if n in EVENT_TYPES else None, "event type")
         instruments = names("instrument", lambda n: n if n in INSTRUMENTS else None, "instrument")
         actor_names = names("actor", lambda n: n if n in actors else None, "actor")
-        objects = names("object", lambda n: labels.get(n.lower()), "object")
-        not_objects = names("not_object", lambda n: labels.get(n.lower()), "object")
-        only_objects = names("only_object", lambda n: labels.get(n.lower()), "object")
+        objects = names("object", lambda n: labels.get(lower(n)), "object")
+        not_objects = names("not_object", lambda n: labels.get(lower(n)), "object")
+        only_objects = names("only_object", lambda n: labels.get(lower(n)), "object")
         countries = names("countries", lambda n: n if n in {c.name for c in spec.countries} else None, "country")
         polarity = value.get("polarity")
         if polarity is not None and polarity not in POLARITIES:
@@ -1125,15 +1125,15 @@ def _object_labels(spec) -> dict[str, str]:
     """Every name a `frame: {object: ...}` condition may use, lower-cased -> the label frames carry."""
     labels: dict[str, str] = {"company": "company", "programme": "programme"}
     for category, elements in spec.elements.items():
-        labels[category.lower()] = category
+        labels[lower(category)] = category
         for element in elements:
-            labels[element.name.lower()] = element.name.lower()
+            labels[lower(element.name)] = lower(element.name)
     for name in spec.objects:
-        labels[name.lower()] = name
+        labels[lower(name)] = name
     for group, group_spec in spec.groups.items():
-        labels[group.lower()] = group
+        labels[lower(group)] = group
         for ticker in group_spec.tickers:
-            labels[ticker.symbol.lower()] = f"company:{ticker.symbol}"
+            labels[lower(ticker.symbol)] = f"company:{ticker.symbol}"
     return labels
 
 
@@ -1142,7 +1142,7 @@ def _object_words(spec, labels: frozenset[str]) -> list[str]:
     words: list[str] = []
     for category, elements in spec.elements.items():
         for element in elements:
-            if category in labels or element.name.lower() in labels:
+            if category in labels or lower(element.name) in labels:
                 words.extend((element.name, *element.aliases))
     for name, listed in spec.objects.items():
         if name in labels:

@@ -28,7 +28,7 @@ from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition,
 from service.rules.entities import EntityCatalogue, relevance
 from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
-from service.rules.phrases import PhraseMatcher, normalise
+from service.rules.phrases import PhraseMatcher, lower, normalise
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
@@ -658,9 +658,9 @@ class Ruleset:
             return None
         if doc.filer_cik and doc.filer_cik in self.catalogue.ciks:
             return self.catalogue.ciks[doc.filer_cik]
-        parts = set(re.split(r"[^a-z0-9]+", ev.feed.lower()))
+        parts = set(re.split(r"[^a-z0-9]+", lower(ev.feed)))
         for ticker in self.catalogue.tickers:
-            if ticker.split(".", 1)[0].lower() in parts:
+            if lower(ticker.split(".", 1)[0]) in parts:
                 return ticker
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from service.rules.phrases import MatcherBuilder, phrase_variants
+from service.rules.phrases import MatcherBuilder, lower, phrase_variants
 from service.rules.schema import NamedEntitySpec, WatchlistFile
 
 ENTITY_KINDS = ("ticker", "group", "element", "country", "agency")
@@ -62,7 +62,7 @@ class EntityCatalogue:
         return [i for i, e in enumerate(self.entities) if e.kind == kind]
 
     def find(self, kind: str, name: str) -> int | None:
-        return self.by_name.get((kind, name.lower()))
+        return self.by_name.get((kind, lower(name)))
 
     def names_of_kind(self, kind: str) -> list[str]:
         return [e.name for e in self.entities if e.kind == kind]
@@ -80,7 +80,7 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
     def add_entity(entity: Entity) -> int:
         catalogue.entities.append(entity)
         index = len(catalogue.entities) - 1
-        catalogue.by_name[(entity.kind, entity.name.lower())] = index
+        catalogue.by_name[(entity.kind, lower(entity.name))] = index
         catalogue.phrases_of[index] = []
         return index
 

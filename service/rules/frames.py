@@ -31,7 +31,7 @@ from typing import AbstractSet, Any, NamedTuple
 import ahocorasick
 
 from service.domain.scoring import RESTRICTIONS, Frame
-from service.rules.phrases import split_lead, word_forms
+from service.rules.phrases import lower, split_lead, word_forms
 
 # ---------------------------------------------------------------------------------------------
 # The built-in lexicon. Each entry is a lower-case phrase; verbs are inflected automatically
@@ -709,7 +709,7 @@ _MONEY_MARKS = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", 
 def _prepare(text: str) -> str:
     # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
     # regex search, and most sentences have no price, no money and no count.
-    text = text.lower()
+    text = lower(text)
     if _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
     if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):
@@ -1959,13 +1959,13 @@ def watchlist_lexicon(spec) -> Lexicon:
                 lexicon.add(code, ACTOR, value, capitals=True)
     for category, elements in spec.elements.items():
         for element in elements:
-            labels = frozenset({category, element.name.lower()})
+            labels = frozenset({category, lower(element.name)})
             for text in (element.name, *element.aliases):
                 lexicon.add(text, OBJECT, (element.name, labels), capitals=_in_capitals(text), inflect="noun")
     for name, words in spec.objects.items():
         labels = frozenset({name})
         for text in words:
-            lexicon.add(text, OBJECT, (text.lower(), labels), capitals=_in_capitals(text), inflect="noun")
+            lexicon.add(text, OBJECT, (lower(text), labels), capitals=_in_capitals(text), inflect="noun")
     for programme in spec.programmes:
         programme_value = (programme.instrument, programme.name, programme.country, programme.scope)
         for text in (programme.name, *programme.aliases):

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from service.rules.phrases import lower
+
 #: Document kinds, as `official: {kind: ...}` names them.
 KINDS = (
     "court", "sec_filing", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
@@ -77,6 +79,8 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
 _CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
 _CASE = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
 _TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
+#: Words, lower-cased, of which a text must hold one for a pattern to match it (see read_official).
+_TRADE_REMEDY_WORDS = ("fair value", "dumping", "countervailing", "afeguard")
 _OTHER_FORM = re.compile(
     r"^\s*(?:Form\s+)?(SD|10-Q|10-K|S-1|S-3|S-8|3|4|5|144|DEF 14A|DEFA14A|SC 13[DG](?:/A)?|424B\d|6-K|20-F|40-F|11-K)\b\s*(?:-|:)",
     re.IGNORECASE,
@@ -111,11 +115,14 @@ _ITEM_CODE = re.compile(r"\d\.\d{2}")
 #: "Announcement No. 70 of 2025", and "Announcement of the Customs Tariff Commission ... No. 4 of 2025".
 _ANNOUNCEMENT = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
 _DECREE = re.compile(r"\bDecree\s+No\.?\s*(\d+)", re.IGNORECASE)
+_ANNOUNCEMENT_WORDS = ("announcement",)
+_DECREE_WORDS = ("decree",)
 _PRESIDENTIAL = (
-    (re.compile(r"\bexecutive order\b", re.IGNORECASE), "executive_order"),
-    (re.compile(r"\bproclamation\b|\badjusting imports\b", re.IGNORECASE), "proclamation"),
-    (re.compile(r"\bmemorandum\b", re.IGNORECASE), "memorandum"),
-    (re.compile(r"\bfact sheet\b", re.IGNORECASE), "fact_sheet"),
+    (re.compile(r"\bexecutive order\b", re.IGNORECASE), ("executive order",), "executive_order"),
+    (re.compile(r"\bproclamation\b|\badjusting imports\b", re.IGNORECASE), ("proclamation", "adjusting imports"),
+     "proclamation"),
+    (re.compile(r"\bmemorandum\b", re.IGNORECASE), ("memorandum",), "memorandum"),
+    (re.compile(r"\bfact sheet\b", re.IGNORECASE), ("fact sheet",), "fact_sheet"),
 )
 _FEDERAL_REGISTER_TYPES = (
     (re.compile(r"\bproposed rule\b|\bnotice of proposed rulemaking\b", re.IGNORECASE), "proposed_rule"),
@@ -191,27 +198,33 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
         return OfficialDocument("sec_8k", "filing", "", "", items, filer_cik=cik.zfill(10) if cik else None)
     number = ""
     doc_type = ""
-    found = _ANNOUNCEMENT.search(text)
+    # Each pattern below needs a word most documents lack; a substring test of the lower-cased
+    # text rules it out for a fraction of a case-insensitive regex search. Only on ASCII text:
+    # case-insensitive matching also takes a few non-ASCII letters (the Kelvin sign, a dotted
+    # capital I) for ASCII ones.
+    folded = lower(text) if text.isascii() else None
+    found = _ANNOUNCEMENT.search(text) if _may_contain(folded, _ANNOUNCEMENT_WORDS) else None
     if found:
         number = f"{int(found.group(1))} of {found.group(2)}"
         doc_type = "announcement"
         if kind in ("government", "white_house") and country in ("", "China"):
             kind, agency, country = _chinese_issuer(text)
-    decree = _DECREE.search(text)
+    decree = _DECREE.search(text) if _may_contain(folded, _DECREE_WORDS) else None
     if decree and not number:
         number, doc_type = decree.group(1), "decree"
         if country in ("", "China") and "State Council" in text:
             kind, agency, country = "state_council", "State Council", "China"
-    if _CASE.search(title) and kind in ("government", "court"):
+    if kind in ("government", "court") and " v. " in title and _CASE.search(title):
         # "Learning Resources, Inc. v. Trump": a court's opinion, by its caption.
         return OfficialDocument("court", "opinion", agency, country or "United States", (), number)
     if kind in ("white_house", "presidential_action") or (kind == "government" and country in ("", "United States")):
-        for pattern, presidential in _PRESIDENTIAL:
-            if pattern.search(title):
+        folded_title = lower(title) if title.isascii() else None
+        for pattern, words, presidential in _PRESIDENTIAL:
+            if _may_contain(folded_title, words) and pattern.search(title):
                 kind, doc_type = "presidential_action", presidential
                 agency, country = "White House", "United States"
                 break
-    measures = "tariff" if _TRADE_REMEDY.search(text) else None
+    measures = "tariff" if _may_contain(folded, _TRADE_REMEDY_WORDS) and _TRADE_REMEDY.search(text) else None
     if kind == "federal_register":
         for pattern, fr_type in _FEDERAL_REGISTER_TYPES:
             if pattern.search(text):
@@ -227,11 +240,17 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
     return OfficialDocument(kind, doc_type, agency, country, (), number, measures)
 
 
+def _may_contain(folded: str | None, words: tuple[str, ...]) -> bool:
+    """Whether a text, lower-cased (None when it is not ASCII: then it may hold anything),
+    holds one of `words`."""
+    return folded is None or any(word in folded for word in words)
+
+
 def _by_host(link: str | None) -> tuple[str, str, str] | None:
     if not link:
         return None
     try:
-        host = (urlsplit(link).hostname or "").lower()
+        host = lower(urlsplit(link).hostname or "")
     except ValueError:
         return None
     for suffix, kind, agency, country in _HOSTS:
@@ -243,7 +262,7 @@ def _by_host(link: str | None) -> tuple[str, str, str] | None:
 
 
 def _by_feed(feed: str) -> tuple[str, str, str] | None:
-    name = feed.lower()
+    name = lower(feed)
     for pattern, kind, agency, country in _FEEDS:
         if pattern.search(name):
             return kind, agency, country

@@ -33,6 +33,16 @@ _VOWELS = frozenset("aeiou")
 #: Words written in capitals of two to five letters (US, EU, BIS, MP) match only in capitals.
 _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
 
+#: str.lower reached through Python, not as a primitive of compiled code: mypyc's own lower-casing
+#: of non-ASCII text misses the final sigma ("ΟΔΟΣ" must become "οδος", as CPython makes it).
+_str_lower = str.lower
+
+
+def lower(text: str) -> str:
+    """`text.lower()` exactly as CPython does it, compiled or not. The modules that service.native
+    compiles lower-case only through this."""
+    return text.lower() if text.isascii() else _str_lower(text)
+
 
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, with a space at each end."""
@@ -43,7 +53,7 @@ def normalise(text: str) -> str:
         while "  " in spaced:
             spaced = spaced.replace("  ", " ")
         return spaced if len(spaced) > 1 else "  "
-    return " " + " ".join(_SEPARATOR.sub(" ", text.lower()).split()) + " "
+    return " " + " ".join(_SEPARATOR.sub(" ", lower(text)).split()) + " "
 
 
 def words_of(phrase: str) -> list[str]:
@@ -131,7 +141,7 @@ def phrase_variants(text: str, *, inflect: bool = True) -> Phrase:
     if not words:
         raise ValueError(f"phrase {text!r} has no words in it")
     capitals = tuple(i for i, w in enumerate(words) if is_acronym(w))
-    lowered = [w.lower() for w in words]
+    lowered = [lower(w) for w in words]
     head, last = lowered[:-1], lowered[-1]
     forms = word_forms(last) if inflect and (len(words) - 1) not in capitals else {last}
     keys = frozenset(" " + " ".join([*head, form]) + " " for form in forms)
@@ -147,7 +157,7 @@ class MatcherBuilder:
 
     def add(self, phrase: Phrase) -> int:
         """Register a phrase; the same variants in the same case rule share one id."""
-        marker = phrase.text.lower() if phrase.capitals else ""
+        marker = lower(phrase.text) if phrase.capitals else ""
         identity = (phrase.keys, phrase.capitals, marker)
         found = self._ids.get(identity)
         if found is not None:
@@ -245,7 +255,7 @@ def split_lead(summary: str) -> tuple[str, str]:
         # (at most 6 characters, and lower() never shortens) matters, so 7 characters back
         # decide as well as the whole word would.
         word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()  # type: ignore[union-attr]  # matches the empty string too
-        if (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
+        if (len(word) == 1 and word.isalpha()) or lower(word) in _ABBREVIATIONS:
             continue
         # Fewer than MIN_LEAD_WORDS words before the stop (counting stops there).
         if len(summary[:start].split(None, MIN_LEAD_WORDS - 1)) < MIN_LEAD_WORDS:

@@ -96,3 +96,34 @@ def test_other_sec_forms_are_filings_not_current_reports(title, form):
 def test_reports_about_documents_are_not_documents(title, link, source):
     """Only the issuer's own site, an official feed or the EDGAR form makes a document official."""
     assert read_official(title, "", link, "some-feed", source) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "link", "field", "value"),
+    [
+        # Each wording a trade remedy takes, in the title or deep in the text.
+        ("Graphite From China: Final Antidumping Determination", "", None, "instrument", "tariff"),
+        ("Graphite from China", "Commerce issues an anti-dumping duty order. " * 20, None, "instrument", "tariff"),
+        ("Graphite from China", "The countervailing duty investigation continues.", None, "instrument", "tariff"),
+        ("Graphite from China", "A SAFEGUARD MEASURE on imports was extended.", None, "instrument", "tariff"),
+        ("Graphite From China: Sales at Less Than Fair Value", "", None, "instrument", "tariff"),
+        # Case-insensitive matching takes a dotless i for an i: the text is not ASCII, so no
+        # lower-cased shortcut may rule the word out.
+        ("Graphite from China", "The countervaılıng duty investigation continues.", None, "instrument", "tariff"),
+        ("Antimony rules", "MOFCOM ANNOUNCEMENT No. 46 of 2024 takes effect.", None, "number", "46 of 2024"),
+        ("Mineral rules", "Under State Council Decree No. 794 the quotas apply.", None, "number", "794"),
+        ("Adjusting Imports of Processed Critical Minerals", "", "https://www.whitehouse.gov/presidential-actions/x/",
+         "type", "proclamation"),
+        ("FACT SHEET: President Secures Critical Minerals", "", "https://www.whitehouse.gov/briefings/x/",
+         "type", "fact_sheet"),
+        ("Memorandum on Critical Minerals", "", "https://www.whitehouse.gov/presidential-actions/x/", "type", "memorandum"),
+        ("V.O.S. Selections, Inc. v. Trump", "The court rules on the tariffs.", "https://cafc.uscourts.gov/x.pdf",
+         "type", "opinion"),
+    ],
+)
+def test_a_form_word_is_found_wherever_and_however_it_is_written(title, summary, link, field, value):
+    """The words that say what a document is count in any case and anywhere in its text."""
+    doc = read_official(title, summary, link, "", "official")
+    assert doc is not None
+    got = {"instrument": doc.instrument, "number": doc.number, "type": doc.type}
+    assert got[field] == value
