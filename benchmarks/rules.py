@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from service.domain.feeds import SOURCE_WEIGHTS  # noqa: E402
 from service.domain.scoring import EVENT_TYPES, SEVERITIES, Source  # noqa: E402
-from service.rules import Ruleset, load_ruleset  # noqa: E402
+from service.rules import BUILD, Ruleset, load_ruleset  # noqa: E402
 from service.rules.phrases import split_lead  # noqa: E402
 
 SEED = 20251009
@@ -278,6 +278,9 @@ def main() -> None:
                 "articles": args.articles,
                 "clock": f"CPU seconds of this process (one core), best of {args.repeat}",
                 "python": platform.python_version(),
+                # Compiled with mypyc when `make` built it (service/native.py); REEWATCH_PURE_PYTHON=1
+                # times the same code as Python.
+                "engine_build": str(BUILD),
                 "shipped_rules": {
                     "rules": len(shipped.rules),
                     "seconds": round(shipped_seconds, 3),

@@ -547,21 +547,27 @@ def test_but_says_which_clause_counts(reader):
 
 
 def test_the_first_sentence_is_read_only_when_asked(reader):
-    """A reading holds the headline's frames at once and the first sentence's on demand."""
+    """A reading reads each sentence once, the first sentence only when something asks for it."""
+    from service.rules.frames import Reading
+
     calls = []
-    original = reader._sentence
 
-    def counting(sentence, headline, *args):
-        calls.append(headline)
-        return original(sentence, headline, *args)
+    def sentence(text, headline):
+        def read():
+            calls.append(headline)
+            return reader._sentence(text, headline, None)
 
-    reader._sentence = counting  # type: ignore[method-assign]
-    try:
-        reading = reader.read("China suspends gallium export ban", "MOFCOM said the ban is suspended until 2026.")
-        assert reading.headline_facts and calls == [True]
-        assert reading.lead_facts and calls == [True, False]
-    finally:
-        del reader._sentence
+        return read
+
+    reading = Reading(
+        sentence("China suspends gallium export ban", True),
+        sentence("MOFCOM said the ban is suspended until 2026.", False),
+    )
+    assert calls == []
+    assert reading.headline_facts and reading.headline_contradiction == "" and calls == [True]
+    assert reading.lead_facts and calls == [True, False]
+    assert reading.facts and reading.contradiction == "" and calls == [True, False]
+    assert reader.read("China suspends gallium export ban", "").headline_facts == reading.headline_facts
 
 
 def test_a_frame_shows_as_the_json_contract(reader):

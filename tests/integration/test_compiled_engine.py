@@ -1,0 +1,86 @@
+"""The rules engine as `make` builds it: compiled with mypyc, identical in every verdict to its
+Python source, and never run from a build older than the source."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import service.rules
+import service.rules.frames
+from service import native
+from tests.engine_verdicts import verdicts
+
+ROOT = Path(__file__).resolve().parents[2]
+compiled_only = pytest.mark.skipif(
+    not service.rules.BUILD.compiled, reason=f"the rules engine runs as {service.rules.BUILD}"
+)
+
+
+def _is_extension(path: str) -> bool:
+    return any(path.endswith(suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+
+
+@pytest.mark.skipif(not os.environ.get("REEWATCH_EXPECT_COMPILED"), reason="make did not build the engine here")
+def test_the_engine_make_built_is_the_one_that_runs():
+    """`make test` sets REEWATCH_EXPECT_COMPILED when it built the engine: a build refused at
+    import (stale, for another interpreter, incomplete) fails here instead of silently running
+    the suite on the Python source."""
+    assert service.rules.BUILD.compiled, str(service.rules.BUILD)
+    assert _is_extension(service.rules.frames.__file__)
+
+
+@compiled_only
+def test_compiled_and_python_engines_give_the_same_verdicts():
+    """Every field of every training item's verdict, compiled and as Python."""
+    python = subprocess.run(
+        [sys.executable, "-m", "tests.engine_verdicts"],
+        cwd=ROOT, env={**os.environ, native.PURE_ENV: "1"}, capture_output=True, text=True, timeout=600, check=True,
+    )
+    as_python = json.loads(python.stdout)
+    compiled = json.loads(json.dumps(verdicts()))
+    assert len(compiled) > 3000
+    differ = [item for item in compiled if compiled[item] != as_python.get(item)]
+    assert not differ, f"{len(differ)} verdicts differ, e.g. items {differ[:10]}"
+
+
+def _copy_of_the_package(into: Path) -> Path:
+    shutil.copytree(ROOT / "service", into / "service", ignore=shutil.ignore_patterns("__pycache__"))
+    return into
+
+
+def _build_in_use(cwd: Path) -> tuple[bool, str, str]:
+    probe = (
+        "import json, service.rules as r, service.rules.frames as f; "
+        "print(json.dumps([r.BUILD.compiled, r.BUILD.reason, f.__file__]))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != native.PURE_ENV}
+    env["PYTHONPATH"] = str(cwd)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    compiled, reason, frames_file = json.loads(done.stdout)
+    return compiled, reason, frames_file
+
+
+@compiled_only
+def test_an_edited_module_runs_as_python_not_as_its_old_build(tmp_path):
+    """A copy of the package with its build runs compiled; edit one module's source and the
+    whole engine runs as Python, saying which file changed."""
+    package = _copy_of_the_package(tmp_path)
+    compiled, _, frames_file = _build_in_use(package)
+    assert compiled and _is_extension(frames_file) and frames_file.startswith(str(package))
+
+    with (package / "service" / "rules" / "frames.py").open("a", encoding="utf-8") as source:
+        source.write("\n# edited after the build\n")
+    compiled, reason, frames_file = _build_in_use(package)
+    assert not compiled
+    assert reason == "frames.py changed since the build: rebuild"
+    assert frames_file == str(package / "service" / "rules" / "frames.py")
