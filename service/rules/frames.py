@@ -695,6 +695,10 @@ _UNIT_PRICE = re.compile(
 )
 _UNIT_HINT = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS = re.compile(r"[^\w|]+|_+")
+#: A digit (which a price per unit needs) and a character a clause break needs: each a search
+#: that skips ahead, where the patterns they guard try every position.
+_DIGIT = re.compile(r"\d")
+_CLAUSE_CHARS = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
 #: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
 _ASCII_SEPARATORS = bytes(
     32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
@@ -710,7 +714,7 @@ def _prepare(text: str) -> str:
     # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
     # regex search, and most sentences have no price, no money and no count.
     text = lower(text)
-    if _UNIT_HINT.search(text):
+    if _DIGIT.search(text) and _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
     if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):
         text = _MONEY.sub(" moneyamount ", text)
@@ -732,7 +736,8 @@ def _prepare(text: str) -> str:
         text = _LIFTS_MARKETS.sub(r"\1 markets", text)
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
-    text = _CLAUSE_PUNCT.sub(" | ", text)
+    if _CLAUSE_CHARS.search(text):
+        text = _CLAUSE_PUNCT.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
     if text.isascii():
