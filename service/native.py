@@ -161,7 +161,8 @@ def build(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR) -> Path:
                 )
             except BaseException as exc:  # setuptools and mypyc exit through SystemExit
                 sys.stdout.flush()
-                raise RuntimeError(_last_lines(log) or str(exc)) from None
+                # The log's tail, then what stopped the build ("command 'gcc' failed ...").
+                raise RuntimeError(f"{_last_lines(log, 8)}\n{exc}".strip()) from None
             finally:
                 os.dup2(saved[0], 1)
                 os.dup2(saved[1], 2)

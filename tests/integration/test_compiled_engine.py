@@ -84,3 +84,26 @@ def test_an_edited_module_runs_as_python_not_as_its_old_build(tmp_path):
     assert not compiled
     assert reason == "frames.py changed since the build: rebuild"
     assert frames_file == str(package / "service" / "rules" / "frames.py")
+
+
+def test_without_a_compiler_the_build_says_why_and_the_engine_runs_as_python(tmp_path):
+    """What a machine without gcc sees: the build fails naming the command, and the engine,
+    whose sources have no build, runs as Python."""
+    pytest.importorskip("mypyc.build", reason="the native extra (mypy) is not installed")
+    package = tmp_path
+    shutil.copytree(
+        ROOT / "service", package / "service", ignore=shutil.ignore_patterns("__pycache__", "_compiled")
+    )
+    env = {key: value for key, value in os.environ.items() if key != native.PURE_ENV}
+    env.update(PYTHONPATH=str(package), CC="/bin/false")
+    done = subprocess.run(
+        [sys.executable, "-m", "service.native", "build"], cwd=package, env=env, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1
+    assert "could not compile the rules engine; it will run as Python" in done.stderr
+    assert "/bin/false" in done.stderr
+    assert not (package / "service" / "rules" / "_compiled").exists()
+    compiled, reason, frames_file = _build_in_use(package)
+    assert not compiled and reason.startswith("not built")
+    assert frames_file.endswith("frames.py")
