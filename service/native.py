@@ -10,8 +10,9 @@ as Python.
 A build is kept out of the source folders, in `service/rules/_compiled/`, with a manifest of
 the SHA-256 of every source it was compiled from. `use_compiled()` (called when `service.rules`
 is imported) puts it in front of the sources only when the manifest matches the interpreter and
-every source byte for byte, so an edited module never runs as its old binary. Set
-REEWATCH_PURE_PYTHON=1 to run the Python source regardless (to debug, or to compare).
+every source byte for byte, so an edited module never runs as its old binary, and only when
+every compiled file matches its recorded digest and loads; otherwise the engine runs as Python,
+whole. Set REEWATCH_PURE_PYTHON=1 to run the Python source regardless (to debug, or to compare).
 
     python -m service.native build     # compile; exits 1 and says why when it cannot
     python -m service.native status    # which build `service.rules` uses, and why
@@ -19,7 +20,9 @@ REEWATCH_PURE_PYTHON=1 to run the Python source regardless (to debug, or to comp
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import importlib
 import importlib.machinery
 import importlib.util
 import json
@@ -90,7 +93,21 @@ def choose(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR, environ: Ma
     missing = [name for name in (*MODULES, GROUP + "__mypyc") if not _extension(build_dir, name)]
     if missing:
         return Choice(False, f"the build lacks {', '.join(missing)}: rebuild")
+    # A damaged library can kill the process when loaded (a truncated one with SIGBUS), so
+    # each is checked against its digest before anything loads it.
+    files = manifest.get("files")
+    if not isinstance(files, dict) or _file_digests(build_dir) != files:
+        return Choice(False, "the build's files differ from its manifest (damaged or partly copied): rebuild")
     return Choice(True, f"built {manifest.get('built', '?')} with mypy {manifest.get('mypy', '?')}")
+
+
+def _file_digests(build_dir: Path) -> dict[str, str]:
+    """SHA-256 of each compiled file of a build, by its path in the build."""
+    return {
+        path.relative_to(build_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(build_dir.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
 
 
 def _extension(build_dir: Path, name: str) -> Path | None:
@@ -110,16 +127,27 @@ def use_compiled(package_path: list[str], build_dir: Path = BUILD_DIR) -> Choice
     if not choice.compiled:
         return choice
     group = GROUP + "__mypyc"
-    if group not in sys.modules:
-        # The compiled modules import their shared library by this top-level name.
-        library = _extension(build_dir, group)
-        spec = importlib.util.spec_from_file_location(group, library)
-        if spec is None or spec.loader is None:
-            return Choice(False, f"cannot load {library}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[group] = module
-        spec.loader.exec_module(module)
-    package_path.insert(0, str(build_dir / "service" / "rules"))
+    folder = str(build_dir / "service" / "rules")
+    try:
+        if group not in sys.modules:
+            # The compiled modules import their shared library by this top-level name.
+            spec = importlib.util.spec_from_file_location(group, _extension(build_dir, group))
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no loader for {group}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[group] = module
+            spec.loader.exec_module(module)
+        package_path.insert(0, folder)
+        # Load them all now: a build that does not load (truncated, built against another
+        # libc) must not leave the engine half compiled.
+        for name in MODULES:
+            importlib.import_module(f"service.rules.{name}")
+    except ImportError as exc:
+        if folder in package_path:
+            package_path.remove(folder)
+        for name in (group, *(f"service.rules.{name}" for name in MODULES)):
+            sys.modules.pop(name, None)
+        return Choice(False, f"the build does not load ({exc}): rebuild")
     return choice
 
 
@@ -173,8 +201,9 @@ def build(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR) -> Path:
         manifest = {
             "interpreter": _interpreter(),
             "mypy": mypy.version.__version__,
-            "built": __import__("datetime").datetime.now().astimezone().isoformat(timespec="seconds"),
+            "built": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "sources": digests,
+            "files": _file_digests(output),
         }
         (output / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if build_dir.exists():

@@ -107,3 +107,29 @@ def test_without_a_compiler_the_build_says_why_and_the_engine_runs_as_python(tmp
     compiled, reason, frames_file = _build_in_use(package)
     assert not compiled and reason.startswith("not built")
     assert frames_file.endswith("frames.py")
+
+
+@compiled_only
+def test_a_build_that_does_not_load_leaves_the_engine_in_python(tmp_path):
+    """A damaged build is refused as a whole, and no module of the engine runs from it: a
+    truncated module before it is loaded (loading it would kill the process), one that fails
+    to load when the loader refuses it."""
+    package = _copy_of_the_package(tmp_path)
+    build = package / "service" / "rules" / "_compiled"
+    (engine,) = [path for path in (build / "service" / "rules").iterdir() if path.name.startswith("engine.")]
+    intact = engine.read_bytes()
+    engine.write_bytes(intact[:4096])
+    compiled, reason, frames_file = _build_in_use(package)
+    assert not compiled
+    assert reason.startswith("the build's files differ from its manifest")
+    assert frames_file == str(package / "service" / "rules" / "frames.py")
+
+    # Not a library at all, though the manifest vouches for it: the loader's ImportError.
+    engine.write_bytes(b"not a shared library")
+    manifest = json.loads((build / native.MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"] = native._file_digests(build)
+    (build / native.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    compiled, reason, frames_file = _build_in_use(package)
+    assert not compiled
+    assert reason.startswith("the build does not load")
+    assert frames_file == str(package / "service" / "rules" / "frames.py")

@@ -33,6 +33,7 @@ def _build(folder: Path, rules: Path, **manifest_changes) -> Path:
         "mypy": "2.4.1",
         "built": "2026-12-04T08:00:00+00:00",
         "sources": native.source_digests(rules),
+        "files": native._file_digests(build),
     }
     manifest.update(manifest_changes)
     (build / native.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
@@ -60,6 +61,11 @@ def _drop_group(rules: Path, build: Path) -> None:
     (build / f"{native.GROUP}__mypyc{SUFFIX}").unlink()
 
 
+def _truncate_frames(rules: Path, build: Path) -> None:
+    path = build / "service" / "rules" / f"frames{SUFFIX}"
+    path.write_bytes(path.read_bytes()[:2])
+
+
 @pytest.mark.parametrize(
     ("manifest_changes", "change", "environ", "compiled", "reason"),
     [
@@ -73,6 +79,8 @@ def _drop_group(rules: Path, build: Path) -> None:
         ({"sources": None}, None, {}, False, "lists no sources"),
         ({}, _drop_engine, {}, False, "the build lacks engine: rebuild"),
         ({}, _drop_group, {}, False, f"the build lacks {native.GROUP}__mypyc"),
+        ({}, _truncate_frames, {}, False, "the build's files differ from its manifest"),
+        ({"files": None}, None, {}, False, "the build's files differ from its manifest"),
     ],
 )
 def test_a_build_stands_in_only_for_the_sources_it_was_built_from(
