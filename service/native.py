@@ -187,7 +187,7 @@ def build(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR) -> Path:
                     ext_modules=extensions,
                     script_args=["build_ext", "--build-lib", str(output), "--build-temp", str(staging / "tmp")],
                 )
-            except BaseException as exc:  # setuptools and mypyc exit through SystemExit
+            except (Exception, SystemExit) as exc:  # setuptools and mypyc exit through SystemExit
                 sys.stdout.flush()
                 # The log's tail, then what stopped the build ("command 'gcc' failed ...").
                 raise RuntimeError(f"{_last_lines(log, 8)}\n{exc}".strip()) from None
