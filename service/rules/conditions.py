@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from re import _parser  # type: ignore[attr-defined]
 from re._constants import MAXREPEAT
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Final, Protocol, get_args
 
 import re2
 
@@ -43,20 +43,22 @@ if TYPE_CHECKING:
     from service.rules.engine import Ruleset
 
 #: Where a condition looks: the headline, the headline and first sentence, or everywhere.
-HEADLINE, LEAD, ANYWHERE = 0, 1, 2
-CONDITION_KEYS = (
+HEADLINE: Final = 0
+LEAD: Final = 1
+ANYWHERE: Final = 2
+CONDITION_KEYS: Final = (
     "any", "all", "none", "near", "regex", "mentions", "source", "feed", "headline", "lead", "frame", "official",
 )
-FRAME_KEYS = ("type", "instrument", "polarity", "actor", "countries", "object", "not_object", "only_object", "in")
-OFFICIAL_KEYS = ("kind", "type", "agency", "country", "items", "only_items", "filer")
-ACTOR_KINDS = ("government", "company", "court", "armed group")
-SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
-MAX_NEAR = 50
-MAX_REGEX_CHARS = 500
+FRAME_KEYS: Final = ("type", "instrument", "polarity", "actor", "countries", "object", "not_object", "only_object", "in")
+OFFICIAL_KEYS: Final = ("kind", "type", "agency", "country", "items", "only_items", "filer")
+ACTOR_KINDS: Final = ("government", "company", "court", "armed group")
+SOURCE_KINDS: Final[tuple[str, ...]] = get_args(SourceKind)
+MAX_NEAR: Final = 50
+MAX_REGEX_CHARS: Final = 500
 
 
 #: Words between the headline and the body, so `near` never pairs a headline word with the text.
-HEADLINE_GAP = 1000
+HEADLINE_GAP: Final = 1000
 
 
 class PhraseNames(Protocol):
@@ -1111,7 +1113,7 @@ class ConditionParser:
         return FromFeed(pattern)
 
 
-_SCOPE_NAMES = {HEADLINE: "in the headline", LEAD: "in the headline or first sentence", ANYWHERE: "in the article"}
+_SCOPE_NAMES: Final = {HEADLINE: "in the headline", LEAD: "in the headline or first sentence", ANYWHERE: "in the article"}
 
 
 def _listed(ids: frozenset[int], phrases, limit: int = 6) -> str:
@@ -1189,7 +1191,7 @@ def nested_quantifier(pattern: str) -> str | None:
     return _find_nested(tree, inside_repeat=False)
 
 
-_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+_REPEATS: Final = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
 
 def _find_nested(tree, *, inside_repeat: bool) -> str | None:

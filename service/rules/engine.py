@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from service.domain.feeds import Entry
 from service.domain.scoring import RESTRICTIONS, Assessment, Direction, Source
@@ -34,11 +34,11 @@ from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 
 #: The entity kinds `Ruleset.named_in` reads back from a verdict's `matched` phrases.
-NAMED_KINDS = ("country", "agency", "element")
+NAMED_KINDS: Final = ("country", "agency", "element")
 #: How `explain` writes a `near` match: "truce ~ china".
-_NEAR_PAIR = " ~ "
-_second = itemgetter(1)
-_flatten = chain.from_iterable
+_NEAR_PAIR: Final = " ~ "
+_second: Final = itemgetter(1)
+_flatten: Final = chain.from_iterable
 
 
 @dataclass(frozen=True)
@@ -801,7 +801,7 @@ class Ruleset:
 
 
 #: How many verdict plans a ruleset keeps before it starts over.
-_MAX_PLANS = 4096
+_MAX_PLANS: Final = 4096
 
 
 class _Plan(NamedTuple):
@@ -821,15 +821,15 @@ class _Plan(NamedTuple):
 
 
 #: Marks a company named in the headline (relevance 100) in Ruleset._ticker_relevance.
-_IN_HEADLINE: set[tuple[int, int, int]] = set()
+_IN_HEADLINE: Final[set[tuple[int, int, int]]] = set()
 
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
-_NOTHING = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
+_NOTHING: Final = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
 
 
 #: Labels of goods a desk does not trade: a frame only about them never adds an event type.
-_ELSEWHERE = frozenset({"other_goods", "other_commodities"})
+_ELSEWHERE: Final = frozenset({"other_goods", "other_commodities"})
 
 
 def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from service.rules.phrases import MatcherBuilder, lower, phrase_variants
 from service.rules.schema import NamedEntitySpec, WatchlistFile
 
-ENTITY_KINDS = ("ticker", "group", "element", "country", "agency")
+ENTITY_KINDS: Final = ("ticker", "group", "element", "country", "agency")
 
 #: Exchange prefixes under which a short code is surely a ticker ("NYSE: MP", "ASX:LYC").
-_EXCHANGES = r"NYSE(?: American)?|NASDAQ|Nasdaq|ASX|TSXV?|HKEX|HKG|SSE|SZSE|SHA|SHE|OTC(?:QX|QB)?|LSE|AIM"
+_EXCHANGES: Final = r"NYSE(?: American)?|NASDAQ|Nasdaq|ASX|TSXV?|HKEX|HKG|SSE|SZSE|SHA|SHE|OTC(?:QX|QB)?|LSE|AIM"
 
 
 @dataclass(frozen=True)

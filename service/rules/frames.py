@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import AbstractSet, Any, NamedTuple
+from typing import AbstractSet, Any, Final, NamedTuple
 
 import ahocorasick
 
@@ -39,7 +39,7 @@ from service.rules.phrases import lower, split_lead, word_forms
 
 #: Verbs that reverse what they act on: a suspended control is less control, a cut tariff a
 #: smaller tariff, a lapsed pause no pause, a fall in prices a lower price.
-REVERSING_VERBS = tuple(
+REVERSING_VERBS: Final = tuple(
     verb.strip()
     for verb in """
 scale back, roll back, push back, put off, hold off, sell down, divest, offload, pull back, phase out, wind down, call off, back off, back down,
@@ -57,7 +57,7 @@ speed up, fast track
 )
 
 #: Verbs that keep the sign: they make, keep or raise what they act on.
-KEEPING_VERBS = tuple(
+KEEPING_VERBS: Final = tuple(
     verb.strip()
     for verb in """
 step up, ramp up, impose, introduce, add, revive, expand, extend, prolong, broaden, tighten, toughen, strengthen,
@@ -78,10 +78,10 @@ as a trump card, as a lever, as a counter weapon, as a countermeasure, score
 )
 
 #: Verbs that move a price only when a price level follows: "NdPr breaks 1 million yuan a tonne".
-LEVEL_VERBS = {"break": 1, "clear": 1, "cross": 1, "breach": 1, "pass": 1}
+LEVEL_VERBS: Final = {"break": 1, "clear": 1, "cross": 1, "breach": 1, "pass": 1}
 
 #: Verbs with forms `word_forms` does not make.
-IRREGULAR = {
+IRREGULAR: Final = {
     "take": ["took", "taken", "takes", "taking"],
     "keep": ["kept"],
     "hit": ["hits", "hitting"],
@@ -123,25 +123,25 @@ IRREGULAR = {
 }
 
 #: Words that turn what follows around: "will not extend", "no longer requires", "denies".
-NEGATIONS = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
+NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
-SCARCITY = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
-HEDGES = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
+HEDGES: Final = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
           "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 #: Hedges that are a mood of onlookers, not a plan of whoever acts.
-MOODS = frozenset({"hope", "bet", "expect", "doubt", "question"})
+MOODS: Final = frozenset({"hope", "bet", "expect", "doubt", "question"})
 
 #: Nouns that reverse the instrument they are about: "a pause on tariffs", "an exemption from".
-RELIEF_NOUNS = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
+RELIEF_NOUNS: Final = ["suspension", "pause", "exemption", "waiver", "exclusion", "reprieve", "moratorium",
                 "grace period", "relief", "truce", "ceasefire", "cease fire", "halt", "freeze", "rollback",
                 "delay", "postponement", "lifting", "removal", "easing"]
 
 #: Words that name an instrument. `None` marks a generic one ("measures", "rules") whose kind the
 #: rest of the sentence settles.
-INSTRUMENT_WORDS: dict[str | None, list[str]] = {
+INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
     "export_control": [
         "export control", "export controls", "export-control", "control measure", "control measures",
         "export restriction", "export restrictions", "restriction", "restrictions", "restrict", "curb",
@@ -227,12 +227,12 @@ INSTRUMENT_WORDS: dict[str | None, list[str]] = {
 }
 #: Which instruments a clause reads first when it names several: a restriction before the money,
 #: the deal, the licences and the flows it bears on.
-HEAD_ORDER = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
+HEAD_ORDER: Final = ("export_control", "tariff", "entity_list", "funding", "agreement", "permit", "court", "supply", "price")
 #: Verbs that name an instrument by themselves: "China bans exports" is export controls, up.
-PRICE_VERBS = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
+PRICE_VERBS: Final = ("rise", "climb", "jump", "surge", "soar", "rally", "spike", "gain", "break through", "surpass", "top", "fall", "slump",
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften",
                "plummet", "nosedive", "skyrocket", "double", "triple", "quadruple")
-VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
+VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
                     "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
@@ -245,34 +245,34 @@ VERB_INSTRUMENTS = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "suppl
                                                           "as a counter weapon", "as a countermeasure")},
                     "score": "funding"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
-REQUIRING = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+REQUIRING: Final = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
-_STARTING = frozenset({"start", "begin", "launch"})
-_GRANTING = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
+_STARTING: Final = frozenset({"start", "begin", "launch"})
+_GRANTING: Final = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
                        "permit", "let"})
 #: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
-_SETBACK_MONEY = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
+_SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
                             r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
 #: A company selling new shares: holders are diluted, usually at a discount.
-_EQUITY_RAISES = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
+_EQUITY_RAISES: Final = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
                             "equity raising", "rights issue"})
 #: Idioms of a share price beaten down: "rare earth stocks get rocked".
-BEATEN = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
+BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
           for hurt in ("rocked", "hammered", "crushed", "battered", "pummeled", "pummelled", "clobbered")] + [
     f"{verb} a {blow}" for verb in ("take", "takes", "took") for blow in ("beating", "hit")]
 #: Verbs that say a price got somewhere, not which way it went.
-_REACHING = frozenset({"hit", "reach", "touch", "mark"})
+_REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
-_SEEKING = frozenset({"seek", "apply"})
-_ADDING = frozenset({"add", "include", "extend"})
+_SEEKING: Final = frozenset({"seek", "apply"})
+_ADDING: Final = frozenset({"add", "include", "extend"})
 #: Target markers that as often start a date ("from August 1", "by July").
-_TIME_MARKERS = frozenset({"from", "by", "at", "over"})
+_TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
-_FACILITATING = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
+_FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
-SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
+SUBORDINATORS: Final = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
                  "where", "when", "whereas", "although", "though", "if", "unless", "over", "citing",
                  "due to", "because of", "owing to", "traced to", "blamed on", "attributed to", "caused by",
@@ -283,30 +283,47 @@ SUBORDINATORS = ["after", "as", "amid", "following", "despite", "while", "becaus
                  "to insulate", "to guard", "to safeguard", "to punish", "to pressure", "whether"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
 #: "over" is as often "about" ("duties over the flow of opioids").
-HEADLINE_ONLY = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
-CONJUNCTIONS = ["and", "but", "or", "yet", "then", "and then"]
+HEADLINE_ONLY: Final = frozenset({"over", "citing", "on concerns", "on fears", "on hopes"})
+CONJUNCTIONS: Final = ["and", "but", "or", "yet", "then", "and then"]
 #: Prepositions before a country or company mark it as a target, not the actor.
-TARGET_MARKERS = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
+TARGET_MARKERS: Final = ["on", "to", "against", "from", "for", "with", "into", "over", "toward", "towards", "by", "at",
                   "of", "out of"]
 #: Words that say a price moved up or down although no verb of ours did.
-PRICE_UP = ["higher", "upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
+PRICE_UP: Final = ["higher", "upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
-PRICE_DOWN = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+PRICE_DOWN: Final = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
-_DOMINANCE_AFTER = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
+_DOMINANCE_AFTER: Final = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their|"
                               # "tightens control of output": production quotas, not exports
                               r"(?:of|over) (?:the |its |rare earth |domestic )?(?:output|production|mining|"
                               r"smelting|separation|refining|quotas?|industry|sector))\b")
 
-US, CHINA = "United States", "China"
+US: Final = "United States"
+CHINA: Final = "China"
 
 # Tags of the tokens a sentence is read into.
-ACTOR, VERB, RELIEF, INSTRUMENT, OBJECT, NEGATION, SCARCE, BREAK, SUBORDINATE, CONJUNCTION, TARGET, UP, DOWN, PROGRAMME, DEFICIT, EXCLUDE, INERT = range(17)
+ACTOR: Final = 0
+VERB: Final = 1
+RELIEF: Final = 2
+INSTRUMENT: Final = 3
+OBJECT: Final = 4
+NEGATION: Final = 5
+SCARCE: Final = 6
+BREAK: Final = 7
+SUBORDINATE: Final = 8
+CONJUNCTION: Final = 9
+TARGET: Final = 10
+UP: Final = 11
+DOWN: Final = 12
+PROGRAMME: Final = 13
+DEFICIT: Final = 14
+EXCLUDE: Final = 15
+INERT: Final = 16
 
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
-INERT_PHRASES = ["executive order", "executive orders",
+INERT_PHRASES: Final = ["executive order", "executive orders",
                  # A market's price band, not a limit put on anything: "shares hit the daily limit".
                  "daily limit", "limit up", "limit down", "price limit", "trading limit",
                  # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.
@@ -339,22 +356,22 @@ INERT_PHRASES = ["executive order", "executive orders",
                  "weapons production", "weapons industry", "weapons supplier", "weapons suppliers"]
 
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
-DEFICITS = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
+DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
             "force majeure"]
 
 #: Words that name a company or a government without naming which one.
-SOME_COMPANY = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
+SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
                 "refiner", "refiners", "magnet maker", "magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
 #: Armed groups: fighting around a mine is a disruption, not a government's export control.
-ARMED_GROUPS = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
+ARMED_GROUPS: Final = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
                 "junta", "army", "troops", "kachin independence army", "kia"]
 #: Verbs that start a new clause of consequence: "a shortage forces lines to halt".
-CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
+CAUSES: Final = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
           "propels", "propelled", "sends", "sent", "sending", "sparks", "sparked", "triggers", "triggered",
           "fuels", "fueled", "fuelled", "push", "drive", "send", "force", "prompt", "spark", "trigger", "fuel",
@@ -362,26 +379,26 @@ CAUSES = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "ca
           "wiped out", "cut short", "cuts short", "lift markets", "lifts markets", "lifted markets", "lifting markets",
           "boost markets", "boosts markets", "boosted markets", "boosting markets"]
 #: Consequences that undo what follows: "truce hopes deflate the rare earth rally" ends a rally.
-UNDOING = frozenset({"deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out",
+UNDOING: Final = frozenset({"deflate", "deflates", "deflated", "hit hopes", "erase", "erases", "erased", "wipe out",
                      "wipes out", "wiped out", "cut short", "cuts short"})
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
-UNSIGNED_VERBS = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+UNSIGNED_VERBS: Final = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
                   "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
                   "declined to", "declines to", "declining to", "refused to comment"]
 #: Words that name the other side, not a party: "pricing outside China", "reliance on China".
-EXCLUDING = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
+EXCLUDING: Final = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
              "free of", "non"]
 #: Companies news names often that are not on a watchlist: their deals are company news.
-KNOWN_COMPANIES = ["apple", "korea zinc", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
+KNOWN_COMPANIES: Final = ["apple", "korea zinc", "nvidia", "amd", "catl", "vulcan elements", "noveon", "general electric", "bmw",
                    "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
                    "general dynamics", "microsoft", "google", "amazon"]
-SOME_COURT = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
-SOME_GOVERNMENT = ["government", "governments", "ministry", "administration", "authorities", "regulator",
+SOME_COURT: Final = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
+SOME_GOVERNMENT: Final = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
                    "state council", "commission", "president", "premier", "prime minister", "minister",
                    "department", "agency", "bureau", "federal", "commonwealth"]
@@ -401,7 +418,7 @@ class Token(NamedTuple):
 
 #: Builds a Token from its five fields without the keyword handling of Token(...): the reader
 #: makes one per word it knows, and this is a measurable share of reading a sentence.
-_new_token = tuple.__new__
+_new_token: Final = tuple.__new__
 
 
 class FrameFact(NamedTuple):
@@ -450,7 +467,7 @@ class FrameFact(NamedTuple):
 
 #: The instruments whose frames give each event type (what a `frame: {type: ...}` condition
 #: must find words of before it reads any frame).
-TYPE_INSTRUMENTS: dict[str, tuple[str, ...]] = {
+TYPE_INSTRUMENTS: Final[dict[str, tuple[str, ...]]] = {
     "export_control_new": ("export_control", "supply", "permit"),
     "export_control_eased": ("export_control", "supply", "permit"),
     "truce": ("agreement", "tariff", "export_control"),
@@ -566,7 +583,7 @@ class Reading:
         return tuple(fact.frame for fact in self.facts)
 
 
-NO_READING = Reading()
+NO_READING: Final = Reading()
 
 
 @dataclass
@@ -634,13 +651,13 @@ def _plurals(noun: str) -> set[str]:
 
 # The sentence as the reader sees it: lower case, words single-spaced, clause punctuation kept
 # as "|" and "%" as "pct" so "to 60%" stays readable.
-_COLON = re.compile(r":(?=\s)")
+_COLON: Final = re.compile(r":(?=\s)")
 #: A phrasal verb with its object before the particle: "pushes the tariffs back to December" is
 #: "pushes back the tariffs", "rolls some duties back" "rolls back some duties". Only where the
 #: meaning is sure: a date after "push ... back", and nothing after "put ... back" (in place).
-_PHRASAL = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"))
+_PHRASAL: Final = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"))
             for form in word_forms(verb)}
-_PARTICLE = re.compile(rf"\b({'|'.join(sorted(_PHRASAL))})((?: [\w-]+){{1,5}}?) (back|off)\b")
+_PARTICLE: Final = re.compile(rf"\b({'|'.join(sorted(_PHRASAL))})((?: [\w-]+){{1,5}}?) (back|off)\b")
 
 
 def _particle_first(match: re.Match) -> str:
@@ -650,33 +667,33 @@ def _particle_first(match: re.Match) -> str:
     return f"{verb} {particle}{between}"
 
 
-_DUTY_FREE = re.compile(r"\b(duty|tariff)[ -]free\b")
-_WITHOUT_DUTIES = re.compile(r"\bwithout ((?:new |any |further )?(?:tariffs?|duties|duty|levies))\b")
+_DUTY_FREE: Final = re.compile(r"\b(duty|tariff)[ -]free\b")
+_WITHOUT_DUTIES: Final = re.compile(r"\bwithout ((?:new |any |further )?(?:tariffs?|duties|duty|levies))\b")
 #: "ruling voiding tariffs lifts Asian markets": markets lifted by what comes before, which is the
 #: news ("lifts markets" is a causal break, as "sends"), not tariffs lifted.
-_LIFTS_MARKETS = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|boosted|boosting)(?: (?:asian|european|global|world|us|u s|"
+_LIFTS_MARKETS: Final = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|boosted|boosting)(?: (?:asian|european|global|world|us|u s|"
                             r"chinese|emerging|equity|stock|wall street))? (?:markets?|stocks|shares|equities|sentiment)\b")
 #: "pushed back to December", "pushed back by 90 days", "pushed back two weeks": a delay.
-_PUSHED_TO = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}(?:days?|weeks?|months?|years?)\b)")
+_PUSHED_TO: Final = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}(?:days?|weeks?|months?|years?)\b)")
 #: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
 #: before it are left to the end, where the words are single-spaced: a pattern that may start
 #: with spaces is tried at every space of the sentence. An em dash after a space is a break of
 #: its own, as it was when the spaces before a mark were part of the match ("a —— b": two).
-_CLAUSE_PUNCT = re.compile(r"(?:[;:()\[\]|,\u2014]|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
+_CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|,\u2014]|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
 
 
-_MOVE = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
+_MOVE: Final = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
 
 
 #: An amount of money with its magnitude as a word ("$465 million", "A$1.2 billion", "₹7,280
 #: crore"), as the phrase prefilter sees it: a bare figure ("$98,000 a tonne") is a price.
-_MONEY = re.compile(
+_MONEY: Final = re.compile(
     r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|₹|\b(?:usd|eur|rmb|yuan|inr|rs\.?)\s?)\s?\d(?:[\d,.]*\d)?\s"
     r"(?:billion|million|trillion|bn|mn|crore|lakh)\b"
     r"|\b\d(?:[\d,.]*\d)?\s?(?:billion|million|trillion|crore)\s(?:dollars|euros|yuan|rupees|yen)\b"
 )
 #: "approved 5 of 180 requests": few of many is scarcity.
-_FEW_OF_MANY = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
+_FEW_OF_MANY: Final = re.compile(r"(?<!no\. )(?<!no )\b(\d+) (?:out )?of (?:the )?(\d+)\b(?! ?(?:to|-)\b)")
 
 
 def _scarce(match: re.Match) -> str:
@@ -686,28 +703,28 @@ def _scarce(match: re.Match) -> str:
     return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
 
 
-_MONEY_HINT = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+_MONEY_HINT: Final = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
 #: A price per unit ("1 million yuan a tonne", "$120/kg", "$60,000 per ton"): a material's
 #: price level, not money given.
-_UNIT_PRICE = re.compile(
+_UNIT_PRICE: Final = re.compile(
     r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|\b(?:usd|rmb|yuan)\s?)?\s?\d(?:[\d,.]*\d)?\s?(?:k|thousand|million)?\s?"
     r"(?:dollars|yuan|rmb|usd)?\s?(?:a|per|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b"
 )
-_UNIT_HINT = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
-_SEPARATORS = re.compile(r"[^\w|]+|_+")
+_UNIT_HINT: Final = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
+_SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 #: A digit (which a price per unit needs) and a character a clause break needs: each a search
 #: that skips ahead, where the patterns they guard try every position.
-_DIGIT = re.compile(r"\d")
-_CLAUSE_CHARS = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
+_DIGIT: Final = re.compile(r"\d")
+_CLAUSE_CHARS: Final = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
 #: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
-_ASCII_SEPARATORS = bytes(
+_ASCII_SEPARATORS: Final = bytes(
     32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
     for code in range(128)
 ) + bytes(range(128, 256))
 #: A figure, then "of": where a few-of-many count ("5 of 180") must start.
-_COUNT_OF = re.compile(r"\d (?:out )?of ")
+_COUNT_OF: Final = re.compile(r"\d (?:out )?of ")
 #: What any amount of money `_MONEY_HINT` finds contains.
-_MONEY_MARKS = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", "rmb", "yuan", "inr")
+_MONEY_MARKS: Final = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", "rmb", "yuan", "inr")
 
 
 def _prepare(text: str) -> str:
@@ -749,26 +766,26 @@ def _prepare(text: str) -> str:
 
 #: "high-end batteries", "lower-sensitivity graphite": a grade of product, not a price gone high
 #: or something lowered. Joined into one word the lexicon does not know.
-_GRADE = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
+_GRADE: Final = re.compile(r"\b(high|higher|low|lower)(?:-|\s+(?=(?:end|tech|purity|grade|performance|strength|density|"
                     r"quality|temperature|voltage|sensitivity|carbon|cost)\b))(\w)")
-_NUMBER_AFTER = re.compile(r" \d")
+_NUMBER_AFTER: Final = re.compile(r" \d")
 #: A flow or a duty just after "limit": what a government can limit.
-_FLOW_AFTER = re.compile(r"(?: [\w-]+){0,3} (?:exports?|shipments?|sales|supply|supplies|output|production|mining|"
+_FLOW_AFTER: Final = re.compile(r"(?: [\w-]+){0,3} (?:exports?|shipments?|sales|supply|supplies|output|production|mining|"
                          r"imports?|tariffs?|duties)\b")
-_LEVEL_AFTER = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
+_LEVEL_AFTER: Final = re.compile(r"(?: (?:above|through|past|over|below|under|the|a|its|key|\w+ mark))* priceamount\b")
 #: Who a government clears, and to do what: "clears magnet maker JL Mag to export".
-_CLEARED_TO = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
+_CLEARED_TO: Final = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|sell|supply|resume)\b")
 #: "clears Lynas to keep processing": a licence to operate granted.
-_CLEARED_TO_OPERATE = re.compile(r"(?: [\w.&-]+){1,6} to (?:keep |continue |start |begin )?"
+_CLEARED_TO_OPERATE: Final = re.compile(r"(?: [\w.&-]+){1,6} to (?:keep |continue |start |begin )?"
                                  r"(?:operate|operating|process|processing|mine|mining|build|proceed|import)\b")
 #: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
-_LAW_AFTER = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
+_LAW_AFTER: Final = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
                         r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
-_TIME_AFTER = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
+_TIME_AFTER: Final = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
                          r"(?:\d{4}|year|month|quarter|week|day|decade|century|january|february|march|april|may|"
                          r"june|july|august|september|october|november|december|q[1-4]|h[12]|first|second|third|"
                          r"fourth|current)\b")
-_LIFT_TO = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
+_LIFT_TO: Final = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
 class FrameReader:
@@ -919,10 +936,10 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
 
 
 #: Joins after which the clause is the point of the sentence: "X, but Y"; "X forces Y".
-_POINT_FOLLOWS = frozenset({"but", "yet", "cause", "undo"})
+_POINT_FOLLOWS: Final = frozenset({"but", "yet", "cause", "undo"})
 #: How a clause joins the one before when it does not carry on its subject's action.
-_NEW_SUBJECT = frozenset({"start", "but", "yet", "cause", "undo", "colon", "semicolon", "subordinate"})
-_OPPOSITE = {"up": "down", "down": "up"}
+_NEW_SUBJECT: Final = frozenset({"start", "but", "yet", "cause", "undo", "colon", "semicolon", "subordinate"})
+_OPPOSITE: Final = {"up": "down", "down": "up"}
 
 
 def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, str]]:
@@ -1068,26 +1085,26 @@ def _has_head(tokens: list[Token]) -> bool:
     return any(t.tag in (INSTRUMENT, RELIEF, DEFICIT, PROGRAMME) or (t.tag == VERB and t.value[2]) for t in tokens)
 
 
-_VERB_FORMS = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
+_VERB_FORMS: Final = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
 #: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
-_RECORDS = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
+_RECORDS: Final = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "highest", "lowest", "upmove", "downmove"})
-_KEPT = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay ")
+_KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay ")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
-_OF_MATERIAL = re.compile(r"^ ?(?:of|for|on) ?$")
-_SHARE_WORDS = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
-_SECURITY_FINDING = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
-_ENDANGERING = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
-_LIFTING = frozenset({"lift", "boost", "buoy", "support"})
+_OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
+_SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
+_SECURITY_FINDING: Final = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
+_ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
+_LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
 #: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
-_STATUS_QUO = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
+_STATUS_QUO: Final = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
 #: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
-_REPORTING = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
+_REPORTING: Final = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
                         "present", "outline", "direct", "detail"})
-_AGREEING = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+_AGREEING: Final = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
 
-_RULE_NOUNS = frozenset({"requirement", "requirements", "regime", "rule", "rules", "system", "provisions", "regulations"})
+_RULE_NOUNS: Final = frozenset({"requirement", "requirements", "regime", "rule", "rules", "system", "provisions", "regulations"})
 
 
 def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
@@ -1138,7 +1155,7 @@ def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | Non
 
 
 #: How far apart (in characters) two verbs joined by "and"/"or" may be to share their object.
-_CLASH_GAP = 24
+_CLASH_GAP: Final = 24
 
 
 def _coordinated_clash(clause: list[Token]) -> str:
@@ -1383,7 +1400,7 @@ def _frame(
 
 
 #: Words that count the companies a measure targets: "15 US firms", "six more entities".
-_COUNTED = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+_COUNTED: Final = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                       "dozen", "dozens", "several", "more", "other", "others", "further", "additional"})
 
 
@@ -1551,7 +1568,7 @@ def _aimed_at(clause: list[Token], verb: Token, text: str) -> bool:
 
 
 #: Verbs whose object is what is answered; what the answer is comes after "with".
-_ANSWERING = frozenset({"answer", "respond"})
+_ANSWERING: Final = frozenset({"answer", "respond"})
 
 
 def _answered(clause: list[Token]) -> set[Token]:
@@ -1614,15 +1631,15 @@ def _generic_kind(
 
 #: Nouns of apprehension: of a shortage they are a shortage feared; of a restriction, the
 #: restriction feared (a mood, not an act).
-_APPREHENSION = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
+_APPREHENSION: Final = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
 #: Verbs by which an actor has others act: "orders funds to sell", "tells exporters to".
-_ORDERING = frozenset({"order", "tell", "direct", "force", "compel"})
+_ORDERING: Final = frozenset({"order", "tell", "direct", "force", "compel"})
 #: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
-_AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
+_AUXILIARIES: Final = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
 #: Verbs of giving: in a headline, "Lynas awarded ..." is Lynas given it (the giver acts: "awards").
-_GIVING = frozenset({"award", "grant", "give", "offer", "hand", "issue", "deny", "refuse"})
+_GIVING: Final = frozenset({"award", "grant", "give", "offer", "hand", "issue", "deny", "refuse"})
 #: Participles that do not end in -ed or -en ("put on the list", "hit by curbs").
-_BARE_PARTICIPLES = frozenset({"put", "hit", "set", "cut", "shut", "struck", "caught", "held", "kept", "left", "sold", "paid"})
+_BARE_PARTICIPLES: Final = frozenset({"put", "hit", "set", "cut", "shut", "struck", "caught", "held", "kept", "left", "sold", "paid"})
 
 
 def _passive(clause: list[Token], verb: Token, text: str, headline: bool) -> bool:
@@ -1662,7 +1679,7 @@ def _instrument_owner(clause: list[Token], verb: Token) -> tuple[str, str, str] 
 
 #: Lists known by their names: the Entity List is the US Commerce Department's; the unreliable
 #: entity list and the export control control list are China's commerce ministry's.
-_LIST_OWNERS = {
+_LIST_OWNERS: Final = {
     "entity list": ("government", US, US),
     "unreliable entity list": ("government", CHINA, CHINA),
     "unreliable entities list": ("government", CHINA, CHINA),
@@ -1689,7 +1706,7 @@ def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:
 
 
 #: Actions that spare part of what a measure covers.
-_CARVE_OUT = re.compile(r"\b(?:exempt|exclud)")
+_CARVE_OUT: Final = re.compile(r"\b(?:exempt|exclud)")
 
 
 def _clash(facts: list[FrameFact]) -> str:
@@ -1713,7 +1730,7 @@ def _clash(facts: list[FrameFact]) -> str:
 # Event types from frames.
 
 #: Instruments whose frames can set each event type (for checking a phrase rule's family).
-FAMILIES: dict[str, frozenset[str]] = {
+FAMILIES: Final[dict[str, frozenset[str]]] = {
     "export_control_new": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
     "export_control_eased": frozenset({"export_control", "supply", "permit", "agreement", "entity_list"}),
     "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
@@ -1731,12 +1748,12 @@ FAMILIES: dict[str, frozenset[str]] = {
 
 #: Watchlist groups whose own halts and deals are company news; a carmaker idling a line for
 #: want of magnets is a supply disruption.
-PRODUCER_GROUPS = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
+PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
 #: What a desk trades on: a truce over these is the trade fight paused.
-DESK_OBJECTS = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
+DESK_OBJECTS: Final = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
                           "battery_materials", "dual_use"})
 #: Flows a government halts by policy; a government "halting mining" is something else.
-TRADE_FLOWS = frozenset({"export", "exports", "shipment", "shipments", "supply", "supplies", "delivery", "deliveries",
+TRADE_FLOWS: Final = frozenset({"export", "exports", "shipment", "shipments", "supply", "supplies", "delivery", "deliveries",
                          "sales", "cargo", "cargoes", "flow", "flows"})
 
 

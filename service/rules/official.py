@@ -15,24 +15,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit
 
 from service.rules.phrases import lower
 
 #: Document kinds, as `official: {kind: ...}` names them.
-KINDS = (
+KINDS: Final = (
     "court", "sec_filing", "federal_register", "presidential_action", "white_house", "ustr", "commerce", "bis", "defense",
     "energy", "mofcom", "china_customs", "tariff_commission", "state_council", "sec_8k", "eu",
     "japan", "india", "australia", "canada", "government",
 )
 #: Document types, as `official: {type: ...}` names them.
-TYPES = (
+TYPES: Final = (
     "rule", "proposed_rule", "notice", "executive_order", "proclamation", "memorandum", "fact_sheet",
     "announcement", "decree", "filing", "press_release", "opinion",
 )
 
 # Hosts of the issuers a desk follows: (kind, agency, country).
-_HOSTS: tuple[tuple[str, str, str, str], ...] = (
+_HOSTS: Final[tuple[tuple[str, str, str, str], ...]] = (
     ("federalregister.gov", "federal_register", "", "United States"),
     ("whitehouse.gov", "white_house", "White House", "United States"),
     ("ustr.gov", "ustr", "USTR", "United States"),
@@ -62,7 +63,7 @@ _HOSTS: tuple[tuple[str, str, str, str], ...] = (
     ("nrcan.gc.ca", "canada", "Natural Resources Canada", "Canada"),
 )
 # Feed names that say the issuer when no link does (the names feeds.yaml gives them).
-_FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
+_FEEDS: Final[tuple[tuple[re.Pattern, str, str, str], ...]] = tuple(
     (re.compile(pattern), kind, agency, country)
     for pattern, kind, agency, country in (
         (r"federal[-_ ]?register", "federal_register", "", "United States"),
@@ -76,18 +77,18 @@ _FEEDS: tuple[tuple[re.Pattern, str, str, str], ...] = tuple(
     )
 )
 
-_CIK = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
-_CASE = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
-_TRADE_REMEDY = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
+_CIK: Final = re.compile(r"[?&]CIK=(\d{1,10})|\((\d{10})\)", re.IGNORECASE)
+_CASE: Final = re.compile(r"\b[\w.,&' -]+ v\. [\w.,&' -]+")
+_TRADE_REMEDY: Final = re.compile(r"less than fair value|anti-?dumping|countervailing|safeguard measure", re.IGNORECASE)
 #: Words, lower-cased, of which a text must hold one for a pattern to match it (see read_official).
-_TRADE_REMEDY_WORDS = ("fair value", "dumping", "countervailing", "afeguard")
-_OTHER_FORM = re.compile(
+_TRADE_REMEDY_WORDS: Final = ("fair value", "dumping", "countervailing", "afeguard")
+_OTHER_FORM: Final = re.compile(
     r"^\s*(?:Form\s+)?(SD|10-Q|10-K|S-1|S-3|S-8|3|4|5|144|DEF 14A|DEFA14A|SC 13[DG](?:/A)?|424B\d|6-K|20-F|40-F|11-K)\b\s*(?:-|:)",
     re.IGNORECASE,
 )
-_EIGHT_K_TITLE = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
+_EIGHT_K_TITLE: Final = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
 #: An 8-K's items by their names, for filings that name them without the code.
-_ITEM_NAMES = tuple(
+_ITEM_NAMES: Final = tuple(
     (re.compile(pattern, re.IGNORECASE), code)
     for pattern, code in (
         (r"entry into a material definitive agreement", "1.01"),
@@ -110,26 +111,26 @@ _ITEM_NAMES = tuple(
         (r"financial statements and exhibits", "9.01"),
     )
 )
-_ITEM = re.compile(r"\bItems?\s+((?:\d\.\d{2}(?:\s*(?:,|and|&)\s*)?)+)", re.IGNORECASE)
-_ITEM_CODE = re.compile(r"\d\.\d{2}")
+_ITEM: Final = re.compile(r"\bItems?\s+((?:\d\.\d{2}(?:\s*(?:,|and|&)\s*)?)+)", re.IGNORECASE)
+_ITEM_CODE: Final = re.compile(r"\d\.\d{2}")
 #: "Announcement No. 70 of 2025", and "Announcement of the Customs Tariff Commission ... No. 4 of 2025".
-_ANNOUNCEMENT = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
-_DECREE = re.compile(r"\bDecree\s+No\.?\s*(\d+)", re.IGNORECASE)
-_ANNOUNCEMENT_WORDS = ("announcement",)
-_DECREE_WORDS = ("decree",)
-_PRESIDENTIAL = (
+_ANNOUNCEMENT: Final = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
+_DECREE: Final = re.compile(r"\bDecree\s+No\.?\s*(\d+)", re.IGNORECASE)
+_ANNOUNCEMENT_WORDS: Final = ("announcement",)
+_DECREE_WORDS: Final = ("decree",)
+_PRESIDENTIAL: Final = (
     (re.compile(r"\bexecutive order\b", re.IGNORECASE), ("executive order",), "executive_order"),
     (re.compile(r"\bproclamation\b|\badjusting imports\b", re.IGNORECASE), ("proclamation", "adjusting imports"),
      "proclamation"),
     (re.compile(r"\bmemorandum\b", re.IGNORECASE), ("memorandum",), "memorandum"),
     (re.compile(r"\bfact sheet\b", re.IGNORECASE), ("fact sheet",), "fact_sheet"),
 )
-_FEDERAL_REGISTER_TYPES = (
+_FEDERAL_REGISTER_TYPES: Final = (
     (re.compile(r"\bproposed rule\b|\bnotice of proposed rulemaking\b", re.IGNORECASE), "proposed_rule"),
     (re.compile(r"\b(?:interim )?final rule\b|\bthis rule\b|\bthe rule\b|\bamends the\b|\brevises the\b", re.IGNORECASE), "rule"),
     (re.compile(r"\bnotice\b|\brequest for (?:public )?comments?\b|\binitiation of\b", re.IGNORECASE), "notice"),
 )
-_FR_AGENCIES = (
+_FR_AGENCIES: Final = (
     (re.compile(r"Bureau of Industry and Security|\bBIS\b|Export Administration Regulations|Entity List"), "BIS"),
     (re.compile(r"Trade Representative|\bUSTR\b|Section 301"), "USTR"),
     (re.compile(r"International Trade Administration|Section 232"), "Commerce Department"),
@@ -173,9 +174,9 @@ class OfficialDocument:
 
 
 
-_ISSUER_INSTRUMENTS = {"mofcom": "export_control", "china_customs": "export_control", "bis": "export_control",
+_ISSUER_INSTRUMENTS: Final = {"mofcom": "export_control", "china_customs": "export_control", "bis": "export_control",
                        "tariff_commission": "tariff", "ustr": "tariff"}
-_AGENCY_INSTRUMENTS = {"BIS": "export_control", "USTR": "tariff"}
+_AGENCY_INSTRUMENTS: Final = {"BIS": "export_control", "USTR": "tariff"}
 
 
 def read_official(title: str, summary: str, link: str | None, feed: str, source_kind: str) -> OfficialDocument | None:
@@ -275,7 +276,7 @@ def _by_title(title: str) -> tuple[str, str, str] | None:
     return None
 
 
-_CHINESE_ISSUERS = re.compile(
+_CHINESE_ISSUERS: Final = re.compile(
     r"\bMOFCOM\b|Ministry of Commerce|General Administration of Customs|Tariff Commission|\bState Council\b"
 )
 

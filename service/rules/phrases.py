@@ -13,29 +13,30 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Final
 
 import ahocorasick
 
 # Everything that separates words. Mapping "โ" (U+0E42) too keeps the lossy cp874 mojibake that
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
-_SEPARATORS = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
-_TO_SPACE = str.maketrans({c: " " for c in _SEPARATORS})
+_SEPARATORS: Final = string.punctuation + "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2012\u2013\u2014\u2015\u2026\u00a0\u00ab\u00bb\u00b7\u2022\u0e42\u0e22"
+_TO_SPACE: Final = str.maketrans({c: " " for c in _SEPARATORS})
 # The same as one regex: str.translate looks every character up in a dict, which is ~4x slower.
-_SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
+_SEPARATOR: Final = re.compile("[" + re.escape(_SEPARATORS) + "]")
 # The same for ASCII text, as a byte table that also lower-cases (bytes.translate is much faster)
 # and turns what str.split() takes for whitespace into spaces too.
-_ASCII_TABLE = bytes(
+_ASCII_TABLE: Final = bytes(
     32 if chr(b) in _SEPARATORS or (b < 128 and chr(b).isspace()) else (b + 32 if 65 <= b <= 90 else b)
     for b in range(256)
 )
-_WORD = re.compile(r"[^\W_]+")
-_VOWELS = frozenset("aeiou")
+_WORD: Final = re.compile(r"[^\W_]+")
+_VOWELS: Final = frozenset("aeiou")
 #: Words written in capitals of two to five letters (US, EU, BIS, MP) match only in capitals.
-_ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+_ACRONYM: Final = re.compile(r"^[A-Z]{2,5}$")
 
 #: str.lower reached through Python, not as a primitive of compiled code: mypyc's own lower-casing
 #: of non-ASCII text misses the final sigma ("ΟΔΟΣ" must become "οδος", as CPython makes it).
-_str_lower = str.lower
+_str_lower: Final = str.lower
 
 
 def lower(text: str) -> str:
@@ -230,10 +231,10 @@ def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:
 
 
 # A sentence ends at . ! or ? (and any closing quote) followed by a space and a capital or digit.
-_SENTENCE_END = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
+_SENTENCE_END: Final = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
 # [^\W_] is str.isalnum() for one character; with endpos, \Z is the end of that slice.
-_WORD_AT_END = re.compile(r"[^\W_]*\Z")
-_ABBREVIATIONS = frozenset(
+_WORD_AT_END: Final = re.compile(r"[^\W_]*\Z")
+_ABBREVIATIONS: Final = frozenset(
     "no nos inc corp co ltd plc mr mrs ms dr st jr sr gen gov sen rep dept est approx vs "
     "jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
 )
@@ -241,7 +242,7 @@ _ABBREVIATIONS = frozenset(
 
 #: A first sentence shorter than this ("Quick notes after today's readouts.") says nothing
 #: yet: the lead runs on to the next sentence.
-MIN_LEAD_WORDS = 6
+MIN_LEAD_WORDS: Final = 6
 
 
 def split_lead(summary: str) -> tuple[str, str]:

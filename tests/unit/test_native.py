@@ -105,3 +105,21 @@ def test_a_refused_build_leaves_the_package_path_alone(tmp_path):
     choice = native.use_compiled(package_path, build)
     assert not choice.compiled
     assert package_path == [str(rules)]
+
+
+def test_every_module_constant_of_the_compiled_modules_is_final():
+    """A constant without `Final` is a dictionary lookup at every use in the compiled engine."""
+    import ast
+    import re
+
+    loose = []
+    for name in native.MODULES:
+        path = native.RULES_DIR / f"{name}.py"
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign):
+                targets = [t for target in node.targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+                loose += [f"{path.name}:{node.lineno} {t.id}" for t in targets]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                if not re.match(r"(typing\.)?Final\b", ast.unparse(node.annotation)):
+                    loose.append(f"{path.name}:{node.lineno} {node.target.id}")
+    assert loose == [], "module-level names assigned without Final: " + ", ".join(loose)
