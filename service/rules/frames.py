@@ -716,6 +716,8 @@ _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 #: that skips ahead, where the patterns they guard try every position.
 _DIGIT: Final = re.compile(r"\d")
 _CLAUSE_CHARS: Final = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
+#: `_CLAUSE_PUNCT` for a text without dashes.
+_CLAUSE_MARKS: Final = re.compile(r"[;:()\[\]|,]\s*")
 #: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
 _ASCII_SEPARATORS: Final = bytes(
     32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
@@ -753,7 +755,9 @@ def _prepare(text: str) -> str:
         text = _LIFTS_MARKETS.sub(r"\1 markets", text)
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
-    if _CLAUSE_CHARS.search(text):
+    if "-" not in text and "\u2013" not in text and "\u2014" not in text:
+        text = _CLAUSE_MARKS.sub(" | ", text)  # no dash: the break marks alone, a simpler search
+    elif _CLAUSE_CHARS.search(text):
         text = _CLAUSE_PUNCT.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
