@@ -708,9 +708,10 @@ _MONEY_HINT: Final = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yu
 #: price level, not money given.
 _UNIT_PRICE: Final = re.compile(
     r"(?:(?:us|a|c|au|ca|hk)?\$|€|£|¥|\b(?:usd|rmb|yuan)\s?)?\s?\d(?:[\d,.]*\d)?\s?(?:k|thousand|million)?\s?"
-    r"(?:dollars|yuan|rmb|usd)?\s?(?:a|per|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b"
+    r"(?:dollars|yuan|rmb|usd)?\s?(?:(?:a|per)\s|/\s?)(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b"
 )
-_UNIT_HINT: Final = re.compile(r"\d.{0,24}(?:\ba|\bper|/)\s?(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
+#: "a" and "per" are words of their own: "1 at noon" is a time, not one a tonne.
+_UNIT_HINT: Final = re.compile(r"\d.{0,24}(?:\ba\s|\bper\s|/\s?)(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 #: A digit (which a price per unit needs) and a character a clause break needs: each a search
 #: that skips ahead, where the patterns they guard try every position.

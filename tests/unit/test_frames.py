@@ -614,6 +614,11 @@ def test_any_text_reads_without_error(reader, text):
         ("A list of minerals, none of them priced", " a list of minerals | none of them priced "),
         # Money given, a price per unit, a move by a figure, a percentage.
         ("Lynas raises A$750 million, NdPr at $60,000 per tonne", " lynas raises moneyamount | ndpr at priceamount "),
+        ("Tungsten at $600/mtu, gallium at 2,000 yuan a kg", " tungsten at priceamount | gallium at priceamount "),
+        # "a" and "per" are words: a figure before "at" is a date, a time or a share count.
+        ("The ban takes effect on December 1 at noon", " the ban takes effect on december 1 at noon "),
+        ("ASM raises A$30 million at a 12% discount", " asm raises moneyamount at a 12 pct discount "),
+        ("Shares rose 5 at the open", " shares rose 5 at the open "),
         (
             "India sets aside ₹7,280 crore for magnets, up 12% on last year",
             " india sets aside moneyamount for magnets | upmove 12 pct on last year ",
