@@ -682,7 +682,9 @@ _PUSHED_TO: Final = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}
 _CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|,\u2014]|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
 
 
-_MOVE: Final = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])")
+#: "up 5%", "down $2": a move by a figure. Not a duration: "backs down 2 days after" is backing down.
+_MOVE: Final = re.compile(r"\b(up|down)(?= (?:about |almost |nearly |more than |over |some |by )?[\d$])"
+                          r"(?! (?:by )?[\d.,]+ (?:days?|weeks?|months?|years?|hours?|minutes?|quarters?|decades?)\b)")
 
 
 #: An amount of money with its magnitude as a word ("$465 million", "A$1.2 billion", "₹7,280

@@ -619,6 +619,9 @@ def test_any_text_reads_without_error(reader, text):
         ("The ban takes effect on December 1 at noon", " the ban takes effect on december 1 at noon "),
         ("ASM raises A$30 million at a 12% discount", " asm raises moneyamount at a 12 pct discount "),
         ("Shares rose 5 at the open", " shares rose 5 at the open "),
+        # "Up" or "down" and a figure is a move, unless the figure is a length of time.
+        ("Lynas down 7% on the news", " lynas downmove 7 pct on the news "),
+        ("Trump backs down 2 days after the threat", " trump backs down 2 days after the threat "),
         (
             "India sets aside ₹7,280 crore for magnets, up 12% on last year",
             " india sets aside moneyamount for magnets | upmove 12 pct on last year ",

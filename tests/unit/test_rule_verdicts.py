@@ -258,3 +258,32 @@ def test_the_desks_fight_alerts_and_the_same_words_elsewhere_do_not(title, summa
     the same words on the desk's tariffs, China's list or with China named alert."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, summary, kind=kind, feed="federalregister-bis-rules")
     assert verdict.alert is alerts, verdict.rules
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker", "direction"),
+    [
+        ("Lynas shares down 7%", "LYC.AX", "bearish"),
+        ("USA Rare Earth up 12% premarket", "USAR", "bullish"),
+        ("Energy Fuels stock down nearly 9 percent", "UUUU", "bearish"),
+        ("Lynas shares down 7% after China curbs", "LYC.AX", "bearish"),
+        ("Lynas shares fall 7% after China curbs", "LYC.AX", "bearish"),
+    ],
+)
+def test_a_share_move_stated_by_its_figure_alerts_with_its_direction(title, ticker, direction):
+    """"Down 7%" says a move as plainly as "falls": the headline's company moves that way, whatever
+    caused it."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert
+    assert ("shares-down" if direction == "bearish" else "shares-up") in verdict.rules
+    assert verdict.impacts[ticker] == direction
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Lynas sets up 2 new plants in Texas", "MP Materials steps up 3 hiring drives as the mine expands"],
+)
+def test_up_before_a_count_is_no_share_move(title):
+    """"Sets up 2 plants" is not "up 2%": no share-move rule fires."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert not {"shares-up", "shares-down"} & set(verdict.rules)
