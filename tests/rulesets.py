@@ -17,6 +17,7 @@ groups:
       - symbol: MP
         name: MP Materials
         ambiguous: [Mountain Pass]
+        not_in: [UK MP, Labour MP, an MP]
       - symbol: LYC.AX
         name: Lynas
   users:

@@ -160,9 +160,12 @@ class Ruleset:
         self._ticker_order = catalogue.tickers
         self._ticker_rank = {ticker: rank for rank, ticker in enumerate(catalogue.tickers)}
         self._scores: dict[tuple[str, int, float], int] = {}
-        #: Per phrase naming a watchlist ticker: (entity, code only in ticker form, ambiguous, form).
+        #: Per phrase naming a watchlist ticker: (entity, code only in ticker form, ambiguous, form,
+        #: the phrases a mention must not be inside).
         self._ticker_uses = {
-            p: tuple((u.entity, u.ticker_form_only, u.ambiguous, u.ticker_form) for u in uses if u.ticker)
+            p: tuple(
+                (u.entity, u.ticker_form_only, u.ambiguous, u.ticker_form, u.false_friends) for u in uses if u.ticker
+            )
             for p, uses in catalogue.aliases.items()
         }
         #: Per phrase, how `matched` shows it: the text for phrases with capitals, else its forms
@@ -326,10 +329,12 @@ class Ruleset:
         # positions (and the first sentence) need not be worked out.
         places: dict[int, set[tuple[int, int, int]]] = {}
         ticker_uses = self._ticker_uses
+        found = ev.all_hits
         for phrase_id in names:
             in_headline = phrase_id in headline
             spots = None
-            for entity, form_only, ambiguous, ticker_form in ticker_uses[phrase_id]:
+            for entity, form_only, ambiguous, ticker_form, friends in ticker_uses[phrase_id]:
+                misread = bool(friends) and not friends.isdisjoint(found)
                 if form_only or (ambiguous and not in_context):
                     if ticker_form is None:
                         continue
@@ -337,9 +342,7 @@ class Ruleset:
                         spots = ev.positions(phrase_id)
                     raw = ev.raw
                     kept = [o for o in spots if ticker_form.search(raw[o[0]])]
-                    if not kept:
-                        continue
-                elif in_headline:
+                elif in_headline and not misread:
                     places[entity] = _IN_HEADLINE
                     continue
                 else:
@@ -347,6 +350,10 @@ class Ruleset:
                     if spots is None:
                         spots = ev.positions(phrase_id)
                     kept = spots
+                if misread:
+                    kept = _outside(ev, kept, friends)
+                if not kept:
+                    continue
                 place = places.get(entity)
                 if place is None:
                     places[entity] = set(kept)
@@ -386,10 +393,14 @@ class Ruleset:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # resolved above
                     seen_in = scope
+                    spots = None
                     if use.ticker_form_only or (use.ambiguous and not in_context):
                         if use.ticker_form is None:
                             continue
                         spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(ev.raw[o[0]])]
+                    if use.false_friends and not use.false_friends.isdisjoint(found):
+                        spots = _outside(ev, ev.positions(phrase_id) if spots is None else spots, use.false_friends)
+                    if spots is not None:
                         if not spots:
                             continue
                         seen_in = min(o[0] for o in spots)
@@ -422,12 +433,16 @@ class Ruleset:
                 for use in self.catalogue.aliases[phrase_id]:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # among the plain names above
+                    spots = None
                     if use.ticker_form_only or (use.ambiguous and not in_context):
                         if use.ticker_form is None:
                             continue
                         raw = ev.raw
-                        if not any(use.ticker_form.search(raw[o[0]]) for o in ev.positions(phrase_id)):
-                            continue
+                        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(raw[o[0]])]
+                    if use.false_friends and not use.false_friends.isdisjoint(found):
+                        spots = _outside(ev, ev.positions(phrase_id) if spots is None else spots, use.false_friends)
+                    if spots is not None and not spots:
+                        continue
                     named.add(use.entity)
         entity_kind = self._entity_kind
         return named, {entity_kind[e] for e in named}
@@ -979,6 +994,14 @@ class _PhraseNames:
             if at != -1 and (first == -1 or at < first):
                 first, shown = at, key
         return shown.strip() if first != -1 else name[1]
+
+
+def _outside(ev: Evidence, spots: list[tuple[int, int, int]], friends: frozenset[int]) -> list[tuple[int, int, int]]:
+    """The mentions among `spots` that are not inside an occurrence of one of `friends` (phrases
+    in which the name means something else: "MP" in "UK MP")."""
+    found = ev.all_hits
+    covers = [spot for friend in friends if friend in found for spot in ev.positions(friend)]
+    return [s for s in spots if not any(c[0] == s[0] and c[1] <= s[1] and s[2] <= c[2] for c in covers)]
 
 
 def _distinct_mentions(spots: set[tuple[int, int, int]]) -> int:

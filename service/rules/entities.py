@@ -41,6 +41,8 @@ class AliasUse:
     ticker_form_only: bool = False
     #: Names a watchlist ticker (whose mentions are counted for relevance).
     ticker: bool = False
+    #: Phrase ids of the ticker's `not_in` phrases: a mention inside one does not count.
+    false_friends: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -85,7 +87,10 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
         catalogue.phrases_of[index] = []
         return index
 
-    def add_alias(index: int, text: str, *, ambiguous: bool = False, code: str | None = None) -> None:
+    def add_alias(
+        index: int, text: str, *, ambiguous: bool = False, code: str | None = None,
+        false_friends: frozenset[int] = frozenset(),
+    ) -> None:
         phrase_id = builder.add(phrase_variants(text, inflect=False))
         form = None
         form_only = False
@@ -93,7 +98,7 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
             form = re.compile(rf"(?:\(\s*|\$|\b(?:{_EXCHANGES})\s*:\s*){re.escape(code)}(?![^\W_])")
             form_only = len(code) == 1
         is_ticker = catalogue.entities[index].kind == "ticker"
-        uses.setdefault(phrase_id, []).append(AliasUse(index, ambiguous, form, form_only, is_ticker))
+        uses.setdefault(phrase_id, []).append(AliasUse(index, ambiguous, form, form_only, is_ticker, false_friends))
         catalogue.phrases_of[index].append(phrase_id)
 
     for group, group_spec in spec.groups.items():
@@ -103,13 +108,15 @@ def build_catalogue(spec: WatchlistFile, builder: MatcherBuilder) -> EntityCatal
             if ticker.cik:
                 catalogue.ciks[ticker.cik.zfill(10)] = ticker.symbol
             codes = ticker_codes(ticker.symbol)
+            friends = frozenset(builder.add(phrase_variants(text, inflect=False)) for text in ticker.not_in)
             for text in (ticker.name, *ticker.aliases):
-                add_alias(index, text)
+                add_alias(index, text, false_friends=friends)
             for text in ticker.ambiguous:
                 if text not in codes:
-                    add_alias(index, text, ambiguous=True)
+                    add_alias(index, text, ambiguous=True, false_friends=friends)
             for code in codes:
-                add_alias(index, code, ambiguous=code_is_ambiguous(code) or code in ticker.ambiguous, code=code)
+                ambiguous = code_is_ambiguous(code) or code in ticker.ambiguous
+                add_alias(index, code, ambiguous=ambiguous, code=code, false_friends=friends)
     for category, elements in spec.elements.items():
         catalogue.element_categories[category] = []
         for element in elements:

@@ -117,6 +117,9 @@ class TickerSpec(StrictModel):
     ambiguous: list[PhraseText] = []
     #: The company's SEC Central Index Key, so its 8-K filings are known for its own.
     cik: str | None = Field(None, pattern=r"^\d{1,10}$")
+    #: Phrases in which a name of the company means something else: in "UK MP" or "Labour MP",
+    #: "MP" is a member of parliament. A mention inside one of them does not count.
+    not_in: list[PhraseText] = []
 
 
 class GroupSpec(StrictModel):

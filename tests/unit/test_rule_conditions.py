@@ -47,6 +47,12 @@ CASES = {
     "mp-code-with-context": ("mentions: {ticker: MP}", "MP shares rise", "Rare earth stocks rallied.", "wire", "f", True),
     "mp-plural-is-parliament": ("mentions: {ticker: MP}", "MPs vote on rare earth bill", "", "wire", "f", False),
     "mp-ticker-form": ("mentions: {ticker: MP}", "Shares in focus: (MP)", "", "wire", "f", True),
+    # Inside a `not_in` phrase the code is a member of parliament, even in a sector article.
+    "mp-inside-not-in": ("mentions: {ticker: MP}", "UK MP calls for rare earth probe", "", "wire", "f", False),
+    "mp-inside-not-in-lead": ("mentions: {ticker: MP}", "Rare earth probe urged", "An MP said so.", "wire", "f", False),
+    "mp-not-in-and-named": ("mentions: {ticker: MP}", "UK MP praises MP Materials", "", "wire", "f", True),
+    "mp-not-in-and-ticker-form": ("mentions: {ticker: MP}", "Labour MP on rare earth deal with (MP)", "", "wire", "f", True),
+    "mp-not-in-elsewhere": ("mentions: {ticker: MP}", "MP shares rise", "Rare earth stocks rallied, an MP said.", "wire", "f", True),
     "ford-letter-only-as-ticker": ("mentions: {ticker: F}", "Grade F for policy", "Rare earth mine.", "wire", "f", False),
     "ford-ticker-form": ("mentions: {ticker: F}", "Carmaker (F) halts line", "", "wire", "f", True),
     "mountain-pass-highway": ("mentions: {ticker: MP}", "Snow shuts Mountain Pass", "I-15 closed.", "wire", "f", False),

@@ -287,3 +287,21 @@ def test_up_before_a_count_is_no_share_move(title):
     """"Sets up 2 plants" is not "up 2%": no share-move rule fires."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert not {"shares-up", "shares-down"} & set(verdict.rules)
+
+
+@pytest.mark.parametrize(
+    ("title", "relevance"),
+    [
+        ("UK MP calls for an inquiry into rare earth magnet supply", {}),
+        ("Labour MP urges a ban on deep-sea mining", {}),
+        ("UK MP praises MP Materials magnet plant", {"MP": 100}),
+        ("MP rises 5% after Pentagon rare earth deal", {"MP": 100}),
+    ],
+)
+def test_a_member_of_parliament_is_not_mp_materials(title, relevance):
+    """In "UK MP" the code is a member of parliament, though the article is about the sector: no
+    company is named, and no company rule fires on it."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.relevance == relevance
+    if not relevance:
+        assert not verdict.alert
