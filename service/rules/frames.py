@@ -153,6 +153,11 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
+        # A generic measure named for exports is an export control: "halts enforcement of its
+        # export notices" eases them, where "halts ... exports" stops the flow.
+        "export notice", "export notices", "export measure", "export measures", "export announcement",
+        "export announcements", "export regulation", "export regulations", "export requirement",
+        "export requirements", "export decree",
         "without a licence", "without a license", "without licences", "without licenses", "without an export licence",
         "without an export license", "without export licences", "without export licenses", "without approval",
         "without a permit", "without permits", "without an export permit", "without export permits",
@@ -1389,7 +1394,7 @@ def _frame(
                 contrast=contrast,
                 public=public or programme is not None,
                 kept=kept,
-                firms_targeted=firms,
+                firms_targeted=firms or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
                 ordered=ordered,
                 shares=instrument == "price" and (
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
@@ -1558,6 +1563,17 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         if kind in found:
             return [(kind, found[kind])]
     return [(None, found[None])]
+
+
+def _firms_listed(clause: list[Token], first_verb: int | None, head: Token) -> bool:
+    """Whether companies are what the verb puts on a list: "adds 12 Chinese rare earth firms to
+    the Entity List" lists firms, where "adds magnet technology to its export control list"
+    controls an item."""
+    if first_verb is None:
+        return False
+    return any(
+        t.tag == ACTOR and t.value[0] == "company" and first_verb < t.start < head.start for t in clause
+    )
 
 
 def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:

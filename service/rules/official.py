@@ -87,6 +87,8 @@ _OTHER_FORM: Final = re.compile(
     re.IGNORECASE,
 )
 _EIGHT_K_TITLE: Final = re.compile(r"^\s*8-K(?:/A)?\b|\bForm 8-K(?:/A)?\b")
+#: A filing relayed by a news or filings site: "MP Materials files 8-K: Item 5.07 ...".
+_EIGHT_K_ITEM_TITLE: Final = re.compile(r"\b8-K(?:/A)?\b.{0,80}?\bItems?\s+\d\.\d{2}\b")
 #: An 8-K's items by their names, for filings that name them without the code.
 _ITEM_NAMES: Final = tuple(
     (re.compile(pattern, re.IGNORECASE), code)
@@ -182,7 +184,8 @@ _AGENCY_INSTRUMENTS: Final = {"BIS": "export_control", "USTR": "tariff"}
 def read_official(title: str, summary: str, link: str | None, feed: str, source_kind: str) -> OfficialDocument | None:
     """The official document an article is, or None."""
     host_match = _by_host(link)
-    if host_match is None and source_kind != "official" and not _EIGHT_K_TITLE.match(title):
+    eight_k = _EIGHT_K_TITLE.match(title) is not None or ("8-K" in title and _EIGHT_K_ITEM_TITLE.search(title) is not None)
+    if host_match is None and source_kind != "official" and not eight_k:
         return None
     kind, agency, country = host_match or _by_feed(feed) or _by_title(title) or ("government", "", "")
     text = f"{title}\n{summary}"
@@ -190,7 +193,7 @@ def read_official(title: str, summary: str, link: str | None, feed: str, source_
     if form and (kind == "sec_8k" or source_kind == "official"):
         # Another SEC form (SD, 10-Q, S-8, Form 4 ...): a filing, not a current report.
         return OfficialDocument("sec_filing", "filing", "", "", (), form.group(1).upper())
-    if kind == "sec_8k" or _EIGHT_K_TITLE.match(title):
+    if kind == "sec_8k" or eight_k:
         coded = [code for group in _ITEM.findall(text) for code in _ITEM_CODE.findall(group)]
         named = [code for pattern, code in _ITEM_NAMES if pattern.search(text)]
         items = tuple(sorted(dict.fromkeys(coded + named)))

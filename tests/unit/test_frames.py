@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from service.rules import load_ruleset
 from service.rules.frames import FrameReader, _prepare, event_types, watchlist_lexicon
 from service.rules.schema import WatchlistFile
 from service.yamlfile import read_yaml, validate
+from tests.rulesets import assess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -635,3 +637,21 @@ def test_a_sentence_is_prepared_as_the_reader_sees_it(sentence, prepared):
     """Lower case, single spaces, clause marks as "|", amounts and counts as the words the
     lexicon knows: what every frame is read from."""
     assert _prepare(sentence) == prepared
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # A measure named for exports is an export control: halting its enforcement eases it,
+        # where halting the exports themselves stops the flow.
+        ("China halts enforcement of its October rare earth export notices", "export_control_eased"),
+        ("China suspends implementation of rare earth export notices", "export_control_eased"),
+        ("China halts rare earth exports", "export_control_new"),
+        # Firms put on a list are a listing; an item put on a control list is an export control.
+        ("Commerce adds 12 Chinese rare earth firms to Entity List", "entity_list"),
+        ("China adds rare earth magnet technology to its export control list", "export_control_new"),
+    ],
+)
+def test_what_a_measure_is_named_for_sets_the_event(title, event_type):
+    verdict = assess(load_ruleset(Path(__file__).resolve().parents[2] / "rules"), title)
+    assert verdict.event_types[:1] == (event_type,)

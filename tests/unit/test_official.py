@@ -76,6 +76,26 @@ def test_an_8k_lists_its_items_by_code_or_name_and_its_filer(title, summary, lin
 
 
 @pytest.mark.parametrize(
+    ("title", "source", "items"),
+    [
+        ("MP Materials files 8-K: Item 5.07 Submission of Matters to a Vote of Security Holders", "aggregator", ("5.07",)),
+        ("USA Rare Earth 8-K filing - Items 1.01 and 7.01", "wire", ("1.01", "7.01")),
+        ("MP Materials files 8-K: Item 1.01 Entry into a Material Definitive Agreement", "official", ("1.01",)),
+    ],
+)
+def test_an_8k_relayed_by_a_news_site_is_read_by_its_items(title, source, items):
+    """A filings site or the press relaying an 8-K names its form and Item codes: the items say
+    what was filed, whoever carries it (a shareholder vote stays out of the desk's alerts)."""
+    doc = read_official(title, "", None, "filings-news", source)
+    assert doc is not None and (doc.kind, doc.items) == ("sec_8k", items)
+
+
+def test_a_story_about_an_8k_without_its_items_is_news():
+    """"Analysts say MP's 8-K shows a big deal" is reporting, not the filing."""
+    assert read_official("Analysts say MP Materials 8-K shows big rare earth deal", "", None, "reuters", "wire") is None
+
+
+@pytest.mark.parametrize(
     ("title", "form"),
     [("SD - Specialized disclosure report - MP Materials Corp. / DE", "SD"), ("10-Q - Quarterly report", "10-Q"),
      ("4 - Statement of changes in beneficial ownership", "4")],

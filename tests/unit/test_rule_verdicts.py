@@ -305,3 +305,14 @@ def test_a_member_of_parliament_is_not_mp_materials(title, relevance):
     assert verdict.relevance == relevance
     if not relevance:
         assert not verdict.alert
+
+
+def test_an_8k_shareholder_vote_relayed_by_an_aggregator_does_not_alert():
+    """The Item code decides whether a filing alerts, wherever the desk reads it: a vote (5.07)
+    does not, though the line names MP Materials."""
+    ruleset = load_ruleset(ROOT / "rules")
+    title = "MP Materials files 8-K: Item 5.07 Submission of Matters to a Vote of Security Holders"
+    assert not assess(ruleset, title, "", kind="aggregator", feed="filings-news").alert
+    assert assess(ruleset, title.replace("5.07 Submission of Matters to a Vote of Security Holders",
+                                         "1.01 Entry into a Material Definitive Agreement with the Department of Defense"),
+                  "", kind="aggregator", feed="filings-news").alert
