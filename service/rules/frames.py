@@ -1305,6 +1305,11 @@ def _frame(
                 continue
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
+            if token.tag == DEFICIT and any(
+                t.tag == VERB and t.value[0] in _ENDANGERING and t.start > token.start for t in clause  # type: ignore[index]
+            ):
+                actions.append(token.text)
+                continue  # "shortage hits production": what hits, and the hitting says which way
             if token.tag == SCARCE and any(
                 t.tag == VERB and t.value[1] < 0 and t.start < token.start for t in clause  # type: ignore[index]
             ):
@@ -1885,6 +1890,10 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
         return {"mentioned": "bullish" if up else "bearish"}
+    if main == "supply_disruption" and not up and fact.companies:
+        # "Fire halts MP Materials' Mountain Pass plant": a shortage lifts other producers, but
+        # the companies whose own output or supply stops lose.
+        return dict.fromkeys(fact.companies, "bearish")
     if main == "gov_funding" and not up:
         # "weighs dropping price floors": support withdrawn.
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}

@@ -316,3 +316,28 @@ def test_an_8k_shareholder_vote_relayed_by_an_aggregator_does_not_alert():
     assert assess(ruleset, title.replace("5.07 Submission of Matters to a Vote of Security Holders",
                                          "1.01 Entry into a Material Definitive Agreement with the Department of Defense"),
                   "", kind="aggregator", feed="filings-news").alert
+
+
+@pytest.mark.parametrize(
+    ("title", "hurt", "helped"),
+    [
+        ("Fire halts MP Materials Mountain Pass rare earth plant", "MP", "LYC.AX"),
+        ("Strike halts output at Iluka Eneabba refinery", "ILU.AX", "MP"),
+        ("Flooding halts production at Mount Weld", "LYC.AX", "MP"),
+        ("Magnet shortage hits Tesla Optimus robot production", "TSLA", "MP"),
+    ],
+)
+def test_a_disruption_hurts_the_company_it_stops_and_helps_other_producers(title, hurt, helped):
+    """A shortage or a halted plant lifts the producers that still ship; the company whose own
+    plant or production stops loses ("shortage hits production" is less production)."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types[:1] == ("supply_disruption",)
+    assert (verdict.impacts[hurt], verdict.impacts[helped]) == ("bearish", "bullish")
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["US Treasury sanctions Chinese oil refinery over Iran purchases", "US sanctions Chinese gold traders over Russia deals"],
+)
+def test_sanctions_over_another_trade_do_not_alert(title):
+    assert not assess(load_ruleset(ROOT / "rules"), title, "").alert
