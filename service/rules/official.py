@@ -67,6 +67,8 @@ _FEEDS: Final[tuple[tuple[re.Pattern, str, str, str], ...]] = tuple(
     (re.compile(pattern), kind, agency, country)
     for pattern, kind, agency, country in (
         (r"federal[-_ ]?register", "federal_register", "", "United States"),
+        # The White House's presidential-actions feed carries orders, proclamations and memoranda.
+        (r"presidential[-_ ]?actions", "presidential_action", "White House", "United States"),
         (r"white[-_ ]?house", "white_house", "White House", "United States"),
         (r"\bustr\b", "ustr", "USTR", "United States"),
         (r"\bbis\b", "bis", "BIS", "United States"),

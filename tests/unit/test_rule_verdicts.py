@@ -341,3 +341,20 @@ def test_a_disruption_hurts_the_company_it_stops_and_helps_other_producers(title
 )
 def test_sanctions_over_another_trade_do_not_alert(title):
     assert not assess(load_ruleset(ROOT / "rules"), title, "").alert
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("Immediate Measures to Increase American Mineral Production", True),
+        ("Executive Order on Unleashing America's Offshore Critical Minerals and Resources", True),
+        ("Establishing the President's Make America Healthy Again Commission", False),
+    ],
+)
+def test_a_presidential_action_on_minerals_alerts_by_its_title(title, alerts):
+    """An executive order is known by its title: one on minerals is policy in the producers'
+    favour, whatever its text says; one on anything else is not the desk's."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "", kind="official", feed="whitehouse-presidential-actions")
+    assert verdict.alert is alerts
+    if alerts:
+        assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
