@@ -257,6 +257,7 @@ _GRANTING: Final = frozenset({"grant", "issue", "approve", "award", "receive", "
                        "permit", "let"})
 #: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
 _SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
+                            r"costs? (?:blows?|blew|blown|balloons?|ballooned|soars?|soared|jumps?|jumped) (?:out |up )?(?:to|by)|"
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
                             r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")

@@ -358,3 +358,17 @@ def test_a_presidential_action_on_minerals_alerts_by_its_title(title, alerts):
     assert verdict.alert is alerts
     if alerts:
         assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker"),
+    [
+        ("Iluka's Eneabba refinery cost blows out to A$2.5 billion", "ILU.AX"),
+        ("Lynas Texas plant costs balloon to $500 million", "LYC.AX"),
+    ],
+)
+def test_a_cost_blowout_is_bad_news_for_the_company(title, ticker):
+    """A sum of money in a company's headline is not always money in: costs that blow out are
+    money out."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.impacts[ticker] == "bearish"
