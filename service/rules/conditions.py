@@ -1022,7 +1022,13 @@ class ConditionParser:
             if where not in ("headline", "lead"):
                 self._problem(loc + ("in",), f"`in` is headline or lead (the first sentence), not {where!r}")
                 ok = False
+            elif where == "lead" and scope == HEADLINE:
+                self._problem(loc + ("in",), "a frame `in: lead` (the first sentence) never holds under `headline:`")
+                ok = False
             frame_scope = HEADLINE if where == "headline" else LEAD
+        elif scope == HEADLINE:
+            # `headline: {frame: ...}` means a frame of the headline, as `in: headline` does.
+            frame_scope = HEADLINE
         if not ok:
             return None
         kinds = set(instruments or ())

@@ -38,6 +38,7 @@ def load(tmp_path: Path, match: str, **fields: str):
         ("frame: {actor: [Chinaa]}", "unknown actor 'Chinaa'; did you mean 'China'?"),
         ("frame: {type: [export_control]}", "unknown event type 'export_control'"),
         ("frame: {in: body}", "`in` is headline or lead"),
+        ("headline: {frame: {instrument: tariff, in: lead}}", "never holds under `headline:`"),
         ("frame: {instrument: tariff, when: now}", "unknown key 'when'"),
         ("frame: []", "`frame` takes a mapping"),
         ("official: {kind: sec8k}", "unknown kind 'sec8k'; did you mean 'sec_8k'?"),
@@ -180,3 +181,19 @@ def _official(feed: str):
     from service.domain.scoring import Source
 
     return Source(name=feed, kind="official", weight=1.0)
+
+
+@pytest.mark.parametrize(
+    ("match", "title", "summary", "fires"),
+    [
+        ("headline: {frame: {instrument: tariff}}", "US raises tariffs on Chinese magnets", "", True),
+        ("headline: {frame: {instrument: tariff}}", "Magnet makers brace for news",
+         "The US raised tariffs on Chinese magnets on Monday.", False),
+        ("frame: {instrument: tariff}", "Magnet makers brace for news",
+         "The US raised tariffs on Chinese magnets on Monday.", True),
+    ],
+)
+def test_a_frame_under_headline_is_a_frame_of_the_headline(tmp_path, match, title, summary, fires):
+    """`headline:` around a frame condition keeps it to the headline's frames, like `in: headline`."""
+    verdict = assess(load(tmp_path, match, event_types="[tariff_up]"), title, summary)
+    assert bool(verdict.rules) is fires
