@@ -25,7 +25,7 @@ from typing import Final, NamedTuple
 from service.domain.feeds import Entry
 from service.domain.scoring import RESTRICTIONS, Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
-from service.rules.entities import EntityCatalogue, relevance
+from service.rules.entities import AliasUse, EntityCatalogue, relevance
 from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
 from service.rules.phrases import PhraseMatcher, lower, normalise
@@ -393,13 +393,7 @@ class Ruleset:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # resolved above
                     seen_in = scope
-                    spots = None
-                    if use.ticker_form_only or (use.ambiguous and not in_context):
-                        if use.ticker_form is None:
-                            continue
-                        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(ev.raw[o[0]])]
-                    if use.false_friends and not use.false_friends.isdisjoint(found):
-                        spots = _outside(ev, ev.positions(phrase_id) if spots is None else spots, use.false_friends)
+                    spots = _careful_mentions(ev, phrase_id, use, in_context)
                     if spots is not None:
                         if not spots:
                             continue
@@ -433,14 +427,7 @@ class Ruleset:
                 for use in self.catalogue.aliases[phrase_id]:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # among the plain names above
-                    spots = None
-                    if use.ticker_form_only or (use.ambiguous and not in_context):
-                        if use.ticker_form is None:
-                            continue
-                        raw = ev.raw
-                        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(raw[o[0]])]
-                    if use.false_friends and not use.false_friends.isdisjoint(found):
-                        spots = _outside(ev, ev.positions(phrase_id) if spots is None else spots, use.false_friends)
+                    spots = _careful_mentions(ev, phrase_id, use, in_context)
                     if spots is not None and not spots:
                         continue
                     named.add(use.entity)
@@ -994,6 +981,23 @@ class _PhraseNames:
             if at != -1 and (first == -1 or at < first):
                 first, shown = at, key
         return shown.strip() if first != -1 else name[1]
+
+
+def _careful_mentions(
+    ev: Evidence, phrase_id: int, use: AliasUse, in_context: bool
+) -> list[tuple[int, int, int]] | None:
+    """The occurrences of a name that count for `use`'s entity: None when every one does (no
+    position needs working out), else those written as a ticker where only a ticker form counts
+    ("(MP)" outside a sector article), less those inside a `not_in` phrase ("UK MP")."""
+    spots = None
+    if use.ticker_form_only or (use.ambiguous and not in_context):
+        if use.ticker_form is None:
+            return []
+        raw = ev.raw
+        spots = [o for o in ev.positions(phrase_id) if use.ticker_form.search(raw[o[0]])]
+    if use.false_friends and not use.false_friends.isdisjoint(ev.all_hits):
+        spots = _outside(ev, ev.positions(phrase_id) if spots is None else spots, use.false_friends)
+    return spots
 
 
 def _outside(ev: Evidence, spots: list[tuple[int, int, int]], friends: frozenset[int]) -> list[tuple[int, int, int]]:
