@@ -68,7 +68,7 @@ finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, re
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
-begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, name,
+begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
@@ -119,6 +119,8 @@ IRREGULAR: Final = {
     "hold": ["held", "holds", "holding"],
     "stick": ["stuck", "sticks"],
     "shut": ["shuts", "shutting"],
+    # A compound verb inflects its last word.
+    "fast track": ["fast tracks", "fast tracked", "fast tracking"],
     "must": [],
 }
 
@@ -371,7 +373,7 @@ DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeez
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
-                "refiner", "refiners", "magnet maker", "magnet makers", "exporter", "exporters", "importer",
+                "refiner", "refiners", "magnet maker", "magnet makers", "rare earth magnet maker", "rare earth magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
 #: Armed groups: fighting around a mine is a disruption, not a government's export control.
 ARMED_GROUPS: Final = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
@@ -1272,8 +1274,10 @@ def _frame(
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
-            if lemma in _FACILITATING and heads[0][0] == "permit":
-                verb_sign = 1  # "streamlines licences": more of them, sooner; streamlined controls are less control
+            if lemma in _FACILITATING and heads[0][0] not in RESTRICTIONS:
+                # "streamlines licences", "fast-tracks mining projects": more of them, sooner;
+                # streamlined controls are less control.
+                verb_sign = 1
             elif lemma in _ENDANGERING and _SECURITY_FINDING.match(text, token.end):
                 continue  # "imports that threaten to impair national security": Section 232's test, not a threat to supply
             elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text):

@@ -372,3 +372,43 @@ def test_a_cost_blowout_is_bad_news_for_the_company(title, ticker):
     money out."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.impacts[ticker] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("Trump signs order to boost US mineral production", True),
+        ("Trump signs executive order to speed up deep-sea mining permits", True),
+        ("What Trump's executive order on minerals could mean for miners", False),
+        ("Biden signs executive order on semiconductor supply chains", False),
+    ],
+)
+def test_a_wire_report_of_an_executive_order_on_minerals_alerts(title, alerts):
+    """The press tells the order the day it is signed, before the White House feed carries its
+    title: the same policy, the same direction."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "The order directs agencies to act within 30 days.")
+    assert verdict.alert is alerts, verdict.rules
+    if alerts:
+        assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "EU picks 47 strategic raw materials projects for fast-track permits",
+        "EU fast-tracks 13 critical raw materials projects",
+    ],
+)
+def test_projects_fast_tracked_by_a_government_are_support(title):
+    """Fast-tracking eases what stands in a project's way: projects, money or permits sped up are
+    more of them, where controls sped through are less control."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "The projects include rare earth separation plants.")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
+
+
+def test_magnet_makers_added_to_the_entity_list_are_a_listing():
+    """"Rare earth magnet makers" are companies, though "rare earth magnet" is a material too:
+    adding them to a list is a listing, not a control on magnets."""
+    verdict = assess(load_ruleset(ROOT / "rules"), "US adds Chinese rare earth magnet makers to Entity List", "")
+    assert verdict.alert and verdict.event_types == ("entity_list",)
