@@ -569,11 +569,14 @@ class Ruleset:
         if settled_only and not any(f.acted or f.instrument not in RESTRICTIONS for f in deciding):
             return None  # only a bare "Modifying Tariff Rates": the first sentence must say which way
         # A restriction named with nothing done to it ("Modifying Tariff Rates": which way?)
-        # comes after any frame that says; then the headline before the first sentence, main
-        # clauses before background, and the point of "X, but Y" (Y) before X; otherwise the
-        # order the headline tells it in.
-        deciding.sort(key=lambda f: (not f.acted and f.instrument in RESTRICTIONS, f.headline if lead_first else not f.headline,
-                                     not f.main, not f.contrast))
+        # comes after any frame that says. Then the headline before the first sentence, main
+        # clauses before background, a restriction merely kept in place after one acted on
+        # ("suspends the October curbs but keeps April's in place"; "keeps its ban in place
+        # despite the truce" is the news), and the point of "X, but Y" (Y) before X; otherwise
+        # the order the headline tells it in.
+        deciding.sort(key=lambda f: (not f.acted and not f.kept and f.instrument in RESTRICTIONS,
+                                     f.headline if lead_first else not f.headline,
+                                     not f.main, not f.acted and f.instrument in RESTRICTIONS, not f.contrast))
         first = deciding[0]
         if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.

@@ -412,3 +412,34 @@ def test_magnet_makers_added_to_the_entity_list_are_a_listing():
     adding them to a list is a listing, not a control on magnets."""
     verdict = assess(load_ruleset(ROOT / "rules"), "US adds Chinese rare earth magnet makers to Entity List", "")
     assert verdict.alert and verdict.event_types == ("entity_list",)
+
+
+@pytest.mark.parametrize(
+    ("title", "types"),
+    [
+        # Kept in place is the news; the truce it survives is background.
+        ("China keeps gallium export ban on US in place despite truce - Reuters", ("export_control_new",)),
+        # What is suspended is the news; what is kept in place is the qualification.
+        (
+            "China suspends sweeping rare earth curbs for a year but keeps April licensing in place",
+            ("export_control_eased",),
+        ),
+    ],
+)
+def test_a_restriction_kept_in_place_outranks_background_not_an_act(title, types):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == types, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["School magnet program draws record applications", "Lady Magnets climb to a record eighth straight win"],
+)
+def test_a_record_for_a_magnet_school_or_team_is_no_price(title):
+    """"Magnet" alone is a school or a team as often as a material: its price needs a mineral."""
+    assert assess(load_ruleset(ROOT / "rules"), title, "Parents lined up early.").rules == ()
+
+
+def test_a_magnet_price_with_the_mineral_named_is_a_price_move():
+    verdict = assess(load_ruleset(ROOT / "rules"), "NdFeB magnet prices hit record in China", "", kind="sector")
+    assert verdict.event_types == ("price_move",) and "mineral-price-frame" in verdict.rules
