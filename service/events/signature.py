@@ -38,6 +38,10 @@ from service.events.sketch import index_key, words
 SHARED_ENTITIES = 0.5
 #: Relevance at which a company is what a report is about, not a passing mention (DOMAIN.md).
 PROMINENT = 75
+#: The governments that act in most reports on the topic (as frame actors are written): that
+#: one of them acts says nothing about which event a report tells; that Malaysia or Zimbabwe
+#: does, does.
+PRINCIPAL_ACTORS = frozenset({"china", "united states"})
 #: Entity kinds specific enough to tell two reports on one topic apart.
 SPECIFIC_KINDS = ("element", "ticker")
 #: At most this many distinctive words are kept per report (the headline's first).
@@ -222,10 +226,13 @@ class EventSignature:
 
     @property
     def named(self) -> frozenset[str]:
-        """The specific things it names: elements, companies, frames' specific objects."""
+        """The specific things it names: elements, companies, frames' specific objects, and who
+        acts when it is neither of the two powers whose acts fill the topic's news ("Malaysia
+        plans to ban exports of unprocessed rare earths")."""
         found = {e.split(":", 1)[1].casefold() for e in self.entities if e.split(":", 1)[0] in SPECIFIC_KINDS}
         for frame in self.frames:
             found.update(frame.specific)
+            found.update(frame.actor - PRINCIPAL_ACTORS)
         return frozenset(found)
 
     def index_keys(self) -> list[int]:

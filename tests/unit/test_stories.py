@@ -150,6 +150,11 @@ def test_index_keys_are_stable_across_processes():
     assert index_key(b"event", b"truce|country:China") == -6272489402429175190
 
 
+#: Whom a court acts for, as the service reads it from the watchlists: a court's ruling is one
+#: of the United States' acts, not a name specific to one event.
+ACTORS = {"supreme court": "united states"}
+
+
 def signature(types: str, names: str = "", prominent: str = "", moves: str = "", words: str = "", frames=()) -> EventSignature:
     return EventSignature(
         event_types=tuple(types.split()),
@@ -157,7 +162,7 @@ def signature(types: str, names: str = "", prominent: str = "", moves: str = "",
         prominent=frozenset(prominent.split()),
         moves=frozenset(moves.split()),
         words=frozenset(words.split()),
-        frames=tuple(frame_key(f) for f in frames),
+        frames=tuple(frame_key(f, ACTORS) for f in frames),
     )
 
 
@@ -694,3 +699,28 @@ def test_the_digest_leads_a_story_with_its_official_report(shipped_ruleset):
     [story] = section.stories
     assert story.lead.source == "mofcom" and [a.source for a in story.others] == ["reuters"]
     assert story.score == max(press.score, official.score)
+
+
+MALAYSIA_BANS = Frame("Malaysia", "ban", "up", "export_control", "unprocessed rare earths")
+MALAYSIA_PLANS = Frame("Malaysia", "plan", "up", "export_control", "rare earth minerals")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        # Malaysia doing one thing to one lever, told twice with only the topic's words in
+        # common: the actor itself is what is specific.
+        (MALAYSIA_BANS, MALAYSIA_PLANS, True),
+        # The same two reports with China acting: China acts in most reports on the topic, so
+        # with nothing else in common they stay apart.
+        (
+            Frame("China", "ban", "up", "export_control", "unprocessed rare earths"),
+            Frame("China", "plan", "up", "export_control", "rare earth minerals"),
+            False,
+        ),
+    ],
+)
+def test_an_actor_other_than_china_or_the_us_is_specific_evidence(a, b, same):
+    first = signature("export_control_new", frames=(a,), words="unprocess parliament")
+    second = signature("export_control_new", frames=(b,), words="nikkei downstream")
+    assert same_event(first, second) is same
