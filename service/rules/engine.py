@@ -26,7 +26,7 @@ from service.domain.feeds import Entry
 from service.domain.scoring import RESTRICTIONS, Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import AliasUse, EntityCatalogue, relevance
-from service.rules.frames import FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
+from service.rules.frames import CHINA, FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
 from service.rules.phrases import PhraseMatcher, lower, normalise
 from service.rules.price import PriceRule
@@ -578,6 +578,15 @@ class Ruleset:
                                      f.headline if lead_first else not f.headline,
                                      not f.main, not f.acted and f.instrument in RESTRICTIONS, not f.contrast))
         first = deciding[0]
+        if first.instrument in RESTRICTIONS and CHINA not in first.countries:
+            # "suspends the higher rates for partners that have not retaliated, and raises
+            # China's to 125%": of one lever moved two ways for different countries at once,
+            # the desk's news is China's.
+            first = next(
+                (f for f in deciding[1:] if f.instrument == first.instrument and CHINA in f.countries and f.acted
+                 and f.headline == first.headline and f.main == first.main),
+                first,
+            )
         if first.instrument == "price" and first.shares:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
             cause = _cause_of(first, read)

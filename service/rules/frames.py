@@ -72,7 +72,7 @@ begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designa
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
-implementation, expansion, extension, weaponise, weaponize, as leverage, as a weapon, as a bargaining chip,
+implementation, expansion, extension, weaponise, weaponize, wield, as leverage, as a weapon, as a bargaining chip,
 as a trump card, as a lever, as a counter weapon, as a countermeasure, score
 """.replace("\n", " ").split(",")
 )
@@ -247,7 +247,7 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
                     "levy": "tariff", "export": "supply",
                     # "using rare earth exports as leverage": exports held back on purpose.
-                    **{verb: "export_control" for verb in ("weaponise", "weaponize", "as leverage", "as a weapon",
+                    **{verb: "export_control" for verb in ("weaponise", "weaponize", "wield", "as leverage", "as a weapon",
                                                           "as a bargaining chip", "as a trump card", "as a lever",
                                                           "as a counter weapon", "as a countermeasure")},
                     "score": "funding"}
@@ -275,6 +275,7 @@ _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
 _SEEKING: Final = frozenset({"seek", "apply"})
 _ADDING: Final = frozenset({"add", "include", "extend"})
+_PLACING: Final = frozenset({"put", "place"})
 #: Target markers that as often start a date ("from August 1", "by July").
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
@@ -794,6 +795,9 @@ _CLEARED_TO: Final = re.compile(r"(?: [\w.&-]+){1,6} to (?:export|exports|ship|s
 _CLEARED_TO_OPERATE: Final = re.compile(r"(?: [\w.&-]+){1,6} to (?:keep |continue |start |begin )?"
                                  r"(?:operate|operating|process|processing|mine|mining|build|proceed|import)\b")
 #: What a legislature passes ("passes export control law"), not a place ("Mountain Pass").
+#: What a government wields when it wields a weapon of trade: the minerals, its grip on them.
+_WIELDED: Final = re.compile(r"(?: (?:its|their|the|china s|beijing s))?(?: [\w-]+){0,2}? (?:rare earths?|critical minerals?|minerals?|"
+                             r"gallium|germanium|antimony|graphite|tungsten|magnets?|dominance|grip|control|supply|supplies|exports?)\b")
 _LAW_AFTER: Final = re.compile(r"(?: (?:a|an|the|its|new|\w+ control|export|critical|minerals?|mining|trade|tariff|\w+))* "
                         r"(?:law|laws|bill|bills|act|legislation|statute|regulations?|decree|measure)\b")
 _TIME_AFTER: Final = re.compile(r" of (?:the |this |next |last |its |their )?(?:fiscal |financial |calendar )?"
@@ -924,6 +928,8 @@ def _resolve(key: str, values: list[tuple[int, Any]]) -> tuple[int | None, Any, 
         check = "time"
     if VERB in tags and tags[VERB][0] == "limit":
         check = "flow"
+    if VERB in tags and tags[VERB][0] == "wield":
+        check = "wielded"
     for tag in (INSTRUMENT, VERB, RELIEF, DEFICIT, CONJUNCTION, EXCLUDE, TARGET, UP, DOWN, INERT):
         if tag in tags:
             return tag, tags[tag], check
@@ -939,6 +945,8 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "by the end of March": a date, not an ending
     if check == "flow" and (text.endswith(" limited", 0, end) or not _FLOW_AFTER.match(text, end)):
         return None, None  # "limits exports", not "limiting the strength of magnets" or "impact very limited"
+    if check == "wielded" and not _WIELDED.match(text, end):
+        return None, None  # "could wield rare earths", not "wields influence over the board"
     if check == "level" and not _LEVEL_AFTER.match(text, end):
         if value[0] == "pass" and _LAW_AFTER.match(text, end):  # type: ignore[index]
             return tag, ("pass", 1, None)  # "passes an export control law": enacts it
@@ -1267,6 +1275,9 @@ def _frame(
                 t.tag == TARGET and t.text == "to" and token.start < t.start < heads[0][1].start for t in clause
             ):
                 requiring = True  # "adds five heavy rare earths to its export licence list": more need licences
+            if lemma in _PLACING and heads[0][0] == "permit" and token.start < heads[0][1].start \
+                    and " under " in text[token.end : heads[0][1].start + 1]:
+                requiring = True  # "puts seven rare earths under licence": exports of them now need one
             if lemma in _SEEKING and any(t.text.startswith(("export", "ship")) for t in clause if t.start > token.start):
                 requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING

@@ -443,3 +443,46 @@ def test_a_record_for_a_magnet_school_or_team_is_no_price(title):
 def test_a_magnet_price_with_the_mineral_named_is_a_price_move():
     verdict = assess(load_ruleset(ROOT / "rules"), "NdFeB magnet prices hit record in China", "", kind="sector")
     assert verdict.event_types == ("price_move",) and "mineral-price-frame" in verdict.rules
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China puts seven rare earths and magnets under licence in retaliation for US tariffs",
+        "China places gallium exports under licence",
+    ],
+)
+def test_minerals_put_under_licence_are_new_controls(title):
+    """Licences granted ease controls; minerals put under licence need one from now on: the
+    opposite direction, in nearly the same words."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
+
+
+def test_of_one_tariff_moved_two_ways_for_different_countries_chinas_leg_decides():
+    """A pause for partners that did not retaliate and a rise for China in one order: for a desk
+    trading on US-China trade, the rise is the news."""
+    verdict = assess(
+        load_ruleset(ROOT / "rules"),
+        "Modifying Reciprocal Tariff Rates To Reflect Trading Partner Retaliation and Alignment",
+        "Order suspends for 90 days the country-specific reciprocal rates above 10% for partners that have not "
+        "retaliated, and raises the reciprocal rate applied to goods of the People's Republic of China to 125 percent.",
+        kind="official",
+        feed="whitehouse-presidential-actions",
+    )
+    assert verdict.event_types == ("tariff_up",) and verdict.impacts["F"] == "bearish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "controls"),
+    [
+        ("People's Daily hints China could wield rare earths in trade war with US", True),
+        # Company news, but nobody's export controls.
+        ("Lynas chief wields influence over the board in strategy reset", False),
+    ],
+)
+def test_rare_earths_wielded_are_a_threat_of_controls(title, controls):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert (verdict.event_types == ("export_control_new",)) is controls, verdict.matched
+    assert any(frame.instrument == "export_control" for frame in verdict.frames) is controls
