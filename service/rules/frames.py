@@ -177,6 +177,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "section 301", "section 232", "anti dumping", "countervailing", "customs duty", "customs duties",
         "reciprocal rate", "reciprocal rates", "rate", "rates", "less than fair value", "antidumping", "dumping",
         "anti dumping duty", "countervailing duty",
+        # A duty on subsidised imports, not a subsidy.
+        "anti subsidy", "antisubsidy", "anti subsidy duty", "anti subsidy duties",
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
@@ -1322,10 +1324,16 @@ def _frame(
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
             if token.tag == DEFICIT and any(
-                t.tag == VERB and t.value[0] in _ENDANGERING and t.start > token.start for t in clause  # type: ignore[index]
+                t.tag == VERB and t.start > token.start
+                and (t.value[0] in _ENDANGERING or (t.value[1] < 0 and any(  # type: ignore[index]
+                    i.tag == INSTRUMENT and i.start > t.start for i in clause)))
+                for t in clause
             ):
+                # "shortage hits production", "fighting cuts off supply": the trouble is what acts,
+                # and what it does to the lever says which way ("the shortage eases" is the
+                # trouble undone).
                 actions.append(token.text)
-                continue  # "shortage hits production": what hits, and the hitting says which way
+                continue
             if token.tag == SCARCE and any(
                 t.tag == VERB and t.value[1] < 0 and t.start < token.start for t in clause  # type: ignore[index]
             ):

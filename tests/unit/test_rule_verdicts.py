@@ -486,3 +486,23 @@ def test_rare_earths_wielded_are_a_threat_of_controls(title, controls):
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert (verdict.event_types == ("export_control_new",)) is controls, verdict.matched
     assert any(frame.instrument == "export_control" for frame in verdict.frames) is controls
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Fighting near Chipwi cuts off Myanmar rare earth supply to China",
+        "Clashes halt rare earth shipments from Myanmar",
+    ],
+)
+def test_trouble_that_cuts_supply_is_a_disruption(title):
+    """The fighting is what acts: what it does to the supply says which way, not a second
+    negation ("the shortage eases" is the trouble undone, "fighting cuts off supply" is not)."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "Border trade was suspended.")
+    assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
+
+
+def test_an_anti_subsidy_probe_is_a_trade_remedy_not_a_subsidy():
+    verdict = assess(load_ruleset(ROOT / "rules"), "EU launches anti-subsidy probe into Chinese rare earth magnets", "")
+    assert verdict.event_types == ("tariff_up",), verdict.matched
