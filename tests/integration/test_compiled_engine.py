@@ -86,6 +86,9 @@ def test_an_edited_module_runs_as_python_not_as_its_old_build(tmp_path):
     assert frames_file == str(package / "service" / "rules" / "frames.py")
 
 
+# The build type-checks the six modules with mypy before it reaches the compiler: half a minute
+# on an idle machine, several times that beside the rest of the suite, past its two-minute guard.
+@pytest.mark.timeout(600)
 def test_without_a_compiler_the_build_says_why_and_the_engine_runs_as_python(tmp_path):
     """What a machine without gcc sees: the build fails naming the command, and the engine,
     whose sources have no build, runs as Python."""
