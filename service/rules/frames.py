@@ -171,6 +171,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "license rules", "licensing rules", "licence regime", "license regime", "licence system", "license system",
         "subject to licensing", "subject to licence", "subject to license", "subject to export licensing",
         "subject to export licences", "subject to export licenses",
+        # Checks on smuggling are controls enforced: "tightens checks on rare earth smuggling".
+        "smuggling", "anti smuggling",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
@@ -223,6 +225,9 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
         "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
+        # A deal to export is the flow itself: suspended, the exports stop.
+        "export deal", "export deals", "export agreement", "export agreements", "export contract",
+        "export contracts",
     ],
     "price": [
         "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",

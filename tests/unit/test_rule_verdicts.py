@@ -506,3 +506,26 @@ def test_trouble_that_cuts_supply_is_a_disruption(title):
 def test_an_anti_subsidy_probe_is_a_trade_remedy_not_a_subsidy():
     verdict = assess(load_ruleset(ROOT / "rules"), "EU launches anti-subsidy probe into Chinese rare earth magnets", "")
     assert verdict.event_types == ("tariff_up",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "types"),
+    [
+        # A government suspending a deal to export is the exports stopped.
+        ("India asks IREL to suspend rare earth export deal with Japan", ("supply_disruption",)),
+        # Tighter checks on smuggling are controls enforced harder.
+        ("Beijing tightens checks on rare earth smuggling", ("export_control_new",)),
+    ],
+)
+def test_exports_stopped_or_policed_by_a_government(title, types):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "Officials gave no timeline.")
+    assert verdict.alert and verdict.event_types == types, verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["How to trade the rare earth squeeze: an explainer", "Rare earth squeeze deepens as China curbs exports - analysis"],
+)
+def test_a_headline_that_says_it_is_an_explainer_at_its_end_is_ignored(title):
+    assert assess(load_ruleset(ROOT / "rules"), title, "What investors need to know.").rules == ()
