@@ -173,6 +173,9 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "subject to export licences", "subject to export licenses",
         # Checks on smuggling are controls enforced: "tightens checks on rare earth smuggling".
         "smuggling", "anti smuggling",
+        # A cap on what may be mined, made or exported (which way a change moves it: `_QUOTAS`).
+        "quota", "quotas", "export quota", "export quotas", "mining quota", "mining quotas", "production quota",
+        "production quotas", "output quota", "output quotas",
     ],
     "tariff": [
         "tariff", "tariffs", "duty", "duties", "levy", "levies", "import tax", "import taxes", "surcharge",
@@ -283,6 +286,11 @@ _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 _SEEKING: Final = frozenset({"seek", "apply"})
 _ADDING: Final = frozenset({"add", "include", "extend"})
 _PLACING: Final = frozenset({"put", "place"})
+#: A cap on how much may be mined, produced or exported, as the lexicon keys it.
+_QUOTAS: Final = frozenset(word for word in INSTRUMENT_WORDS["export_control"] if word.endswith(("quota", "quotas")))
+#: Verbs that move a level up or down (not the ones that bring a thing into being or end it).
+_LEVEL_CHANGING: Final = frozenset({"raise", "increase", "boost", "rise", "expand", "double", "cut", "reduce", "lower",
+                                    "slash", "halve", "shrink", "trim"})
 #: Target markers that as often start a date ("from August 1", "by July").
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
@@ -306,8 +314,9 @@ TARGET_MARKERS: Final = ["on", "to", "against", "from", "for", "with", "into", "
                   "of", "out of"]
 #: Words that say a price moved up or down although no verb of ours did.
 PRICE_UP: Final = ["higher", "upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
-            "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
-PRICE_DOWN: Final = ["downmove", "record low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+            "month high", "week high", "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
+PRICE_DOWN: Final = ["downmove", "record low", "all time low", "multi year low", "two year low", "year low", "month low",
+              "week low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
 #: "controls 70% of", "controls most of": dominance, not a control.
 _DOMINANCE_AFTER: Final = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their|"
@@ -1118,7 +1127,8 @@ def _has_head(tokens: list[Token]) -> bool:
 _VERB_FORMS: Final = frozenset(form for verb in VERB_INSTRUMENTS for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
 #: Words that name a price level by themselves ("tungsten at its highest"), unlike "high-purity".
 _RECORDS: Final = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
-                      "year high", "highest", "lowest", "upmove", "downmove"})
+                      "year high", "month high", "week high", "all time low", "multi year low", "two year low",
+                      "year low", "month low", "week low", "highest", "lowest", "upmove", "downmove"})
 _KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay ")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
@@ -1400,6 +1410,12 @@ def _frame(
             # holders; so is a placement the headline leads with (new shares, at a discount),
             # unlike one a filing mentions beside the deal it pays for.
             polarity_sign = -1
+        if instrument == "export_control" and head.text in _QUOTAS and any(
+            t.tag == VERB and t.value[0] in _LEVEL_CHANGING for t in clause  # type: ignore[index]
+        ):
+            # A quota is an allowance: a bigger one is less restriction, a smaller one more
+            # ("cuts the mining quota"); imposing one is a restriction all the same.
+            polarity_sign = -polarity_sign
         kind = instrument
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control

@@ -529,3 +529,41 @@ def test_exports_stopped_or_policed_by_a_government(title, types):
 )
 def test_a_headline_that_says_it_is_an_explainer_at_its_end_is_ignored(title):
     assert assess(load_ruleset(ROOT / "rules"), title, "What investors need to know.").rules == ()
+
+
+@pytest.mark.parametrize(
+    ("title", "types", "mp"),
+    [
+        # A quota is an allowance: a bigger one is less restriction, a smaller one more.
+        ("China's rare earth output quota rises 6% this year", ("export_control_eased",), "bearish"),
+        ("China raises 2026 rare earth mining quota by 10%", ("export_control_eased",), "bearish"),
+        ("China cuts rare earth mining quota for 2026", ("export_control_new",), "bullish"),
+        # Imposing one is a restriction all the same (it read as supply added).
+        ("China imposes export quota on gallium", ("export_control_new",), "bullish"),
+    ],
+)
+def test_a_quota_moves_the_other_way_from_its_size(title, types, mp):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "The ministry set the figures for the year.")
+    assert verdict.alert and verdict.event_types == types, verdict.matched
+    assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "alerts"),
+    [
+        ("Fastmarkets: NdPr oxide assessed at 14-month high on restocking", "sector", True),
+        ("Dysprosium slides to 18-month low as magnet demand cools", "sector", True),
+    ],
+)
+def test_a_price_at_a_months_high_or_low_is_a_price_move(title, kind, alerts):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "Chinese prices moved 6% week on week.", kind=kind)
+    assert verdict.alert is alerts and verdict.event_types == ("price_move",), verdict.matched
+
+
+def test_a_carmaker_cutting_rare_earths_from_its_motors_is_bad_for_producers():
+    verdict = assess(
+        load_ruleset(ROOT / "rules"),
+        "Tesla cuts rare earths from next-generation motors",
+        "The new drive unit uses no heavy rare earths in its motors.",
+    )
+    assert verdict.rules == ("designed-out",) and verdict.impacts["MP"] == "bearish"
