@@ -150,8 +150,12 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "curbs", "export curb", "ban", "bans", "export ban", "embargo", "licensing requirement",
         "licence requirement", "license requirement", "licence duty", "license duty", "licensing duty",
         "licensing regime", "licensing rule",
-        "licensing system", "export licensing", "licensing", "end user", "end use check", "end user check",
-        "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
+        "licensing system", "export licensing", "licensing", "end use check", "end user check",
+        # The controls on end users, not the end users themselves ("exports to military end users
+        # were halted" is exports halted).
+        "end user control", "end user controls", "end use control", "end use controls", "end user rule",
+        "end user rules", "end user requirement", "end user requirements", "end user certificate",
+        "end user certificates", "end user review", "end user reviews", "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
@@ -228,6 +232,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
         "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
+        "supplying",
         # A deal to export is the flow itself: suspended, the exports stop.
         "export deal", "export deals", "export agreement", "export agreements", "export contract",
         "export contracts",
@@ -349,6 +354,9 @@ INERT: Final = 16
 #: Phrases read as nothing, so their words are not read apart: "executive order" names a
 #: document, not an order given.
 INERT_PHRASES: Final = ["executive order", "executive orders",
+                 # Whom exports go to ("exports to military end users were halted"), not an ending
+                 # and not a control (the controls on them are instrument words).
+                 "end user", "end users",
                  # A market's price band, not a limit put on anything: "shares hit the daily limit".
                  "daily limit", "limit up", "limit down", "price limit", "trading limit",
                  # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.
@@ -1248,6 +1256,12 @@ def _frame(
     if not heads:
         return None, named_actor
     heads_all = _all_kinds(clause)
+    if heads[0][0] == "permit" and not _exports_in_view(clause, text, heads[0][1]) and not _licensee(companies, actor):
+        # "idle lines waiting for magnet approvals": the approvals are no licence to export, and
+        # what the clause does is to the lines.
+        others = [(kind, token) for kind, token in heads_all if kind in HEAD_ORDER and kind != "permit"]
+        if others:
+            heads = [min(others, key=lambda found: HEAD_ORDER.index(found[0]))]  # type: ignore[arg-type]
     # "China bans gallium exports": an instrument word used as the verb after its actor acts.
     verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
     sign = 1

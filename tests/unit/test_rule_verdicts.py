@@ -567,3 +567,19 @@ def test_a_carmaker_cutting_rare_earths_from_its_motors_is_bad_for_producers():
         "The new drive unit uses no heavy rare earths in its motors.",
     )
     assert verdict.rules == ("designed-out",) and verdict.impacts["MP"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # The approvals are what the lines wait for, not a licence to export: the lines idle.
+        ("Automakers in Europe idle lines waiting for Chinese magnet approvals", "Suppliers say processing has stalled."),
+        # Supply stopped to the defence firms; the end users are whom it went to, not a control
+        # eased ("were halted" read as end-user controls halted).
+        ("China stops supplying rare earths to Japan's defence firms", "Exports to military end users were halted."),
+    ],
+)
+def test_supply_stopped_told_indirectly_is_a_disruption(title, summary):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
