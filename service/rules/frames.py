@@ -208,8 +208,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "raw materials project", "moneyamount",
         # A company's own money: what it raises and what it earns.
         "placement", "raising", "capital raising", "equity raising", "rights issue", "share purchase plan",
-        "entitlement offer", "offering",
-        "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
+        "entitlement offer", "offering", "share sale", "share offering", "stock offering", "equity offering",
+        "public offering", "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
         "net loss", "half loss", "year loss", "quarter loss", "quarterly loss", "annual loss",
         "annual results", "half year results", "earnings miss", "quarter miss", "revenue miss", "guidance",
     ],
@@ -280,13 +280,16 @@ _SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
 #: A company selling new shares: holders are diluted, usually at a discount.
 _EQUITY_RAISES: Final = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
-                            "equity raising", "rights issue"})
+                            "equity raising", "rights issue", "share sale", "share offering", "stock offering",
+                            "equity offering", "public offering"})
 #: Idioms of a share price beaten down: "rare earth stocks get rocked".
 BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
           for hurt in ("rocked", "hammered", "crushed", "battered", "pummeled", "pummelled", "clobbered")] + [
     f"{verb} a {blow}" for verb in ("take", "takes", "took") for blow in ("beating", "hit")]
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
+#: Verbs that loosen a restraint: done to a flow, they let more of it through.
+_LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
 _SEEKING: Final = frozenset({"seek", "apply"})
 _ADDING: Final = frozenset({"add", "include", "extend"})
@@ -1322,8 +1325,14 @@ def _frame(
                 verb_sign = 1
             elif lemma in _ENDANGERING and _SECURITY_FINDING.match(text, token.end):
                 continue  # "imports that threaten to impair national security": Section 232's test, not a threat to supply
+            elif lemma in _REACHING and any(
+                t.tag == UP and t.value in _RECORDS and t.start >= token.end and t.start - token.end <= 12 for t in clause
+            ):
+                verb_sign = 1  # "exports hit a record": reached it, not hurt
             elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _LOOSENING and heads[0][0] == "supply" and token.start < heads[0][1].start:
+                verb_sign = 1  # "signals easing of magnet exports": the flow let go, not cut
             elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(
                 t.tag == RELIEF and token.start < t.start < heads[0][1].start for t in clause
             ))):

@@ -583,3 +583,31 @@ def test_supply_stopped_told_indirectly_is_a_disruption(title, summary):
     verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
     assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "types", "ticker", "direction"),
+    [
+        # Exports that hit a record reached it: more supply, not less.
+        ("Chinese magnet exports to US hit record in October", None, "MP", "bearish"),
+        # Easing of exports lets the flow go; the shares fall on it.
+        ("MP Materials falls as China signals easing of magnet exports", {"export_control_eased", "price_move"}, "MP", "bearish"),
+        # A share sale is new shares at a discount: bad for holders.
+        ("USA Rare Earth to raise $500 million in share sale", ("corporate",), "USAR", "bearish"),
+    ],
+)
+def test_words_that_read_the_other_way_in_context(title, types, ticker, direction):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.impacts[ticker] == direction, (verdict.event_types, verdict.matched)
+    if isinstance(types, set):
+        assert verdict.event_types and set(verdict.event_types) <= types, verdict.event_types
+    elif types is not None:
+        assert verdict.event_types == types
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["China's top court upholds conviction in rare earth smuggling case", "Three jailed in US for smuggling gallium to China"],
+)
+def test_a_smuggler_convicted_is_no_new_control(title):
+    assert not assess(load_ruleset(ROOT / "rules"), title, "The sentence was 10 years.").alert
