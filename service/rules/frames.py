@@ -290,6 +290,10 @@ BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
 _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
+#: Verbs the lexicon knows as nouns: they say which way, but whose ("Japan to fund Lynas's
+#: expansion") is for the clause's own verb or instrument to say.
+_NOMINAL_VERBS: Final = frozenset({"expansion", "extension", "addition", "imposition", "implementation", "reduction",
+                                   "rescission", "termination", "elimination", "cancellation", "withdrawal"})
 #: Verbs of a company asking for a licence: with an export, the licence is a new duty.
 _SEEKING: Final = frozenset({"seek", "apply"})
 _ADDING: Final = frozenset({"add", "include", "extend"})
@@ -1239,7 +1243,7 @@ def _frame(
     verbs = [t for t in clause if t.tag == VERB]
     # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
     # ("China bans gallium exports", "a report Washington eyes a stake").
-    acting = [t for t in verbs if t.value[0] not in _REPORTING]
+    acting = [t for t in verbs if t.value[0] not in _REPORTING and t.text not in _NOMINAL_VERBS]
     pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb, text)

@@ -611,3 +611,9 @@ def test_words_that_read_the_other_way_in_context(title, types, ticker, directio
 )
 def test_a_smuggler_convicted_is_no_new_control(title):
     assert not assess(load_ruleset(ROOT / "rules"), title, "The sentence was 10 years.").alert
+
+
+def test_a_government_funding_a_companys_expansion_is_the_government_acting():
+    """"Lynas's expansion" names whose project it is; Japan funds it: government money."""
+    verdict = assess(load_ruleset(ROOT / "rules"), "Japan to fund Lynas heavy rare earth expansion with $100 million", "")
+    assert verdict.event_types == ("gov_funding",) and verdict.impacts["LYC.AX"] == "bullish", verdict.matched
