@@ -288,6 +288,8 @@ BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
     f"{verb} a {blow}" for verb in ("take", "takes", "took") for blow in ("beating", "hit")]
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
+#: Selling a holding takes money out; selling a good is a flow like any other.
+_SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
 #: Verbs the lexicon knows as nouns: they say which way, but whose ("Japan to fund Lynas's
@@ -427,7 +429,11 @@ UNSIGNED_VERBS: Final = ["set", "sets", "setting", "modify", "modifying", "modif
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
                   "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
-                  "declined to", "declines to", "declining to", "refused to comment"]
+                  "declined to", "declines to", "declining to", "refused to comment",
+                  # Selling a holding takes money out (`_SELLING`); selling shares says nothing of
+                  # their price, selling a good nothing of how much of it there is. Not "sold",
+                  # which is more often an adjective ("products sold for entertainment").
+                  "sell", "sells", "selling", "dump", "dumps", "unload", "unloads"]
 #: Words that name the other side, not a party: "pricing outside China", "reliance on China".
 EXCLUDING: Final = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
              "free of", "non"]
@@ -1335,6 +1341,8 @@ def _frame(
                 verb_sign = 1  # "exports hit a record": reached it, not hurt
             elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text):
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _SELLING and heads[0][0] == "funding":
+                verb_sign = -1  # "sells its stake": money taken out
             elif lemma in _LOOSENING and heads[0][0] == "supply" and token.start < heads[0][1].start:
                 verb_sign = 1  # "signals easing of magnet exports": the flow let go, not cut
             elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(

@@ -617,3 +617,15 @@ def test_a_government_funding_a_companys_expansion_is_the_government_acting():
     """"Lynas's expansion" names whose project it is; Japan funds it: government money."""
     verdict = assess(load_ruleset(ROOT / "rules"), "Japan to fund Lynas heavy rare earth expansion with $100 million", "")
     assert verdict.event_types == ("gov_funding",) and verdict.impacts["LYC.AX"] == "bullish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        ("Pentagon sells its stake in MP Materials", "bearish"),
+        ("Pentagon doubles stake in MP Materials", "bullish"),
+    ],
+)
+def test_a_stake_sold_is_money_taken_out(title, direction):
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "The Defense Department traded preferred shares.")
+    assert verdict.alert and verdict.impacts["MP"] == direction, verdict.matched
