@@ -217,7 +217,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
-        "trade deal", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "trade deal", "trade talks", "trade negotiations", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "plan of action", "joint", "club", "buyers club"
     ],
     "permit": [
@@ -366,6 +366,9 @@ INERT_PHRASES: Final = ["executive order", "executive orders",
                  # Whom exports go to ("exports to military end users were halted"), not an ending
                  # and not a control (the controls on them are instrument words).
                  "end user", "end users",
+                 # Trade as a relationship, not a flow of goods: "trade war" is no shipment.
+                 "trade war", "trade wars", "trade dispute", "trade disputes",
+                 "trade tensions", "trade fight", "trade row", "trade spat", "trade relations",
                  # A market's price band, not a limit put on anything: "shares hit the daily limit".
                  "daily limit", "limit up", "limit down", "price limit", "trading limit",
                  # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.

@@ -629,3 +629,17 @@ def test_a_government_funding_a_companys_expansion_is_the_government_acting():
 def test_a_stake_sold_is_money_taken_out(title, direction):
     verdict = assess(load_ruleset(ROOT / "rules"), title, "The Defense Department traded preferred shares.")
     assert verdict.alert and verdict.impacts["MP"] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("US-China trade talks stall over rare earths", "No date was set for the next round."),
+        ("Trump and Xi agree to restart trade talks, hold off new tariffs", "Both sides will return to negotiations."),
+    ],
+)
+def test_trade_talks_are_negotiations_not_a_flow_of_goods(title, summary):
+    """Talks that stall are no supply cut; talks restarted are a deal in the making."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    assert "supply_disruption" not in verdict.event_types, verdict.matched
+    assert all(frame.instrument != "supply" for frame in verdict.frames)
