@@ -366,6 +366,9 @@ INERT_PHRASES: Final = ["executive order", "executive orders",
                  # Whom exports go to ("exports to military end users were halted"), not an ending
                  # and not a control (the controls on them are instrument words).
                  "end user", "end users",
+                 # "may lead to Entity List designations": the verb, not the metal; a duty to
+                 # report is no tariff.
+                 "lead to", "leads to", "leading to", "reporting duty", "reporting duties",
                  # Trade as a relationship, not a flow of goods: "trade war" is no shipment.
                  "trade war", "trade wars", "trade dispute", "trade disputes",
                  "trade tensions", "trade fight", "trade row", "trade spat", "trade relations",

@@ -237,8 +237,8 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # A government ordering holders to sell is news of the company's holders, not public money.
         ("Australia orders China-linked investors to cut stakes in rare earths miner Northern Minerals", "funding",
          "down", "corporate"),
-        # What two parties agree carries on to the next verb of the sentence.
-        ("Trump and Xi agree to restart trade talks, hold off new tariffs", "tariff", "down", "truce"),
+        # Trade talks both sides agree to restart are the agreement lever, not a flow of goods.
+        ("Trump and Xi agree to restart trade talks, hold off new tariffs", "agreement", "up", "truce"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
         ("Suzuki's Swift output halted by China rare earth curbs", "supply", "down", "supply_disruption"),
     ],
@@ -248,6 +248,15 @@ def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity,
     fact, _reading = deciding(reader, headline)
     assert fact is not None, headline
     assert (fact.instrument, fact.polarity, event_types(fact)[0]) == (instrument, polarity, event_type)
+
+
+def test_what_two_parties_agree_carries_on_to_the_next_verb(reader):
+    """"Trump and Xi agree to restart trade talks, hold off new tariffs": the tariffs are held
+    off by both, as part of what they agreed."""
+    reading = reader.read("Trump and Xi agree to restart trade talks, hold off new tariffs", "")
+    held = [fact for fact in reading.facts if fact.instrument == "tariff"]
+    assert held and held[0].polarity == "down" and held[0].agreed
+    assert event_types(held[0])[0] == "truce"
 
 
 @pytest.mark.parametrize(

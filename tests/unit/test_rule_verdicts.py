@@ -643,3 +643,18 @@ def test_trade_talks_are_negotiations_not_a_flow_of_goods(title, summary):
     verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
     assert "supply_disruption" not in verdict.event_types, verdict.matched
     assert all(frame.instrument != "supply" for frame in verdict.frames)
+
+
+def test_a_chip_rule_warning_of_entity_list_designations_does_not_alert():
+    """A BIS rule on AI chips that says diverting them "may lead to Entity List designations":
+    chips, a warning, and no listing of anyone."""
+    verdict = assess(
+        load_ruleset(ROOT / "rules"),
+        "Advanced Computing Items: Revised License Review Policy and Reporting Requirements for Data Center Exports",
+        "BIS revises the license review policy for exports of advanced AI chips such as high-bandwidth GPU "
+        "accelerators to data centers outside allied countries, adds a quarterly reporting duty for validated end "
+        "users, and warns that diverting such chips to restricted parties may lead to Entity List designations.",
+        kind="official",
+        feed="federalregister-bis-rules",
+    )
+    assert not verdict.alert, (verdict.rules, verdict.matched)
