@@ -180,9 +180,12 @@ def test_a_dropped_connection_after_slack_accepted_is_found(outbox, slack):
 
 def test_slack_unreachable_keeps_the_alert_pending(slack_settings, slack):
     """Connection refused: nothing was sent, so the row stays pending with the reason, for a later run."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    # The port stays bound, never listening, for the whole test: connections to it are refused,
+    # and no other process (a parallel test's server) can take it up meanwhile, as it could a
+    # port merely closed.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
     # A back-off far past `patience`, so the run ends after one attempt however slow the machine.
     box = DeliveringOutbox(slack_settings(slack_api_url=f"http://127.0.0.1:{closed_port}/api/", slack_retry_base=60.0))
     try:
@@ -195,6 +198,7 @@ def test_slack_unreachable_keeps_the_alert_pending(slack_settings, slack):
         assert report.retried == 1
     finally:
         box.close()
+        probe.close()
 
 
 @pytest.mark.parametrize(
