@@ -580,8 +580,8 @@ class Ruleset:
         first = deciding[0]
         if first.instrument in RESTRICTIONS and CHINA not in first.countries:
             # "suspends the higher rates for partners that have not retaliated, and raises
-            # China's to 125%": of one lever moved two ways for different countries at once,
-            # the desk's news is China's.
+            # China's to 125%": of one lever moved for several countries at once, the desk's
+            # news is what happens to China's.
             first = next(
                 (f for f in deciding[1:] if f.instrument == first.instrument and CHINA in f.countries and f.acted
                  and f.headline == first.headline and f.main == first.main),
