@@ -155,7 +155,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         # were halted" is exports halted).
         "end user control", "end user controls", "end use control", "end use controls", "end user rule",
         "end user rules", "end user requirement", "end user requirements", "end user certificate",
-        "end user certificates", "end user review", "end user reviews", "end use", "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
+        "end user certificates", "end user review", "end user reviews", "end use",
+        "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
         "dual use export", "control regime", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
@@ -288,7 +289,8 @@ BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
     f"{verb} a {blow}" for verb in ("take", "takes", "took") for blow in ("beating", "hit")]
 #: Verbs that say a price got somewhere, not which way it went.
 _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
-#: Selling a holding takes money out; selling a good is a flow like any other.
+#: Selling a holding takes money out; selling a good is a flow like any other. Not "sold",
+#: which is more often an adjective ("products sold for entertainment").
 _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
@@ -413,7 +415,8 @@ DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeez
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
-                "refiner", "refiners", "magnet maker", "magnet makers", "rare earth magnet maker", "rare earth magnet makers", "exporter", "exporters", "importer",
+                "refiner", "refiners", "magnet maker", "magnet makers", "rare earth magnet maker",
+                "rare earth magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
 #: Armed groups: fighting around a mine is a disruption, not a government's export control.
 ARMED_GROUPS: Final = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
@@ -436,10 +439,10 @@ UNSIGNED_VERBS: Final = ["set", "sets", "setting", "modify", "modifying", "modif
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
                   "revision", "revisions", "adjustment", "adjustments", "modification", "modifications",
                   "declined to", "declines to", "declining to", "refused to comment",
-                  # Selling a holding takes money out (`_SELLING`); selling shares says nothing of
-                  # their price, selling a good nothing of how much of it there is. Not "sold",
-                  # which is more often an adjective ("products sold for entertainment").
-                  "sell", "sells", "selling", "dump", "dumps", "unload", "unloads"]
+                  # Selling a holding takes money out (the reader reverses funding for these);
+                  # selling shares says nothing of their price, selling a good nothing of how
+                  # much of it there is.
+                  *sorted(_SELLING)]
 #: Words that name the other side, not a party: "pricing outside China", "reliance on China".
 EXCLUDING: Final = ["outside", "ex", "beyond", "away from", "reliance on", "dependence on", "independent of", "without",
              "free of", "non"]
