@@ -186,8 +186,13 @@ def test_slack_unreachable_keeps_the_alert_pending(slack_settings, slack):
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     closed_port = probe.getsockname()[1]
-    # A back-off far past `patience`, so the run ends after one attempt however slow the machine.
-    box = DeliveringOutbox(slack_settings(slack_api_url=f"http://127.0.0.1:{closed_port}/api/", slack_retry_base=60.0))
+    # A back-off far past `patience`, so the run ends after one attempt however slow the machine
+    # (the cap too: the suite's settings cap every back-off at half a second).
+    box = DeliveringOutbox(
+        slack_settings(
+            slack_api_url=f"http://127.0.0.1:{closed_port}/api/", slack_retry_base=60.0, slack_retry_max=600.0
+        )
+    )
     try:
         row = box.queue()[0]
         report = box.drain(patience=0)
