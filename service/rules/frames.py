@@ -311,6 +311,10 @@ _LEVEL_CHANGING: Final = frozenset({"raise", "increase", "boost", "rise", "expan
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
 _FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
+#: What a government does to grow a supply it wants ("boosts mining", "opens lands to mining").
+_FOSTERING: Final = _FACILITATING | frozenset({"boost", "expand", "increase", "accelerate", "open", "develop", "build",
+                                              "support", "promote", "ramp up", "scale up", "bolster", "strengthen",
+                                              "spur", "revive", "restart"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS: Final = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",
@@ -514,6 +518,8 @@ class FrameFact(NamedTuple):
     mood: bool = False
     #: The actor orders others to do it ("orders China-linked funds to cut their stakes").
     ordered: bool = False
+    #: The actor grows or speeds a supply ("fast-tracks mines", "boosts output"), not imports.
+    fostered: bool = False
 
     @property
     def frame(self) -> Frame:
@@ -529,7 +535,7 @@ TYPE_INSTRUMENTS: Final[dict[str, tuple[str, ...]]] = {
     "tariff_up": ("tariff", "agreement"),
     "tariff_down": ("tariff",),
     "entity_list": ("entity_list", "export_control"),
-    "gov_funding": ("funding", "agreement"),
+    "gov_funding": ("funding", "agreement", "supply"),
     "partnership": ("agreement", "funding"),
     "supply_disruption": ("supply", "permit"),
     "corporate": ("funding", "agreement", "supply", "permit"),
@@ -1291,7 +1297,7 @@ def _frame(
     mood = False
     relief = ""
     requiring = False
-    starting = granting = ordered = False
+    starting = granting = ordered = fostering = False
     agreed = False
     actions: list[str] = []
     relief_tokens: list[Token] = []
@@ -1335,6 +1341,7 @@ def _frame(
                 requiring = True  # "Tongmei will seek permits to export substrates": licences it now needs
             starting = starting or lemma in _STARTING
             ordered = ordered or lemma in _ORDERING
+            fostering = fostering or lemma in _FOSTERING
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
@@ -1490,6 +1497,7 @@ def _frame(
                 kept=kept,
                 firms_targeted=firms or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
                 ordered=ordered,
+                fostered=fostering and instrument == "supply" and not head.text.startswith("import"),
                 shares=instrument == "price" and (
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
@@ -1708,12 +1716,20 @@ def _answered(clause: list[Token]) -> set[Token]:
     return answered if len(instruments) > len(answered) else set()
 
 
+#: A licence to explore, mine or operate, named by the word before it.
+_OPERATING_LICENCE: Final = re.compile(r" (?:exploration|exploring|prospecting|mining|operating|exploitation|extraction|"
+                                       r"environmental|processing) licen[cs]e")
+
+
 def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
     """A licence for magnets, or an approval where exports are in view, is an export permit (a
     mine's permit is not, though the sentence mentions the Export-Import Bank)."""
+    span = text[clause[0].start : clause[-1].end + 1]
+    if head.text.startswith("licen") and _OPERATING_LICENCE.search(text, max(0, head.start - 16), head.end + 1):
+        # "exploration licences", "mining licence": leave to dig or run a plant, not to ship.
+        return " export" in span or " shipment" in span
     if head.text.startswith(("licen", "export")):
         return True
-    span = text[clause[0].start : clause[-1].end + 1]
     return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
 
 
@@ -1854,7 +1870,7 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
     "tariff_up": frozenset({"tariff", "agreement", "court"}),
     "tariff_down": frozenset({"tariff", "agreement", "court"}),
     "entity_list": frozenset({"entity_list"}),
-    "gov_funding": frozenset({"funding", "agreement"}),
+    "gov_funding": frozenset({"funding", "agreement", "supply"}),
     "partnership": frozenset({"agreement", "funding"}),
     "supply_disruption": frozenset({"supply", "permit", "export_control"}),
     "corporate": frozenset({"funding", "agreement", "supply", "permit"}),
@@ -1953,6 +1969,12 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("export_control_eased",)
         if fact.actor_kind == "company" and fact.labels & PRODUCER_GROUPS:
             return ("corporate",)
+        if up and fact.fostered and fact.actor_kind == "government" and fact.actor_country \
+                and fact.actor_country != CHINA and CHINA not in fact.countries and not fact.trade_flow \
+                and fact.labels & DESK_OBJECTS:
+            # "Canada fast-tracks two rare earth mines", "US opens federal lands to critical
+            # minerals mining": a state helping its own side's supply along is support.
+            return ("gov_funding",)
         return ("supply_disruption",) if not up else ()
     if instrument == "price":
         return ("price_move",)

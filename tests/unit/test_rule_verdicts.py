@@ -658,3 +658,40 @@ def test_a_chip_rule_warning_of_entity_list_designations_does_not_alert():
         feed="federalregister-bis-rules",
     )
     assert not verdict.alert, (verdict.rules, verdict.matched)
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("Canada fast-tracks two rare earth mines", True),
+        ("US opens federal lands to critical minerals mining", True),
+        ("India to boost rare earth mining with new state-run projects", True),
+        ("Brazil speeds up permits for rare earth mines", True),
+        # Not a state growing its own supply: imports, China's own output, another commodity.
+        ("US boosts imports of rare earths from Australia", False),
+        ("Canada boosts oil sands output", False),
+        ("World's most powerful MRI magnet produced in France delivers first images", False),
+    ],
+)
+def test_a_government_growing_its_own_mineral_supply_is_support(title, alerts):
+    """Fast-tracking mines, opening land to mining or boosting output is a state backing its
+    producers, as money is: the producers gain. Producing or importing is no such act."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert is alerts, (verdict.rules, verdict.matched)
+    if alerts:
+        assert verdict.event_types == ("gov_funding",), verdict.matched
+        assert verdict.impacts["MP"] == "bullish" and verdict.impacts["LYC.AX"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Greenland opens tender for rare earth exploration licences",
+        "Malaysia revokes mining licences of illegal rare earth miners",
+    ],
+)
+def test_a_licence_to_explore_or_mine_is_no_export_licence(title):
+    """An exploration or mining licence lets a company dig, not ship: opening a tender for them
+    is not China (or anyone) easing export controls."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert not {"export_control_eased", "export_control_new"} & set(verdict.event_types), verdict.matched
