@@ -126,7 +126,10 @@ IRREGULAR: Final = {
 
 #: Words that turn what follows around: "will not extend", "no longer requires", "denies".
 NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
-             "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused"]
+             "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused",
+             # A report rejected or dismissed is denied: "rejects report it plans an export ban".
+             *(f"{verb} {noun}" for verb in ("reject", "rejects", "rejected", "dismiss", "dismisses", "dismissed")
+               for noun in ("report", "reports"))]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
@@ -856,6 +859,11 @@ _TIME_AFTER: Final = re.compile(r" of (?:the |this |next |last |its |their )?(?:
                          r"(?:\d{4}|year|month|quarter|week|day|decade|century|january|february|march|april|may|"
                          r"june|july|august|september|october|november|december|q[1-4]|h[12]|first|second|third|"
                          r"fourth|current)\b")
+#: "until end-2026", "by end-March": a date ("end" read as its first word).
+_DATE_AFTER: Final = re.compile(r" (?:\d{4}|january|february|march|april|may|june|july|august|september|october|november|"
+                                r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|q[1-4]|h[12])\b")
+#: "by year-end", "at month-end": a date ("end" read as its last word).
+_PERIOD_END: Final = (" year end", " month end", " quarter end", " week end", " half end")
 _LIFT_TO: Final = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
@@ -993,8 +1001,9 @@ def _checked(check: str, tag: int, value: object, text: str, end: int) -> tuple[
         return None, None  # "Announcement No. 23"
     if check == "dominance" and _DOMINANCE_AFTER.match(text, end):
         return None, None  # "controls 70% of the market" is dominance, not an export control
-    if check == "time" and _TIME_AFTER.match(text, end):
-        return None, None  # "by the end of March": a date, not an ending
+    if check == "time" and (_TIME_AFTER.match(text, end) or _DATE_AFTER.match(text, end)
+                            or text.endswith(_PERIOD_END, 0, end)):
+        return None, None  # "by the end of March", "until end-2026", "by year-end": a date, not an ending
     if check == "flow" and (text.endswith(" limited", 0, end) or not _FLOW_AFTER.match(text, end)):
         return None, None  # "limits exports", not "limiting the strength of magnets" or "impact very limited"
     if check == "wielded" and not _WIELDED.match(text, end):

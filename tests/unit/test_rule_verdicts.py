@@ -695,3 +695,35 @@ def test_a_licence_to_explore_or_mine_is_no_export_licence(title):
     is not China (or anyone) easing export controls."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert not {"export_control_eased", "export_control_new"} & set(verdict.event_types), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        ("China extends suspension of rare earth export curbs until end-2026", "export_control_eased", "bearish"),
+        ("China extends suspension of rare earth export curbs to year-end", "export_control_eased", "bearish"),
+        ("China extends suspension of rare earth export curbs until the end of 2026", "export_control_eased", "bearish"),
+        # "End" as a verb still ends the pause.
+        ("China to end suspension of rare earth export curbs", "export_control_new", "bullish"),
+    ],
+)
+def test_end_in_a_date_does_not_end_anything(title, event_type, mp):
+    """"until end-2026" says how long the suspension lasts; read as "ends", it flipped an
+    extension into curbs coming back."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == mp, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China rejects report it plans rare earth export ban",
+        "China dismisses reports of new rare earth export curbs",
+        "China denies report it plans rare earth export ban",
+    ],
+)
+def test_a_report_rejected_is_denied(title):
+    """A government rejecting or dismissing a report of new curbs denies them, as "denies"
+    does: not curbs announced."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert "export_control_new" not in verdict.event_types, verdict.matched
