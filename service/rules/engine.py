@@ -491,6 +491,14 @@ class Ruleset:
                 read = reading.headline_facts
                 if not clash:
                     decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+                    if decided is not None and decided[2][0].instrument == "price" and decided[2][0].shares \
+                            and not reading.contradiction:
+                        # "Why is Critical Metals' stock soaring premarket?": a move the headline
+                        # gives no cause for; the first sentence may ("The US is eyeing a stake").
+                        cause = _cause_in_lead(decided[2][0], reading.lead_facts)
+                        if cause is not None:
+                            read = reading.facts
+                            decided = self._frame_verdict((cause,), plan, relevance_by_ticker) or decided
             if decided is None and not clash and not words.isdisjoint(ev.found(LEAD)):
                 clash = reading.contradiction
                 if not clash:
@@ -854,6 +862,22 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
             for company in fact.companies:
                 moved.setdefault(company, "bullish" if fact.polarity == "up" else "bearish")
     return moved
+
+
+def _cause_in_lead(fact: FrameFact, lead: tuple[FrameFact, ...]) -> FrameFact | None:
+    """The first sentence's frame that explains a share move the headline leaves unexplained: a
+    policy or money event, or the moving company's own news."""
+    movers = set(fact.companies) | ({fact.actor} if fact.actor_kind == "company" and fact.actor else set())
+    for other in lead:
+        if other.mood or other.instrument == "price":
+            continue
+        types = event_types(other)
+        if not types or types[0] in ("price_move", "legal"):
+            continue
+        if types[0] == "corporate" and movers.isdisjoint(set(other.companies) | {other.actor}):
+            continue  # another company's news
+        return other
+    return None
 
 
 def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:

@@ -67,7 +67,7 @@ publish, implement, approve, grant, award, sign, agree, reach, strike, seal, con
 finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
-threaten, plan, propose, consider, weigh, mull, seek, warn, vow, pledge, commit, launch, start,
+threaten, plan, propose, consider, weigh, mull, eye, seek, warn, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
@@ -121,6 +121,7 @@ IRREGULAR: Final = {
     "shut": ["shuts", "shutting"],
     # A compound verb inflects its last word.
     "fast track": ["fast tracks", "fast tracked", "fast tracking"],
+    "eye": ["eyes", "eyed", "eyeing", "eying"],
     "must": [],
 }
 
@@ -134,7 +135,7 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
-HEDGES: Final = {"threaten", "plan", "propose", "consider", "weigh", "mull", "seek", "warn", "vow", "expect", "prepare",
+HEDGES: Final = {"threaten", "plan", "propose", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
           "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 #: Hedges that are a mood of onlookers, not a plan of whoever acts.
 MOODS: Final = frozenset({"hope", "bet", "expect", "doubt", "question"})
@@ -222,7 +223,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
         "trade deal", "trade talks", "trade negotiations", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
-        "plan of action", "joint", "club", "buyers club"
+        "plan of action", "joint", "club", "buyers club", "trade bloc", "trading bloc", "trade zone", "trading zone",
     ],
     "permit": [
         "licence", "licences", "license", "licenses", "export licence", "export licences",
@@ -1368,8 +1369,10 @@ def _frame(
                 verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
-            elif lemma in _LOOSENING and heads[0][0] == "supply" and token.start < heads[0][1].start:
-                verb_sign = 1  # "signals easing of magnet exports": the flow let go, not cut
+            elif lemma in _LOOSENING and heads[0][0] in ("supply", "permit") and token.start < heads[0][1].start:
+                # "signals easing of magnet exports": the flow let go, not cut; "relaxes Lynas's
+                # licence": its conditions eased, more allowed.
+                verb_sign = 1
             elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(
                 t.tag == RELIEF and token.start < t.start < heads[0][1].start for t in clause
             ))):
@@ -1552,8 +1555,10 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
     for index, token in enumerate(clause):
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
-            if kind == "government" and (name != country or not name):
-                public = True  # an agency or "the government": public money, whoever's subject
+            if kind == "government" and (name != country or not name
+                                         or (previous is not None and previous.tag == TARGET and previous.value == "from")):
+                # An agency, "the government", or money "from Japan": public money, whoever's subject.
+                public = True
             if previous is not None and previous.tag == EXCLUDE:
                 previous = token
                 continue  # "outside China": the other side, not a party
@@ -1617,9 +1622,14 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     found: dict[str | None, Token] = {}
     answered = _answered(clause)
     court = any(t.tag == ACTOR and t.value[0] == "court" for t in clause)  # type: ignore[index]
+    previous: Token | None = None
     for token in clause:
         if token in answered:
             continue
+        attribute = previous is not None and previous.tag == ACTOR and token.tag == VERB and token.text.endswith("ed")
+        previous = token
+        if attribute and any(t.tag == VERB and t is not token and t.value[1] != 0 for t in clause):  # type: ignore[index]
+            continue  # "blowouts hit US-backed refinery": who backs it describes it; "hit" is what happened
         if token.tag == INSTRUMENT and token.value == "court" and token.text in ("decision", "decisions") and not court:
             continue  # "ARECOMS Decision No. 001": an agency's decision is what it decides, not a ruling
         if token.tag == INSTRUMENT and token.value not in found:
@@ -1976,9 +1986,12 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
             # "China's magnet exports to the US jump 660%": what flows again has been let through.
             return ("export_control_eased",)
-        if fact.actor_kind == "company" and fact.labels & PRODUCER_GROUPS:
+        if fact.labels & PRODUCER_GROUPS and (fact.actor_kind == "company" or (up and fact.companies and (
+                not fact.actor_kind or (fact.actor_kind == "government" and fact.fostered)))):
+            # "Malaysia plant makes Lynas the sole heavy rare earths producer outside China",
+            # "US-backed Lynas opens Texas plant": the producer named is whose supply grew.
             return ("corporate",)
-        if up and fact.fostered and fact.actor_kind == "government" and fact.actor_country \
+        if up and fact.fostered and fact.actor_kind == "government" and not fact.companies and fact.actor_country \
                 and fact.actor_country != CHINA and CHINA not in fact.countries and not fact.trade_flow \
                 and fact.labels & DESK_OBJECTS:
             # "Canada fast-tracks two rare earth mines", "US opens federal lands to critical
@@ -1986,7 +1999,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("gov_funding",)
         return ("supply_disruption",) if not up else ()
     if instrument == "price":
-        return ("price_move",)
+        # "Investors eye rare earth stocks": a price watched or hoped for has not moved.
+        return () if fact.hedged and not fact.mood and fact.actor_kind != "company" and not fact.companies else ("price_move",)
     return ()
 
 

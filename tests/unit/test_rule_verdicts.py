@@ -727,3 +727,62 @@ def test_a_report_rejected_is_denied(title):
     does: not curbs announced."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert "export_control_new" not in verdict.event_types, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type"),
+    [
+        (
+            "Why is Critical Metals Corp's stock soaring premarket?",
+            "The U.S. is eyeing a stake in the company to gain access to its Greenland project, a report said.",
+            "gov_funding",
+        ),
+        (
+            "Why did the Arafura share price plunge 19% today?",
+            "Arafura raised A$100 million in a placement priced at a steep discount to its last close.",
+            "corporate",
+        ),
+        # Nothing in the first sentence explains the move: it stays a price move.
+        ("Why is Critical Metals Corp's stock soaring premarket?", "Shares were up 30% before the open.", "price_move"),
+    ],
+)
+def test_a_share_move_takes_its_cause_from_the_first_sentence(title, summary, event_type):
+    """A headline that only asks why shares moved leaves the news to the first sentence: a stake
+    the government is eyeing, a discounted raising."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "ticker", "direction"),
+    [
+        ("Malaysia relaxes Lynas licence, allowing feedstock imports until 2026", "corporate", "LYC.AX", "bullish"),
+        ("Malaysia plant makes Lynas the sole heavy rare earths producer outside China", "corporate", "LYC.AX", "bullish"),
+        ("US-backed Lynas opens Texas rare earths plant", "corporate", "LYC.AX", "bullish"),
+        ("Lynas lands A$200 million from Japan, gives Tokyo priority rights to supply", "gov_funding", "LYC.AX", "bullish"),
+        ("Lynas flags 'significant uncertainty' over Texas heavy rare earths plant", "corporate", "LYC.AX", "bearish"),
+    ],
+)
+def test_a_producers_own_licence_plant_and_money(title, event_type, ticker, direction):
+    """A licence relaxed is more allowed; a plant that makes a producer the only one outside China
+    is its good news; who backs a company describes it, the act is what it does; money from a
+    government is public money; doubt over a plant is a setback."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts[ticker] == direction, verdict.impacts
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("US eyes stake in Critical Metals", True),
+        ("China eyes curbs on rare earth technology exports", True),
+        ("Investors eye rare earth stocks as talks near", False),
+    ],
+)
+def test_eyeing_is_a_plan(title, alerts):
+    """"Eyes a stake" is a stake planned; a price that investors eye has not moved."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert any(frame.action.startswith("eye") for frame in verdict.frames), verdict.frames
