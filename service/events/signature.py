@@ -42,8 +42,10 @@ PROMINENT = 75
 #: one of them acts says nothing about which event a report tells; that Malaysia or Zimbabwe
 #: does, does.
 PRINCIPAL_ACTORS = frozenset({"china", "united states"})
-#: Entity kinds specific enough to tell two reports on one topic apart.
-SPECIFIC_KINDS = ("element", "ticker")
+#: Entity kinds specific enough to tell two reports on one topic apart: an element, a company, a
+#: named programme ("Project Vault", "RESourceEU").
+SPECIFIC_KINDS = ("element", "ticker", "programme")
+SUBJECT_KINDS = ("element", "ticker")
 #: At most this many distinctive words are kept per report (the headline's first).
 MAX_WORDS = 40
 #: The first this many distinctive words of a report (no number, none shorter than
@@ -229,7 +231,16 @@ class EventSignature:
         """The specific things it names: elements, companies, frames' specific objects, and who
         acts when it is neither of the two powers whose acts fill the topic's news ("Malaysia
         plans to ban exports of unprocessed rare earths")."""
-        found = {e.split(":", 1)[1].casefold() for e in self.entities if e.split(":", 1)[0] in SPECIFIC_KINDS}
+        return self._named(SPECIFIC_KINDS)
+
+    @property
+    def subjects(self) -> frozenset[str]:
+        """What it is about, of the things it names: all but the programmes, which a notice
+        names and the press's account of the same act may not ("Project Vault")."""
+        return self._named(SUBJECT_KINDS)
+
+    def _named(self, kinds: tuple[str, ...]) -> frozenset[str]:
+        found = {e.split(":", 1)[1].casefold() for e in self.entities if e.split(":", 1)[0] in kinds}
         for frame in self.frames:
             found.update(frame.specific)
             found.update(frame.actor - PRINCIPAL_ACTORS)

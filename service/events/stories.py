@@ -171,6 +171,6 @@ def _same_act(a: EventSignature, b: EventSignature) -> bool:
     enforcement of its October curbs"."""
     if not a.event_types or not b.event_types or a.event_types[0] != b.event_types[0]:
         return False
-    if a.named and b.named and a.named.isdisjoint(b.named):
+    if a.subjects and b.subjects and a.subjects.isdisjoint(b.subjects):
         return False  # each names what it is about, and not the same things: two acts that day
     return any(fa.actor and fa.actor == fb.actor and fa.agrees(fb) for fa in a.frames for fb in b.frames)

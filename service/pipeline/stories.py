@@ -5,7 +5,7 @@ what the desk is told about each story. Runs inside the transaction that stores 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -19,6 +19,8 @@ from service.events.signature import distinctive_words, signature_of
 from service.events.sketch import sketch, words
 from service.events.stories import Told
 from service.rules import Ruleset
+from service.rules.frames import PROGRAMME
+from service.rules.phrases import normalise
 from service.store.models import Article
 from service.store.stories import NewReport, place_reports, report_time
 
@@ -52,6 +54,14 @@ class RulesLexicon:
     vocabulary: frozenset[str]
     #: Case-folded agency or country name -> the case-folded country it acts for ("mofcom" -> "china").
     actors: dict[str, str]
+    #: A programme's name or alias as normalised text (" project vault ") -> the programme's name.
+    #: Its words are rule vocabulary, so a named programme counts as a named thing instead.
+    programmes: dict[str, str] = field(default_factory=dict)
+
+    def programmes_in(self, text: str) -> list[str]:
+        """The programmes `text` names, as entities ("programme:Project Vault")."""
+        spaced = normalise(text)
+        return list(dict.fromkeys(f"programme:{name}" for key, name in self.programmes.items() if key in spaced))
 
 
 _lexicons: dict[int, tuple[Ruleset, RulesLexicon]] = {}
@@ -70,7 +80,13 @@ def rules_lexicon(ruleset: Ruleset) -> RulesLexicon:
         elif entity.kind == "agency":
             acts_for = entity.category or entity.name
             actors[" ".join(words(entity.name))] = " ".join(words(acts_for))
-    lexicon = RulesLexicon(vocabulary, actors)
+    programmes: dict[str, str] = {}
+    if ruleset.frames is not None:
+        for key, values in ruleset.frames.lexicon.entries.items():
+            for tag, value in values:
+                if tag == PROGRAMME:
+                    programmes[key] = value[1]
+    lexicon = RulesLexicon(vocabulary, actors, programmes)
     _lexicons.clear()  # one ruleset is in force at a time
     _lexicons[id(ruleset)] = (ruleset, lexicon)
     return lexicon
@@ -89,7 +105,7 @@ def told_of(
     """A report as story grouping compares it: its text's sketch and its event signature."""
     text = f"{title}\n{summary}"
     lexicon = rules_lexicon(ruleset)
-    named = ruleset.named_in(verdict.matched) if verdict.matched else ()
+    named = [*ruleset.named_in(verdict.matched), *lexicon.programmes_in(text)] if verdict.matched else lexicon.programmes_in(text)
     return Told(
         at=at,
         sketch=sketch(text),

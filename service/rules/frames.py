@@ -1284,12 +1284,19 @@ def _frame(
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
         actor = _passive_actor(clause) or _instrument_owner(clause, pivot)
     named_actor = actor
+    issuer_filled = False
     if actor is None:
         if passive and default_actor is not None and default_actor[0] == "company":
             default_actor = None  # "Northern Rare Earth, JL Mag added to ...": both are acted on
         actor = _passive_actor(clause) or default_actor or _list_owner(clause)
         if actor is None and programme is not None:
             actor = ("government", programme[2], programme[2])
+    elif actor[0] == "government" and not actor[2] and default_actor is not None and default_actor[0] == "government" \
+            and default_actor[2]:
+        # "Cabinet approves ..." in India's own release: the issuer's government (though which
+        # body's "rule" it is stays unsaid: "the Commission issues a rule" may be on toys).
+        actor = ("government", actor[1] or default_actor[2], default_actor[2])
+        issuer_filled = True
     heads = _heads(clause)
     if not heads:
         return None, named_actor
@@ -1483,7 +1490,7 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, clause_kinds, generic, bool(actor_country))
+            kind = _generic_kind(labels, clause_kinds, generic, bool(actor_country) and not issuer_filled)
             if kind is None:
                 continue
         facts.append(

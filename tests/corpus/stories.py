@@ -118,7 +118,7 @@ def group_items(items: Sequence[LabelledItem], ruleset: Ruleset) -> dict[str, in
                     s.add(article)
                     s.flush()
                     source = Source(name=name, kind=item.source, weight=SOURCE_WEIGHTS[item.source])
-                    verdict = ruleset.assess(item.title, item.summary, source)
+                    verdict = ruleset.assess(item.title, item.summary, source, link=item.link)
                     told = told_of(
                         ruleset, item.title, item.summary, verdict, item.published, link, official=item.source == "official"
                     )

@@ -724,3 +724,61 @@ def test_an_actor_other_than_china_or_the_us_is_specific_evidence(a, b, same):
     first = signature("export_control_new", frames=(a,), words="unprocess parliament")
     second = signature("export_control_new", frames=(b,), words="nikkei downstream")
     assert same_event(first, second) is same
+
+
+def test_a_programme_named_by_a_notice_and_the_press_is_one_story(shipped_ruleset):
+    """A fact sheet launching "Project Vault" and a wire story on the companies signed up to it
+    share no company, element or distinctive word (a programme's name is rule vocabulary): the
+    programme itself is what they have in common."""
+    notice = told_of(
+        shipped_ruleset,
+        "Fact Sheet: President Trump Launches Project Vault to Protect American Manufacturers",
+        "A strategic reserve for industry will combine a $10 billion Export-Import Bank loan with private "
+        "capital to buy and store rare earths, gallium and cobalt for participating manufacturers.",
+        shipped_ruleset.assess(
+            "Fact Sheet: President Trump Launches Project Vault to Protect American Manufacturers",
+            "A strategic reserve for industry will combine a $10 billion Export-Import Bank loan with private "
+            "capital to buy and store rare earths, gallium and cobalt for participating manufacturers.",
+            Source(name="whitehouse", kind="official", weight=SOURCE_WEIGHTS["official"]),
+        ),
+        T0,
+        None,
+        official=True,
+    )
+    title = "Trump sets up $12 billion minerals stockpile as rare earth stocks climb"
+    summary = "Carmakers and planemakers are among a dozen companies signed up to Project Vault; USA Rare Earth rose 11%."
+    press = told_of(
+        shipped_ruleset, title, summary,
+        shipped_ruleset.assess(title, summary, Source(name="wire", kind="wire", weight=SOURCE_WEIGHTS["wire"])),
+        T0 + 2 * HOUR, None,
+    )
+    assert "project vault" in notice.signature.named & press.signature.named
+    assert relation(press, notice) == "event"
+    # Without the programme in the press report, nothing specific is shared.
+    bare = told_of(
+        shipped_ruleset, title, "USA Rare Earth rose 11%.",
+        shipped_ruleset.assess(title, "USA Rare Earth rose 11%.", Source(name="wire", kind="wire", weight=SOURCE_WEIGHTS["wire"])),
+        T0 + 2 * HOUR, None,
+    )
+    assert relation(bare, notice) is None
+
+
+def test_a_government_body_in_its_own_release_acts_for_the_issuer(shipped_ruleset):
+    """"Cabinet approves ..." on India's press bureau is India's cabinet: the frame's actor is
+    India, as the press's "India approves ..." has it, so the two are one act; a US commission's
+    "rule" on toy magnets stays no export control."""
+    link = "https://www.pib.gov.in/PressReleasePage.aspx?PRID=2194000"
+    verdict = shipped_ruleset.assess(
+        "Cabinet approves Scheme to Promote Manufacturing of Sintered Rare Earth Permanent Magnets",
+        "The Union Cabinet approved a scheme with an outlay of Rs 7,280 crore for magnet capacity.",
+        Source(name="pib", kind="official", weight=SOURCE_WEIGHTS["official"]),
+        link=link,
+    )
+    assert verdict.event_types == ("gov_funding",) and verdict.frames[0].actor == "India", verdict.frames
+    toys = shipped_ruleset.assess(
+        "Safety Standard for Magnets",
+        "The Consumer Product Safety Commission issues a final rule limiting the strength of small magnets in toys.",
+        Source(name="federal-register-cpsc", kind="official", weight=SOURCE_WEIGHTS["official"]),
+        link="https://www.federalregister.gov/documents/2022/09/21/2022-20200/safety-standard-for-magnets",
+    )
+    assert not toys.alert, toys.matched
