@@ -244,7 +244,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
     ],
     "price": [
         "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
-        "stocks", "valuation", "premium", "premiums", "market value",
+        "stocks", "equities", "valuation", "premium", "premiums", "market value",
     ],
     "court": ["ruling", "lawsuit", "case", "appeal", "hearing", "verdict", "decision", "judgment",
               "opinion", "slip op"],
@@ -418,7 +418,12 @@ DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeez
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
-            "force majeure"]
+            "force majeure",
+            # Stocks of a material that run low are inventories, not shares: "magnesium stocks run low".
+            *(f"{stock} {modal}{verb}" for stock in ("stocks", "stockpiles", "inventories", "inventory")
+              for modal in ("", "could ", "may ", "might ", "will ", "would ", "are ", "were ", "is ", "have ")
+              for verb in ("run low", "running low", "ran low", "run out", "running out", "ran out", "run short",
+                           "running short", "ran short", "dwindle", "dwindles", "dwindling", "dwindled"))]
 
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
@@ -651,6 +656,10 @@ class Reading:
 NO_READING: Final = Reading()
 
 
+_BEFORE_WORD: Final = r"(?<![^\W_])"
+_AFTER_WORD: Final = r"(?![^\W_])"
+
+
 @dataclass
 class Lexicon:
     """The words a FrameReader knows, with their tags; built from the watchlists and the built-in words."""
@@ -672,7 +681,12 @@ class Lexicon:
             key = " " + " ".join(form) + " "
             self.entries.setdefault(key, []).append((tag, value))
             if capitals:
-                self.capitals[key] = re.compile(r"(?<![^\W_])" + r"[\W_]*".join(re.escape(w) for w in _words_as_written(phrase)) + r"(?![^\W_])")
+                written = r"[\W_]*".join(re.escape(w) for w in _words_as_written(phrase))
+                known = self.capitals.get(key)
+                if known is not None:
+                    # "NEO" (the ticker) and "Neo" (the name): either way of writing it counts.
+                    written = known.pattern[len(_BEFORE_WORD) : -len(_AFTER_WORD)] + "|" + written
+                self.capitals[key] = re.compile(_BEFORE_WORD + "(?:" + written + ")" + _AFTER_WORD)
 
 
 def _words(text: str) -> list[str]:
@@ -2149,6 +2163,10 @@ def watchlist_lexicon(spec) -> Lexicon:
             value = ("company", ticker.symbol, "")
             for text in (ticker.name, *ticker.aliases):
                 lexicon.add(text, ACTOR, value, capitals=_in_capitals(text))
+            for text in ticker.ambiguous:
+                # "Neo opens Estonian magnet plant": a name the rules take only in context is the
+                # company when written with its capital inside a clause about the desk's levers.
+                lexicon.add(text, ACTOR, value, capitals=True)
             code = ticker.symbol.split(".", 1)[0]
             if len(code) >= 3 and code.isalpha():
                 lexicon.add(code, ACTOR, value, capitals=True)

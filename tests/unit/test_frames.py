@@ -488,7 +488,7 @@ def test_a_passive_subject_is_acted_on(reader, headline, actor, objects):
         "Rate-cut bets make bullion a magnet for investors",  # interest rates, an idiom
         "Beijing tightens control of rare earth output",  # production quotas, not export controls
         "Ramaco holds ribbon cutting at Wyoming rare earth mine",  # a ceremony, not a cut
-        "Neo opens magnet plant to cut EU reliance on China",  # less dependence, not less supply
+        "Carmaker opens magnet plant to cut EU reliance on China",  # less dependence, not less supply
         "Rare earths must not be used to curb China's development, Beijing says",  # containment, no export curb
     ],
 )
@@ -496,6 +496,13 @@ def test_look_alikes_read_into_no_event(reader, headline):
     """Words of the trade in another sense give no event type."""
     reading = reader.read(headline, "")
     assert [event_types(f) for f in reading.facts if event_types(f)] == []
+
+
+def test_a_producer_opening_a_plant_to_cut_reliance_is_its_own_good_news(reader):
+    """"To cut EU reliance on China" is less dependence, not less supply: Neo's plant is more of
+    its own supply, company news."""
+    [fact] = [f for f in reader.read("Neo opens magnet plant to cut EU reliance on China", "").facts if event_types(f)]
+    assert event_types(fact) == ("corporate",) and fact.polarity == "up" and fact.actor == "NEO.TO"
 
 
 @pytest.mark.parametrize(

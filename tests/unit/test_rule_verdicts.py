@@ -786,3 +786,32 @@ def test_eyeing_is_a_plan(title, alerts):
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert any(frame.action.startswith("eye") for frame in verdict.frames), verdict.frames
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type"),
+    [
+        ("Europe's magnesium stocks run low", "", "supply_disruption"),
+        ("Magnet stocks could run out by November, carmakers say", "", "supply_disruption"),
+        # Shares are still stocks: a sector's stocks that rally moved in price.
+        ("Rare earth stocks rally as NdPr prices climb", "", "price_move"),
+        (
+            "Magnet makers lift Shanghai after presidential visit",
+            "Chinese equities climbed as makers of rare-earth magnetic materials extended their surge.",
+            "price_move",
+        ),
+    ],
+)
+def test_stocks_that_run_low_are_inventories_and_equities_are_shares(title, summary, event_type):
+    """A material's stocks that run low are inventories running out, not share prices falling;
+    "equities" that climb are shares, not an equity stake."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+def test_a_company_known_by_a_name_the_rules_take_only_in_context_acts_in_a_frame():
+    """"Neo" is ambiguous to the rules (it needs a context word); written with its capital in a
+    clause about a magnet plant, it is Neo Performance opening the plant: good news for it."""
+    verdict = assess(load_ruleset(ROOT / "rules"), "Neo opens Estonian magnet plant to cut Europe's reliance on China", "")
+    assert verdict.event_types == ("corporate",) and verdict.impacts["NEO.TO"] == "bullish", verdict.matched
+    assert verdict.frames[0].actor == "NEO.TO"
