@@ -595,7 +595,8 @@ class Ruleset:
                  and f.headline == first.headline and f.main == first.main),
                 first,
             )
-        if first.instrument == "price" and first.shares:
+        moved = first if first.instrument == "price" and first.shares else None
+        if moved is not None:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
             cause = _cause_of(first, read)
             if cause is not None:
@@ -603,6 +604,11 @@ class Ruleset:
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.
         types = list(event_types(first))
+        if moved is not None and first is not moved and types == ["partnership"] and len(first.countries) < 2 \
+                and (moved.companies or moved.actor_kind == "company"):
+            # "USA Rare Earth jumps after Pentagon deal talk": one government's deal that moves a
+            # company's shares is its deal with that company, not a pact between governments.
+            types = ["gov_funding"]
         used = [first]
         # Phrase rules written for this event type know its tickers best (a gallium rule names
         # AXTI); frame rules fire on any wording, so their impacts are only the map's.

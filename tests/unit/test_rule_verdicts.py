@@ -815,3 +815,19 @@ def test_a_company_known_by_a_name_the_rules_take_only_in_context_acts_in_a_fram
     verdict = assess(load_ruleset(ROOT / "rules"), "Neo opens Estonian magnet plant to cut Europe's reliance on China", "")
     assert verdict.event_types == ("corporate",) and verdict.impacts["NEO.TO"] == "bullish", verdict.matched
     assert verdict.frames[0].actor == "NEO.TO"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        ("USA Rare Earth jumps after Pentagon deal talk", "gov_funding"),
+        ("Lynas rises as Japan signs supply deal", "gov_funding"),
+        # Two governments: a pact between them, whoever's shares it moves.
+        ("MP Materials soars after US-Australia minerals pact", "partnership"),
+    ],
+)
+def test_one_governments_deal_behind_a_share_move_is_its_deal_with_the_company(title, event_type):
+    """A company's shares that move on one government's deal move on that government's deal with
+    the company (money or an offtake), not on a pact between governments."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
