@@ -52,7 +52,7 @@ invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
-speed up, fast track
+speed up, fast track, slow, slow down, rule against, find against
 """.replace("\n", " ").split(",")
 )
 
@@ -130,7 +130,9 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused",
              # A report rejected or dismissed is denied: "rejects report it plans an export ban".
              *(f"{verb} {noun}" for verb in ("reject", "rejects", "rejected", "dismiss", "dismisses", "dismissed")
-               for noun in ("report", "reports"))]
+               for noun in ("report", "reports")),
+             # "ITC votes against duties": the duties are turned down.
+             "vote against", "votes against", "voted against"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
@@ -315,6 +317,8 @@ _LEVEL_CHANGING: Final = frozenset({"raise", "increase", "boost", "rise", "expan
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
 _FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
+#: What a government does to take back a permission it gave: "revokes general licences".
+_REVOKING: Final = frozenset({"revoke", "cancel", "withdraw", "rescind", "terminate", "scrap"})
 #: What a government does to grow a supply it wants ("boosts mining", "opens lands to mining").
 _FOSTERING: Final = _FACILITATING | frozenset({"boost", "expand", "increase", "accelerate", "open", "develop", "build",
                                               "support", "promote", "ramp up", "scale up", "bolster", "strengthen",
@@ -529,6 +533,8 @@ class FrameFact(NamedTuple):
     ordered: bool = False
     #: The actor grows or speeds a supply ("fast-tracks mines", "boosts output"), not imports.
     fostered: bool = False
+    #: The actor takes back what it granted ("revokes general licences"), not merely slow to grant.
+    revoked: bool = False
 
     @property
     def frame(self) -> Frame:
@@ -1214,7 +1220,14 @@ def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
     if kind != "permit":
         return False
     after = next((t for t in clause if t.start > token.start), None)
-    return after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS
+    if after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS:
+        return True
+    # "drops the requirement for licences", "the need to obtain licences": the rule named first.
+    before = [t for t in clause if t.end <= token.start][-2:]
+    if before and before[-1].tag == TARGET and before[-1].text in ("for", "of", "to"):
+        before = before[:-1]
+    return bool(before) and before[-1].tag == INSTRUMENT and before[-1].value is None \
+        and before[-1].text in ("requirement", "requirements")
 
 
 def _cuts_reliance(clause: list[Token], verb: Token) -> bool:
@@ -1328,7 +1341,7 @@ def _frame(
     mood = False
     relief = ""
     requiring = False
-    starting = granting = ordered = fostering = False
+    starting = granting = ordered = fostering = revoking = False
     agreed = False
     actions: list[str] = []
     relief_tokens: list[Token] = []
@@ -1373,6 +1386,7 @@ def _frame(
             starting = starting or lemma in _STARTING
             ordered = ordered or lemma in _ORDERING
             fostering = fostering or lemma in _FOSTERING
+            revoking = revoking or lemma in _REVOKING
             granting = granting or lemma in _GRANTING
             if verb_sign < 0 and lemma == "lift" and _LIFT_TO.match(text[token.end :]):
                 verb_sign = 1  # "lifts tariffs to 60%" is a rise
@@ -1400,6 +1414,8 @@ def _frame(
                 # "stocks get a lift", "lifts NdPr output": a price or a flow lifted is up; tariffs
                 # lifted are gone, and so is a suspension of exports ("lifts the suspension").
                 verb_sign = 1
+            if lemma in ("slow", "slow down") and heads[0][0] == "price":
+                continue  # "the rally slows": prices still rising, more slowly
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
             if verb_sign < 0 and _cuts_reliance(clause, token):
@@ -1531,6 +1547,7 @@ def _frame(
                 firms_targeted=firms or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
                 ordered=ordered,
                 fostered=fostering and instrument == "supply" and not head.text.startswith("import"),
+                revoked=revoking,
                 shares=instrument == "price" and (
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
@@ -1996,6 +2013,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             # "Malaysia renews Lynas's operating licence", "Perpetua wins its mine permit": a
             # company's own licence to operate, not a trade control.
             return ("corporate",)
+        if not up and fact.revoked and fact.actor_kind == "government":
+            return ("export_control_new",)  # "China revokes general licences": a tightening, not a hold-up
         return ("export_control_eased",) if up else ("supply_disruption",)
     if instrument == "supply":
         if fact.actor_kind == "armed group":

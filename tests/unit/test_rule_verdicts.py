@@ -831,3 +831,29 @@ def test_one_governments_deal_behind_a_share_move_is_its_deal_with_the_company(t
     the company (money or an offtake), not on a pact between governments."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        ("China drops requirement for licences on rare earth exports to EU", "export_control_eased", "bearish"),
+        ("China imposes requirement for licences on gallium exports", "export_control_new", "bullish"),
+        ("China revokes general licences for some magnet exporters", "export_control_new", "bullish"),
+        ("Beijing slows rare earth licence approvals for US chipmakers", "supply_disruption", "bullish"),
+        ("US ITC votes against duties on Chinese graphite, ending case", "tariff_down", "bearish"),
+        ("Trade court rules against Trump's emergency tariffs", "legal", "bearish"),
+    ],
+)
+def test_licences_required_revoked_or_slowed_and_duties_voted_down(title, event_type, mp):
+    """A "requirement for licences" is a control, so dropping it eases; revoking licences is a
+    tightening; approvals slowed are a hold-up; a commission voting against duties, or a court
+    ruling against tariffs, takes them away."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp, verdict.matched
+
+
+def test_a_rally_that_slows_is_no_fall():
+    """"The rally slows": prices still rising, more slowly; no fall is read into it."""
+    verdict = assess(load_ruleset(ROOT / "rules"), "Rare earth price rally slows", "")
+    assert all(frame.polarity != "down" for frame in verdict.frames), verdict.frames
