@@ -1408,7 +1408,8 @@ def _frame(
                 # "signals easing of magnet exports": the flow let go, not cut; "relaxes Lynas's
                 # licence": its conditions eased, more allowed.
                 verb_sign = 1
-            elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and not any(
+            elif lemma in _LIFTING and (heads[0][0] == "price" or (heads[0][0] == "supply" and heads[0][1].tag != DEFICIT
+                                                                 and not any(
                 t.tag == RELIEF and token.start < t.start < heads[0][1].start for t in clause
             ))):
                 # "stocks get a lift", "lifts NdPr output": a price or a flow lifted is up; tariffs

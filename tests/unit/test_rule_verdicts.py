@@ -857,3 +857,16 @@ def test_a_rally_that_slows_is_no_fall():
     """"The rally slows": prices still rising, more slowly; no fall is read into it."""
     verdict = assess(load_ruleset(ROOT / "rules"), "Rare earth price rally slows", "")
     assert all(frame.polarity != "down" for frame in verdict.frames), verdict.frames
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        ("Syrah lifts force majeure at Balama graphite mine", "bullish"),
+        ("Syrah declares force majeure at Balama", "bearish"),
+    ],
+)
+def test_force_majeure_lifted_is_the_trouble_gone(title, direction):
+    """Lifting output raises it, but lifting a force majeure ends the trouble: supply is back."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.impacts["SYR.AX"] == direction, verdict.matched
