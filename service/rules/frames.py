@@ -163,7 +163,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "end user rules", "end user requirement", "end user requirements", "end user certificate",
         "end user certificates", "end user review", "end user reviews", "end use",
         "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
-        "dual use export", "control regime", "tighter controls", "new controls", "controls on",
+        "dual use export", "control regime", "fdpr", "foreign direct product rule", "foreign direct product rules",
+        "direct product rule", "direct product rules", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
         # A generic measure named for exports is an export control: "halts enforcement of its

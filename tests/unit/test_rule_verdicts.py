@@ -870,3 +870,17 @@ def test_force_majeure_lifted_is_the_trouble_gone(title, direction):
     """Lifting output raises it, but lifting a force majeure ends the trouble: supply is back."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.impacts["SYR.AX"] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        ("Beijing pauses its rare-earth 'FDPR' - but the April licences stay", "export_control_eased"),
+        ("China imposes its own foreign direct product rule on rare earths", "export_control_new"),
+    ],
+)
+def test_a_foreign_direct_product_rule_is_an_export_control(title, event_type):
+    """The foreign direct product rule (FDPR) reaches goods made abroad with a country's inputs:
+    an export control, paused or imposed."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
