@@ -163,7 +163,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "end user rules", "end user requirement", "end user requirements", "end user certificate",
         "end user certificates", "end user review", "end user reviews", "end use",
         "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
-        "dual use export", "control regime", "fdpr", "foreign direct product rule", "foreign direct product rules",
+        "dual use export", "control regime", "export administration regulations", "commerce control list", "fdpr", "foreign direct product rule", "foreign direct product rules",
         "direct product rule", "direct product rules", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
@@ -1317,6 +1317,9 @@ def _frame(
         if passive and default_actor is not None and default_actor[0] == "company":
             default_actor = None  # "Northern Rare Earth, JL Mag added to ...": both are acted on
         actor = _passive_actor(clause) or default_actor or _list_owner(clause)
+        # An issuer known only by its country (the Federal Register publishes for every agency)
+        # says whose rule it is, not which kind: a "rule" on magnets may be a toy safety standard.
+        issuer_filled = actor is default_actor and default_actor is not None and default_actor[1] == default_actor[2]
         if actor is None and programme is not None:
             actor = ("government", programme[2], programme[2])
     elif actor[0] == "government" and not actor[2] and default_actor is not None and default_actor[0] == "government" \

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from service.domain.feeds import SOURCE_WEIGHTS
+from service.domain.scoring import Source
 from service.rules import load_ruleset
 from service.rules.conditions import ANYWHERE
 from tests.corpus.files import training_items
@@ -884,3 +886,28 @@ def test_a_foreign_direct_product_rule_is_an_export_control(title, event_type):
     an export control, paused or imposed."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "alerts"),
+    [
+        # The Federal Register publishes for every agency: a "rule" on magnets from an agency
+        # nobody names is not an export control (here a safety standard for toys).
+        (
+            "Safety Standard for Magnets",
+            "The Consumer Product Safety Commission issues a rule establishing a mandatory safety standard for "
+            "products containing loose magnets, to cut injuries from children swallowing them.",
+            False,
+        ),
+        # The Export Administration Regulations are the US export controls, whoever publishes them.
+        ("Export Administration Regulations: Rare Earth Magnets", "", True),
+    ],
+)
+def test_a_federal_register_rule_is_an_export_control_only_when_it_says_so(title, summary, alerts):
+    verdict = load_ruleset(ROOT / "rules").assess(
+        title, summary, Source(name="federal-register", kind="official", weight=SOURCE_WEIGHTS["official"]),
+        link="https://www.federalregister.gov/documents/2025/01/16/2025-00001/x",
+    )
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == ("export_control_new",)
