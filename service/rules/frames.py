@@ -52,7 +52,7 @@ invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
-speed up, fast track, slow, slow down, rule against, find against
+speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy
 """.replace("\n", " ").split(",")
 )
 

@@ -911,3 +911,20 @@ def test_a_federal_register_rule_is_an_export_control_only_when_it_says_so(title
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == ("export_control_new",)
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts", "event_type"),
+    [
+        ("Lutnick: US will not lift chip curbs as part of China deal", False, None),
+        ("Trade truce under strain as China delays magnet shipments", True, "export_control_new"),
+        ("US-China truce frays as Beijing slows rare earth licences", True, "supply_disruption"),
+    ],
+)
+def test_a_truce_under_strain_is_no_truce_and_chip_curbs_kept_are_not_the_desks(title, alerts, event_type):
+    """A truce "under strain" or "fraying" is no de-escalation: what strains it is the news. Chip
+    curbs kept in a deal are chip policy."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == "bullish", verdict.matched
