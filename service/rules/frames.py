@@ -577,6 +577,8 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
                 words.extend((verb, *IRREGULAR.get(verb, ())))
     if kinds & {"export_control", "tariff", "entity_list", "funding"}:
         words.extend(INSTRUMENT_WORDS[None])  # "measures", "rules": what they are depends on the rest
+    if "export_control" in kinds:
+        words.extend(("exporter", "exporters"))  # "requires exporters to report buyers": a duty on them
     if "supply" in kinds:
         words.extend(DEFICITS)
         words.extend(INSTRUMENT_WORDS["permit"])
@@ -1686,6 +1688,14 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
         elif token.tag == RELIEF and token.value in ("truce", "ceasefire", "cease fire") and "agreement" not in found:
             found["agreement"] = token
     if not found:
+        duty = next((t for t in clause if t.tag == VERB and t.value[0] in REQUIRING), None)  # type: ignore[index]
+        if duty is not None and any(
+            t.tag == ACTOR and t.value[0] == "company" and t.text.startswith("export") and t.start > duty.start  # type: ignore[index]
+            for t in clause
+        ):
+            # "China to require rare earth exporters to report buyers' identities": a duty laid on
+            # exporters is an export control, whatever it asks of them.
+            return [("export_control", duty)]
         # "tungsten to its highest since 2013": a record named, the price implied.
         mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _RECORDS), None)
         if mark is not None and any(t.tag == OBJECT for t in clause):

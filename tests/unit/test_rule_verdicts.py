@@ -928,3 +928,22 @@ def test_a_truce_under_strain_is_no_truce_and_chip_curbs_kept_are_not_the_desks(
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == "bullish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        ("China to require rare earth exporters to report buyers' identities", True),
+        ("China requires gallium exporters to disclose end users", True),
+        # A duty on exporters of another trade's goods is not the desk's.
+        ("US requires exporters to file more paperwork for soybeans", False),
+        ("Rare earth exporters report record sales", False),
+    ],
+)
+def test_a_duty_laid_on_exporters_is_an_export_control(title, alerts):
+    """A government requiring exporters to report or disclose is controlling exports, though no
+    licence or ban is named."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == ("export_control_new",), verdict.matched
