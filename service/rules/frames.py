@@ -52,7 +52,7 @@ invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
-speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy
+speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund
 """.replace("\n", " ").split(",")
 )
 
@@ -470,7 +470,8 @@ KNOWN_COMPANIES: Final = ["apple", "korea zinc", "nvidia", "amd", "catl", "vulca
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
                    "general dynamics", "microsoft", "google", "amazon"]
-SOME_COURT: Final = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court"]
+SOME_COURT: Final = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court",
+                     "wto panel", "wto dispute panel", "dispute panel", "appellate body"]
 SOME_GOVERNMENT: Final = ["government", "governments", "ministry", "administration", "authorities", "regulator",
                    "regulators", "officials", "lawmakers", "congress", "senate", "parliament", "cabinet",
                    "state council", "commission", "president", "premier", "prime minister", "minister",

@@ -947,3 +947,20 @@ def test_a_duty_laid_on_exporters_is_an_export_control(title, alerts):
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == ("export_control_new",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "ticker", "direction"),
+    [
+        ("MP Materials stock hits all-time high", "price_move", "MP", "bullish"),
+        ("Court of International Trade orders refunds of IEEPA tariffs", "legal", "F", "bullish"),
+        ("WTO panel rules Indonesia's nickel ore export ban breaks trade rules", "legal", None, None),
+    ],
+)
+def test_all_time_highs_refunds_and_wto_panels(title, event_type, ticker, direction):
+    """An all-time high is a move up; tariffs refunded are tariffs undone; a WTO panel rules as a
+    court does."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    if ticker:
+        assert verdict.impacts[ticker] == direction, verdict.impacts
