@@ -1659,7 +1659,13 @@ def _government_money(clause: list[Token], index: int, text: str) -> bool:
         owner, after = clause[index - 2], before
     else:
         owner, after = before, clause[index]
+    if clause[index].text in _TRADED_DEALS:
+        return False  # "a Korean offtake": a buyer from Korea; "a US loan" is Washington's money
     return owner.tag == ACTOR and owner.value[0] == "government" and not text[owner.end : after.start + 1].strip()
+
+
+#: Deals a country's adjective names the buyer's nationality of, not its government.
+_TRADED_DEALS: Final = frozenset({"offtake", "offtakes", "off take", "contract", "contracts", "purchase agreement"})
 
 
 def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:

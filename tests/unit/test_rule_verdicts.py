@@ -964,3 +964,18 @@ def test_all_time_highs_refunds_and_wto_panels(title, event_type, ticker, direct
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     if ticker:
         assert verdict.impacts[ticker] == direction, verdict.impacts
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        ("Lynas secures Korean offtake for heavy rare earths", "corporate"),
+        ("Arafura signs German offtake for Nolans NdPr", "corporate"),
+        # A country's loan is its government's money.
+        ("Lynas wins US loan for Texas plant", "gov_funding"),
+    ],
+)
+def test_a_countrys_offtake_is_a_buyer_from_there_its_loan_is_public_money(title, event_type):
+    """"A Korean offtake" names where the buyer is; "a US loan" whose money it is."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
