@@ -163,7 +163,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "end user rules", "end user requirement", "end user requirements", "end user certificate",
         "end user certificates", "end user review", "end user reviews", "end use",
         "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
-        "dual use export", "control regime", "export administration regulations", "commerce control list", "fdpr", "foreign direct product rule", "foreign direct product rules",
+        "dual use export", "control regime", "export enforcement", "enforcement", "tracking system", "traceability system",
+        "export administration regulations", "commerce control list", "fdpr", "foreign direct product rule", "foreign direct product rules",
         "direct product rule", "direct product rules", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
         "these controls", "such controls", "export rules", "export regime", "controls", "grip", "weapon",
@@ -318,6 +319,8 @@ _LEVEL_CHANGING: Final = frozenset({"raise", "increase", "boost", "rise", "expan
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
 _FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
+#: A modal or "to" between a noun and its verb: the noun acts ("delays will hit revenue").
+_ACTIVE_AFTER: Final = re.compile(r" (?:will|would|could|may|might|to|set to|likely to|expected to) ")
 #: What a government does to take back a permission it gave: "revokes general licences".
 _REVOKING: Final = frozenset({"revoke", "cancel", "withdraw", "rescind", "terminate", "scrap"})
 #: What a government does to grow a supply it wants ("boosts mining", "opens lands to mining").
@@ -1407,8 +1410,11 @@ def _frame(
                 t.tag == UP and t.value in _RECORDS and t.start >= token.end and t.start - token.end <= 12 for t in clause
             ):
                 verb_sign = 1  # "exports hit a record": reached it, not hurt
-            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text):
-                verb_sign = -1  # "threatening supply" is less supply; "threatening tariffs" more tariffs
+            elif lemma in _ENDANGERING and heads[0][0] in ("supply", "permit") and not _aimed_at(clause, token, text) \
+                    and not (token.start > heads[0][1].start and _ACTIVE_AFTER.search(text, heads[0][1].end, token.start + 1)):
+                # "threatening supply" is less supply; "threatening tariffs" more tariffs. Not
+                # "permit delays will hit revenue": the lever is what hits, something else is hit.
+                verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
             elif lemma in _LOOSENING and heads[0][0] in ("supply", "permit") and token.start < heads[0][1].start:

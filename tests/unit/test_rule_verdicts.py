@@ -979,3 +979,19 @@ def test_a_countrys_offtake_is_a_buyer_from_there_its_loan_is_public_money(title
     """"A Korean offtake" names where the buyer is; "a US loan" whose money it is."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "ticker", "direction"),
+    [
+        ("China vows to strengthen rare earth export enforcement", "export_control_new", "MP", "bullish"),
+        ("China to set up rare earth tracking system for exports", "export_control_new", "MP", "bullish"),
+        ("AXT says China permit delays will hit quarterly revenue", "supply_disruption", "AXTI", "bearish"),
+    ],
+)
+def test_enforcement_tracking_and_delays_that_hit(title, event_type, ticker, direction):
+    """Export enforcement strengthened and a tracking system for exports are controls; permit
+    delays that "will hit revenue" are delays, the revenue is what they hit."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts[ticker] == direction, verdict.impacts
