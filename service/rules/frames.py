@@ -163,7 +163,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "end user rules", "end user requirement", "end user requirements", "end user certificate",
         "end user certificates", "end user review", "end user reviews", "end use",
         "foreign direct product rule", "export prohibition", "prohibit", "prohibition",
-        "dual use export", "control regime", "export enforcement", "enforcement", "tracking system", "traceability system",
+        "dual use export", "control regime", "licence checks", "license checks", "licensing checks", "licensing regime",
+        "licensing requirement", "licensing requirements", "export enforcement", "enforcement", "tracking system", "traceability system",
         "export administration regulations", "commerce control list", "fdpr", "foreign direct product rule", "foreign direct product rules",
         "direct product rule", "direct product rules", "tighter controls", "new controls", "controls on",
         "control on", "control over", "controls over", "its controls", "the controls", "those controls",
@@ -1202,7 +1203,7 @@ _VERB_FORMS: Final = frozenset(form for verb in VERB_INSTRUMENTS for form in wor
 _RECORDS: Final = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "month high", "week high", "all time low", "multi year low", "two year low",
                       "year low", "month low", "week low", "highest", "lowest", "upmove", "downmove"})
-_KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay ")
+_KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay | keeps? | kept | maintains? ")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})

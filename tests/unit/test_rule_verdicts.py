@@ -995,3 +995,20 @@ def test_enforcement_tracking_and_delays_that_hit(title, event_type, ticker, dir
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts[ticker] == direction, verdict.impacts
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "axti"),
+    [
+        ("China keeps gallium export ban despite truce", "export_control_new", "bearish"),
+        ("China keeps gallium export ban suspended", "export_control_eased", "bullish"),
+        ("China exempts EU carmakers from gallium licence checks", "export_control_eased", "bullish"),
+        ("China tightens licence checks on gallium exports", "export_control_new", "bearish"),
+    ],
+)
+def test_a_ban_kept_despite_a_truce_and_licence_checks(title, event_type, axti):
+    """A ban China "keeps" despite a truce is the news, not the truce; licence checks are a
+    control, so an exemption from them eases."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["AXTI"] == axti, verdict.impacts
