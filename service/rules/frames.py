@@ -67,7 +67,7 @@ publish, implement, approve, grant, award, sign, agree, reach, strike, seal, con
 finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, reinstate, restore, resume, restart, reopen, require,
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
-threaten, plan, propose, consider, weigh, mull, eye, seek, warn, vow, pledge, commit, launch, start,
+threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
@@ -336,6 +336,7 @@ SUBORDINATORS: Final = ["after", "as", "amid", "following", "despite", "while", 
                  "on concerns", "on fears", "on hopes", "in protest at",
                  "in retaliation", "in tariff retaliation", "in retaliation against", "as retaliation",
                  "to counter", "to reduce reliance", "to break", "to challenge", "to loosen", "in a bid to",
+                 "in push to", "in a push to", "in its push to",
                  "aimed at", "in light of", "in view of", "given", "thanks to", "to shield", "to protect",
                  "to insulate", "to guard", "to safeguard", "to punish", "to pressure", "whether"]
 #: Causes only a headline marks this briefly ("halts output over tariffs"); in a sentence
@@ -960,8 +961,10 @@ class FrameReader:
                 # "Trump and Xi agree to restart talks, hold off new tariffs": the second verb is
                 # agreed too, by the same parties.
                 fact = [f._replace(agreed=True, countries=f.countries | facts[-1].countries) for f in fact]
-            if fact is None and facts and main and _signed_verb(clause):
-                # "eases some curbs, tightens others": the verb's object is the last instrument.
+            signed = _signed_verb(clause) if fact is None and facts and main else None
+            if signed is not None and not _cuts_reliance(clause, signed, text):
+                # "eases some curbs, tightens others": the verb's object is the last instrument;
+                # not "... to cut China reliance", which is cut.
                 fact = _elliptical(clause, facts[-1])
             if fact is not None:
                 if how == "undo":
@@ -1055,6 +1058,22 @@ _NEW_SUBJECT: Final = frozenset({"start", "but", "yet", "cause", "undo", "colon"
 _OPPOSITE: Final = {"up": "down", "down": "up"}
 
 
+def _verb_before(current: list[Token], that: Token) -> bool:
+    """Whether the clause so far ends with a verb, past a short time or place after it ("said on
+    Thursday", "told reporters in Beijing"), not a noun the verb took ("proceed with reviews
+    against conditions that bar it": the conditions bar it)."""
+    for token in reversed(current):
+        if token.tag == VERB:
+            return that.start - token.end <= _SHORT_ADVERBIAL
+        if token.tag != TARGET or token.text not in ("on", "in", "at", "to"):
+            return False
+    return False
+
+
+#: At most this many characters between a reporting verb and its "that": "said on Thursday that".
+_SHORT_ADVERBIAL: Final = 32
+
+
 def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Token], bool, str]]:
     """Split a sentence's tokens into clauses: (tokens, is_main, how it joins the one before:
     "start", "but", "cause", "undo", a conjunction...)."""
@@ -1095,8 +1114,8 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 t.tag in (VERB, INSTRUMENT, RELIEF, DEFICIT, OBJECT, PROGRAMME) for t in following
             ):
                 continue  # "as President, I order ...": a preposition, not a clause
-            if token.text == "that" and current and current[-1].tag == VERB:
-                continue  # "I order that ...", "said that ...": the content is the news
+            if token.text == "that" and _verb_before(current, token):
+                continue  # "I order that ...", "said on Thursday that ...": the content is the news
             if token.value == "whether":
                 # "will decide whether to modify, extend or end it": options, none of them done.
                 segments.append((current, main, how))
@@ -1214,7 +1233,7 @@ _LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
 _STATUS_QUO: Final = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
 #: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
 _REPORTING: Final = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
-                        "present", "outline", "direct", "detail"})
+                        "present", "outline", "direct", "detail", "determine"})
 _AGREEING: Final = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
 
 
@@ -1238,10 +1257,16 @@ def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
         and before[-1].text in ("requirement", "requirements")
 
 
-def _cuts_reliance(clause: list[Token], verb: Token) -> bool:
+_RELIANCE_AFTER: Final = re.compile(r" (?:s )?(?:reliance|dependence|dependency)\b")
+
+
+def _cuts_reliance(clause: list[Token], verb: Token, text: str) -> bool:
     """"to cut (EU) reliance on China", "reduce dependence on": what is cut is the dependence."""
     after = [t for t in clause if t.start > verb.start][:2]
-    return any(t.tag == EXCLUDE and t.text.startswith(("reliance", "dependence")) for t in after)
+    if any(t.tag == EXCLUDE and t.text.startswith(("reliance", "dependence")) for t in after):
+        return True
+    # "to cut China reliance": the country named before the word, which the lexicon does not hold.
+    return bool(after) and after[0].tag == ACTOR and _RELIANCE_AFTER.match(text, after[0].end) is not None
 
 
 def _weighs_on(clause: list[Token], verb: Token) -> bool:
@@ -1433,7 +1458,7 @@ def _frame(
                 continue  # "the rally slows": prices still rising, more slowly
             if verb_sign == 0:
                 continue  # "modifying": no direction, and not shown as the action
-            if verb_sign < 0 and _cuts_reliance(clause, token):
+            if verb_sign < 0 and _cuts_reliance(clause, token, text):
                 continue  # "opens a magnet plant to cut EU reliance on China": less dependence, not less supply
             sign *= verb_sign
             # Shown: what is done before the instrument, and any reversal after it ("tariffs

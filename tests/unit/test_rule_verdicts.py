@@ -1012,3 +1012,39 @@ def test_a_ban_kept_despite_a_truce_and_licence_checks(title, event_type, axti):
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["AXTI"] == axti, verdict.impacts
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type"),
+    [
+        ("Commission proposes export restrictions on permanent magnet scrap", "", "export_control_new"),
+        # What a ministry "said on Thursday that" it would do is the news, not background.
+        (
+            "Beijing moves on minerals again",
+            "China's commerce ministry said on Thursday that it would suspend export controls on gallium.",
+            "export_control_eased",
+        ),
+        (
+            "Presidential Determination Pursuant to Section 303 of the Defense Production Act",
+            "The President determines that action to expand domestic production of rare earth magnets is essential "
+            "to the national defense.",
+            "gov_funding",
+        ),
+        ("EU to set up raw materials centre, curb magnet scrap exports in push to cut China reliance", "", None),
+    ],
+)
+def test_scrap_that_clauses_and_reliance(title, summary, event_type):
+    """Magnet scrap is a material, not "scrap" the verb; a reporting verb's "that" clause is the
+    news even after "on Thursday"; "in a push to cut China reliance" cuts the reliance, not the
+    curbs before it."""
+    verdict = load_ruleset(ROOT / "rules").assess(
+        title, summary, Source(name="whitehouse-presidential-actions" if "Determination" in title else "wire",
+                               kind="official" if "Determination" in title else "wire", weight=1.0),
+    )
+    assert verdict.alert, verdict.matched
+    if event_type:
+        assert verdict.event_types == (event_type,), verdict.matched
+        # The frame read decided (the "why" ends with it), not a phrase rule alone.
+        assert any(m.startswith("frame: ") and "contradictory" not in m for m in verdict.matched), verdict.matched
+    else:
+        assert "export_control_eased" not in verdict.event_types, verdict.matched
