@@ -1560,7 +1560,13 @@ def _frame(
         if kind == "permit" and requiring:
             kind = "export_control"  # a licence required is a control
         if kind is None:
-            kind = _generic_kind(labels, clause_kinds, generic, bool(actor_country) and not issuer_filled)
+            # Whose rules: who acts, or the government that owns them ("China's new rare earth
+            # rules take effect").
+            owned = not actor_kind and any(
+                t.tag == ACTOR and t.value[0] == "government" and t.value[2] and t.end <= head.start  # type: ignore[index]
+                for t in clause
+            )
+            kind = _generic_kind(labels, clause_kinds, generic, (bool(actor_country) and not issuer_filled) or owned)
             if kind is None:
                 continue
         facts.append(
@@ -1772,6 +1778,9 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     ):
         # "NdPr prices climb above the US floor price": the floor is where the price went.
         return [("price", price)]
+    rule, flow = found.get(None), found.get("supply")
+    if rule is not None and flow is not None and rule.start < flow.start and flow.text in TRADE_FLOWS:
+        return [(None, rule)]  # "new rules on rare earth exports": rules over the flow, not the flow
     for kind in HEAD_ORDER:
         if kind in found:
             return [(kind, found[kind])]

@@ -1048,3 +1048,18 @@ def test_scrap_that_clauses_and_reliance(title, summary, event_type):
         assert any(m.startswith("frame: ") and "contradictory" not in m for m in verdict.matched), verdict.matched
     else:
         assert "export_control_eased" not in verdict.event_types, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China's new rare earth rules take effect on Dec 1",
+        "China's new rules on rare earth exports take effect",
+        "Beijing's measures on gallium to apply from August",
+    ],
+)
+def test_a_governments_own_rules_on_minerals_are_controls(title):
+    """"China's new rare earth rules": the government that owns the rules issued them, and rules
+    over exports govern the flow rather than being one."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
