@@ -270,6 +270,7 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     "prohibit": "export_control", "embargo": "export_control",
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
+                    "subsidise": "funding", "subsidize": "funding", "bankroll": "funding",
                     "levy": "tariff", "export": "supply",
                     # "using rare earth exports as leverage": exports held back on purpose.
                     **{verb: "export_control" for verb in ("weaponise", "weaponize", "wield", "as leverage", "as a weapon",

@@ -1063,3 +1063,17 @@ def test_a_governments_own_rules_on_minerals_are_controls(title):
     over exports govern the flow rather than being one."""
     verdict = assess(load_ruleset(ROOT / "rules"), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Japan to subsidise rare earth mining off Minamitorishima",
+        "US to subsidize domestic magnet production",
+        "Pentagon to bankroll new rare earth refinery",
+    ],
+)
+def test_subsidising_is_funding(title):
+    """A government that subsidises or bankrolls mining or a refinery funds it."""
+    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
