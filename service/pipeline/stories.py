@@ -105,7 +105,7 @@ def told_of(
     """A report as story grouping compares it: its text's sketch and its event signature."""
     text = f"{title}\n{summary}"
     lexicon = rules_lexicon(ruleset)
-    named = [*ruleset.named_in(verdict.matched), *lexicon.programmes_in(text)] if verdict.matched else lexicon.programmes_in(text)
+    named = [*(ruleset.named_in(verdict.matched) if verdict.matched else ()), *lexicon.programmes_in(text)]
     return Told(
         at=at,
         sketch=sketch(text),
