@@ -1063,7 +1063,8 @@ def _verb_before(current: list[Token], that: Token) -> bool:
     """Whether the clause so far ends with a verb, past a short time or place after it ("said on
     Thursday", "told reporters in Beijing"), not a noun the verb took ("proceed with reviews
     against conditions that bar it": the conditions bar it)."""
-    for token in reversed(current):
+    for index in range(len(current) - 1, -1, -1):  # reversed() over NamedTuples trips mypyc 2.4
+        token = current[index]
         if token.tag == VERB:
             return that.start - token.end <= _SHORT_ADVERBIAL
         if token.tag != TARGET or token.text not in ("on", "in", "at", "to"):
