@@ -1,17 +1,24 @@
 """The verdict on an article: impacts, relevance, score, alert, explanation, ignore list."""
 
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from service.domain.feeds import SOURCE_WEIGHTS
 from service.domain.scoring import Source
-from service.rules import load_ruleset
+from service.rules import Ruleset, load_ruleset
 from service.rules.conditions import ANYWHERE
 from tests.corpus.files import training_items
 from tests.rulesets import assess, load, one_rule
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def shipped() -> Ruleset:
+    """The shipped rules, loaded once for the module: verdicts do not change the ruleset."""
+    return load_ruleset(ROOT / "rules")
 
 EXPORT_RULE = one_rule("all: [['@curbs'], ['@minerals']]")
 
@@ -99,7 +106,7 @@ def test_disabled_rule_never_fires(tmp_path):
 
 def test_prefilter_never_skips_a_rule_that_holds():
     """Testing only rules whose required phrases were found gives the same verdicts as testing all."""
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = shipped()
     items = training_items()
     checked = 0
     for item in items:
@@ -168,7 +175,7 @@ def test_named_in_reads_matched_phrases_back_into_entities(tmp_path, title, summ
 def test_name_clashes_and_other_industries_stay_quiet(title, summary, types):
     """A plant opened to cut reliance on China is no shortage; "Neo" beside a magnet is Neo
     Performance Materials; the Arafura Games are not Arafura; chip makers listed are not minerals."""
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = shipped()
     assert assess(ruleset, title, summary).event_types == types
 
 
@@ -188,14 +195,14 @@ def test_name_clashes_and_other_industries_stay_quiet(title, summary, types):
 def test_the_shipped_ignore_list_keeps_same_day_share_move_explanations(title, alerts):
     """The shipped ignore list silences explainers ("Why ..."), but not "Why X stock fell today",
     which tells a desk a move it holds and why."""
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = shipped()
     assert assess(ruleset, title, "").alert is alerts
 
 
 def test_an_8k_reads_what_was_agreed_from_its_first_sentence():
     """An 8-K's headline is the form's item title; the first sentence says the agreement is with
     the Department of Defense, so it is public money, not a company deal."""
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = shipped()
     verdict = assess(
         ruleset,
         "8-K - MP Materials Corp. - Item 1.01 Entry into a Material Definitive Agreement",
@@ -217,7 +224,7 @@ def test_an_8k_reads_what_was_agreed_from_its_first_sentence():
 def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
     """A company the desk holds put on a list is a listing that hurts it, though the headline
     names no government acting (the list's name says whose it is)."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",)
     assert verdict.impacts[listed] == "bearish"
 
@@ -258,7 +265,7 @@ def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
 def test_the_desks_fight_alerts_and_the_same_words_elsewhere_do_not(title, summary, kind, alerts):
     """Courts, lists and listings about other goods and other countries' affairs stay quiet;
     the same words on the desk's tariffs, China's list or with China named alert."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, summary, kind=kind, feed="federalregister-bis-rules")
+    verdict = assess(shipped(), title, summary, kind=kind, feed="federalregister-bis-rules")
     assert verdict.alert is alerts, verdict.rules
 
 
@@ -275,7 +282,7 @@ def test_the_desks_fight_alerts_and_the_same_words_elsewhere_do_not(title, summa
 def test_a_share_move_stated_by_its_figure_alerts_with_its_direction(title, ticker, direction):
     """"Down 7%" says a move as plainly as "falls": the headline's company moves that way, whatever
     caused it."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert
     assert ("shares-down" if direction == "bearish" else "shares-up") in verdict.rules
     assert verdict.impacts[ticker] == direction
@@ -287,7 +294,7 @@ def test_a_share_move_stated_by_its_figure_alerts_with_its_direction(title, tick
 )
 def test_up_before_a_count_is_no_share_move(title):
     """"Sets up 2 plants" is not "up 2%": no share-move rule fires."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert not {"shares-up", "shares-down"} & set(verdict.rules)
 
 
@@ -303,7 +310,7 @@ def test_up_before_a_count_is_no_share_move(title):
 def test_a_member_of_parliament_is_not_mp_materials(title, relevance):
     """In "UK MP" the code is a member of parliament, though the article is about the sector: no
     company is named, and no company rule fires on it."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.relevance == relevance
     if not relevance:
         assert not verdict.alert
@@ -312,7 +319,7 @@ def test_a_member_of_parliament_is_not_mp_materials(title, relevance):
 def test_an_8k_shareholder_vote_relayed_by_an_aggregator_does_not_alert():
     """The Item code decides whether a filing alerts, wherever the desk reads it: a vote (5.07)
     does not, though the line names MP Materials."""
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = shipped()
     title = "MP Materials files 8-K: Item 5.07 Submission of Matters to a Vote of Security Holders"
     assert not assess(ruleset, title, "", kind="aggregator", feed="filings-news").alert
     assert assess(ruleset, title.replace("5.07 Submission of Matters to a Vote of Security Holders",
@@ -332,7 +339,7 @@ def test_an_8k_shareholder_vote_relayed_by_an_aggregator_does_not_alert():
 def test_a_disruption_hurts_the_company_it_stops_and_helps_other_producers(title, hurt, helped):
     """A shortage or a halted plant lifts the producers that still ship; the company whose own
     plant or production stops loses ("shortage hits production" is less production)."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types[:1] == ("supply_disruption",)
     assert (verdict.impacts[hurt], verdict.impacts[helped]) == ("bearish", "bullish")
 
@@ -342,7 +349,7 @@ def test_a_disruption_hurts_the_company_it_stops_and_helps_other_producers(title
     ["US Treasury sanctions Chinese oil refinery over Iran purchases", "US sanctions Chinese gold traders over Russia deals"],
 )
 def test_sanctions_over_another_trade_do_not_alert(title):
-    assert not assess(load_ruleset(ROOT / "rules"), title, "").alert
+    assert not assess(shipped(), title, "").alert
 
 
 @pytest.mark.parametrize(
@@ -356,7 +363,7 @@ def test_sanctions_over_another_trade_do_not_alert(title):
 def test_a_presidential_action_on_minerals_alerts_by_its_title(title, alerts):
     """An executive order is known by its title: one on minerals is policy in the producers'
     favour, whatever its text says; one on anything else is not the desk's."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "", kind="official", feed="whitehouse-presidential-actions")
+    verdict = assess(shipped(), title, "", kind="official", feed="whitehouse-presidential-actions")
     assert verdict.alert is alerts
     if alerts:
         assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
@@ -372,7 +379,7 @@ def test_a_presidential_action_on_minerals_alerts_by_its_title(title, alerts):
 def test_a_cost_blowout_is_bad_news_for_the_company(title, ticker):
     """A sum of money in a company's headline is not always money in: costs that blow out are
     money out."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts[ticker] == "bearish"
 
 
@@ -388,7 +395,7 @@ def test_a_cost_blowout_is_bad_news_for_the_company(title, ticker):
 def test_a_wire_report_of_an_executive_order_on_minerals_alerts(title, alerts):
     """The press tells the order the day it is signed, before the White House feed carries its
     title: the same policy, the same direction."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "The order directs agencies to act within 30 days.")
+    verdict = assess(shipped(), title, "The order directs agencies to act within 30 days.")
     assert verdict.alert is alerts, verdict.rules
     if alerts:
         assert verdict.event_types == ("gov_funding",) and verdict.impacts["MP"] == "bullish"
@@ -404,7 +411,7 @@ def test_a_wire_report_of_an_executive_order_on_minerals_alerts(title, alerts):
 def test_projects_fast_tracked_by_a_government_are_support(title):
     """Fast-tracking eases what stands in a project's way: projects, money or permits sped up are
     more of them, where controls sped through are less control."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "The projects include rare earth separation plants.")
+    verdict = assess(shipped(), title, "The projects include rare earth separation plants.")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
 
@@ -412,7 +419,7 @@ def test_projects_fast_tracked_by_a_government_are_support(title):
 def test_magnet_makers_added_to_the_entity_list_are_a_listing():
     """"Rare earth magnet makers" are companies, though "rare earth magnet" is a material too:
     adding them to a list is a listing, not a control on magnets."""
-    verdict = assess(load_ruleset(ROOT / "rules"), "US adds Chinese rare earth magnet makers to Entity List", "")
+    verdict = assess(shipped(), "US adds Chinese rare earth magnet makers to Entity List", "")
     assert verdict.alert and verdict.event_types == ("entity_list",)
 
 
@@ -429,7 +436,7 @@ def test_magnet_makers_added_to_the_entity_list_are_a_listing():
     ],
 )
 def test_a_restriction_kept_in_place_outranks_background_not_an_act(title, types):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == types, verdict.matched
 
 
@@ -439,11 +446,11 @@ def test_a_restriction_kept_in_place_outranks_background_not_an_act(title, types
 )
 def test_a_record_for_a_magnet_school_or_team_is_no_price(title):
     """"Magnet" alone is a school or a team as often as a material: its price needs a mineral."""
-    assert assess(load_ruleset(ROOT / "rules"), title, "Parents lined up early.").rules == ()
+    assert assess(shipped(), title, "Parents lined up early.").rules == ()
 
 
 def test_a_magnet_price_with_the_mineral_named_is_a_price_move():
-    verdict = assess(load_ruleset(ROOT / "rules"), "NdFeB magnet prices hit record in China", "", kind="sector")
+    verdict = assess(shipped(), "NdFeB magnet prices hit record in China", "", kind="sector")
     assert verdict.event_types == ("price_move",) and "mineral-price-frame" in verdict.rules
 
 
@@ -457,7 +464,7 @@ def test_a_magnet_price_with_the_mineral_named_is_a_price_move():
 def test_minerals_put_under_licence_are_new_controls(title):
     """Licences granted ease controls; minerals put under licence need one from now on: the
     opposite direction, in nearly the same words."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
 
@@ -466,7 +473,7 @@ def test_of_one_tariff_moved_two_ways_for_different_countries_chinas_leg_decides
     """A pause for partners that did not retaliate and a rise for China in one order: for a desk
     trading on US-China trade, the rise is the news."""
     verdict = assess(
-        load_ruleset(ROOT / "rules"),
+        shipped(),
         "Modifying Reciprocal Tariff Rates To Reflect Trading Partner Retaliation and Alignment",
         "Order suspends for 90 days the country-specific reciprocal rates above 10% for partners that have not "
         "retaliated, and raises the reciprocal rate applied to goods of the People's Republic of China to 125 percent.",
@@ -485,7 +492,7 @@ def test_of_one_tariff_moved_two_ways_for_different_countries_chinas_leg_decides
     ],
 )
 def test_rare_earths_wielded_are_a_threat_of_controls(title, controls):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert (verdict.event_types == ("export_control_new",)) is controls, verdict.matched
     assert any(frame.instrument == "export_control" for frame in verdict.frames) is controls
 
@@ -500,13 +507,13 @@ def test_rare_earths_wielded_are_a_threat_of_controls(title, controls):
 def test_trouble_that_cuts_supply_is_a_disruption(title):
     """The fighting is what acts: what it does to the supply says which way, not a second
     negation ("the shortage eases" is the trouble undone, "fighting cuts off supply" is not)."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "Border trade was suspended.")
+    verdict = assess(shipped(), title, "Border trade was suspended.")
     assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
 
 
 def test_an_anti_subsidy_probe_is_a_trade_remedy_not_a_subsidy():
-    verdict = assess(load_ruleset(ROOT / "rules"), "EU launches anti-subsidy probe into Chinese rare earth magnets", "")
+    verdict = assess(shipped(), "EU launches anti-subsidy probe into Chinese rare earth magnets", "")
     assert verdict.event_types == ("tariff_up",), verdict.matched
 
 
@@ -520,7 +527,7 @@ def test_an_anti_subsidy_probe_is_a_trade_remedy_not_a_subsidy():
     ],
 )
 def test_exports_stopped_or_policed_by_a_government(title, types):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "Officials gave no timeline.")
+    verdict = assess(shipped(), title, "Officials gave no timeline.")
     assert verdict.alert and verdict.event_types == types, verdict.matched
     assert verdict.impacts["MP"] == "bullish"
 
@@ -530,7 +537,7 @@ def test_exports_stopped_or_policed_by_a_government(title, types):
     ["How to trade the rare earth squeeze: an explainer", "Rare earth squeeze deepens as China curbs exports - analysis"],
 )
 def test_a_headline_that_says_it_is_an_explainer_at_its_end_is_ignored(title):
-    assert assess(load_ruleset(ROOT / "rules"), title, "What investors need to know.").rules == ()
+    assert assess(shipped(), title, "What investors need to know.").rules == ()
 
 
 @pytest.mark.parametrize(
@@ -545,7 +552,7 @@ def test_a_headline_that_says_it_is_an_explainer_at_its_end_is_ignored(title):
     ],
 )
 def test_a_quota_moves_the_other_way_from_its_size(title, types, mp):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "The ministry set the figures for the year.")
+    verdict = assess(shipped(), title, "The ministry set the figures for the year.")
     assert verdict.alert and verdict.event_types == types, verdict.matched
     assert verdict.impacts["MP"] == mp
 
@@ -558,13 +565,13 @@ def test_a_quota_moves_the_other_way_from_its_size(title, types, mp):
     ],
 )
 def test_a_price_at_a_months_high_or_low_is_a_price_move(title, kind, alerts):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "Chinese prices moved 6% week on week.", kind=kind)
+    verdict = assess(shipped(), title, "Chinese prices moved 6% week on week.", kind=kind)
     assert verdict.alert is alerts and verdict.event_types == ("price_move",), verdict.matched
 
 
 def test_a_carmaker_cutting_rare_earths_from_its_motors_is_bad_for_producers():
     verdict = assess(
-        load_ruleset(ROOT / "rules"),
+        shipped(),
         "Tesla cuts rare earths from next-generation motors",
         "The new drive unit uses no heavy rare earths in its motors.",
     )
@@ -582,7 +589,7 @@ def test_a_carmaker_cutting_rare_earths_from_its_motors_is_bad_for_producers():
     ],
 )
 def test_supply_stopped_told_indirectly_is_a_disruption(title, summary):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    verdict = assess(shipped(), title, summary)
     assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
 
@@ -599,7 +606,7 @@ def test_supply_stopped_told_indirectly_is_a_disruption(title, summary):
     ],
 )
 def test_words_that_read_the_other_way_in_context(title, types, ticker, direction):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts[ticker] == direction, (verdict.event_types, verdict.matched)
     if isinstance(types, set):
         assert verdict.event_types and set(verdict.event_types) <= types, verdict.event_types
@@ -612,12 +619,12 @@ def test_words_that_read_the_other_way_in_context(title, types, ticker, directio
     ["China's top court upholds conviction in rare earth smuggling case", "Three jailed in US for smuggling gallium to China"],
 )
 def test_a_smuggler_convicted_is_no_new_control(title):
-    assert not assess(load_ruleset(ROOT / "rules"), title, "The sentence was 10 years.").alert
+    assert not assess(shipped(), title, "The sentence was 10 years.").alert
 
 
 def test_a_government_funding_a_companys_expansion_is_the_government_acting():
     """"Lynas's expansion" names whose project it is; Japan funds it: government money."""
-    verdict = assess(load_ruleset(ROOT / "rules"), "Japan to fund Lynas heavy rare earth expansion with $100 million", "")
+    verdict = assess(shipped(), "Japan to fund Lynas heavy rare earth expansion with $100 million", "")
     assert verdict.event_types == ("gov_funding",) and verdict.impacts["LYC.AX"] == "bullish", verdict.matched
 
 
@@ -629,7 +636,7 @@ def test_a_government_funding_a_companys_expansion_is_the_government_acting():
     ],
 )
 def test_a_stake_sold_is_money_taken_out(title, direction):
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "The Defense Department traded preferred shares.")
+    verdict = assess(shipped(), title, "The Defense Department traded preferred shares.")
     assert verdict.alert and verdict.impacts["MP"] == direction, verdict.matched
 
 
@@ -642,7 +649,7 @@ def test_a_stake_sold_is_money_taken_out(title, direction):
 )
 def test_trade_talks_are_negotiations_not_a_flow_of_goods(title, summary):
     """Talks that stall are no supply cut; talks restarted are a deal in the making."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    verdict = assess(shipped(), title, summary)
     assert "supply_disruption" not in verdict.event_types, verdict.matched
     assert all(frame.instrument != "supply" for frame in verdict.frames)
 
@@ -651,7 +658,7 @@ def test_a_chip_rule_warning_of_entity_list_designations_does_not_alert():
     """A BIS rule on AI chips that says diverting them "may lead to Entity List designations":
     chips, a warning, and no listing of anyone."""
     verdict = assess(
-        load_ruleset(ROOT / "rules"),
+        shipped(),
         "Advanced Computing Items: Revised License Review Policy and Reporting Requirements for Data Center Exports",
         "BIS revises the license review policy for exports of advanced AI chips such as high-bandwidth GPU "
         "accelerators to data centers outside allied countries, adds a quarterly reporting duty for validated end "
@@ -678,7 +685,7 @@ def test_a_chip_rule_warning_of_entity_list_designations_does_not_alert():
 def test_a_government_growing_its_own_mineral_supply_is_support(title, alerts):
     """Fast-tracking mines, opening land to mining or boosting output is a state backing its
     producers, as money is: the producers gain. Producing or importing is no such act."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert is alerts, (verdict.rules, verdict.matched)
     if alerts:
         assert verdict.event_types == ("gov_funding",), verdict.matched
@@ -695,7 +702,7 @@ def test_a_government_growing_its_own_mineral_supply_is_support(title, alerts):
 def test_a_licence_to_explore_or_mine_is_no_export_licence(title):
     """An exploration or mining licence lets a company dig, not ship: opening a tender for them
     is not China (or anyone) easing export controls."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert not {"export_control_eased", "export_control_new"} & set(verdict.event_types), verdict.matched
 
 
@@ -712,7 +719,7 @@ def test_a_licence_to_explore_or_mine_is_no_export_licence(title):
 def test_end_in_a_date_does_not_end_anything(title, event_type, mp):
     """"until end-2026" says how long the suspension lasts; read as "ends", it flipped an
     extension into curbs coming back."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == mp, verdict.matched
 
 
@@ -727,7 +734,7 @@ def test_end_in_a_date_does_not_end_anything(title, event_type, mp):
 def test_a_report_rejected_is_denied(title):
     """A government rejecting or dismissing a report of new curbs denies them, as "denies"
     does: not curbs announced."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert "export_control_new" not in verdict.event_types, verdict.matched
 
 
@@ -751,7 +758,7 @@ def test_a_report_rejected_is_denied(title):
 def test_a_share_move_takes_its_cause_from_the_first_sentence(title, summary, event_type):
     """A headline that only asks why shares moved leaves the news to the first sentence: a stake
     the government is eyeing, a discounted raising."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    verdict = assess(shipped(), title, summary)
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
@@ -769,7 +776,7 @@ def test_a_producers_own_licence_plant_and_money(title, event_type, ticker, dire
     """A licence relaxed is more allowed; a plant that makes a producer the only one outside China
     is its good news; who backs a company describes it, the act is what it does; money from a
     government is public money; doubt over a plant is a setback."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts[ticker] == direction, verdict.impacts
 
@@ -784,7 +791,7 @@ def test_a_producers_own_licence_plant_and_money(title, event_type, ticker, dire
 )
 def test_eyeing_is_a_plan(title, alerts):
     """"Eyes a stake" is a stake planned; a price that investors eye has not moved."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert any(frame.action.startswith("eye") for frame in verdict.frames), verdict.frames
@@ -807,14 +814,14 @@ def test_eyeing_is_a_plan(title, alerts):
 def test_stocks_that_run_low_are_inventories_and_equities_are_shares(title, summary, event_type):
     """A material's stocks that run low are inventories running out, not share prices falling;
     "equities" that climb are shares, not an equity stake."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, summary)
+    verdict = assess(shipped(), title, summary)
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
 def test_a_company_known_by_a_name_the_rules_take_only_in_context_acts_in_a_frame():
     """"Neo" is ambiguous to the rules (it needs a context word); written with its capital in a
     clause about a magnet plant, it is Neo Performance opening the plant: good news for it."""
-    verdict = assess(load_ruleset(ROOT / "rules"), "Neo opens Estonian magnet plant to cut Europe's reliance on China", "")
+    verdict = assess(shipped(), "Neo opens Estonian magnet plant to cut Europe's reliance on China", "")
     assert verdict.event_types == ("corporate",) and verdict.impacts["NEO.TO"] == "bullish", verdict.matched
     assert verdict.frames[0].actor == "NEO.TO"
 
@@ -831,7 +838,7 @@ def test_a_company_known_by_a_name_the_rules_take_only_in_context_acts_in_a_fram
 def test_one_governments_deal_behind_a_share_move_is_its_deal_with_the_company(title, event_type):
     """A company's shares that move on one government's deal move on that government's deal with
     the company (money or an offtake), not on a pact between governments."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
@@ -850,14 +857,14 @@ def test_licences_required_revoked_or_slowed_and_duties_voted_down(title, event_
     """A "requirement for licences" is a control, so dropping it eases; revoking licences is a
     tightening; approvals slowed are a hold-up; a commission voting against duties, or a court
     ruling against tariffs, takes them away."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == mp, verdict.matched
 
 
 def test_a_rally_that_slows_is_no_fall():
     """"The rally slows": prices still rising, more slowly; no fall is read into it."""
-    verdict = assess(load_ruleset(ROOT / "rules"), "Rare earth price rally slows", "")
+    verdict = assess(shipped(), "Rare earth price rally slows", "")
     assert all(frame.polarity != "down" for frame in verdict.frames), verdict.frames
 
 
@@ -870,7 +877,7 @@ def test_a_rally_that_slows_is_no_fall():
 )
 def test_force_majeure_lifted_is_the_trouble_gone(title, direction):
     """Lifting output raises it, but lifting a force majeure ends the trouble: supply is back."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts["SYR.AX"] == direction, verdict.matched
 
 
@@ -884,7 +891,7 @@ def test_force_majeure_lifted_is_the_trouble_gone(title, direction):
 def test_a_foreign_direct_product_rule_is_an_export_control(title, event_type):
     """The foreign direct product rule (FDPR) reaches goods made abroad with a country's inputs:
     an export control, paused or imposed."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
@@ -904,7 +911,7 @@ def test_a_foreign_direct_product_rule_is_an_export_control(title, event_type):
     ],
 )
 def test_a_federal_register_rule_is_an_export_control_only_when_it_says_so(title, summary, alerts):
-    verdict = load_ruleset(ROOT / "rules").assess(
+    verdict = shipped().assess(
         title, summary, Source(name="federal-register", kind="official", weight=SOURCE_WEIGHTS["official"]),
         link="https://www.federalregister.gov/documents/2025/01/16/2025-00001/x",
     )
@@ -924,7 +931,7 @@ def test_a_federal_register_rule_is_an_export_control_only_when_it_says_so(title
 def test_a_truce_under_strain_is_no_truce_and_chip_curbs_kept_are_not_the_desks(title, alerts, event_type):
     """A truce "under strain" or "fraying" is no de-escalation: what strains it is the news. Chip
     curbs kept in a deal are chip policy."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == "bullish", verdict.matched
@@ -943,7 +950,7 @@ def test_a_truce_under_strain_is_no_truce_and_chip_curbs_kept_are_not_the_desks(
 def test_a_duty_laid_on_exporters_is_an_export_control(title, alerts):
     """A government requiring exporters to report or disclose is controlling exports, though no
     licence or ban is named."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == ("export_control_new",), verdict.matched
@@ -960,7 +967,7 @@ def test_a_duty_laid_on_exporters_is_an_export_control(title, alerts):
 def test_all_time_highs_refunds_and_wto_panels(title, event_type, ticker, direction):
     """An all-time high is a move up; tariffs refunded are tariffs undone; a WTO panel rules as a
     court does."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     if ticker:
         assert verdict.impacts[ticker] == direction, verdict.impacts
@@ -977,7 +984,7 @@ def test_all_time_highs_refunds_and_wto_panels(title, event_type, ticker, direct
 )
 def test_a_countrys_offtake_is_a_buyer_from_there_its_loan_is_public_money(title, event_type):
     """"A Korean offtake" names where the buyer is; "a US loan" whose money it is."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
@@ -992,7 +999,7 @@ def test_a_countrys_offtake_is_a_buyer_from_there_its_loan_is_public_money(title
 def test_enforcement_tracking_and_delays_that_hit(title, event_type, ticker, direction):
     """Export enforcement strengthened and a tracking system for exports are controls; permit
     delays that "will hit revenue" are delays, the revenue is what they hit."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts[ticker] == direction, verdict.impacts
 
@@ -1009,7 +1016,7 @@ def test_enforcement_tracking_and_delays_that_hit(title, event_type, ticker, dir
 def test_a_ban_kept_despite_a_truce_and_licence_checks(title, event_type, axti):
     """A ban China "keeps" despite a truce is the news, not the truce; licence checks are a
     control, so an exemption from them eases."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["AXTI"] == axti, verdict.impacts
 
@@ -1037,7 +1044,7 @@ def test_scrap_that_clauses_and_reliance(title, summary, event_type):
     """Magnet scrap is a material, not "scrap" the verb; a reporting verb's "that" clause is the
     news even after "on Thursday"; "in a push to cut China reliance" cuts the reliance, not the
     curbs before it."""
-    verdict = load_ruleset(ROOT / "rules").assess(
+    verdict = shipped().assess(
         title, summary, Source(name="whitehouse-presidential-actions" if "Determination" in title else "wire",
                                kind="official" if "Determination" in title else "wire", weight=1.0),
     )
@@ -1061,7 +1068,7 @@ def test_scrap_that_clauses_and_reliance(title, summary, event_type):
 def test_a_governments_own_rules_on_minerals_are_controls(title):
     """"China's new rare earth rules": the government that owns the rules issued them, and rules
     over exports govern the flow rather than being one."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
 
 
@@ -1075,5 +1082,5 @@ def test_a_governments_own_rules_on_minerals_are_controls(title):
 )
 def test_subsidising_is_funding(title):
     """A government that subsidises or bankrolls mining or a refinery funds it."""
-    verdict = assess(load_ruleset(ROOT / "rules"), title, "")
+    verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
