@@ -1638,6 +1638,7 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
     firms = False
     last_targeted = False
     previous: Token | None = None
+    owner = None
     for index, token in enumerate(clause):
         if token.tag == ACTOR:
             kind, name, country = token.value  # type: ignore[misc]
@@ -1684,10 +1685,16 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
             public = True  # "US-backed", "state-backed"
         elif token.tag == INSTRUMENT and actor is not None and first_verb is not None and token.start < first_verb:
             if token.value != "court" and actor[0] != "company":
+                if token.value in ("tariff", "export_control") and actor[0] == "government" and actor[2] \
+                        and previous is not None and previous.tag == ACTOR and text is not None \
+                        and not text[previous.end : token.start].strip():
+                    owner = actor  # "US tariffs on solar panels rise": Washington's tariffs
                 actor = None  # the name owned the instrument: "Chinese export curbs bite"
         if token.tag == INSTRUMENT and token.value == "funding" and index and not public and text is not None:
             public = _government_money(clause, index, text)
         previous = token
+    if actor is None and owner is not None:
+        actor = owner
     return actor, targets, countries, companies, programme, public, firms
 
 

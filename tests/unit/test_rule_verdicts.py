@@ -260,6 +260,11 @@ def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
         ),
         # An initiative of the US and its partners is a pact by another name.
         ("Quad countries announce launch of critical minerals initiative", "", "wire", True),
+        # "US tariffs" are Washington's tariffs, though no verb says the US acted: on solar
+        # panels they are industrial policy on other goods; on all Chinese goods, the trade war.
+        ("US tariffs on Chinese solar panels rise to 50%", "", "wire", False),
+        ("US tariffs on Chinese goods rise to 145%", "", "wire", True),
+        ("Chinese tariffs on US soybeans take effect", "", "wire", True),
     ],
 )
 def test_the_desks_fight_alerts_and_the_same_words_elsewhere_do_not(title, summary, kind, alerts):
