@@ -584,7 +584,7 @@ class Ruleset:
         # the order the headline tells it in.
         deciding.sort(key=lambda f: (not f.acted and not f.kept and f.instrument in RESTRICTIONS,
                                      f.headline if lead_first else not f.headline,
-                                     not f.main, not f.acted and f.instrument in RESTRICTIONS, not f.contrast))
+                                     f.instrument == "agreement" and f.polarity == "down", not f.main, not f.acted and f.instrument in RESTRICTIONS, not f.contrast))
         first = deciding[0]
         if first.instrument in RESTRICTIONS and CHINA not in first.countries:
             # "suspends the higher rates for partners that have not retaliated, and raises
@@ -854,10 +854,6 @@ _IN_HEADLINE: Final[set[tuple[int, int, int]]] = set()
 #: The verdict on an article no rule fired on and that names no watchlist company: its score,
 #: unmatched_score(0, any weight), is 0. Shared; Assessment is frozen and nothing edits its dicts.
 _NOTHING: Final = Assessment(event_types=(), score=0, severity=None, alert=False, rules=(), matched=())
-
-
-#: Labels of goods a desk does not trade: a frame only about them never adds an event type.
-_ELSEWHERE: Final = frozenset({"other_goods", "other_commodities"})
 
 
 def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:

@@ -2062,8 +2062,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         return ("gov_funding",)
     if instrument == "agreement":
         if both:
-            # A truce undermined or ended says what happens next only in another clause.
-            return ("truce",) if up else ()
+            # A truce undermined or ended is the truce's news too, the other way (its
+            # directions); what undid it, told in another clause, comes first when there is one.
+            return ("truce",)
         if fact.relief in ("truce", "ceasefire", "cease fire"):
             # A "rare earth truce" or a "tariff truce" is the trade fight paused; a ceasefire
             # in a war or a truce in politics is not.
@@ -2147,6 +2148,10 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "China issues first general licences to JL Mag": the Chinese exporters the article
         # names gain, whether the headline or the text names them.
         return {"mentioned:china_producers": "bullish"}
+    if main == "truce" and not up and fact.instrument == "agreement":
+        # "US-China trade truce collapses": the fight resumes, the reverse of a truce.
+        return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
+                "downstream_users": "bearish"}
     if main == "legal" and fact.actor_kind == "court" and fact.instrument == "tariff" and not fact.hedged \
             and not fact.kept:
         # Only a ruling that voids or restores tariffs moves them today; one that keeps or

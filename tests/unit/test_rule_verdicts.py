@@ -943,6 +943,30 @@ def test_a_truce_under_strain_is_no_truce_and_chip_curbs_kept_are_not_the_desks(
 
 
 @pytest.mark.parametrize(
+    ("title", "alerts", "mp"),
+    [
+        # A US-China truce undone is the truce's news, the other way round: the fight resumes.
+        ("US-China trade truce collapses", True, "bullish"),
+        ("US-China trade truce under strain over rare earths", True, "bullish"),
+        ("US-China trade talks stall over rare earths", True, "bullish"),
+        ("US and China end trade truce", True, "bullish"),
+        ("US and China sign trade agreement", True, "bearish"),
+        # Pacts on other affairs, made or broken, are no trade truce.
+        ("US and China sign climate agreement", False, None),
+        ("US-China climate agreement collapses", False, None),
+        ("US and China end student exchange agreement", False, None),
+        ("US-China science and technology agreement lapses", False, None),
+    ],
+)
+def test_a_truce_undone_resumes_the_fight_and_pacts_on_other_affairs_are_no_truce(title, alerts, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == ("truce",) and verdict.impacts["MP"] == mp, verdict.matched
+        assert verdict.impacts["F"] == ("bearish" if mp == "bullish" else "bullish")
+
+
+@pytest.mark.parametrize(
     ("title", "alerts"),
     [
         ("China to require rare earth exporters to report buyers' identities", True),
