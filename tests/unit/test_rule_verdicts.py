@@ -379,6 +379,9 @@ def test_a_presidential_action_on_minerals_alerts_by_its_title(title, alerts):
     [
         ("Iluka's Eneabba refinery cost blows out to A$2.5 billion", "ILU.AX"),
         ("Lynas Texas plant costs balloon to $500 million", "LYC.AX"),
+        # With no sum at all, the words alone are the setback.
+        ("Iluka's Eneabba refinery costs blow out", "ILU.AX"),
+        ("Lynas Texas plant costs balloon", "LYC.AX"),
     ],
 )
 def test_a_cost_blowout_is_bad_news_for_the_company(title, ticker):
