@@ -198,6 +198,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "anti dumping duty", "countervailing duty",
         # A duty on subsidised imports, not a subsidy.
         "anti subsidy", "antisubsidy", "anti subsidy duty", "anti subsidy duties",
+        # What two trading powers pause or impose on each other's goods: tariffs, by and large.
+        "trade measure", "trade measures",
     ],
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
@@ -1513,6 +1515,11 @@ def _frame(
     )
     clause_objects = [t for t in clause if t.tag == OBJECT]
     objects = clause_objects or sentence_objects
+    if heads[0][0] == "supply" and clause_objects and all(t.value[1] <= _MADE_GOODS for t in clause_objects) \
+            and any(t.tag == VERB and t.value[1] < 0 for t in clause):  # type: ignore[operator]
+        # "idles its truck plant because suppliers cannot get magnets": the plant makes trucks;
+        # what it lacks, named elsewhere in the sentence, is what the disruption is about.
+        objects = clause_objects + [t for t in sentence_objects if t.value[1] & DESK_OBJECTS]  # type: ignore[operator]
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
     labels = frozenset(label for t in objects for label in t.value[1])  # type: ignore[index]
     labels |= frozenset(f"company:{c}" for c in companies)
@@ -2012,6 +2019,8 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
 #: What a desk trades on: a truce over these is the trade fight paused.
+#: What a plant makes (a truck, a car): naming it says where supply stopped, not what ran short.
+_MADE_GOODS: Final = frozenset({"other_goods"})
 DESK_OBJECTS: Final = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
                           "battery_materials", "dual_use"})
 #: Flows a government halts by policy; a government "halting mining" is something else.

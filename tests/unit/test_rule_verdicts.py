@@ -1116,3 +1116,34 @@ def test_subsidising_is_funding(title):
     """A government that subsidises or bankrolls mining or a refinery funds it."""
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type", "mp"),
+    [
+        # The plant makes trucks; what it lacks is the magnets the sentence names after "because".
+        (
+            "Another blow for Detroit",
+            "General Motors said it would idle its Fort Wayne truck plant next week because suppliers "
+            "cannot get rare earth magnets.",
+            "supply_disruption",
+            "bullish",
+        ),
+        # Trade measures the two powers pause are their tariffs: a truce.
+        (
+            "Markets cheer Kuala Lumpur handshake",
+            "The United States and China agreed to pause their latest trade measures for a year after "
+            "leaders met on the sidelines of the ASEAN summit.",
+            "truce",
+            "bearish",
+        ),
+        # Guards: a plant idled for chips, trade measures between other parties.
+        ("GM idles truck plant over chip shortage", "", None, None),
+        ("China announces trade measures against Japan over Taiwan remarks", "", None, None),
+    ],
+)
+def test_a_vague_headline_takes_its_event_from_the_first_sentence(title, summary, event_type, mp):
+    verdict = assess(shipped(), title, summary)
+    assert verdict.alert is (event_type is not None), verdict.matched
+    if event_type:
+        assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == mp, verdict.matched
