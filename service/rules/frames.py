@@ -244,7 +244,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
         "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
-        "supplying",
+        "supplying", "project", "projects", "construction",
         # A deal to export is the flow itself: suspended, the exports stop.
         "export deal", "export deals", "export agreement", "export agreements", "export contract",
         "export contracts",
@@ -2035,6 +2035,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
     truce_words = fact.relief in ("pause", "truce", "ceasefire", "cease fire", "suspension")
     instrument = fact.instrument
     if fact.actor_kind == "court":
+        if instrument == "supply" and fact.companies:
+            # "Judge halts Perpetua's Stibnite project": a company's setback, not a ruling on
+            # the desk's tariffs or controls.
+            return ("corporate",)
         # A ruling is legal news whatever it does; which way it moves the tariffs is in its
         # directions.
         return ("legal",)

@@ -1147,3 +1147,25 @@ def test_a_vague_headline_takes_its_event_from_the_first_sentence(title, summary
     assert verdict.alert is (event_type is not None), verdict.matched
     if event_type:
         assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == mp, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "ticker", "direction"),
+    [
+        # A project or its construction stopped or resumed is the company's supply: its news.
+        (
+            "Bad week for Perpetua",
+            "Perpetua Resources said a federal judge paused work on its Stibnite antimony project pending "
+            "an environmental review.",
+            "PPTA",
+            "bearish",
+        ),
+        ("Judge halts Perpetua's Stibnite antimony project", "", "PPTA", "bearish"),
+        ("Court lets Perpetua resume Stibnite construction", "", "PPTA", "bullish"),
+    ],
+)
+def test_a_court_that_stops_a_companys_project_is_the_companys_news(title, summary, ticker, direction):
+    """A court halting a mine is a setback for its owner, not a ruling on tariffs or controls."""
+    verdict = assess(shipped(), title, summary)
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts[ticker] == direction
