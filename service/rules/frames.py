@@ -1522,6 +1522,13 @@ def _frame(
         objects = clause_objects + [t for t in sentence_objects if t.value[1] & DESK_OBJECTS]  # type: ignore[operator]
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
     labels = frozenset(label for t in objects for label in t.value[1])  # type: ignore[index]
+    if not objects:
+        # "Chinese magnet makers win export licences": the makers say what is shipped.
+        for token in clause:
+            made = _MAKERS_OF.get(token.text) if token.tag == ACTOR else None
+            if made is not None:
+                object_names, labels = (made,), frozenset({"magnets"})
+                break
     labels |= frozenset(f"company:{c}" for c in companies)
     if companies:
         labels |= {"company"} | {ticker_groups[c] for c in companies if c in ticker_groups}
@@ -2019,6 +2026,9 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
 #: What a desk trades on: a truce over these is the trade fight paused.
+#: Makers named by what they make, when the clause names nothing else: their magnets.
+_MAKERS_OF: Final = {"magnet maker": "magnet", "magnet makers": "magnet", "rare earth magnet maker": "rare earth magnet",
+                     "rare earth magnet makers": "rare earth magnet"}
 #: What a plant makes (a truck, a car): naming it says where supply stopped, not what ran short.
 _MADE_GOODS: Final = frozenset({"other_goods"})
 DESK_OBJECTS: Final = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",

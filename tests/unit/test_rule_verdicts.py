@@ -1169,3 +1169,16 @@ def test_a_court_that_stops_a_companys_project_is_the_companys_news(title, summa
     verdict = assess(shipped(), title, summary)
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts[ticker] == direction
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        ("Chinese magnet makers win first year-long general export licences", "export_control_eased"),
+        ("Beijing's new rule starts a licence clock for magnet makers outside China", "export_control_new"),
+    ],
+)
+def test_magnet_makers_say_what_the_licences_are_for(title, event_type):
+    """A clause that names no goods but names magnet makers is about their magnets."""
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
