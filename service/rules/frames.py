@@ -242,7 +242,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "export", "exports", "shipment", "shipments", "supply", "supplies", "production", "output",
         "delivery", "deliveries", "imports", "flow", "flows", "cargo", "cargoes", "sales", "operations",
         "mining", "processing", "production line", "assembly line", "line", "lines", "plant", "plants",
-        "trade", "crossing", "crossings", "border crossing", "border crossings", "shipping",
+        "trade", "crossing", "crossings", "border crossing", "border crossings", "border", "borders", "shipping",
         "factory", "factories", "mine", "mines", "refinery", "refineries", "smelter", "smelters",
         "supplying", "project", "projects", "construction",
         # A deal to export is the flow itself: suspended, the exports stop.

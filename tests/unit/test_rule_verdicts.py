@@ -1182,3 +1182,17 @@ def test_magnet_makers_say_what_the_licences_are_for(title, event_type):
     """A clause that names no goods but names magnet makers is about their magnets."""
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Rare earths: Myanmar-China border shut again weeks after reopening",
+        "Myanmar shuts border to rare-earth ore shipments into China",
+    ],
+)
+def test_a_border_shut_to_ore_is_a_disruption(title):
+    """A border is a flow of goods: shut, the ore stops."""
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
+    assert verdict.impacts["LYC.AX"] == "bullish"
