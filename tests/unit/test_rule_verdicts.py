@@ -1196,3 +1196,10 @@ def test_a_border_shut_to_ore_is_a_disruption(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
     assert verdict.impacts["LYC.AX"] == "bullish"
+
+
+def test_a_wire_services_lead_tag_is_not_the_metal():
+    """Yonhap's "(LEAD)" marks an updated story; read as the metal lead it made the truce a deal
+    about other commodities."""
+    verdict = assess(shipped(), "(LEAD) US, China to restart trade talks; Washington to refrain from new levies: Xinhua", "")
+    assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
