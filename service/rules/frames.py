@@ -1367,6 +1367,9 @@ def _frame(
     heads = _heads(clause)
     if not heads:
         return None, named_actor
+    if heads[0][0] == "price" and pivot is not None and pivot.tag == VERB and pivot.start <= heads[0][1].start \
+            and text[: pivot.start].rsplit(None, 1)[-1:] in _NOT_PRICES:
+        return None, named_actor  # "trading picks up in rare earth stocks": how much changes hands, not its price
     heads_all = _all_kinds(clause)
     if heads[0][0] == "permit" and not _exports_in_view(clause, text, heads[0][1]) and not _licensee(companies, actor):
         # "idle lines waiting for magnet approvals": the approvals are no licence to export, and
@@ -2026,6 +2029,8 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
 #: What a desk trades on: a truce over these is the trade fight paused.
+#: Subjects of a market's verb that are not its price: "volume surges in rare earth stocks".
+_NOT_PRICES: Final = (["trading"], ["volume"], ["volumes"], ["turnover"], ["activity"], ["interest"])
 #: Makers named by what they make, when the clause names nothing else: their magnets.
 _MAKERS_OF: Final = {"magnet maker": "magnet", "magnet makers": "magnet", "rare earth magnet maker": "rare earth magnet",
                      "rare earth magnet makers": "rare earth magnet"}

@@ -1203,3 +1203,20 @@ def test_a_wire_services_lead_tag_is_not_the_metal():
     about other commodities."""
     verdict = assess(shipped(), "(LEAD) US, China to restart trade talks; Washington to refrain from new levies: Xinhua", "")
     assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        # "Neo-" as a prefix is no company; Neo acting is.
+        ("Neo-liberal critics slam magnet plant subsidies", False),
+        ("Neo opens magnet plant in Estonia", True),
+        # How much changes hands is not a price.
+        ("Trading picks up in rare earth stocks", False),
+        ("Volume surges in rare earth stocks", False),
+        ("Rare earth stocks surge in early trading", True),
+    ],
+)
+def test_a_prefix_and_trading_volume_are_not_what_they_look_like(title, alerts):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is alerts, verdict.matched
