@@ -1876,6 +1876,13 @@ def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
         return " export" in span or " shipment" in span
     if head.text.startswith(("licen", "export")):
         return True
+    before = [t for t in clause if t.end <= head.start]
+    if before and before[-1].tag == ACTOR and before[-1].value[2] == CHINA \
+            and text[before[-1].end : head.start].strip() in ("", "s") \
+            and not any(t.tag == INSTRUMENT and t.value == "supply" and t.text not in TRADE_FLOWS for t in clause):  # type: ignore[index]
+        # "as Chinese approvals pick up": Beijing's approvals are of exports (not "approvals
+        # for new mines").
+        return True
     return " export" in span or " shipment" in span or any(t.text in TRADE_FLOWS for t in clause)
 
 

@@ -1220,3 +1220,19 @@ def test_a_wire_services_lead_tag_is_not_the_metal():
 def test_a_prefix_and_trading_volume_are_not_what_they_look_like(title, alerts):
     verdict = assess(shipped(), title, "")
     assert verdict.alert is alerts, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # Beijing's approvals, in a sentence about magnets, are its export licences.
+        ("Magnet shortage eases as Chinese approvals pick up", "export_control_eased"),
+        # Approvals of new mines are not.
+        ("Chinese approvals for new rare earth mines rise", None),
+    ],
+)
+def test_chinas_approvals_are_export_licences_unless_of_mines(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is (event_type is not None), verdict.matched
+    if event_type:
+        assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == "bearish"
