@@ -224,6 +224,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "public offering", "offerings", "profit", "profits", "net profit", "earnings", "results", "quarterly results",
         "net loss", "half loss", "year loss", "quarter loss", "quarterly loss", "annual loss",
         "annual results", "half year results", "earnings miss", "quarter miss", "revenue miss", "guidance",
+        "revenue", "revenues", "net income",
     ],
     "agreement": [
         "deal", "agreement", "pact", "framework", "accord", "memorandum of understanding",
@@ -290,7 +291,13 @@ _SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|
                             r"costs? (?:blows?|blew|blown|balloons?|ballooned|soars?|soared|jumps?|jumped) (?:out |up )?(?:to|by)|"
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
                             r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
+                            r"miss(?:es|ed)? (?:its |the )?(?:\w+ )?(?:guidance|forecasts?|estimates?|expectations|targets?)|"
                             r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
+#: What a company earns: its results when a company is named, nothing to the desk otherwise.
+_EARNINGS: Final = frozenset({"revenue", "revenues", "net income"})
+#: A loss that shrinks or turns to profit is better news, though it names a loss.
+_BETTER_MONEY: Final = re.compile(r"\b(?:narrow(?:s|ed|ing)? (?:its |the )?(?:\w+ )?loss|narrower (?:\w+ )?loss|"
+                           r"(?:swings?|swung|returns?|returned|turns?|turned) to (?:a )?profit)\b")
 #: A company selling new shares: holders are diluted, usually at a discount.
 _EQUITY_RAISES: Final = frozenset({"placement", "placements", "share purchase plan", "entitlement offer", "capital raising",
                             "equity raising", "rights issue", "share sale", "share offering", "stock offering",
@@ -1563,7 +1570,7 @@ def _frame(
             polarity_sign = -1  # rebels who take a mining hub disrupt its supply, whatever the verb
         if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and (
             (headline and any(t.tag == INSTRUMENT and t.text in _EQUITY_RAISES for t in clause))
-            or _SETBACK_MONEY.search(text)
+            or (_SETBACK_MONEY.search(text) and not _BETTER_MONEY.search(text))
         ):
             # "raises A$30 million at a 12% discount", "forecasts a net loss": bad news for
             # holders; so is a placement the headline leads with (new shares, at a discount),
@@ -1738,9 +1745,13 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     found: dict[str | None, Token] = {}
     answered = _answered(clause)
     court = any(t.tag == ACTOR and t.value[0] == "court" for t in clause)  # type: ignore[index]
+    # "lift state revenue", "export revenue": revenue is a named company's results, no one else's.
+    earner = any(t.tag == ACTOR and t.value[0] == "company" and t.value[1] for t in clause)  # type: ignore[index]
     previous: Token | None = None
     for token in clause:
         if token in answered:
+            continue
+        if token.text in _EARNINGS and not earner:
             continue
         attribute = previous is not None and previous.tag == ACTOR and token.tag == VERB and token.text.endswith("ed")
         previous = token

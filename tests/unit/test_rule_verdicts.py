@@ -1236,3 +1236,21 @@ def test_chinas_approvals_are_export_licences_unless_of_mines(title, event_type)
     assert verdict.alert is (event_type is not None), verdict.matched
     if event_type:
         assert verdict.event_types == (event_type,) and verdict.impacts["MP"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker", "direction"),
+    [
+        # A company's results say which way its news goes, though they name a loss or a guidance.
+        ("Lynas misses production guidance as Kalgoorlie ramp-up lags", "LYC.AX", "bearish"),
+        ("MP Materials narrows loss as magnet output ramps", "MP", "bullish"),
+        ("MP Materials posts wider loss", "MP", "bearish"),
+        ("Lynas quarterly revenue jumps on higher NdPr prices", "LYC.AX", "bullish"),
+        ("Lynas revenue falls 20% on weak prices", "LYC.AX", "bearish"),
+        ("Lynas upgraded to buy by Macquarie", "LYC.AX", "bullish"),
+    ],
+)
+def test_a_companys_results_and_ratings_set_its_direction(title, ticker, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts[ticker] == direction
