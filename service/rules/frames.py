@@ -1532,8 +1532,9 @@ def _frame(
         objects = clause_objects + [t for t in sentence_objects if t.value[1] & DESK_OBJECTS]  # type: ignore[operator]
     object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
     labels = frozenset(label for t in objects for label in t.value[1])  # type: ignore[index]
-    if not objects:
-        # "Chinese magnet makers win export licences": the makers say what is shipped.
+    if not objects and heads[0][0] != "entity_list":
+        # "Chinese magnet makers win export licences": the makers say what is shipped (but
+        # makers put on a list are listed themselves, not their magnets).
         for token in clause:
             made = _MAKERS_OF.get(token.text) if token.tag == ACTOR else None
             if made is not None:
@@ -1745,13 +1746,14 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
     found: dict[str | None, Token] = {}
     answered = _answered(clause)
     court = any(t.tag == ACTOR and t.value[0] == "court" for t in clause)  # type: ignore[index]
-    # "lift state revenue", "export revenue": revenue is a named company's results, no one else's.
+    # "lift state revenue", "export revenue": revenue is a named company's results, no one
+    # else's; and what "will hit revenue" is the news, not the revenue.
     earner = any(t.tag == ACTOR and t.value[0] == "company" and t.value[1] for t in clause)  # type: ignore[index]
     previous: Token | None = None
     for token in clause:
         if token in answered:
             continue
-        if token.text in _EARNINGS and not earner:
+        if token.text in _EARNINGS and (not earner or found):
             continue
         attribute = previous is not None and previous.tag == ACTOR and token.tag == VERB and token.text.endswith("ed")
         previous = token
