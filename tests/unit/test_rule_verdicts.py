@@ -1254,3 +1254,14 @@ def test_a_companys_results_and_ratings_set_its_direction(title, ticker, directi
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts[ticker] == direction
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Commerce delays affiliates rule by 60 days", "Commerce postpones affiliates rule", "Commerce suspends affiliates rule for a year"],
+)
+def test_the_affiliates_rule_delayed_is_a_listing_paused(title):
+    """Delayed or suspended, the rule that reached Chinese subsidiaries steps back: an easing."""
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish" and verdict.impacts["F"] == "bullish"
