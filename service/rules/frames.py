@@ -1457,6 +1457,11 @@ def _frame(
                 verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
+            elif lemma in ("tighten", "tighter") and heads[0][0] == "supply" and heads[0][1].tag != DEFICIT and (
+                    token.start > heads[0][1].start or heads[0][1].text in TRADE_FLOWS):
+                # "as Chinese supply tightens": less of it; "China tightens rare earth exports":
+                # lets less out (a control tightened is more control).
+                verb_sign = -1
             elif lemma in _LOOSENING and heads[0][0] in ("supply", "permit") and token.start < heads[0][1].start:
                 # "signals easing of magnet exports": the flow let go, not cut; "relaxes Lynas's
                 # licence": its conditions eased, more allowed.

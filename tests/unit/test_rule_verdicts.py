@@ -1265,3 +1265,19 @@ def test_the_affiliates_rule_delayed_is_a_listing_paused(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
     assert verdict.impacts["MP"] == "bearish" and verdict.impacts["F"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "f"),
+    [
+        # Exports tightened are fewer exports let out: a control, not an easing.
+        ("China tightens rare earth exports", "export_control_new", "bearish"),
+        ("China tightens exports of gallium", "export_control_new", "bearish"),
+        # Supply that tightens is less supply: the cause of a price record hurts carmakers.
+        ("Tungsten prices hit record high as Chinese supply tightens", "price_move", "bearish"),
+    ],
+)
+def test_exports_or_supply_tightened_are_less_of_them(title, event_type, f):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == f
