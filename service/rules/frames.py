@@ -68,6 +68,7 @@ finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, re
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
+regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
@@ -311,6 +312,9 @@ _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: Selling a holding takes money out; selling a good is a flow like any other. Not "sold",
 #: which is more often an adjective ("products sold for entertainment").
 _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads"})
+#: Verbs that watch over what they act on: a control kept up, a flow let through less ("China
+#: scrutinises rare earth exports", "cracks down on smuggling").
+_RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
 #: Verbs the lexicon knows as nouns: they say which way, but whose ("Japan to fund Lynas's
@@ -1386,6 +1390,10 @@ def _frame(
             heads = [min(others, key=lambda found: HEAD_ORDER.index(found[0]))]  # type: ignore[arg-type]
     # "China bans gallium exports": an instrument word used as the verb after its actor acts.
     verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
+    if verb_like and pivot is not None and pivot.tag == INSTRUMENT and pivot.value == "supply":
+        # "China exports rare earths", not "China caps rare earth exports": a flow's noun after
+        # the goods it carries is a noun, and the unknown verb before them says which way.
+        verb_like = not any(t.tag == OBJECT and t.end <= pivot.start for t in clause)
     sign = 1
     hedged = False
     mood = False
@@ -1457,8 +1465,9 @@ def _frame(
                 verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
-            elif lemma in ("tighten", "tighter") and heads[0][0] == "supply" and heads[0][1].tag != DEFICIT and (
-                    token.start > heads[0][1].start or heads[0][1].text in TRADE_FLOWS):
+            elif (lemma in ("tighten", "tighter") and heads[0][0] == "supply" and heads[0][1].tag != DEFICIT and (
+                    token.start > heads[0][1].start or heads[0][1].text in TRADE_FLOWS)) or (
+                    lemma in _RESTRAINING and heads[0][0] == "supply" and heads[0][1].text in TRADE_FLOWS):
                 # "as Chinese supply tightens": less of it; "China tightens rare earth exports":
                 # lets less out (a control tightened is more control).
                 verb_sign = -1

@@ -1281,3 +1281,24 @@ def test_exports_or_supply_tightened_are_less_of_them(title, event_type, f):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == f
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # A flow named after its goods is a noun: an unknown verb before them says nothing of
+        # which way, so no easing is read into it.
+        ("China caps rare earth exports to the US", None),
+        # Watching over exports holds them back.
+        ("China scrutinises rare earth exports to the US", "export_control_new"),
+        ("China cracks down on rare earth exports to the US", "export_control_new"),
+        ("China cracks down on rare earth smuggling", "export_control_new"),
+        # The flow's own verb after its actor still acts.
+        ("China exports more rare earths to US", "export_control_eased"),
+    ],
+)
+def test_a_flow_named_after_its_goods_is_not_its_own_verb(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is (event_type is not None), verdict.matched
+    if event_type:
+        assert verdict.event_types == (event_type,), verdict.matched
