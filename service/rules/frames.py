@@ -45,7 +45,7 @@ REVERSING_VERBS: Final = tuple(
 scale back, roll back, push back, put off, hold off, sell down, divest, offload, pull back, phase out, wind down, call off, back off, back down,
 dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
-terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, limit, slash, halve,
+terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, limit, slash, halve, trim,
 shelve, halt, stop, cancel, lapse, expire, fall, slump, plunge, slide, tumble, sink, decline, dip,
 slip, crash, collapse, plummet, nosedive, stall, freeze, narrow, soften, dismantle, abandon, unwind, reverse,
 invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional, exceed,

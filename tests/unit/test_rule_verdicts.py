@@ -1295,6 +1295,9 @@ def test_exports_or_supply_tightened_are_less_of_them(title, event_type, f):
         ("China cracks down on rare earth smuggling", "export_control_new"),
         # The flow's own verb after its actor still acts.
         ("China exports more rare earths to US", "export_control_eased"),
+        # Trimmed is cut.
+        ("US trims tariffs on Chinese rare earth magnets", "tariff_down"),
+        ("China trims rare earth exports", "export_control_new"),
     ],
 )
 def test_a_flow_named_after_its_goods_is_not_its_own_verb(title, event_type):
