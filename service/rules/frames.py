@@ -315,6 +315,8 @@ _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unloa
 #: Verbs that watch over what they act on: a control kept up, a flow let through less ("China
 #: scrutinises rare earth exports", "cracks down on smuggling").
 _RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on"})
+#: Verbs that, done to licences, grant fewer of them.
+_HOLDING_UP: Final = frozenset({"reject", "tighten", "regulate", "monitor", "scrutinise", "scrutinize", "vet"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
 #: Verbs the lexicon knows as nouns: they say which way, but whose ("Japan to fund Lynas's
@@ -1465,6 +1467,8 @@ def _frame(
                 verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
+            elif lemma in _HOLDING_UP and heads[0][0] == "permit":
+                verb_sign = -1  # "rejects export licences", "tightens licences": fewer granted
             elif (lemma in ("tighten", "tighter") and heads[0][0] == "supply" and heads[0][1].tag != DEFICIT and (
                     token.start > heads[0][1].start or heads[0][1].text in TRADE_FLOWS)) or (
                     lemma in _RESTRAINING and heads[0][0] == "supply" and heads[0][1].text in TRADE_FLOWS):

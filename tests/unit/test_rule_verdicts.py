@@ -1305,3 +1305,18 @@ def test_a_flow_named_after_its_goods_is_not_its_own_verb(title, event_type):
     assert verdict.alert is (event_type is not None), verdict.matched
     if event_type:
         assert verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China rejects export licences for rare earth magnets",
+        "China tightens export licences for rare earth magnets",
+        "China scrutinises export licences for rare earth magnets",
+    ],
+)
+def test_licences_rejected_or_tightened_are_fewer(title):
+    """Licences rejected, tightened or scrutinised hold supply up: never an easing."""
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types[0] in ("supply_disruption", "export_control_new"), verdict.matched
+    assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
