@@ -52,7 +52,8 @@ invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
-speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund
+speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
+pull out
 """.replace("\n", " ").split(",")
 )
 
@@ -122,6 +123,8 @@ IRREGULAR: Final = {
     "shut": ["shuts", "shutting"],
     # A compound verb inflects its last word.
     "fast track": ["fast tracks", "fast tracked", "fast tracking"],
+    "bail out": ["bails out", "bailed out", "bailing out"],
+    "pull out": ["pulls out", "pulled out", "pulling out"],
     "eye": ["eyes", "eyed", "eyeing", "eying"],
     "must": [],
 }
@@ -280,7 +283,7 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     **{verb: "export_control" for verb in ("weaponise", "weaponize", "wield", "as leverage", "as a weapon",
                                                           "as a bargaining chip", "as a trump card", "as a lever",
                                                           "as a counter weapon", "as a countermeasure")},
-                    "score": "funding"}
+                    "score": "funding", "bail out": "funding"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING: Final = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
@@ -311,7 +314,8 @@ BEATEN: Final = [f"{verb} {hurt}" for verb in ("get", "gets", "got")
 _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: Selling a holding takes money out; selling a good is a flow like any other. Not "sold",
 #: which is more often an adjective ("products sold for entertainment").
-_SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads"})
+_SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads", "pull", "pulls", "pulled",
+                             "pulling", "exit", "exits", "exited", "exiting"})
 #: Verbs that watch over what they act on: a control kept up, a flow let through less ("China
 #: scrutinises rare earth exports", "cracks down on smuggling").
 _RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on"})

@@ -1320,3 +1320,23 @@ def test_licences_rejected_or_tightened_are_fewer(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types[0] in ("supply_disruption", "export_control_new"), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "mp"),
+    [
+        # Money pulled or a stake exited is support withdrawn; a bail-out is support given.
+        ("Pentagon pulls funding from MP Materials", "bearish"),
+        ("Pentagon exits stake in MP Materials", "bearish"),
+        ("Pentagon bails out MP Materials", "bullish"),
+    ],
+)
+def test_public_money_pulled_out_or_put_in(title, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["MP"] == mp
+
+
+def test_a_government_that_pulls_out_of_a_pact_makes_no_partnership():
+    verdict = assess(shipped(), "UK pulls out of minerals pact", "")
+    assert "partnership" not in verdict.event_types
