@@ -53,7 +53,7 @@ reduction, rescission, termination, elimination, cancellation, withdrawal, idle,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
-pull out
+pull out, spare, escape
 """.replace("\n", " ").split(",")
 )
 
@@ -769,8 +769,11 @@ _COLON: Final = re.compile(r":(?=\s)")
 #: A phrasal verb with its object before the particle: "pushes the tariffs back to December" is
 #: "pushes back the tariffs", "rolls some duties back" "rolls back some duties". Only where the
 #: meaning is sure: a date after "push ... back", and nothing after "put ... back" (in place).
-_PHRASAL: Final = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"))
-            for form in word_forms(verb)}
+_PHRASAL: Final = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"),
+                                                     ("take", "off"))
+            for form in word_forms(verb) | set(IRREGULAR.get(verb, ()))}
+#: "takes Shenghe off the list" removes it (while prices that "take off" soar: left alone).
+_TAKEN_OFF: Final = {"take": "remove", "takes": "removes", "took": "removed", "taken": "removed", "taking": "removing"}
 _PARTICLE: Final = re.compile(rf"\b({'|'.join(sorted(_PHRASAL))})((?: [\w-]+){{1,5}}?) (back|off)\b")
 
 
@@ -778,6 +781,8 @@ def _particle_first(match: re.Match) -> str:
     verb, between, particle = match.group(1), match.group(2), match.group(3)
     if _PHRASAL[verb] != particle or (verb.startswith("push") and not _PUSHED_TO.match(match.string, match.end())):
         return match.group(0)
+    if verb in _TAKEN_OFF:
+        return f"{_TAKEN_OFF[verb]}{between}"
     return f"{verb} {particle}{between}"
 
 
@@ -2236,7 +2241,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # like any other easing.
         if up:
             return {"mentioned": "bearish"}
-        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish", "downstream_users": "bullish"}
+        # ... and the companies taken off it are spared.
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish", "downstream_users": "bullish",
+                **dict.fromkeys(fact.companies, "bullish")}
     return {}
 
 

@@ -1340,3 +1340,25 @@ def test_public_money_pulled_out_or_put_in(title, mp):
 def test_a_government_that_pulls_out_of_a_pact_makes_no_partnership():
     verdict = assess(shipped(), "UK pulls out of minerals pact", "")
     assert "partnership" not in verdict.event_types
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker"),
+    [
+        # A company taken off, spared or escaping a list gains; the sector loses its edge.
+        ("US removes Shenghe from Entity List", "600392.SS"),
+        ("US takes Shenghe off Entity List", "600392.SS"),
+        ("Shenghe escapes Entity List", "600392.SS"),
+        ("US spares Shenghe from Entity List", "600392.SS"),
+        ("China removes Lockheed from unreliable entity list", "LMT"),
+    ],
+)
+def test_a_company_taken_off_a_list_gains(title, ticker):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+    assert verdict.impacts[ticker] == "bullish"
+
+
+def test_prices_that_take_off_still_rise():
+    verdict = assess(shipped(), "Rare earth prices take off", "")
+    assert verdict.alert and verdict.impacts["MP"] == "bullish"
