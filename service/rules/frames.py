@@ -53,7 +53,7 @@ reduction, rescission, termination, elimination, cancellation, withdrawal, idle,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
-pull out, spare, escape
+pull out, spare, escape, retreat, pare, fizzle, weaken, drag down
 """.replace("\n", " ").split(",")
 )
 
@@ -62,6 +62,7 @@ KEEPING_VERBS: Final = tuple(
     verb.strip()
     for verb in """
 step up, ramp up, impose, introduce, add, revive, expand, extend, prolong, broaden, tighten, toughen, strengthen,
+recover, buoy, deepen,
 answer, respond, sustain,
 raise, hike, increase, boost, double, triple, slap, levy, enact, adopt, unveil, announce, issue,
 publish, implement, approve, grant, award, sign, agree, reach, strike, seal, conclude, finalize,
@@ -370,7 +371,8 @@ TARGET_MARKERS: Final = ["on", "to", "against", "from", "for", "with", "into", "
 PRICE_UP: Final = ["higher", "upmove", "record high", "record", "all time high", "multi year high", "two year high", "year high",
             "month high", "week high", "highest", "high", "rally", "surge", "jump", "spike", "gain", "gains"]
 PRICE_DOWN: Final = ["downmove", "record low", "all time low", "multi year low", "two year low", "year low", "month low",
-              "week low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss"]
+              "week low", "lowest", "low", "slump", "plunge", "slide", "drop", "decline", "losses", "loss", "selloff",
+              "sell off"]
 #: "controls 70% of", "controls most of": dominance, not a control.
 _DOMINANCE_AFTER: Final = re.compile(r" (?:\d+|most|much|the|nearly|about|around|roughly|almost|a|an|over \d|more than|"
                               r"some|upwards|up to|virtually|practically|global|world|its|their|"
@@ -1255,6 +1257,8 @@ _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "va
 _SECURITY_FINDING: Final = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
 _ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
+#: Verbs that carry on a move: its noun says which way ("extend losses", "the selloff deepens").
+_CONTINUING: Final = frozenset({"extend", "deepen", "widen"})
 #: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
 _STATUS_QUO: Final = frozenset({"keep", "maintain", "retain", "remain", "leave", "stay", "continue"})
 #: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
@@ -1476,6 +1480,8 @@ def _frame(
                 verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
+            elif lemma == "recover" and any(t.tag == DEFICIT and t.start > token.start for t in clause):
+                verb_sign = -1  # "recovers from the outage": the trouble is behind it
             elif lemma in _HOLDING_UP and heads[0][0] == "permit":
                 verb_sign = -1  # "rejects export licences", "tightens licences": fewer granted
             elif (lemma in ("tighten", "tighter") and heads[0][0] == "supply" and heads[0][1].tag != DEFICIT and (
@@ -1539,8 +1545,11 @@ def _frame(
             actions.append(token.text)
         elif token.tag == UP and not verbs:
             actions.append(token.text)
-        elif token.tag == DOWN and (not verbs or all(v.value[0] in _REACHING for v in verbs)):  # type: ignore[index]
-            sign = -sign  # "shares hit a five-month low": where they reached says which way
+        elif token.tag == DOWN and (not verbs or all(v.value[0] in _REACHING or v.value[0] in _CONTINUING
+                                                     for v in verbs)):  # type: ignore[index]
+            # "shares hit a five-month low": where they reached says which way; "extend losses",
+            # "the selloff deepens": more of the fall.
+            sign = -sign
             actions.append(token.text)
     # "sets a 15 September start for export permits": the requirement starts, unless someone
     # starts granting them.

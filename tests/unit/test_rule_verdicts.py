@@ -1362,3 +1362,28 @@ def test_a_company_taken_off_a_list_gains(title, ticker):
 def test_prices_that_take_off_still_rise():
     verdict = assess(shipped(), "Rare earth prices take off", "")
     assert verdict.alert and verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        ("NdPr prices retreat", "bearish"),
+        ("NdPr prices extend losses", "bearish"),
+        ("NdPr prices extend gains", "bullish"),
+        ("NdPr prices pare gains", "bearish"),
+        ("NdPr prices dragged down by weak demand", "bearish"),
+        ("NdPr rally fizzles", "bearish"),
+        ("NdPr prices recover", "bullish"),
+        ("NdPr prices weaken", "bearish"),
+        ("NdPr prices buoyed by restocking", "bullish"),
+    ],
+)
+def test_the_words_of_a_price_move_say_which_way(title, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("price_move",), verdict.matched
+    assert verdict.impacts["MP"] == direction
+
+
+def test_a_company_that_recovers_from_an_outage_is_past_its_trouble():
+    verdict = assess(shipped(), "Lynas recovers from Malaysian plant outage", "")
+    assert verdict.alert and verdict.impacts["LYC.AX"] == "bullish", verdict.matched
