@@ -541,6 +541,8 @@ class Ruleset:
             kinds: set[str] = set()
             for event_type in types:
                 kinds |= FAMILIES.get(event_type, frozenset())
+            if "corporate" in types:
+                kinds.add("price")  # a company's shares moving (`_frame_verdict`)
             found = self._family_words[types] = frozenset().union(
                 *(self.frame_words.get(kind, frozenset()) for kind in kinds)
             )
@@ -565,11 +567,15 @@ class Ruleset:
         for event_type in plan.all_types:
             families |= FAMILIES.get(event_type, frozenset())
         legal = "legal" in plan.all_types
+        # A company's news rule fired and the headline says how its shares went ("MP Materials
+        # shares retreat"): the move is the news.
+        company_news = "corporate" in plan.all_types
         # Background in the first sentence ("... while the tariff truce runs") never decides;
         # when a court rule fired, only a court's own frame does.
         deciding = [
             f for f in read
-            if f.instrument in families and (f.headline or f.main) and event_types(f)
+            if (f.instrument in families or (company_news and f.instrument == "price" and f.shares and f.companies))
+            and (f.headline or f.main) and event_types(f)
             and (not legal or f.actor_kind == "court")
         ]
         if not deciding:

@@ -1387,3 +1387,21 @@ def test_the_words_of_a_price_move_say_which_way(title, direction):
 def test_a_company_that_recovers_from_an_outage_is_past_its_trouble():
     verdict = assess(shipped(), "Lynas recovers from Malaysian plant outage", "")
     assert verdict.alert and verdict.impacts["LYC.AX"] == "bullish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        # However the headline says a company's shares went, the move is the news and says which way.
+        ("MP Materials shares retreat", "bearish"),
+        ("MP Materials shares rebound", "bullish"),
+        ("MP Materials shares hit 52-week low", "bearish"),
+        ("MP Materials shares double", "bullish"),
+        ("MP Materials shares falter", "bearish"),
+        ("MP Materials shares crater", "bearish"),
+    ],
+)
+def test_a_companys_shares_moving_is_a_price_move_its_way(title, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("price_move",), verdict.matched
+    assert verdict.impacts["MP"] == direction
