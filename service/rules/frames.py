@@ -53,7 +53,8 @@ reduction, rescission, termination, elimination, cancellation, withdrawal, idle,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
-pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater
+pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
+dial back, repeal, abolish, annul, nullify
 """.replace("\n", " ").split(",")
 )
 

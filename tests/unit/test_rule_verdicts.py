@@ -1405,3 +1405,13 @@ def test_a_companys_shares_moving_is_a_price_move_its_way(title, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("price_move",), verdict.matched
     assert verdict.impacts["MP"] == direction
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["China dials back export controls on gallium", "China repeals export controls on gallium",
+     "China abolishes export controls on gallium"],
+)
+def test_controls_dialled_back_or_repealed_are_eased(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
