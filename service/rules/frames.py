@@ -54,7 +54,7 @@ disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
-dial back, repeal, abolish, annul, nullify
+dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable
 """.replace("\n", " ").split(",")
 )
 
@@ -71,7 +71,7 @@ finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, re
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
-regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on,
+regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
@@ -320,7 +320,8 @@ _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unloa
                              "pulling", "exit", "exits", "exited", "exiting"})
 #: Verbs that watch over what they act on: a control kept up, a flow let through less ("China
 #: scrutinises rare earth exports", "cracks down on smuggling").
-_RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on"})
+_RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on",
+                                 "come down hard on"})
 #: Verbs that, done to licences, grant fewer of them.
 _HOLDING_UP: Final = frozenset({"reject", "tighten", "regulate", "monitor", "scrutinise", "scrutinize", "vet"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.

@@ -1415,3 +1415,18 @@ def test_a_companys_shares_moving_is_a_price_move_its_way(title, direction):
 def test_controls_dialled_back_or_repealed_are_eased(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        ("Trump walks back China tariff threat", "tariff_down"),
+        ("Trump says China tariffs will come down substantially", "tariff_down"),
+        ("Bessent says China tariffs unsustainable", "tariff_down"),
+        # Coming down hard on smuggling is enforcement, not an easing.
+        ("China comes down hard on rare earth smuggling", "export_control_new"),
+    ],
+)
+def test_tariffs_walked_back_or_coming_down(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
