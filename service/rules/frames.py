@@ -138,7 +138,9 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              *(f"{verb} {noun}" for verb in ("reject", "rejects", "rejected", "dismiss", "dismisses", "dismissed")
                for noun in ("report", "reports")),
              # "ITC votes against duties": the duties are turned down.
-             "vote against", "votes against", "voted against"]
+             "vote against", "votes against", "voted against",
+             # "fail to reach agreement": none reached.
+             "fail to", "fails to", "failed to", "failing to"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
@@ -1423,6 +1425,7 @@ def _frame(
     acted = verb_like
     previous: Token | None = None
     for token in clause:
+        negated = previous is not None and previous.tag == NEGATION
         if token.tag == VERB and previous is not None and previous.tag == TARGET and token.value[0] in HEDGES \
                 and token.text.endswith("ed"):
             # "Next Steps on Proposed 10 Percent Tariff": a plan named, not a plan made; what is
@@ -1440,8 +1443,8 @@ def _frame(
             # money or licences announced are given.
         elif token.tag == INSTRUMENT and token.text.startswith("record"):
             acted = True  # "on a draft record of decision": a permit decided
-        if token.tag == VERB and token.value[0] in _AGREEING:
-            agreed = True
+        if token.tag == VERB and token.value[0] in _AGREEING and not negated:
+            agreed = True  # not "fail to reach agreement": none agreed
         if token.tag == VERB:
             lemma, verb_sign, _instrument = token.value  # type: ignore[misc]
             if lemma in HEDGES and not (lemma == "weigh" and _weighs_on(clause, token)):
@@ -2127,6 +2130,8 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
     if instrument == "tariff":
+        if up and both and fact.agreed and "agreement" in fact.kinds:
+            return ("truce",)  # "US and China reach agreement on tariffs": a deal, not a rise
         if up:
             return ("tariff_up",)
         return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)

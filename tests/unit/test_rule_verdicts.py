@@ -1430,3 +1430,19 @@ def test_controls_dialled_back_or_repealed_are_eased(title):
 def test_tariffs_walked_back_or_coming_down(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # An agreement reached on tariffs is a deal; one the two fail to reach is the fight going on.
+        ("US and China reach agreement on tariffs", "truce", "bearish"),
+        ("US and China reach tariff agreement", "truce", "bearish"),
+        ("US and China fail to reach agreement", "truce", "bullish"),
+        ("US raises tariffs on China despite trade agreement", "tariff_up", "bullish"),
+    ],
+)
+def test_an_agreement_reached_or_not_on_tariffs(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp
