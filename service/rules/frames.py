@@ -464,7 +464,8 @@ DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeez
 #: Words that name a company or a government without naming which one.
 SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "organisations", "organizations", "miner", "miners", "producer", "producers", "manufacturer",
                 "manufacturers", "carmaker", "carmakers", "automaker", "automakers", "supplier", "suppliers",
-                "refiner", "refiners", "magnet maker", "magnet makers", "rare earth magnet maker",
+                "refiner", "refiners", "magnet maker", "magnet makers", "rare earth magnet maker", "ev maker", "ev makers",
+                "electric vehicle maker", "electric vehicle makers",
                 "rare earth magnet makers", "exporter", "exporters", "importer",
                 "importers", "buyer", "buyers", "processor", "processors", "plant operator"]
 #: Armed groups: fighting around a mine is a disruption, not a government's export control.
@@ -1530,6 +1531,11 @@ def _frame(
                 continue
             if token.tag == NEGATION and _governs_without(clause, token):
                 continue  # "may not be exported without a licence": one requirement, not two negations
+            if token.tag == DEFICIT and verbs and _blamed(clause, token):
+                # "cut output on magnet shortage": the shortage is why the verb was done, not a
+                # second turn of the flow.
+                actions.append(token.text)
+                continue
             if token.tag == DEFICIT and any(
                 t.tag == VERB and t.start > token.start
                 and (t.value[0] in _ENDANGERING or (t.value[1] < 0 and any(  # type: ignore[index]
@@ -2035,6 +2041,14 @@ def _list_owner(clause: list[Token]) -> tuple[str, str, str] | None:
     if first is not None and first.value == "entity_list":
         return _LIST_OWNERS.get(first.text)
     return None
+
+
+def _blamed(clause: list[Token], deficit: Token) -> bool:
+    """Whether a shortage is named as the cause of what a verb did: "on", "over" or "from"
+    before it, past the goods it is of ("cut output on magnet shortage"), after an acting verb."""
+    before = [t for t in clause if t.end <= deficit.start and t.tag != OBJECT]
+    return bool(before) and before[-1].tag == TARGET and before[-1].value in ("on", "over", "from") and any(
+        t.tag == VERB and t.value[1] != 0 for t in before)  # type: ignore[index]
 
 
 def _passive_actor(clause: list[Token]) -> tuple[str, str, str] | None:

@@ -1446,3 +1446,20 @@ def test_an_agreement_reached_or_not_on_tariffs(title, event_type, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        # A shortage that eases is trouble passing, not a new disruption.
+        ("Shortage of rare earth magnets eases for carmakers", False),
+        # A shortage given as the reason output was cut is the disruption, not its undoing.
+        ("Indian EV makers cut output on magnet shortage", True),
+        ("Ford halts Explorer production on rare earth shortage", True),
+    ],
+)
+def test_a_shortage_easing_or_blamed(title, alerts):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == ("supply_disruption",) and verdict.impacts["MP"] == "bullish"
