@@ -858,10 +858,18 @@ _COUNT_OF: Final = re.compile(r"\d (?:out )?of ")
 _MONEY_MARKS: Final = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", "rmb", "yuan", "inr")
 
 
+#: A wire's label before its headline: "UPDATE 2-", "EXCLUSIVE-", "WRAPUP 1-", "BREAKING:".
+_WIRE_TAG: Final = re.compile(r"^\W*(?:update|refile|rpt|corrected|correction|exclusive|wrapup|wrap up|breaking|urgent|"
+                              r"insight|(?:\d+(?:st|nd|rd|th) )?ld|lead|focus|rpt-update)(?: \d+)?\s*[-:|]\s*")
+_TAG_STARTS: Final = frozenset("urecbwil(f0123456789 ")
+
+
 def _prepare(text: str) -> str:
     # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
     # regex search, and most sentences have no price, no money and no count.
     text = lower(text)
+    if text[:1] in _TAG_STARTS:
+        text = _WIRE_TAG.sub("", text, count=1)  # "UPDATE 2-China halts ...": the wire's label, not a verb
     if _DIGIT.search(text) and _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
     if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):

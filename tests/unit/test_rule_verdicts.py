@@ -1463,3 +1463,22 @@ def test_a_shortage_easing_or_blamed(title, alerts):
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == ("supply_disruption",) and verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # A wire's label before the headline is no verb: China still acts.
+        ("UPDATE 2-China halts rare earth exports to US", "export_control_new"),
+        ("EXCLUSIVE-China weighs curbs on rare earth technology exports", "export_control_new"),
+        # Factboxes, timelines and insight pieces explain; they report no new event.
+        ("Factbox: What are China's rare earth export controls?", None),
+        ("Timeline: China's rare earth export controls", None),
+        ("Insight: Inside China's rare earth licensing machine", None),
+    ],
+)
+def test_wire_labels_and_explainers(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is (event_type is not None), verdict.matched
+    if event_type:
+        assert verdict.event_types == (event_type,), verdict.matched
