@@ -220,7 +220,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "minimum price", "guaranteed minimum price", "price guarantee",
         "largest shareholder", "preferred stock", "warrants",
         "financing", "finance", "funding", "fund", "price floor", "floor price", "offtake", "off take",
-        "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit",
+        "guarantee", "backstop", "subsidy", "subsidies", "incentive", "incentives", "tax credit", "tax break",
+        "tax breaks", "tax holiday",
         "letter of interest", "letter of intent", "conditional commitment", "stockpile", "stockpiling",
         "strategic reserve", "national stockpile", "purchase agreement", "procurement", "contract",
         "scheme", "bailout", "capital", "backing", "support package", "credit facility", "debt",
@@ -287,7 +288,7 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     **{verb: "export_control" for verb in ("weaponise", "weaponize", "wield", "as leverage", "as a weapon",
                                                           "as a bargaining chip", "as a trump card", "as a lever",
                                                           "as a counter weapon", "as a countermeasure")},
-                    "score": "funding", "bail out": "funding"}
+                    "score": "funding", "bail out": "funding", "partner": "agreement", "team up": "agreement"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING: Final = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
 #: A licence regime that starts is a requirement; licences a government starts granting are not.

@@ -1482,3 +1482,18 @@ def test_wire_labels_and_explainers(title, event_type):
     assert verdict.alert is (event_type is not None), verdict.matched
     if event_type:
         assert verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "ticker"),
+    [
+        ("Brazil offers tax breaks for rare earth projects", "gov_funding", "MP"),
+        # A company that partners or teams up with another makes a deal: its news, good for it.
+        ("Saudi Arabia's Maaden partners with MP Materials on rare earths", "corporate", "MP"),
+        ("Lynas teams up with Texas utility", "corporate", "LYC.AX"),
+    ],
+)
+def test_tax_breaks_and_partnering(title, event_type, ticker):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts[ticker] == "bullish"
