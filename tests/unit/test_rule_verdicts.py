@@ -1497,3 +1497,9 @@ def test_tax_breaks_and_partnering(title, event_type, ticker):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts[ticker] == "bullish"
+
+
+def test_ex_im_written_short_is_the_export_import_bank():
+    verdict = assess(shipped(), "NioCorp rallies on Ex-Im letter of interest", "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["NB"] == "bullish"
