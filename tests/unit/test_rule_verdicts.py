@@ -1503,3 +1503,9 @@ def test_ex_im_written_short_is_the_export_import_bank():
     verdict = assess(shipped(), "NioCorp rallies on Ex-Im letter of interest", "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["NB"] == "bullish"
+
+
+@pytest.mark.parametrize("title", ["MP Materials included in S&P 500", "MP Materials to be added to S&P MidCap 400"])
+def test_a_company_joining_an_index_is_good_news_for_it(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.impacts["MP"] == "bullish", verdict.matched
