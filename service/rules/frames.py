@@ -131,6 +131,10 @@ IRREGULAR: Final = {
     "must": [],
 }
 
+#: A spokesperson's briefing, told in its title: a report, not an act.
+QUESTIONS_ANSWERED: Final = [f"{verb} {whose}{noun}" for verb in ("answer", "answers", "answered", "answering")
+                             for whose in ("", "reporters ", "reporter s ", "a reporter s ", "media ", "journalists ")
+                             for noun in ("question", "questions", "query", "queries")]
 #: Words that turn what follows around: "will not extend", "no longer requires", "denies".
 NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t", "didn t", "isn t", "aren t",
              "deny", "denies", "denied", "rule out", "rules out", "ruled out", "refuse", "refuses", "refused",
@@ -247,6 +251,9 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "export license", "export licenses", "permit", "permits", "approval", "approvals",
         "export approval", "export approvals", "general licence", "general license",
         "record of decision", "records of decision",
+        # Applications approved are licences granted, where exports are in view.
+        "application", "applications", "licence application", "licence applications", "license application",
+        "license applications",
     ],
     "supply": [
         "export", "exports", "shipment", "shipments", "supply", "supplies", "production", "output",
@@ -2301,6 +2308,10 @@ def builtin_lexicon() -> Lexicon:
     for verb, instrument in VERB_INSTRUMENTS.items():
         if verb not in listed:
             lexicon.add(verb, VERB, (verb, 1, instrument), inflect=True)
+    for phrase in QUESTIONS_ANSWERED:
+        # "Spokesperson answers reporters' questions on export control measures": a briefing,
+        # where what is said is the news (not China answering a US move in kind).
+        lexicon.add(phrase, VERB, ("say", 1, None))
     for word in NEGATIONS:
         lexicon.add(word, NEGATION, word)
     for word in SCARCITY:

@@ -1509,3 +1509,16 @@ def test_ex_im_written_short_is_the_export_import_bank():
 def test_a_company_joining_an_index_is_good_news_for_it(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts["MP"] == "bullish", verdict.matched
+
+
+def test_a_spokespersons_briefing_takes_its_news_from_what_was_said():
+    """"Answers reporters' questions on export control measures" is a briefing, not controls
+    imposed: the first sentence says which way."""
+    verdict = assess(
+        shipped(),
+        "MOFCOM Spokesperson Answers Reporters' Questions on Export Control Measures for Rare Earth Items",
+        "The spokesperson said China had approved a number of compliant export licence applications for rare earths.",
+        kind="official",
+    )
+    assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish"
