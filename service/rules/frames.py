@@ -54,7 +54,7 @@ disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
-dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable
+dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down
 """.replace("\n", " ").split(",")
 )
 
@@ -1278,6 +1278,8 @@ _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "va
 _SECURITY_FINDING: Final = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
 _ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
 _LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
+#: Stocks a government holds: released or tapped, they are sold into the market.
+_RESERVES: Final = frozenset({"stockpile", "stockpiles", "strategic reserve", "national stockpile", "reserve", "reserves"})
 #: Verbs that carry on a move: its noun says which way ("extend losses", "the selloff deepens").
 _CONTINUING: Final = frozenset({"extend", "deepen", "widen"})
 #: Verbs that leave things as they are: "keeps the tariff at 10%" is no news by itself.
@@ -1502,6 +1504,8 @@ def _frame(
                 verb_sign = -1
             elif lemma in _SELLING and heads[0][0] == "funding":
                 verb_sign = -1  # "sells its stake": money taken out
+            elif lemma in ("release", "tap") and heads[0][0] == "funding" and heads[0][1].text in _RESERVES:
+                verb_sign = -1  # "releases antimony from the strategic reserve": stock sold, not bought
             elif lemma == "recover" and any(t.tag == DEFICIT and t.start > token.start for t in clause):
                 verb_sign = -1  # "recovers from the outage": the trouble is behind it
             elif lemma in _HOLDING_UP and heads[0][0] == "permit":

@@ -1522,3 +1522,18 @@ def test_a_spokespersons_briefing_takes_its_news_from_what_was_said():
     )
     assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
     assert verdict.impacts["MP"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "mp"),
+    [
+        # A reserve released or drawn down is stock sold into the market; one added to is bought.
+        ("US releases antimony from strategic reserve", "bearish"),
+        ("Japan draws down rare earth stockpile", "bearish"),
+        ("US adds antimony to strategic reserve", "bullish"),
+    ],
+)
+def test_a_reserve_released_sells_and_one_filled_buys(title, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["MP"] == mp
