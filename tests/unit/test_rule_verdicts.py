@@ -1531,6 +1531,8 @@ def test_a_spokespersons_briefing_takes_its_news_from_what_was_said():
         ("US releases antimony from strategic reserve", "bearish"),
         ("Japan draws down rare earth stockpile", "bearish"),
         ("US adds antimony to strategic reserve", "bullish"),
+        # Funding stripped is support cut.
+        ("Congress strips funding for critical minerals stockpile", "bearish"),
     ],
 )
 def test_a_reserve_released_sells_and_one_filled_buys(title, mp):
