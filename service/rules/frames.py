@@ -54,7 +54,7 @@ disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
-dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down
+dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject
 """.replace("\n", " ").split(",")
 )
 
@@ -74,7 +74,7 @@ threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
-establish, create, provide, offer, list, say, tell, report, welcome, reject, deny, hear, open, build, expect, need, must,
+establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension, weaponise, weaponize, wield, as leverage, as a weapon, as a bargaining chip,
 as a trump card, as a lever, as a counter weapon, as a countermeasure, score

@@ -1539,3 +1539,24 @@ def test_a_reserve_released_sells_and_one_filled_buys(title, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # Rejected is turned down: a bid to halt tariffs rejected leaves them; tariffs rejected go.
+        ("Court rejects bid to halt tariffs", "legal", "bullish"),
+        ("Supreme Court rejects Trump's tariffs", "legal", "bearish"),
+        ("ITC rejects duties on Chinese graphite", "tariff_down", "bearish"),
+        ("US and China reject truce proposal", "truce", "bullish"),
+    ],
+)
+def test_what_is_rejected_is_turned_down(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp
+
+
+def test_an_appeal_rejected_is_the_appellants_setback():
+    verdict = assess(shipped(), "Malaysia rejects Lynas appeal", "")
+    assert verdict.alert and verdict.impacts["LYC.AX"] == "bearish", verdict.matched
