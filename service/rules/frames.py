@@ -2273,6 +2273,11 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "China issues first general licences to JL Mag": the Chinese exporters the article
         # names gain, whether the headline or the text names them.
         return {"mentioned:china_producers": "bullish"}
+    if main == "partnership" and fact.main and (fact.actor_country == CHINA or CHINA in fact.actor.split(", ")) \
+            and US not in fact.countries:
+        # "China and Russia sign a rare earth pact": a partnership, but not the West's: it does
+        # nothing for producers outside China.
+        return {"us_allied_producers": "neutral", "minor_metals": "neutral", "etf": "neutral"}
     if main == "truce" and not up and fact.instrument == "agreement":
         # "US-China trade truce collapses": the fight resumes, the reverse of a truce.
         return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",

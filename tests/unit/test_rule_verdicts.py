@@ -1560,3 +1560,19 @@ def test_what_is_rejected_is_turned_down(title, event_type, mp):
 def test_an_appeal_rejected_is_the_appellants_setback():
     verdict = assess(shipped(), "Malaysia rejects Lynas appeal", "")
     assert verdict.alert and verdict.impacts["LYC.AX"] == "bearish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "mp"),
+    [
+        # A pact China makes does nothing for producers outside China; the West's pacts help them.
+        ("China and Russia sign rare earth cooperation pact", "neutral"),
+        ("China signs rare earth deal with Malaysia", "neutral"),
+        ("US and Australia sign critical minerals pact", "bullish"),
+        ("US moves to counter China on minerals with new Kazakhstan pact", "bullish"),
+    ],
+)
+def test_a_pact_of_chinas_is_not_the_wests(title, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
+    assert verdict.impacts["MP"] == mp
