@@ -2266,6 +2266,10 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "Fire halts MP Materials' Mountain Pass plant": a shortage lifts other producers, but
         # the companies whose own output or supply stops lose.
         return dict.fromkeys(fact.companies, "bearish")
+    if main == "gov_funding" and up and fact.actor_country == CHINA and US not in fact.countries:
+        # "China injects $2 billion into China Rare Earth Group": Beijing backing its own.
+        return {"us_allied_producers": "neutral", "minor_metals": "neutral", "etf": "neutral",
+                "china_producers": "bullish"}
     if main == "gov_funding" and not up:
         # "weighs dropping price floors": support withdrawn.
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}

@@ -1576,3 +1576,10 @@ def test_a_pact_of_chinas_is_not_the_wests(title, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
     assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize("title", ["China injects $2 billion into China Rare Earth Group", "Beijing subsidises rare earth magnet makers"])
+def test_beijing_backing_its_own_lifts_chinese_producers_not_the_wests(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["600111.SS"] == "bullish" and verdict.impacts["MP"] == "neutral"
