@@ -330,12 +330,15 @@ class Ruleset:
         places: dict[int, set[tuple[int, int, int]]] = {}
         ticker_uses = self._ticker_uses
         found = ev.all_hits
+        # "ASM raises A$50m" with "Australian Strategic Materials" in the text: a name that needs
+        # context has it when the company is also named plainly.
+        plainly = {use[0] for phrase_id in names for use in ticker_uses[phrase_id] if not use[1] and not use[2]}
         for phrase_id in names:
             in_headline = phrase_id in headline
             spots = None
             for entity, form_only, ambiguous, ticker_form, friends in ticker_uses[phrase_id]:
                 misread = bool(friends) and not friends.isdisjoint(found)
-                if form_only or (ambiguous and not in_context):
+                if form_only or (ambiguous and not in_context and entity not in plainly):
                     if ticker_form is None:
                         continue
                     if spots is None:
@@ -387,13 +390,14 @@ class Ruleset:
         careful = found & self._careful_alias
         if careful:
             in_context = not self.catalogue.context.isdisjoint(found)
+            plainly = set(first) | _plainly_named(self.catalogue.aliases, careful)
             for phrase_id in careful:
                 scope = 0 if phrase_id in ev.headline_hits else 1 if phrase_id in ev.found(LEAD) else 2
                 for use in self.catalogue.aliases[phrase_id]:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # resolved above
                     seen_in = scope
-                    spots = _careful_mentions(ev, phrase_id, use, in_context)
+                    spots = _careful_mentions(ev, phrase_id, use, in_context or use.entity in plainly)
                     if spots is not None:
                         if not spots:
                             continue
@@ -423,11 +427,12 @@ class Ruleset:
         careful = found & self._careful_alias
         if careful:
             in_context = not self.catalogue.context.isdisjoint(found)
+            plainly = named | _plainly_named(self.catalogue.aliases, careful)
             for phrase_id in careful:
                 for use in self.catalogue.aliases[phrase_id]:
                     if not (use.ticker or use.ambiguous or use.ticker_form or use.ticker_form_only):
                         continue  # among the plain names above
-                    spots = _careful_mentions(ev, phrase_id, use, in_context)
+                    spots = _careful_mentions(ev, phrase_id, use, in_context or use.entity in plainly)
                     if spots is not None and not spots:
                         continue
                     named.add(use.entity)
@@ -1025,6 +1030,15 @@ class _PhraseNames:
             if at != -1 and (first == -1 or at < first):
                 first, shown = at, key
         return shown.strip() if first != -1 else name[1]
+
+
+def _plainly_named(aliases: Mapping[int, tuple[AliasUse, ...]], phrases: Iterable[int]) -> set[int]:
+    """The entities among `phrases` named by a name that needs no context or ticker form
+    ("Australian Strategic Materials"): their ambiguous names ("ASM") count in the same article."""
+    return {
+        use.entity for phrase_id in phrases for use in aliases[phrase_id]
+        if not (use.ambiguous or use.ticker_form_only or use.false_friends)
+    }
 
 
 def _careful_mentions(

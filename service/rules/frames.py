@@ -620,6 +620,8 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
         words.extend(INSTRUMENT_WORDS[None])  # "measures", "rules": what they are depends on the rest
     if "export_control" in kinds:
         words.extend(("exporter", "exporters"))  # "requires exporters to report buyers": a duty on them
+        # "to require licences for antimony exports": a licence required is a control.
+        words.extend(INSTRUMENT_WORDS["permit"])
     if "supply" in kinds:
         words.extend(DEFICITS)
         words.extend(INSTRUMENT_WORDS["permit"])
@@ -1636,7 +1638,8 @@ def _frame(
         polarity_sign = -sign if head in relief_tokens else sign
         if instrument == "supply" and actor_kind == "armed group":
             polarity_sign = -1  # rebels who take a mining hub disrupt its supply, whatever the verb
-        if instrument == "funding" and actor_kind == "company" and not public and polarity_sign > 0 and (
+        if instrument == "funding" and (actor_kind == "company" or (not actor_kind and companies)) and not public \
+                and polarity_sign > 0 and (
             (headline and any(t.tag == INSTRUMENT and t.text in _EQUITY_RAISES for t in clause))
             or (_SETBACK_MONEY.search(text) and not _BETTER_MONEY.search(text))
         ):

@@ -119,6 +119,16 @@ def test_prefilter_never_skips_a_rule_that_holds():
     assert checked > 50
 
 
+def test_a_licence_requirement_reaches_rules_on_export_control_frames():
+    """The prefilter indexes a rule on export-control frames under the words that can start one,
+    licences among them: a MOFCOM notice that only requires licences must reach it."""
+    verdict = assess(
+        shipped(), "MOFCOM and customs to require licences for antimony exports from September 15", "",
+        kind="official", feed="mofcom-announcements",
+    )
+    assert "china-export-control-announcement" in verdict.rules, verdict.rules
+
+
 def _source(item):
     from service.domain.feeds import SOURCE_WEIGHTS
     from service.domain.scoring import Source
@@ -1583,3 +1593,29 @@ def test_beijing_backing_its_own_lifts_chinese_producers_not_the_wests(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["600111.SS"] == "bullish" and verdict.impacts["MP"] == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "ticker", "alerts"),
+    [
+        # "ASM" needs context: the company's full name in the text gives it.
+        (
+            "ASM raises A$50.8m in placement priced 25.5% below last close",
+            "Australian Strategic Materials is issuing 42.3 million shares at A$1.20, a steep discount to its "
+            "last traded price, to fund the expansion of its Korean Metals Plant.",
+            "ASM.AX",
+            True,
+        ),
+        ("ASM raises A$50.8m in placement", "ASM International, the Dutch chip equipment maker, is issuing new shares.",
+         "ASM.AX", False),
+        # A placement the headline names as the company's, though the company does not act in it.
+        ("Terms out for Lynas' $425m placement and entitlement offer", "", "LYC.AX", True),
+        # "Why ... fell 23%": a share move by its figure happened.
+        ("Why Arafura shares fell 23% despite securing A$475 million in funding", "", "ARU.AX", True),
+    ],
+)
+def test_company_names_placements_and_share_moves_from_blind_batch_ak(title, summary, ticker, alerts):
+    verdict = assess(shipped(), title, summary)
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.impacts[ticker] == "bearish", verdict.matched
