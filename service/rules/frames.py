@@ -52,7 +52,7 @@ invalidate, overturn, void, shrink, unlawful, illegal, invalid, unconstitutional
 reduction, rescission, termination, elimination, cancellation, withdrawal, idle, shut, curtail,
 disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick, undermine,
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
-speed up, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
+speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject
 """.replace("\n", " ").split(",")
@@ -147,6 +147,7 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              "fail to", "fails to", "failed to", "failing to"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
+            "at zero",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
 HEDGES: Final = {"threaten", "plan", "propose", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
@@ -352,7 +353,7 @@ _LEVEL_CHANGING: Final = frozenset({"raise", "increase", "boost", "rise", "expan
 #: Target markers that as often start a date ("from August 1", "by July").
 _TIME_MARKERS: Final = frozenset({"from", "by", "at", "over"})
 #: Verbs that make a process lighter: fewer controls, or more licences sooner.
-_FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "fast track"})
+_FACILITATING: Final = frozenset({"streamline", "simplify", "expedite", "speed up", "speed", "fast track"})
 #: A modal or "to" between a noun and its verb: the noun acts ("delays will hit revenue").
 _ACTIVE_AFTER: Final = re.compile(r" (?:will|would|could|may|might|to|set to|likely to|expected to) ")
 #: What a government does to take back a permission it gave: "revokes general licences".
@@ -1184,6 +1185,9 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             # "China suspends X and reinstates Y": a second verb phrase is a clause of its own.
             segments.append((current, main, how))
             current, how = [], token.text
+            continue
+        if token.tag == CONJUNCTION and not current and how == "break" and token.text in ("but", "yet"):
+            how = token.text  # "exports recover, but US shipments stay at zero": the point follows
             continue
         current.append(token)
     segments.append((current, main, how))

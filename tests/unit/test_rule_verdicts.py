@@ -1619,3 +1619,19 @@ def test_company_names_placements_and_share_moves_from_blind_batch_ak(title, sum
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.impacts[ticker] == "bearish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # "Speed" approvals is to grant them faster, as "speed up" is.
+        ("China willing to set up green channel to speed rare earth export approvals for EU firms",
+         "export_control_eased", "bearish"),
+        # After "but", the point: the US flow stays at zero.
+        ("China's December antimony exports recover, but US shipments stay at zero", "supply_disruption", "bullish"),
+    ],
+)
+def test_approvals_sped_and_the_point_after_but(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp
