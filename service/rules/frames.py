@@ -1768,6 +1768,9 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
             elif before_verb and not targeted and actor is not None and actor[0] == "company" and kind == "government" \
                     and index + 1 < len(clause) and clause[index + 1].tag == OBJECT:
                 pass  # "Syrah declares Mozambique graphite force majeure": the country names the graphite
+            elif before_verb and not targeted and kind == "court" and actor is not None and actor[0] == "government" \
+                    and _listed_after(clause, index, text):
+                pass  # "MOFCOM, customs and the courts met to tighten ...": the agencies act, courts among them
             elif before_verb and not targeted:
                 if not country and kind in ("government", "court") and last_country:
                     name, country = name or last_country, last_country  # "the Chinese government", "a US court"
@@ -1795,6 +1798,16 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
     if actor is None and owner is not None:
         actor = owner
     return actor, targets, countries, companies, programme, public, firms
+
+
+def _listed_after(clause: list[Token], index: int, text: str | None) -> bool:
+    """Whether the name at `index` follows another name in a list ("customs and the courts"),
+    rather than after an adjective of country ("US trade court", "Malaysian High Court")."""
+    before = next((t for t in reversed(clause[:index]) if t.tag == ACTOR), None)
+    if before is None or text is None:
+        return False
+    between = text[before.end : clause[index].start + 1]
+    return "|" in between or " and " in between
 
 
 def _government_money(clause: list[Token], index: int, text: str) -> bool:

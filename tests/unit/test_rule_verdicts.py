@@ -1635,3 +1635,22 @@ def test_approvals_sped_and_the_point_after_but(title, event_type, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type"),
+    [
+        # Courts listed among the agencies that act do not make it a ruling.
+        (
+            "National export control coordination office deploys special campaign against strategic mineral smuggling",
+            "MOFCOM, public and state security, customs and the courts met in Shenzhen to tighten enforcement on "
+            "gallium, germanium, antimony, tungsten and medium-heavy rare earths.",
+            "export_control_new",
+        ),
+        # A country's court is still a court.
+        ("US trade court blocks Trump's emergency-powers tariffs, including duties on China", "", "legal"),
+    ],
+)
+def test_courts_listed_among_agencies_are_not_the_actor(title, summary, event_type):
+    verdict = assess(shipped(), title, summary, kind="official")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
