@@ -245,6 +245,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "mou", "partnership", "alliance", "treaty", "arrangement", "consensus",
         "detente", "joint statement", "cooperation", "collaboration", "compact", "understanding",
         "trade deal", "trade talks", "trade negotiations", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
+        "initiative",
         "plan of action", "joint", "club", "buyers club", "trade bloc", "trading bloc", "trade zone", "trading zone",
     ],
     "permit": [

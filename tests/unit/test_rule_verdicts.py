@@ -1654,3 +1654,14 @@ def test_approvals_sped_and_the_point_after_but(title, event_type, mp):
 def test_courts_listed_among_agencies_are_not_the_actor(title, summary, event_type):
     verdict = assess(shipped(), title, summary, kind="official")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+def test_an_initiative_governments_launch_together_is_a_partnership():
+    verdict = assess(
+        shipped(),
+        "Joint Statement of the Quad Foreign Ministers: launch of the Quad Critical Minerals Initiative",
+        "The US, Australia, India and Japan announced an initiative to secure and diversify critical mineral "
+        "supply chains, citing concern over the sudden use of export restrictions by others.",
+        kind="official",
+    )
+    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
