@@ -362,7 +362,9 @@ _REVOKING: Final = frozenset({"revoke", "cancel", "withdraw", "rescind", "termin
 #: What a government does to grow a supply it wants ("boosts mining", "opens lands to mining").
 _FOSTERING: Final = _FACILITATING | frozenset({"boost", "expand", "increase", "accelerate", "open", "develop", "build",
                                               "support", "promote", "ramp up", "scale up", "bolster", "strengthen",
-                                              "spur", "revive", "restart"})
+                                              "spur", "revive", "restart",
+                                              # "Malaysia lets Lynas keep processing": leave to go on
+                                              "let", "allow"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS: Final = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",

@@ -1665,3 +1665,13 @@ def test_an_initiative_governments_launch_together_is_a_partnership():
         kind="official",
     )
     assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Malaysia lets Lynas keep importing and processing concentrate until March 2026", "US allows Lynas to build Texas plant"],
+)
+def test_a_government_letting_a_company_operate_is_good_for_it(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts["LYC.AX"] == "bullish"
