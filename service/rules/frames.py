@@ -1806,8 +1806,14 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
 def _listed_after(clause: list[Token], index: int, text: str | None) -> bool:
     """Whether the name at `index` follows another name in a list ("customs and the courts"),
     rather than after an adjective of country ("US trade court", "Malaysian High Court")."""
-    before = next((t for t in reversed(clause[:index]) if t.tag == ACTOR), None)
-    if before is None or text is None:
+    if text is None:
+        return False
+    before: Token | None = None
+    for position in range(index - 1, -1, -1):  # by index: mypyc cannot compile reversed() here
+        if clause[position].tag == ACTOR:
+            before = clause[position]
+            break
+    if before is None:
         return False
     between = text[before.end : clause[index].start + 1]
     return "|" in between or " and " in between
