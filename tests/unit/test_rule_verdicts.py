@@ -275,6 +275,7 @@ def test_a_watchlist_company_listed_in_the_passive_is_a_listing(title, listed):
         ("US tariffs on Chinese solar panels rise to 50%", "", "wire", False),
         ("US tariffs on Chinese goods rise to 145%", "", "wire", True),
         ("Chinese tariffs on US soybeans take effect", "", "wire", True),
+        ("US imposes tariffs on Chinese drones", "", "wire", False),
     ],
 )
 def test_the_desks_fight_alerts_and_the_same_words_elsewhere_do_not(title, summary, kind, alerts):
