@@ -1676,3 +1676,15 @@ def test_a_government_letting_a_company_operate_is_good_for_it(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts["LYC.AX"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        ("Lynas loses lawsuit over Kalgoorlie plant", "bearish"),
+        ("Malaysian court rules in favour of Lynas", "bullish"),
+    ],
+)
+def test_a_case_lost_or_won_by_the_company(title, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.impacts["LYC.AX"] == direction, verdict.matched
