@@ -1688,3 +1688,15 @@ def test_a_government_letting_a_company_operate_is_good_for_it(title):
 def test_a_case_lost_or_won_by_the_company(title, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts["LYC.AX"] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Lynas extends offtake deal with Japan", "Lynas signs supply agreement with Japan's JARE"],
+)
+def test_a_companys_own_deal_with_a_foreign_buyer_is_its_news(title):
+    """A deal beside a country's name is kept for pacts between governments, unless the company
+    made it."""
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts["LYC.AX"] == "bullish"
