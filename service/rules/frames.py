@@ -2199,8 +2199,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("tariff_up",)
         return ("truce",) if both and (truce_words or fact.agreed) else ("tariff_down",)
     if instrument == "entity_list":
-        if up and fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
-            return ("export_control_new",)  # "adds magnet know-how to its export blacklist"
+        if fact.labels & DESK_OBJECTS and not fact.firms_targeted and not fact.companies:
+            # "adds magnet know-how to its export blacklist", "removes rare earth items from its
+            # export control list": goods on the list are controls, not companies.
+            return ("export_control_new",) if up else ("export_control_eased",)
         return ("entity_list",)
     if instrument == "funding":
         if fact.ordered and not up and fact.companies:

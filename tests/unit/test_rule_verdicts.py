@@ -1700,3 +1700,16 @@ def test_a_companys_own_deal_with_a_foreign_buyer_is_its_news(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts["LYC.AX"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # Goods taken off a control list are controls eased; firms taken off are a listing undone.
+        ("China removes rare earth items from export control list", "export_control_eased"),
+        ("China removes US firms from export control list", "entity_list"),
+    ],
+)
+def test_goods_or_firms_taken_off_a_control_list(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
