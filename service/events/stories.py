@@ -35,9 +35,11 @@ from service.events.sketch import Sketch
 
 #: Estimated resemblance of word pairs at or above which two reports are one story.
 SAME_STORY = 0.5
-#: Outlets write an event up over a day or two; a like report further apart from every report
-#: of a story is a new event (a second truce, a control renewed).
-SPAN = timedelta(hours=48)
+#: Outlets write an event up over two or three days (a White House fact sheet two days after the
+#: leaders' announcement, a trade paper's account after the weekend); a like report further
+#: apart from every report of a story is a new event (a second truce, a control renewed). Past
+#: a day, two reports need more evidence in common (`relation`).
+SPAN = timedelta(hours=72)
 #: An official report and a press report this close are held to less specific evidence.
 CONFIRMATION_SPAN = timedelta(hours=24)
 CONFIRMATION_EVIDENCE = 1

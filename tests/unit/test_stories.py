@@ -97,7 +97,9 @@ def names(groups) -> list[list[str]]:
             [["wire"], ["official"]],
         ),
         # A copy published more than the story span apart is another event (a rule renewed).
-        ([SUSPEND, Item("later", SUSPEND.title, SUSPEND.summary, None, hours=49)], [["wire"], ["later"]]),
+        ([SUSPEND, Item("later", SUSPEND.title, SUSPEND.summary, None, hours=SPAN / HOUR + 1)], [["wire"], ["later"]]),
+        # Within it, two and a half days later (a trade paper's account after a weekend), one story.
+        ([SUSPEND, Item("monday", SUSPEND.title, SUSPEND.summary, None, hours=60)], [["wire", "monday"]]),
         # Grouping is transitive: a ~ b by link, b ~ c by text.
         (
             [
