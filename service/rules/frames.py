@@ -330,12 +330,13 @@ _REACHING: Final = frozenset({"hit", "reach", "touch", "mark"})
 #: which is more often an adjective ("products sold for entertainment").
 _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unload", "unloads", "pull", "pulls", "pulled",
                              "pulling", "exit", "exits", "exited", "exiting"})
-#: Verbs that watch over what they act on: a control kept up, a flow let through less ("China
-#: scrutinises rare earth exports", "cracks down on smuggling").
-_RESTRAINING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet", "crack down on", "clamp down on",
-                                 "come down hard on"})
+#: Verbs of watching over what they act on.
+_WATCHING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet"})
+#: Verbs that keep a control up and let a flow through less ("China scrutinises rare earth
+#: exports", "cracks down on smuggling").
+_RESTRAINING: Final = _WATCHING | frozenset({"crack down on", "clamp down on", "come down hard on"})
 #: Verbs that, done to licences, grant fewer of them.
-_HOLDING_UP: Final = frozenset({"reject", "tighten", "regulate", "monitor", "scrutinise", "scrutinize", "vet"})
+_HOLDING_UP: Final = _WATCHING | frozenset({"reject", "tighten"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.
 _LOOSENING: Final = frozenset({"ease", "relax", "loosen"})
 #: Verbs the lexicon knows as nouns: they say which way, but whose ("Japan to fund Lynas's
@@ -875,15 +876,13 @@ _MONEY_MARKS: Final = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", 
 #: A wire's label before its headline: "UPDATE 2-", "EXCLUSIVE-", "WRAPUP 1-", "BREAKING:".
 _WIRE_TAG: Final = re.compile(r"^\W*(?:update|refile|rpt|corrected|correction|exclusive|wrapup|wrap up|breaking|urgent|"
                               r"insight|(?:\d+(?:st|nd|rd|th) )?ld|lead|focus|rpt-update)(?: \d+)?\s*[-:|]\s*")
-_TAG_STARTS: Final = frozenset("urecbwil(f0123456789 ")
 
 
 def _prepare(text: str) -> str:
     # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
     # regex search, and most sentences have no price, no money and no count.
     text = lower(text)
-    if text[:1] in _TAG_STARTS:
-        text = _WIRE_TAG.sub("", text, count=1)  # "UPDATE 2-China halts ...": the wire's label, not a verb
+    text = _WIRE_TAG.sub("", text, count=1)  # "UPDATE 2-China halts ...": the wire's label, not a verb
     if _DIGIT.search(text) and _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
     if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):
@@ -1426,7 +1425,7 @@ def _frame(
     if not heads:
         return None, named_actor
     if heads[0][0] == "price" and pivot is not None and pivot.tag == VERB and pivot.start <= heads[0][1].start \
-            and text[: pivot.start].rsplit(None, 1)[-1:] in _NOT_PRICES:
+            and text[: pivot.start].rstrip().rpartition(" ")[2] in _NOT_PRICES:
         return None, named_actor  # "trading picks up in rare earth stocks": how much changes hands, not its price
     heads_all = _all_kinds(clause)
     if heads[0][0] == "permit" and not _exports_in_view(clause, text, heads[0][1]) and not _licensee(companies, actor):
@@ -2152,14 +2151,14 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
 #: Watchlist groups whose own halts and deals are company news; a carmaker idling a line for
 #: want of magnets is a supply disruption.
 PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "minor_metals"})
-#: What a desk trades on: a truce over these is the trade fight paused.
 #: Subjects of a market's verb that are not its price: "volume surges in rare earth stocks".
-_NOT_PRICES: Final = (["trading"], ["volume"], ["volumes"], ["turnover"], ["activity"], ["interest"])
+_NOT_PRICES: Final = frozenset({"trading", "volume", "volumes", "turnover", "activity", "interest"})
 #: Makers named by what they make, when the clause names nothing else: their magnets.
 _MAKERS_OF: Final = {"magnet maker": "magnet", "magnet makers": "magnet", "rare earth magnet maker": "rare earth magnet",
                      "rare earth magnet makers": "rare earth magnet"}
 #: What a plant makes (a truck, a car): naming it says where supply stopped, not what ran short.
 _MADE_GOODS: Final = frozenset({"other_goods"})
+#: What a desk trades on: a truce over these is the trade fight paused.
 DESK_OBJECTS: Final = frozenset({"rare_earths", "minor_metals", "magnets", "critical_minerals", "technology",
                           "battery_materials", "dual_use"})
 #: Flows a government halts by policy; a government "halting mining" is something else.
