@@ -546,8 +546,9 @@ class Ruleset:
             kinds: set[str] = set()
             for event_type in types:
                 kinds |= FAMILIES.get(event_type, frozenset())
-            if "corporate" in types:
-                kinds.add("price")  # a company's shares moving (`_frame_verdict`)
+            if "corporate" in types or "price_move" in types:
+                # a company's shares moving, restrictions on one company (`_frame_verdict`)
+                kinds |= {"price", "export_control"}
             found = self._family_words[types] = frozenset().union(
                 *(self.frame_words.get(kind, frozenset()) for kind in kinds)
             )
@@ -579,7 +580,10 @@ class Ruleset:
         # when a court rule fired, only a court's own frame does.
         deciding = [
             f for f in read
-            if (f.instrument in families or (company_news and f.instrument == "price" and f.shares and f.companies))
+            if (f.instrument in families or (company_news and f.instrument == "price" and f.shares and f.companies)
+                # "Malaysia lifts the conditions on Lynas's licence": a restriction on one company.
+                or ((company_news or "price_move" in plan.all_types) and f.instrument == "export_control"
+                    and event_types(f) == ("corporate",)))
             and (f.headline or f.main) and event_types(f)
             and (not legal or f.actor_kind == "court")
         ]

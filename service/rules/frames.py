@@ -144,7 +144,12 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              # "ITC votes against duties": the duties are turned down.
              "vote against", "votes against", "voted against",
              # "fail to reach agreement": none reached.
-             "fail to", "fails to", "failed to", "failing to"]
+             "fail to", "fails to", "failed to", "failing to",
+             # "Lynas loses court bid to overturn licence conditions": the conditions stay.
+             *(f"{verb} {whose}{court}{noun} to" for verb in ("lose", "loses", "lost", "losing", "fails in", "failed in")
+               for whose in ("", "its ", "a ", "their ") for court in ("", "court ", "legal ")
+               for noun in ("bid", "challenge", "appeal", "fight", "battle", "attempt")),
+             "failed bid to", "failed attempt to"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "at zero",
@@ -169,6 +174,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "curbs", "export curb", "ban", "bans", "export ban", "embargo", "licensing requirement",
         "licence requirement", "license requirement", "licence duty", "license duty", "licensing duty",
         "licensing regime", "licensing rule",
+        # Conditions attached to a licence restrict it: lifting them lets the holder do more.
+        "licence conditions", "license conditions", "licensing conditions", "permit conditions", "conditions on",
         "licensing system", "export licensing", "licensing", "end use check", "end user check",
         # The controls on end users, not the end users themselves ("exports to military end users
         # were halted" is exports halted).
@@ -2181,6 +2188,11 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         # directions.
         return ("legal",)
     if instrument == "export_control":
+        if fact.companies and fact.actor_kind in ("government", "company") and CHINA not in fact.countries \
+                and "china_producers" not in fact.labels and not fact.labels & DESK_OBJECTS and not fact.trade_flow:
+            # "Malaysia lifts the conditions on Lynas's licence": a regulator's hold on one
+            # company's operations, not a control on the trade in minerals.
+            return ("corporate",)
         if up and fact.firms_targeted:
             return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
         if up:
@@ -2291,6 +2303,8 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # The material's price or the sector's shares: every producer moves with it.
         return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
     if main == "corporate":
+        if fact.instrument == "export_control":
+            up = not up  # restrictions on a company lifted are its good news
         return {"mentioned": "bullish" if up else "bearish"}
     if main == "supply_disruption" and not up and fact.companies:
         # "Fire halts MP Materials' Mountain Pass plant": a shortage lifts other producers, but

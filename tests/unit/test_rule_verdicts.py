@@ -1713,3 +1713,23 @@ def test_a_companys_own_deal_with_a_foreign_buyer_is_its_news(title):
 def test_goods_or_firms_taken_off_a_control_list(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        # A regulator's conditions or curbs on one company restrict it: lifted, they are its good
+        # news; imposed or kept, its setback. Not a control on the trade in minerals.
+        ("Malaysia lifts conditions on Lynas licence", "bullish"),
+        ("Malaysia eases Lynas licence conditions", "bullish"),
+        ("Malaysia lifts curbs on Lynas", "bullish"),
+        ("Malaysia imposes new conditions on Lynas licence", "bearish"),
+        ("Malaysia keeps conditions on Lynas licence", "bearish"),
+        ("Lynas loses court bid to overturn licence conditions", "bearish"),
+        ("Lynas wins court bid to overturn licence conditions", "bullish"),
+    ],
+)
+def test_restrictions_on_one_company_are_its_news(title, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts["LYC.AX"] == direction, verdict.matched
