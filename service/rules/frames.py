@@ -815,6 +815,17 @@ def _particle_first(match: re.Match) -> str:
     return f"{verb} {particle}{between}"
 
 
+#: "Announcement on Including Lockheed Martin ... in the Unreliable Entity List" (MOFCOM's title
+#: for a listing): a firm included in a list is added to it.
+_INCLUDED_IN: Final = re.compile(r"\binclud(e|es|ed|ing)((?: [\w&.-]+){0,12}?) in ((?:(?:the|its|[\w.]+['\u2019]s) ){0,2}"
+                                 r"(?:unreliable entity|entity|export control|control) list)\b")
+_ADDED: Final = {"e": "add", "es": "adds", "ed": "added", "ing": "adding"}
+
+
+def _added_to(match: re.Match) -> str:
+    return f"{_ADDED[match.group(1)]}{match.group(2)} to {match.group(3)}"
+
+
 _DUTY_FREE: Final = re.compile(r"\b(duty|tariff)[ -]free\b")
 _WITHOUT_DUTIES: Final = re.compile(r"\bwithout ((?:new |any |further )?(?:tariffs?|duties|duty|levies))\b")
 #: "ruling voiding tariffs lifts Asian markets": markets lifted by what comes before, which is the
@@ -904,6 +915,8 @@ def _prepare(text: str) -> str:
         text = text.replace(";", " semicolonbreak ")
     if " back" in text or " off" in text:
         text = _PARTICLE.sub(_particle_first, text)
+    if "includ" in text and " list" in text:
+        text = _INCLUDED_IN.sub(_added_to, text)
     if "free" in text:
         text = _DUTY_FREE.sub(r"no \1", text)  # "ends duty-free treatment": a duty comes
     if "without" in text:

@@ -644,6 +644,13 @@ def test_any_text_reads_without_error(reader, text):
             "India sets aside ₹7,280 crore for magnets, up 12% on last year",
             " india sets aside moneyamount for magnets | upmove 12 pct on last year ",
         ),
+        # A firm included in a list is added to it; a list that includes things is no listing.
+        (
+            "Announcement on Including Lockheed Martin and Raytheon in the Unreliable Entity List",
+            " announcement on adding lockheed martin and raytheon to the unreliable entity list ",
+        ),
+        ("Skydio included in China's entity list", " skydio added to china s entity list "),
+        ("A list including gallium in the annex", " a list including gallium in the annex "),
         # A grade of product is one word; underscores and accented words are read as words.
         ("Prices of high-purity gallium fall", " prices of highpurity gallium fall "),
         ("snake_case and naïve café déjà-vu", " snake case and naïve café déjà vu "),

@@ -1733,3 +1733,18 @@ def test_restrictions_on_one_company_are_its_news(title, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts["LYC.AX"] == direction, verdict.matched
+
+
+def test_mofcoms_title_including_firms_in_the_unreliable_entity_list_is_a_listing():
+    """MOFCOM titles a listing "... on Including X in the Unreliable Entity List": firms added
+    to a list, whatever the first sentence says they are barred from."""
+    verdict = assess(
+        shipped(),
+        "Announcement on Including Lockheed Martin Corporation and Raytheon Missiles & Defense in the Unreliable "
+        "Entity List",
+        "The two US defence contractors are barred from China-related import and export activity.",
+        kind="official",
+        feed="mofcom-announcements",
+    )
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+    assert verdict.impacts["LMT"] == verdict.impacts["RTX"] == "bearish"
