@@ -1748,3 +1748,17 @@ def test_mofcoms_title_including_firms_in_the_unreliable_entity_list_is_a_listin
     )
     assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
     assert verdict.impacts["LMT"] == verdict.impacts["RTX"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "named"),
+    [
+        # Neo's magnet plant is in Narva: the town named with the sector names the company.
+        ("Canadian company's magnet factory opens in Narva", True),
+        ("Narva city council elects new mayor", False),
+    ],
+)
+def test_a_plants_town_with_the_sector_names_its_company(title, named):
+    verdict = assess(shipped(), title, "")
+    assert ("NEO.TO" in verdict.relevance) is named, verdict.relevance
+    assert verdict.alert is named
