@@ -54,7 +54,7 @@ disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
-dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject
+dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute
 """.replace("\n", " ").split(",")
 )
 
@@ -71,7 +71,7 @@ finalise, keep, maintain, retain, remain, leave, stay, continue, bite, renew, re
 demand, mandate, order, target, hit, put, place, take, invest, fund, finance, lend, back, buy,
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
-regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on,
+regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,

@@ -1421,11 +1421,18 @@ def test_a_companys_shares_moving_is_a_price_move_its_way(title, direction):
 @pytest.mark.parametrize(
     "title",
     ["China dials back export controls on gallium", "China repeals export controls on gallium",
-     "China abolishes export controls on gallium"],
+     "China abolishes export controls on gallium", "China waters down rare earth export curbs",
+     "China dilutes rare earth export curbs"],
 )
 def test_controls_dialled_back_or_repealed_are_eased(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
+
+
+def test_doubling_down_on_curbs_keeps_them_and_is_no_price_doubling():
+    verdict = assess(shipped(), "China doubles down on rare earth export curbs", "")
+    assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
 
 
 @pytest.mark.parametrize(
