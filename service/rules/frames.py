@@ -54,7 +54,8 @@ disrupt, seize, capture, attack, starve, choke, squeeze, throttle, strand, stick
 derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, refrain from, is off, are off, streamline, simplify, expedite,
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
-dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute
+dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
+temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset
 """.replace("\n", " ").split(",")
 )
 

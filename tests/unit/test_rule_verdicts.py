@@ -1441,6 +1441,11 @@ def test_doubling_down_on_curbs_keeps_them_and_is_no_price_doubling():
         ("Trump walks back China tariff threat", "tariff_down"),
         ("Trump says China tariffs will come down substantially", "tariff_down"),
         ("Bessent says China tariffs unsustainable", "tariff_down"),
+        ("US tempers tariffs on Chinese goods", "tariff_down"),
+        ("US tones down tariffs on Chinese goods", "tariff_down"),
+        ("US reins in tariffs on Chinese goods", "tariff_down"),
+        ("US puts the brakes on tariffs on Chinese goods", "tariff_down"),
+        ("US sunsets tariffs on Chinese goods", "tariff_down"),
         # Coming down hard on smuggling is enforcement, not an easing.
         ("China comes down hard on rare earth smuggling", "export_control_new"),
     ],
