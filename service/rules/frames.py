@@ -73,6 +73,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
+fall under, bring under,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -1442,7 +1443,7 @@ def _frame(
         # body's "rule" it is stays unsaid: "the Commission issues a rule" may be on toys).
         actor = ("government", actor[1] or default_actor[2], default_actor[2])
         issuer_filled = True
-    heads = _heads(clause)
+    heads = _heads(clause, text)
     if not heads:
         return None, named_actor
     if heads[0][0] == "price" and pivot is not None and pivot.tag == VERB and pivot.start <= heads[0][1].start \
@@ -1856,7 +1857,11 @@ def _government_money(clause: list[Token], index: int, text: str) -> bool:
 _TRADED_DEALS: Final = frozenset({"offtake", "offtakes", "off take", "contract", "contracts", "purchase agreement"})
 
 
-def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
+#: What puts a restriction named after the verb as its cause: "exports plunge 74% under new licensing".
+_CAUSED_BY: Final = re.compile(r" (?:under|amid|on|because of|due to|in the wake of|in response to) ")
+
+
+def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]]:
     """The instruments a clause is about: the first of the strongest kind, plus any other
     restriction it names ("tariffs and export controls")."""
     found: dict[str | None, Token] = {}
@@ -1914,6 +1919,12 @@ def _heads(clause: list[Token]) -> list[tuple[str | None, Token]]:
             if k in found and found[k].start > verb.start and _direct_object(clause, verb, found[k])
         ]
         if moved:
+            return [(moved[0], found[moved[0]])]
+    if restrictions and verb is not None and all(found[k].start > verb.start for k in restrictions):
+        # "Magnet exports plunge 74% under new licensing": a flow or a price moved, and the
+        # restriction after "under" or "amid" is why.
+        moved = [k for k in ("supply", "price") if k in found and found[k].start < verb.start]
+        if moved and _CAUSED_BY.search(text, verb.end - 1, min(found[k].start for k in restrictions) + 1):
             return [(moved[0], found[moved[0]])]
     by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None) if restrictions and verb is not None else None
     if by is not None and verb is not None and verb.start < by.start \

@@ -138,6 +138,12 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Executive order keeps the tariff on Chinese goods at 10% and extends the suspension of the rest", "tariff",
          "down", "tariff_down"),
         ("China exported no gallium in August", "supply", "down", "supply_disruption"),
+        # A restriction after "under" or "amid" is why the flow moved; "falls under" a control is
+        # brought under it.
+        ("China's rare earth magnet exports plunge 74% in April under new licensing", "supply", "down",
+         "supply_disruption"),
+        ("Rare earth mining and smelting fall under state total-quantity control", "export_control", "up",
+         "export_control_new"),
         ("China hits back with licence rule on seven heavy rare earths", "export_control", "up",
          "export_control_new"),
         # A company's licence to operate is its own news; licences made lighter are licences eased.
