@@ -37,6 +37,13 @@ from service.rules.schema import DEFAULT_THROTTLE_SECONDS
 NAMED_KINDS: Final = ("country", "agency", "element")
 #: How `explain` writes a `near` match: "truce ~ china".
 _NEAR_PAIR: Final = " ~ "
+#: China's title for new controls, "Announcement No. 10 of 2025 on Export Control Measures for
+#: Tungsten ... Items": the document enacts them, though its title has no verb.
+_CONTROLS_TITLE: Final = re.compile(r"\bon (?:implementing |the implementation of )?export controls?(?: measures)? "
+                                    r"(?:on|for|of|over)\b", re.IGNORECASE)
+#: Any verb that would say otherwise ("on Adjusting ...", "on Suspending ...").
+_TITLE_VERB: Final = re.compile(r"\b(?:adjust|modif|optimi[sz]|suspend|lift|remov|cancel|terminat|stop|halt|resum|delay|"
+                                r"postpon|exempt|relax|eas|repeal|abolish|revis|amend)", re.IGNORECASE)
 _second: Final = itemgetter(1)
 _flatten: Final = chain.from_iterable
 
@@ -495,7 +502,11 @@ class Ruleset:
                 clash = reading.headline_contradiction
                 read = reading.headline_facts
                 if not clash:
-                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=True)
+                    # China's title for new controls (no verb) enacts them; a news headline naming
+                    # a restriction and nothing done to it leaves the first sentence to say which way.
+                    enacted = official is not None and official.country == CHINA \
+                        and _CONTROLS_TITLE.search(ev.raw[0]) is not None and _TITLE_VERB.search(ev.raw[0]) is None
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=not enacted)
                     if decided is not None and decided[2][0].instrument == "price" and decided[2][0].shares \
                             and not reading.contradiction:
                         # "Why is Critical Metals' stock soaring premarket?": a move the headline

@@ -1774,3 +1774,25 @@ def test_a_plants_town_with_the_sector_names_its_company(title, named):
     verdict = assess(shipped(), title, "")
     assert ("NEO.TO" in verdict.relevance) is named, verdict.relevance
     assert verdict.alert is named
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "event_type"),
+    [
+        # China's title for new controls enacts them, whatever background the first sentence gives.
+        (
+            "Announcement No. 10 of 2025 on Export Control Measures for Tungsten, Tellurium and Indium Items",
+            "Exporters must now hold licences, in a package released the day Beijing answered new US tariffs.",
+            "export_control_new",
+        ),
+        # A title with a verb of its own still lets the first sentence say which way.
+        (
+            "Announcement No. 70 of 2025 on Adjusting Export Control Measures for Rare Earth Items",
+            "MOFCOM suspends the October measures for one year.",
+            "export_control_eased",
+        ),
+    ],
+)
+def test_chinas_title_for_new_controls_is_the_act(title, summary, event_type):
+    verdict = assess(shipped(), title, summary, kind="official", feed="mofcom-announcements")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
