@@ -1796,3 +1796,15 @@ def test_a_plants_town_with_the_sector_names_its_company(title, named):
 def test_chinas_title_for_new_controls_is_the_act(title, summary, event_type):
     verdict = assess(shipped(), title, summary, kind="official", feed="mofcom-announcements")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+def test_a_chip_rule_rescinded_is_no_truce():
+    """A "framework" near "Chinese" in a release about AI chips is a chip rule, not a truce."""
+    verdict = assess(
+        shipped(),
+        "Department of Commerce rescinds AI diffusion rule and issues guidance on advanced computing chips",
+        "BIS will not enforce the Biden-era framework and warns that using certain Chinese AI chips anywhere may "
+        "breach US export rules.",
+        kind="official",
+    )
+    assert not verdict.alert, verdict.matched
