@@ -73,7 +73,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under,
+fall under, bring under, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -128,6 +128,9 @@ IRREGULAR: Final = {
     # A compound verb inflects its last word.
     "fast track": ["fast tracks", "fast tracked", "fast tracking"],
     "bail out": ["bails out", "bailed out", "bailing out"],
+    "green light": ["green lights", "green lighted", "green lit", "green lighting"],
+    "greenlight": ["greenlights", "greenlighted", "greenlit", "greenlighting"],
+    "rubber stamp": ["rubber stamps", "rubber stamped", "rubber stamping"],
     "pull out": ["pulls out", "pulled out", "pulling out"],
     "eye": ["eyes", "eyed", "eyeing", "eying"],
     "must": [],
@@ -312,7 +315,7 @@ REQUIRING: Final = {"require", "demand", "mandate", "need", "must", "impose", "i
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
 _STARTING: Final = frozenset({"start", "begin", "launch"})
 _GRANTING: Final = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
-                       "permit", "let"})
+                       "permit", "let", "wave through", "green light", "greenlight", "rubber stamp", "sign off on"})
 #: A company's money news that holders take badly: a raise below the market, a loss, a cost blow-out.
 _SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|quarter|quarterly|annual) loss|loss of|cost blow ?outs?|"
                             r"costs? (?:blows?|blew|blown|balloons?|ballooned|soars?|soared|jumps?|jumped) (?:out |up )?(?:to|by)|"
@@ -374,7 +377,10 @@ _FOSTERING: Final = _FACILITATING | frozenset({"boost", "expand", "increase", "a
                                               "support", "promote", "ramp up", "scale up", "bolster", "strengthen",
                                               "spur", "revive", "restart",
                                               # "Malaysia lets Lynas keep processing": leave to go on
-                                              "let", "allow"})
+                                              "let", "allow",
+                                              # "Australia approves Arafura's Nolans project"
+                                              "approve", "wave through", "green light", "greenlight",
+                                              "rubber stamp", "sign off on"})
 #: What ends a clause. Subordinators also mark what follows as background to the main clause.
 SUBORDINATORS: Final = ["after", "as", "amid", "following", "despite", "while", "because", "since", "ahead of",
                  "before", "even as", "in response to", "in retaliation for", "which", "that", "who",

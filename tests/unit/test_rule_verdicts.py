@@ -1808,3 +1808,22 @@ def test_a_chip_rule_rescinded_is_no_truce():
         kind="official",
     )
     assert not verdict.alert, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "ticker", "direction"),
+    [
+        # Licences waved through, green-lit or rubber-stamped are granted.
+        ("China waves through some rare earth export licences as automakers warn of shortages",
+         "export_control_eased", "MP", "bearish"),
+        ("Beijing green-lights rare earth export licences for US firms", "export_control_eased", "MP", "bearish"),
+        ("China rubber-stamps magnet export licences", "export_control_eased", "MP", "bearish"),
+        # A government approving a company's project is the company's good news.
+        ("Australia approves Arafura Nolans project", "corporate", "ARU.AX", "bullish"),
+        ("Australia greenlights Arafura Nolans project", "corporate", "ARU.AX", "bullish"),
+    ],
+)
+def test_approvals_in_other_words(title, event_type, ticker, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts[ticker] == direction, verdict.matched
