@@ -73,7 +73,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under, wave through, green light, greenlight, rubber stamp, sign off on,
+fall under, bring under, ask, instruct, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -278,7 +278,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "supplying", "project", "projects", "construction",
         # A deal to export is the flow itself: suspended, the exports stop.
         "export deal", "export deals", "export agreement", "export agreements", "export contract",
-        "export contracts",
+        "export contracts", "export pact", "export pacts", "export arrangement", "export arrangements",
     ],
     "price": [
         "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
@@ -2065,7 +2065,7 @@ def _generic_kind(
 #: restriction feared (a mood, not an act).
 _APPREHENSION: Final = frozenset({"fear", "fears", "concern", "concerns", "worry", "worries"})
 #: Verbs by which an actor has others act: "orders funds to sell", "tells exporters to".
-_ORDERING: Final = frozenset({"order", "tell", "direct", "force", "compel"})
+_ORDERING: Final = frozenset({"order", "tell", "direct", "force", "compel", "ask", "instruct"})
 #: Words before a participle that make it passive: "was added", "has been placed", "gets hit".
 _AUXILIARIES: Final = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got", "getting"})
 #: Verbs of giving: in a headline, "Lynas awarded ..." is Lynas given it (the giver acts: "awards").
@@ -2201,7 +2201,10 @@ DESK_OBJECTS: Final = frozenset({"rare_earths", "minor_metals", "magnets", "crit
                           "battery_materials", "dual_use"})
 #: Flows a government halts by policy; a government "halting mining" is something else.
 TRADE_FLOWS: Final = frozenset({"export", "exports", "shipment", "shipments", "supply", "supplies", "delivery", "deliveries",
-                         "sales", "cargo", "cargoes", "flow", "flows"})
+                         "sales", "cargo", "cargoes", "flow", "flows", "shipping",
+                         # "suspends its rare earth export deal with Japan": the exports stop.
+                         "export deal", "export deals", "export agreement", "export agreements", "export contract",
+                         "export contracts", "export pact", "export pacts", "export arrangement", "export arrangements"})
 
 
 def event_types(fact: FrameFact) -> tuple[str, ...]:
@@ -2409,6 +2412,7 @@ def builtin_lexicon() -> Lexicon:
         lexicon.add(word + "s", RELIEF, word) if not word.endswith("s") else None
     # "puts the October curbs on hold": a pause by another name.
     lexicon.add("on hold", RELIEF, "pause")
+    lexicon.add("on ice", RELIEF, "pause")
     for kind, words in INSTRUMENT_WORDS.items():
         for word in words:
             lexicon.add(word, INSTRUMENT, kind, inflect="noun")

@@ -1827,3 +1827,25 @@ def test_approvals_in_other_words(title, event_type, ticker, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts[ticker] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # A government asking or instructing its exporters to stop, or shelving an export deal,
+        # restricts exports.
+        "India asks state miner IREL to halt rare earth exports to Japan to keep supply at home",
+        "India likely to suspend rare earth export deal with Japan",
+        "India asks IREL to put Japan rare earth export pact on ice to keep supply at home",
+        "Beijing instructs exporters to stop shipping gallium to US",
+    ],
+)
+def test_a_government_stopping_its_own_exports_is_an_export_control(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("export_control_new",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
+
+
+def test_curbs_put_on_ice_are_paused():
+    verdict = assess(shipped(), "China puts rare earth export curbs on ice", "")
+    assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
