@@ -55,7 +55,7 @@ derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, re
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
-temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset
+temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of
 """.replace("\n", " ").split(",")
 )
 
@@ -298,6 +298,8 @@ PRICE_VERBS: Final = ("rise", "climb", "jump", "surge", "soar", "rally", "spike"
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften",
                "plummet", "nosedive", "skyrocket", "double", "triple", "quadruple")
 VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
+                    # "will stop buying their rare earths": the buyer's imports stop.
+                    "stop buying": "supply", "halt purchases of": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
                     "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
@@ -636,6 +638,9 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
         for verb, instrument in VERB_INSTRUMENTS.items():
             if instrument == kind:
                 words.extend((verb, *IRREGULAR.get(verb, ())))
+                if " " in verb:
+                    # A phrasal verb inflects its first word, as the lexicon has it ("stops buying").
+                    words.extend(" ".join(form) for form in _forms(verb.split(), True))
     if kinds & {"export_control", "tariff", "entity_list", "funding"}:
         words.extend(INSTRUMENT_WORDS[None])  # "measures", "rules": what they are depends on the rest
     if "export_control" in kinds:
@@ -1312,7 +1317,7 @@ _KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | 
 _OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
 _SECURITY_FINDING: Final = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
-_ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise"})
+_ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise", "at risk", "in jeopardy"})
 _LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
 #: Stocks a government holds: released or tapped, they are sold into the market.
 _RESERVES: Final = frozenset({"stockpile", "stockpiles", "strategic reserve", "national stockpile", "reserve", "reserves"})

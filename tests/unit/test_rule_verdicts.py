@@ -1849,3 +1849,20 @@ def test_a_government_stopping_its_own_exports_is_an_export_control(title):
 def test_curbs_put_on_ice_are_paused():
     verdict = assess(shipped(), "China puts rare earth export curbs on ice", "")
     assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Fighting that puts supply at risk is the trouble acting, not a second turn of the flow.
+        "Myanmar fighting puts rare earth supply at risk",
+        "Myanmar fighting puts rare earth supply in jeopardy",
+        # A buyer that stops buying stops the flow; an inflected phrasal verb still reaches the rule.
+        "China stops buying Myanmar rare earths",
+        "China warns Kachin rebels it will stop buying their rare earths if they take Bhamo",
+    ],
+)
+def test_supply_put_at_risk_or_no_longer_bought(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
