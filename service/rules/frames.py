@@ -1170,6 +1170,8 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
     current: list[Token] = []
     main = True
     how = "start"
+    #: Segments that open with "before" or "ahead of": what is still to come.
+    ahead: set[int] = set()
     for index, token in enumerate(tokens):
         if token.tag == BREAK:
             segments.append((current, main, how))
@@ -1210,6 +1212,8 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
                 break
             segments.append((current, main, how))
             current, main, how = [], False, "subordinate"
+            if token.value in ("before", "ahead of"):
+                ahead.add(len(segments))  # the index the segment it opens will have
             continue
         if token.tag == TARGET and token.text == "on" and current and _price_verb(current):
             # "MP soars on Pentagon stake": what follows is why, not what.
@@ -1230,7 +1234,7 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
     # "US, China agree ..." -> one clause; "... on gallium, germanium" -> one clause.
     merged: list[tuple[list[Token], bool, str]] = []
     pending: list[Token] = []
-    for tokens_, is_main, how in segments:
+    for number, (tokens_, is_main, how) in enumerate(segments):
         if not tokens_:
             continue
         if how == "start" and len(segments) > 1 and segments[1][2] == "colon" and all(t.tag == ACTOR for t in tokens_):
@@ -1253,6 +1257,8 @@ def _clauses(tokens: list[Token], headline: bool = True) -> list[tuple[list[Toke
             pending.extend(tokens_)  # "Under the Critical Raw Materials Act, the Commission ..."
             continue
         if not substantive:
+            if number in ahead:
+                continue  # "sign a pact before Xi meeting": a meeting to come names no party to the pact
             if merged and (how == "break" or how in CONJUNCTIONS) and not any(t.tag == ACTOR for t in tokens_):
                 merged[-1][0].extend(tokens_)
             else:

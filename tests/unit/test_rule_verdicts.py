@@ -1866,3 +1866,9 @@ def test_supply_put_at_risk_or_no_longer_bought(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("supply_disruption",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
+
+
+def test_a_meeting_still_to_come_names_no_party_to_the_pact():
+    verdict = assess(shipped(), "Trump, Takaichi sign minerals supply pact in Tokyo before Xi meeting", "")
+    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
