@@ -26,7 +26,7 @@ from service.domain.feeds import Entry
 from service.domain.scoring import RESTRICTIONS, Assessment, Direction, Source
 from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition, Evidence, Phrases
 from service.rules.entities import AliasUse, EntityCatalogue, relevance
-from service.rules.frames import CHINA, FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
+from service.rules.frames import CHINA, DESK_OBJECTS, FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
 from service.rules.phrases import PhraseMatcher, lower, normalise
 from service.rules.price import PriceRule
@@ -529,6 +529,13 @@ class Ruleset:
                 matched.append(describe_frame(facts[0]))
                 frames = tuple(fact.frame for fact in facts)
                 moved = _share_moves(read)
+                sector = _sector_moves(read, facts[0]) if facts[0].instrument != "price" else {}
+                if sector:
+                    # "... bloc with price floors; miners' shares fall": the way the headline says
+                    # the sector's shares went is theirs, whatever the event's usual direction.
+                    groups = self.catalogue.groups
+                    impacts = {**impacts, **{ticker: way for group, way in sector.items()
+                                             for ticker in groups.get(group, ()) if ticker in impacts}}
                 if moved:
                     # "Critical Metals, USA Rare Earth climb as China delays curbs": the way the
                     # headline says a company's shares went is that company's direction.
@@ -890,6 +897,25 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
             for company in fact.companies:
                 moved.setdefault(company, "bullish" if fact.polarity == "up" else "bearish")
     return moved
+
+
+def _sector_moves(read: tuple[FrameFact, ...], event: FrameFact) -> dict[str, Direction]:
+    """The producer groups whose shares the headline says moved as a sector after telling the
+    event ("... bloc with price floors; miners' shares fall"), and which way: China's own when
+    it names China. A move told first ("Stocks tumble as Trump vows tariffs") may be the whole
+    market's, with the sector named only to say how it differed."""
+    after = False
+    for fact in read:
+        if fact is event:
+            after = True
+            continue
+        if after and fact.headline and fact.instrument == "price" and fact.shares and fact.acted \
+                and not fact.hedged and not fact.companies and fact.labels & DESK_OBJECTS:
+            way: Direction = "bullish" if fact.polarity == "up" else "bearish"
+            if CHINA in fact.countries:
+                return {"china_producers": way}
+            return {"us_allied_producers": way, "etf": way}
+    return {}
 
 
 def _cause_in_lead(fact: FrameFact, lead: tuple[FrameFact, ...]) -> FrameFact | None:

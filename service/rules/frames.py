@@ -73,7 +73,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under, ask, instruct, wave through, green light, greenlight, rubber stamp, sign off on,
+fall under, bring under, ask, instruct, pitch, float, enforce, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -160,7 +160,7 @@ SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "
             "at zero",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
-HEDGES: Final = {"threaten", "plan", "propose", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
+HEDGES: Final = {"threaten", "plan", "propose", "pitch", "float", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
           "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 #: Hedges that are a mood of onlookers, not a plan of whoever acts.
 MOODS: Final = frozenset({"hope", "bet", "expect", "doubt", "question"})
@@ -259,6 +259,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "trade deal", "trade talks", "trade negotiations", "thaw", "détente", "rapprochement", "commitment", "work together", "cooperate", "coordinate", "coalition", "action plan",
         "initiative",
         "plan of action", "joint", "club", "buyers club", "trade bloc", "trading bloc", "trade zone", "trading zone",
+        "bloc", "minerals bloc",
     ],
     "permit": [
         "licence", "licences", "license", "licenses", "export licence", "export licences",
@@ -1951,6 +1952,12 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
         moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start < verb.start]
         if moved:
             return [(moved[0], found[moved[0]])]
+        # "a minerals bloc with price floors enforced by tariffs": the tariffs are the means of
+        # what the participle describes.
+        described = [t for t in clause if t.tag == VERB and t.start < by.start][-1]
+        kept = [k for k in ("agreement", "funding") if k in found and found[k].start < described.start]
+        if described is not verb and kept:
+            return [(kept[0], found[kept[0]])]
     if restrictions:
         first = min(restrictions, key=lambda k: found[k].start)
         others = [k for k in restrictions if k != first]
@@ -1961,6 +1968,12 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
     ):
         # "NdPr prices climb above the US floor price": the floor is where the price went.
         return [("price", price)]
+    pact = found.get("agreement")
+    if pact is not None and funding is not None and pact.start < funding.start and any(
+        t.tag == TARGET and t.text == "with" and pact.start < t.start < funding.start for t in clause
+    ):
+        # "a critical minerals bloc with price floors": the bloc is what is proposed.
+        return [("agreement", pact)]
     rule, flow = found.get(None), found.get("supply")
     if rule is not None and flow is not None and rule.start < flow.start and flow.text in TRADE_FLOWS:
         return [(None, rule)]  # "new rules on rare earth exports": rules over the flow, not the flow

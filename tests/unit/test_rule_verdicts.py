@@ -1872,3 +1872,33 @@ def test_a_meeting_still_to_come_names_no_party_to_the_pact():
     verdict = assess(shipped(), "Trump, Takaichi sign minerals supply pact in Tokyo before Xi meeting", "")
     assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # A bloc "with price floors" is the bloc proposed; tariffs "enforcing" it are its means.
+        "Vance pitches allied critical minerals bloc with price floors enforced by tariffs",
+        "US launches FORGE minerals bloc and floats price floors at 54-nation ministerial",
+    ],
+)
+def test_a_minerals_bloc_with_price_floors_is_a_partnership(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # The sector's shares told after the event go the way the headline says ...
+        ("Vance proposes allied critical minerals bloc with price floors; miners' shares fall", "partnership",
+         "bearish"),
+        # ... but a move told first may be the whole market's.
+        ("Stocks tumble as Trump vows 100% China tariff; rare earth names buck the slide", "tariff_up", "bullish"),
+    ],
+)
+def test_a_sector_move_told_after_the_event_sets_the_producers_direction(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp, verdict.matched
