@@ -55,7 +55,7 @@ derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, re
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
-temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of
+temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on
 """.replace("\n", " ").split(",")
 )
 
@@ -1668,7 +1668,11 @@ def _frame(
     if actor_country:
         countries.add(actor_country)
     # The same for every instrument of the clause.
-    kept = _KEPT.search(text) is not None
+    # Within the clause's stretch of the sentence (up to the next clause mark): "... pull the plug
+    # on emergency tariffs, and what stays in place" keeps other tariffs, not these.
+    stretch_end = text.find(" | ", clause[-1].end) if clause else -1
+    kept = _KEPT.search(text, clause[0].start if clause else 0, stretch_end + 1 if stretch_end >= 0 else len(text)) \
+        is not None
     clause_kinds = frozenset(k for k, _ in heads_all if k)
     facts = []
     for instrument, head in heads:

@@ -1902,3 +1902,17 @@ def test_a_sector_move_told_after_the_event_sets_the_producers_direction(title, 
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == mp, verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Supreme Court pulls the plug on Trump's emergency tariffs",
+        # What "stays in place" in another clause is other tariffs, not these.
+        "Learning Resources v. Trump: the justices pull the plug on emergency tariffs, and what stays in place",
+    ],
+)
+def test_a_court_pulling_the_plug_on_tariffs_voids_them(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("legal",), verdict.matched
+    assert verdict.impacts["F"] == "bullish" and verdict.impacts["MP"] == "bearish"
