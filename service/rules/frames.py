@@ -2204,7 +2204,7 @@ FAMILIES: Final[dict[str, frozenset[str]]] = {
     "truce": frozenset({"agreement", "tariff", "export_control", "entity_list"}),
     "tariff_up": frozenset({"tariff", "agreement", "court"}),
     "tariff_down": frozenset({"tariff", "agreement", "court"}),
-    "entity_list": frozenset({"entity_list"}),
+    "entity_list": frozenset({"entity_list", "export_control"}),
     "gov_funding": frozenset({"funding", "agreement", "supply"}),
     "partnership": frozenset({"agreement", "funding"}),
     "supply_disruption": frozenset({"supply", "permit", "export_control"}),
@@ -2255,8 +2255,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             # "Malaysia lifts the conditions on Lynas's licence": a regulator's hold on one
             # company's operations, not a control on the trade in minerals.
             return ("corporate",)
-        if up and fact.firms_targeted:
-            return ("entity_list",)  # "bars dual-use exports to 15 US firms": a list of firms
+        if fact.firms_targeted:
+            # "bars dual-use exports to 15 US firms": a list of firms; "suspends its curbs on 17
+            # US firms": that listing paused.
+            return ("entity_list",)
         if up:
             return ("export_control_new",)
         if fact.actor_kind == "government" and fact.actor_country and fact.actor_country != CHINA \

@@ -1916,3 +1916,18 @@ def test_a_court_pulling_the_plug_on_tariffs_voids_them(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("legal",), verdict.matched
     assert verdict.impacts["F"] == "bullish" and verdict.impacts["MP"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Exports barred to named firms are a listing, and the "firms" are no share price firming.
+        "China bars dual-use exports to 10 US firms including MP Materials and USA Rare Earth",
+        "China bars exports of dual-use items to 15 US firms after tariff hike",
+        # Curbs on firms suspended are that listing paused.
+        "China suspends unreliable-entity curbs on 17 U.S. firms for 90 days",
+    ],
+)
+def test_controls_on_named_firms_are_a_listing(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
