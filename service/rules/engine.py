@@ -504,7 +504,7 @@ class Ruleset:
                 if not clash:
                     # China's title for new controls (no verb) enacts them; a news headline naming
                     # a restriction and nothing done to it leaves the first sentence to say which way.
-                    enacted = official is not None and official.country == CHINA \
+                    enacted = official is not None and official.country == CHINA and official.type == "announcement" \
                         and _CONTROLS_TITLE.search(ev.raw[0]) is not None and _TITLE_VERB.search(ev.raw[0]) is None
                     decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=not enacted)
                     if decided is not None and decided[2][0].instrument == "price" and decided[2][0].shares \

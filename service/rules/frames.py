@@ -1668,11 +1668,9 @@ def _frame(
     if actor_country:
         countries.add(actor_country)
     # The same for every instrument of the clause.
-    # Within the clause's stretch of the sentence (up to the next clause mark): "... pull the plug
-    # on emergency tariffs, and what stays in place" keeps other tariffs, not these.
-    stretch_end = text.find(" | ", clause[-1].end) if clause else -1
-    kept = _KEPT.search(text, clause[0].start if clause else 0, stretch_end + 1 if stretch_end >= 0 else len(text)) \
-        is not None
+    # Not "... pull the plug on emergency tariffs, and what stays in place": what stays is other
+    # tariffs, not these.
+    kept = any(" what " not in text[max(match.start() - 12, 0) : match.start() + 1] for match in _KEPT.finditer(text))
     clause_kinds = frozenset(k for k, _ in heads_all if k)
     facts = []
     for instrument, head in heads:
@@ -2250,7 +2248,7 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         # directions.
         return ("legal",)
     if instrument == "export_control":
-        if fact.companies and fact.actor_kind in ("government", "company") and CHINA not in fact.countries \
+        if len(fact.companies) == 1 and fact.actor_kind in ("government", "company") and CHINA not in fact.countries \
                 and "china_producers" not in fact.labels and not fact.labels & DESK_OBJECTS and not fact.trade_flow:
             # "Malaysia lifts the conditions on Lynas's licence": a regulator's hold on one
             # company's operations, not a control on the trade in minerals.

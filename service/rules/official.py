@@ -118,7 +118,9 @@ _ITEM_NAMES: Final = tuple(
 _ITEM: Final = re.compile(r"\bItems?\s+((?:\d\.\d{2}(?:\s*(?:,|and|&)\s*)?)+)", re.IGNORECASE)
 _ITEM_CODE: Final = re.compile(r"\d\.\d{2}")
 #: "Announcement No. 70 of 2025", and "Announcement of the Customs Tariff Commission ... No. 4 of 2025".
-_ANNOUNCEMENT: Final = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s+of\s+(\d{4})", re.IGNORECASE)
+#: "Announcement No. 61 of 2025", and as translations also write it, "No. 10 [2025]" or "No. 10 (2025)".
+_ANNOUNCEMENT: Final = re.compile(r"\bAnnouncement\b(?:\s+[^\s]+){0,14}?\s+No\.?\s*(\d+)\s*(?:of\s+|\[|\()(\d{4})",
+                                  re.IGNORECASE)
 _DECREE: Final = re.compile(r"\bDecree\s+No\.?\s*(\d+)", re.IGNORECASE)
 _ANNOUNCEMENT_WORDS: Final = ("announcement",)
 _DECREE_WORDS: Final = ("decree",)

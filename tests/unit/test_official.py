@@ -33,6 +33,12 @@ from service.rules.official import read_official
             {"kind": "mofcom", "type": "announcement", "number": "70 of 2025", "country": "China", "instrument": "export_control"},
         ),
         (
+            # Translations also write the year in brackets.
+            "Announcement No. 10 [2025] of MOFCOM and GAC on export controls for tungsten items",
+            "", None, "mofcom-announcements", "official",
+            {"kind": "mofcom", "type": "announcement", "number": "10 of 2025", "country": "China"},
+        ),
+        (
             "Announcement of the Customs Tariff Commission of the State Council No. 4 of 2025",
             "", None, "", "official",
             {"kind": "tariff_commission", "number": "4 of 2025", "instrument": "tariff"},

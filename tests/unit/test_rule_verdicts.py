@@ -539,8 +539,8 @@ def test_an_anti_subsidy_probe_is_a_trade_remedy_not_a_subsidy():
 @pytest.mark.parametrize(
     ("title", "types"),
     [
-        # A government suspending a deal to export is the exports stopped.
-        ("India asks IREL to suspend rare earth export deal with Japan", ("supply_disruption",)),
+        # A government suspending a deal to export restricts exports.
+        ("India asks IREL to suspend rare earth export deal with Japan", ("export_control_new",)),
         # Tighter checks on smuggling are controls enforced harder.
         ("Beijing tightens checks on rare earth smuggling", ("export_control_new",)),
     ],
