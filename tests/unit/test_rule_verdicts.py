@@ -1931,3 +1931,22 @@ def test_a_court_pulling_the_plug_on_tariffs_voids_them(title):
 def test_controls_on_named_firms_are_a_listing(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker", "direction"),
+    [
+        # Chosen by a buyer or a programme is good news; sued, fined or shorted is a setback.
+        ("Pentagon selects MP Materials", "MP", "bullish"),
+        ("Pentagon shortlists MP Materials", "MP", "bullish"),
+        ("Lynas named preferred bidder for Texas plant", "LYC.AX", "bullish"),
+        ("MP Materials sued by shareholders over guidance", "MP", "bearish"),
+        ("Lynas fined by Malaysian regulator", "LYC.AX", "bearish"),
+        ("Pentagon penalises MP Materials", "MP", "bearish"),
+        ("USA Rare Earth hit by short seller report", "USAR", "bearish"),
+    ],
+)
+def test_a_company_chosen_or_sued(title, ticker, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts[ticker] == direction, verdict.matched
