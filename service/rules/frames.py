@@ -55,7 +55,7 @@ derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, re
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
-temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue
+temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back
 """.replace("\n", " ").split(",")
 )
 
@@ -648,6 +648,10 @@ def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[st
         words.extend(("exporter", "exporters"))  # "requires exporters to report buyers": a duty on them
         # "to require licences for antimony exports": a licence required is a control.
         words.extend(INSTRUMENT_WORDS["permit"])
+    if "funding" in kinds:
+        # The verb "grant" is money where a verb or "a" comes before it ("freezes grant to ...",
+        # `FrameReader._tokens`).
+        words.extend(("grant", "grants"))
     if "supply" in kinds:
         words.extend(DEFICITS)
         words.extend(INSTRUMENT_WORDS["permit"])
@@ -984,6 +988,10 @@ _PERIOD_END: Final = (" year end", " month end", " quarter end", " week end", " 
 _LIFT_TO: Final = re.compile(r"^(?: \w+){0,12} to \d+(?: \d+)? (?:pct|percent|per cent)\b")
 
 
+#: Words before "grant" that make it a noun ("a grant", "its federal grant").
+_GRANT_DETERMINERS: Final = (" a ", " the ", " its ", " their ", " federal ", " government ", " state ", " new ")
+
+
 class FrameReader:
     """Reads the frames of an article's headline and first sentence."""
 
@@ -1087,6 +1095,10 @@ class FrameReader:
             if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
                     and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
                 tag, value = VERB, ("rule", 1, None)  # "the court rules", not "the rules"
+            elif tag == VERB and words in ("grant", "grants") and (
+                    (tokens and tokens[-1].tag == VERB and tokens[-1].end == start)
+                    or text.endswith(_GRANT_DETERMINERS, 0, start + 1)):
+                tag, value = INSTRUMENT, "funding"  # "freezes grant to ...", "a grant": money, not granting
             tokens.append(_new_token(Token, (tag, start, end, words, value)))
             last_start, last_end = start, end
         return tokens

@@ -1950,3 +1950,19 @@ def test_a_company_chosen_or_sued(title, ticker, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts[ticker] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "direction"),
+    [
+        # A grant frozen, cancelled or clawed back is money withdrawn; a deal walked away from, undone.
+        ("US freezes grant to USA Rare Earth", "bearish"),
+        ("Commerce claws back grant from USA Rare Earth", "bearish"),
+        ("Pentagon walks away from deal with USA Rare Earth", "bearish"),
+        ("DOE announces new grant for USA Rare Earth", "bullish"),
+    ],
+)
+def test_government_money_withdrawn_in_other_words(title, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["USAR"] == direction, verdict.matched
