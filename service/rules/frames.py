@@ -73,7 +73,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under, ask, instruct, pitch, float, enforce, wave through, green light, greenlight, rubber stamp, sign off on,
+fall under, bring under, ask, instruct, pitch, float, enforce, ink, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -1347,7 +1347,7 @@ _STATUS_QUO: Final = frozenset({"keep", "maintain", "retain", "remain", "leave",
 #: Verbs that report an action rather than take one: "announces an adjustment of tariffs".
 _REPORTING: Final = frozenset({"say", "tell", "report", "must", "announce", "unveil", "issue", "publish", "release",
                         "present", "outline", "direct", "detail", "determine"})
-_AGREEING: Final = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise"})
+_AGREEING: Final = frozenset({"agree", "reach", "strike", "seal", "sign", "conclude", "finalize", "finalise", "ink"})
 
 
 _RULE_NOUNS: Final = frozenset({"requirement", "requirements", "regime", "rule", "rules", "system", "provisions", "regulations"})
@@ -2319,7 +2319,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         if fact.actor_kind == "government" or _governments(fact) >= 2:
             if fact.companies and _governments(fact) < 2:
                 return ("gov_funding",)  # a government's deal with a company
-            return ("partnership",) if up else ()
+            # A pact shelved, collapsed or walked away from is the partnership's news too, the
+            # other way (its directions).
+            return ("partnership",)
         return ("corporate",) if fact.companies else ()
     if instrument == "permit":
         if (fact.companies or fact.actor_kind == "company") and CHINA not in fact.countries and not fact.trade_flow \
@@ -2400,6 +2402,9 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "China and Russia sign a rare earth pact": a partnership, but not the West's: it does
         # nothing for producers outside China.
         return {"us_allied_producers": "neutral", "minor_metals": "neutral", "etf": "neutral"}
+    if main == "partnership" and not up and fact.instrument == "agreement" and not fact.hedged:
+        # "Australia walks away from US minerals deal": support for producers outside China undone.
+        return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
     if main == "truce" and not up and fact.instrument == "agreement":
         # "US-China trade truce collapses": the fight resumes, the reverse of a truce.
         return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",

@@ -1966,3 +1966,19 @@ def test_government_money_withdrawn_in_other_words(title, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["USAR"] == direction, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "mp"),
+    [
+        ("US and Saudi Arabia ink critical minerals pact", "bullish"),
+        # A pact that collapses, is shelved or walked away from is support for producers undone.
+        ("US-Japan critical minerals agreement collapses", "bearish"),
+        ("Australia walks away from US minerals deal", "bearish"),
+        ("US and Malaysia shelve rare earth pact", "bearish"),
+    ],
+)
+def test_a_pact_made_or_undone(title, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
+    assert verdict.impacts["MP"] == mp, verdict.matched
