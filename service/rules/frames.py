@@ -55,7 +55,9 @@ derail, scupper, jeopardize, jeopardise, cut off, block, lack, default, lose, re
 speed up, speed, fast track, slow, slow down, rule against, find against, under strain, fray, teeter, in jeopardy, refund,
 pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, stumble, falter, skid, crater,
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
-temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back
+temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back,
+toss, throw out, challenge to, challenges to, challenge against, lawsuit against, lawsuits against,
+suit against, case against
 """.replace("\n", " ").split(",")
 )
 
@@ -73,7 +75,8 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under, ask, instruct, pitch, float, enforce, ink, wave through, green light, greenlight, rubber stamp, sign off on,
+fall under, bring under, ask, instruct, pitch, float, enforce, ink,
+dismiss challenge to, dismiss challenges to, dismiss lawsuit against, dismiss suit against, dismiss case against, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
@@ -2410,7 +2413,7 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
                 "downstream_users": "bearish"}
     if main == "legal" and fact.actor_kind == "court" and fact.instrument == "tariff" and not fact.hedged \
-            and not fact.kept:
+            and not fact.kept and fact.acted:
         # Only a ruling that voids or restores tariffs moves them today; one that keeps or
         # questions them is news of the case.
         if up:

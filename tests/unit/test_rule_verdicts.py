@@ -1982,3 +1982,20 @@ def test_a_pact_made_or_undone(title, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
     assert verdict.impacts["MP"] == mp, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "mp"),
+    [
+        # A challenge to tariffs is a bid to undo them: rejected or thrown out, the tariffs stand.
+        ("Court rejects challenge to Trump tariffs", "bullish"),
+        ("Court dismisses challenge to rare earth tariffs", "bullish"),
+        ("Court throws out lawsuit against Section 232 tariffs", "bullish"),
+        # Doubting justices are no ruling that keeps the tariffs: the doubt rule's direction holds.
+        ("Justices skeptical of Trump tariff powers", "bearish"),
+    ],
+)
+def test_a_challenge_to_tariffs_rejected_keeps_them(title, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("legal",), verdict.matched
+    assert verdict.impacts["MP"] == mp, verdict.matched
