@@ -57,7 +57,7 @@ pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, st
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
 temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back,
 toss, throw out, challenge to, challenges to, challenge against, lawsuit against, lawsuits against,
-suit against, case against
+suit against, case against, miss, fall short of
 """.replace("\n", " ").split(",")
 )
 
@@ -76,7 +76,8 @@ acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
 fall under, bring under, ask, instruct, pitch, float, enforce, ink,
-dismiss challenge to, dismiss challenges to, dismiss lawsuit against, dismiss suit against, dismiss case against, wave through, green light, greenlight, rubber stamp, sign off on,
+dismiss challenge to, dismiss challenges to, dismiss lawsuit against, dismiss suit against, dismiss case against,
+miss out on, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
 release, present, outline, direct, detail, question, doubt, decide, hit back, strike back, hope, bet,
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,

@@ -1999,3 +1999,17 @@ def test_a_challenge_to_tariffs_rejected_keeps_them(title, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("legal",), verdict.matched
     assert verdict.impacts["MP"] == mp, verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "ticker", "direction"),
+    [
+        # A target or estimate missed is a setback; a rally missed out on still went up.
+        ("USA Rare Earth misses Stillwater magnet plant target", "USAR", "bearish"),
+        ("MP Materials misses revenue estimates", "MP", "bearish"),
+        ("Investors miss out on rare earth rally", "MP", "bullish"),
+    ],
+)
+def test_what_is_missed(title, ticker, direction):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.impacts[ticker] == direction, verdict.matched
