@@ -2013,3 +2013,9 @@ def test_a_challenge_to_tariffs_rejected_keeps_them(title, mp):
 def test_what_is_missed(title, ticker, direction):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.impacts[ticker] == direction, verdict.matched
+
+
+@pytest.mark.parametrize("title", ["South Korea expands rare metals stockpile", "US DOE announces critical materials funding"])
+def test_rare_metals_and_critical_materials_are_the_desks_minerals(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
