@@ -233,7 +233,7 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
     "entity_list": [
         "entity list", "entity listing", "entity listings", "blacklist", "trade blacklist", "blacklisted",
         "unreliable entity list", "unreliable entities list", "export control list", "export control control list",
-        "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "sanctions list",
+        "affiliates rule", "affiliate rule", "affiliates", "50 rule", "50 percent rule", "50 per cent rule", "50 pct rule", "sanctions list",
         "sdn list", "military end user list", "sanction", "sanctions",
     ],
     "funding": [

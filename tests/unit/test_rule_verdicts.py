@@ -2019,3 +2019,10 @@ def test_what_is_missed(title, ticker, direction):
 def test_rare_metals_and_critical_materials_are_the_desks_minerals(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+
+
+@pytest.mark.parametrize("title", ["US delays 50 percent rule until 2026", "US suspends 50 per cent rule for a year"])
+def test_the_affiliates_rule_by_its_percentage_written_out(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish"
