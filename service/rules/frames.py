@@ -57,7 +57,7 @@ pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, st
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
 temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back,
 toss, throw out, challenge to, challenges to, challenge against, lawsuit against, lawsuits against,
-suit against, case against, miss, fall short of
+suit against, case against, miss, fall short of, violate
 """.replace("\n", " ").split(",")
 )
 

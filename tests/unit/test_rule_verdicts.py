@@ -2026,3 +2026,9 @@ def test_the_affiliates_rule_by_its_percentage_written_out(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
     assert verdict.impacts["MP"] == "bearish"
+
+
+def test_a_truce_violated_is_a_truce_in_trouble():
+    verdict = assess(shipped(), "China accuses US of violating Geneva consensus", "")
+    assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
