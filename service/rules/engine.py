@@ -44,6 +44,16 @@ _CONTROLS_TITLE: Final = re.compile(r"\bon (?:implementing |the implementation o
 #: Any verb that would say otherwise ("on Adjusting ...", "on Suspending ...").
 _TITLE_VERB: Final = re.compile(r"\b(?:adjust|modif|optimi[sz]|suspend|lift|remov|cancel|terminat|stop|halt|resum|delay|"
                                 r"postpon|exempt|relax|eas|repeal|abolish|revis|amend)", re.IGNORECASE)
+#: A share move told with its size: "up 9%", "surge 22%", "40%-plus".
+_SIZED_MOVE: Final = re.compile(
+    r"\b(?:up|down|jump|surge|soar|rise|rose|rall(?:y|ie)|gain|climb|fall|fell|slide|slid|slump|drop|sink|sank|tumble|"
+    r"plunge|add|shed|lose|lost|rocket|spike|leap|crash|sag|skid|dip|slip)(?:s|es|ed|ing)?"
+    r"(?: (?:by|more than|nearly|almost|over|about|as much as|up to|another|a further))? \d[\d.,]*\s?(?:%|percent\b|per cent\b|pct\b)",
+    re.IGNORECASE,
+)
+#: Events of policy, whose share moves a headline may lead with as the story.
+_POLICY: Final = frozenset({"export_control_new", "export_control_eased", "truce", "tariff_up", "tariff_down",
+                            "partnership", "entity_list", "legal"})
 _second: Final = itemgetter(1)
 _flatten: Final = chain.from_iterable
 
@@ -506,7 +516,8 @@ class Ruleset:
                     # a restriction and nothing done to it leaves the first sentence to say which way.
                     enacted = official is not None and official.country == CHINA and official.type == "announcement" \
                         and _CONTROLS_TITLE.search(ev.raw[0]) is not None and _TITLE_VERB.search(ev.raw[0]) is None
-                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=not enacted)
+                    decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=not enacted,
+                                                  sized_move=_SIZED_MOVE.search(ev.raw[0]) is not None)
                     if decided is not None and decided[2][0].instrument == "price" and decided[2][0].shares \
                             and not reading.contradiction:
                         # "Why is Critical Metals' stock soaring premarket?": a move the headline
@@ -580,6 +591,7 @@ class Ruleset:
         *,
         settled_only: bool = False,
         lead_first: bool = False,
+        sized_move: bool = False,
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -630,9 +642,11 @@ class Ruleset:
             )
         moved = first if first.instrument == "price" and first.shares else None
         if moved is not None:
-            # "MP soars as the Pentagon takes a stake": for shares, the cause is the news.
+            # "MP soars as the Pentagon takes a stake": for shares, the cause is the news; but
+            # moves told with their size and caused by policy ("China Northern up 9%, JL Mag 12%
+            # as Beijing expands export curbs") are a market story, the policy their cause.
             cause = _cause_of(first, read)
-            if cause is not None:
+            if cause is not None and not (sized_move and event_types(cause)[:1] and event_types(cause)[0] in _POLICY):
                 first = cause
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.

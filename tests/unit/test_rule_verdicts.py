@@ -2032,3 +2032,21 @@ def test_a_truce_violated_is_a_truce_in_trouble():
     verdict = assess(shipped(), "China accuses US of violating Geneva consensus", "")
     assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # Share moves told with their size and caused by policy are the market's story ...
+        ("China Northern Rare Earth up 9%, JL Mag jumps 12% as Beijing expands export curbs", "price_move"),
+        ("MP Materials and USA Rare Earth each surge 22% on China curbs and tariff threat", "price_move"),
+        # ... without a size the policy is the news, and a company's own news always is.
+        ("China Northern Rare Earth rallies as Beijing expands export curbs", "export_control_new"),
+        ("US Antimony jumps 18% on $245 million Pentagon stockpile contract", "gov_funding"),
+        # A percentage that sizes a tariff, not the move, makes no market story.
+        ("Stocks tumble as Trump vows 100% China tariff; rare earth names buck the slide", "tariff_up"),
+    ],
+)
+def test_a_sized_share_move_caused_by_policy_is_a_price_move(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
