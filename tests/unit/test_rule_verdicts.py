@@ -2050,3 +2050,19 @@ def test_a_truce_violated_is_a_truce_in_trouble():
 def test_a_sized_share_move_caused_by_policy_is_a_price_move(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        # A tariff truce one side floats is the US-China truce ...
+        ("Bessent floats a longer tariff truce if China shelves its rare earth licensing plan", True),
+        # ... not a truce between other partners.
+        ("US and EU strike trade truce setting 15% tariff on most European goods", False),
+    ],
+)
+def test_a_tariff_truce_floated_by_one_side(title, alerts):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert is alerts, verdict.matched
+    if alerts:
+        assert verdict.event_types == ("truce",), verdict.matched
