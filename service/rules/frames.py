@@ -457,6 +457,9 @@ INERT_PHRASES: Final = ["executive order", "executive orders",
                  "daily limit", "limit up", "limit down", "price limit", "trading limit",
                  # Adjectives, not acts: "sign a long-delayed minerals deal" is a deal signed.
                  "long delayed", "long stalled", "long awaited", "long running", "long planned",
+                 # Plans as a noun, worked out: "suspend the measures and study detailed plans".
+                 "detailed plans", "detailed plan", "specific plans", "specific plan", "concrete plans",
+                 "implementation plans", "implementation plan", "work plan", "work plans",
                  # Not a government's commerce department.
                  "chamber of commerce", "chambers of commerce", "e commerce", "ecommerce",
                  # A negation of something the frame does not read: "warns not to underestimate

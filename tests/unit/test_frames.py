@@ -138,6 +138,9 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Executive order keeps the tariff on Chinese goods at 10% and extends the suspension of the rest", "tariff",
          "down", "tariff_down"),
         ("China exported no gallium in August", "supply", "down", "supply_disruption"),
+        # "Detailed plans" are a noun: no second verb to contradict the suspension.
+        ("China to suspend Oct. 9 export control measures for one year and study detailed plans", "export_control",
+         "down", "export_control_eased"),
         # A restriction after "under" or "amid" is why the flow moved; "falls under" a control is
         # brought under it.
         ("China's rare earth magnet exports plunge 74% in April under new licensing", "supply", "down",
