@@ -33,7 +33,7 @@ import re2
 from service.domain.feeds import SourceKind
 from service.errors import Problem
 from service.rules.entities import EntityCatalogue
-from service.rules.frames import Reading
+from service.rules.frames import MINERAL_COMPANIES, Reading
 from service.rules.official import OfficialDocument
 from service.rules.phrases import MatcherBuilder, lower, normalise, phrase_variants, split_lead
 from service.rules.schema import suggest
@@ -1162,6 +1162,8 @@ def _object_words(spec, labels: frozenset[str]) -> list[str]:
     if "programme" in labels:
         for programme in spec.programmes:
             words.extend((programme.name, *programme.aliases))
+    # Companies off the watchlists that the frames take for what they mine ("Ucore": rare earths).
+    words.extend(name for name, (_, label) in MINERAL_COMPANIES.items() if label in labels)
     return words
 
 

@@ -1674,6 +1674,11 @@ def _frame(
             if made is not None:
                 object_names, labels = (made,), frozenset({"magnets"})
                 break
+            # "DOE to take a stake in Lithium Americas": a company known for what it mines.
+            mined = MINERAL_COMPANIES.get(token.text) if token.tag == ACTOR else None
+            if mined is not None:
+                object_names, labels = (mined[0],), frozenset({mined[1]})
+                break
     labels |= frozenset(f"company:{c}" for c in companies)
     if companies:
         labels |= {"company"} | {ticker_groups[c] for c in companies if c in ticker_groups}
@@ -2237,6 +2242,11 @@ PRODUCER_GROUPS: Final = frozenset({"us_allied_producers", "china_producers", "m
 #: Subjects of a market's verb that are not its price: "volume surges in rare earth stocks".
 _NOT_PRICES: Final = frozenset({"trading", "volume", "volumes", "turnover", "activity", "interest"})
 #: Makers named by what they make, when the clause names nothing else: their magnets.
+#: Companies off the watchlists known for the material they mine or make (`KNOWN_COMPANIES`).
+MINERAL_COMPANIES: Final = {"lithium americas": ("lithium", "battery_materials"), "albemarle": ("lithium", "battery_materials"),
+                             "korea zinc": ("critical minerals", "critical_minerals"),
+                             "ucore": ("rare earth", "rare_earths"), "solvay": ("rare earth", "rare_earths"),
+                             "vulcan elements": ("magnet", "magnets"), "noveon": ("magnet", "magnets")}
 _MAKERS_OF: Final = {"magnet maker": "magnet", "magnet makers": "magnet", "rare earth magnet maker": "rare earth magnet",
                      "rare earth magnet makers": "rare earth magnet"}
 #: What a plant makes (a truck, a car): naming it says where supply stopped, not what ran short.

@@ -2066,3 +2066,17 @@ def test_a_tariff_truce_floated_by_one_side(title, alerts):
     assert verdict.alert is alerts, verdict.matched
     if alerts:
         assert verdict.event_types == ("truce",), verdict.matched
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Companies off the watchlists known for what they mine make a stake in them the sector's.
+        "US Energy Department to take 5% stake in Lithium Americas and its Thacker Pass venture",
+        "Pentagon backs Ucore with $18 million award",
+    ],
+)
+def test_government_money_for_a_known_minerals_company(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
