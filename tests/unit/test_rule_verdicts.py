@@ -2088,7 +2088,8 @@ def test_government_money_for_a_known_minerals_company(title):
         # Several governments agreeing on price floors together make a pact ...
         ("EU, Japan and Mexico agree with US to pursue critical minerals price floors", "partnership"),
         # ... one government's loan to a company abroad stays government money.
-        ("Brazil's Serra Verde seals $565 million DFC loan with option for US equity stake", "gov_funding"),
+        ("Brazil's rare earth miner Serra Verde seals $565 million DFC loan with option for US equity stake",
+         "gov_funding"),
     ],
 )
 def test_governments_agreeing_on_money_together(title, event_type):
