@@ -1348,9 +1348,11 @@ def test_public_money_pulled_out_or_put_in(title, mp):
     assert verdict.impacts["MP"] == mp
 
 
-def test_a_government_that_pulls_out_of_a_pact_makes_no_partnership():
+def test_a_government_that_pulls_out_of_a_pact_undoes_the_partnership():
+    """Not a new pact: the partnership's news the other way, as a truce that collapses is."""
     verdict = assess(shipped(), "UK pulls out of minerals pact", "")
-    assert "partnership" not in verdict.event_types
+    assert verdict.event_types == ("partnership",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish"
 
 
 @pytest.mark.parametrize(
