@@ -517,7 +517,7 @@ class Ruleset:
                     enacted = official is not None and official.country == CHINA and official.type == "announcement" \
                         and _CONTROLS_TITLE.search(ev.raw[0]) is not None and _TITLE_VERB.search(ev.raw[0]) is None
                     decided = self._frame_verdict(read, plan, relevance_by_ticker, settled_only=not enacted,
-                                                  sized_move=_SIZED_MOVE.search(ev.raw[0]) is not None)
+                                                  title=ev.raw[0])
                     if decided is not None and decided[2][0].instrument == "price" and decided[2][0].shares \
                             and not reading.contradiction:
                         # "Why is Critical Metals' stock soaring premarket?": a move the headline
@@ -577,7 +577,7 @@ class Ruleset:
                 kinds |= FAMILIES.get(event_type, frozenset())
             if "corporate" in types or "price_move" in types:
                 # a company's shares moving, restrictions on one company (`_frame_verdict`)
-                kinds |= {"price", "export_control"}
+                kinds |= {"price", "company_restriction"}
             found = self._family_words[types] = frozenset().union(
                 *(self.frame_words.get(kind, frozenset()) for kind in kinds)
             )
@@ -591,7 +591,7 @@ class Ruleset:
         *,
         settled_only: bool = False,
         lead_first: bool = False,
-        sized_move: bool = False,
+        title: str = "",
     ) -> tuple[tuple[str, ...], dict[str, Direction] | None, list[FrameFact]] | None:
         """Event types and directions from the frames that tell what the fired rules are about.
 
@@ -646,7 +646,8 @@ class Ruleset:
             # moves told with their size and caused by policy ("China Northern up 9%, JL Mag 12%
             # as Beijing expands export curbs") are a market story, the policy their cause.
             cause = _cause_of(first, read)
-            if cause is not None and not (sized_move and event_types(cause)[:1] and event_types(cause)[0] in _POLICY):
+            if cause is not None and not (event_types(cause)[:1] and event_types(cause)[0] in _POLICY
+                                          and _sized_move(title)):
                 first = cause
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.
@@ -911,6 +912,12 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
             for company in fact.companies:
                 moved.setdefault(company, "bullish" if fact.polarity == "up" else "bearish")
     return moved
+
+
+def _sized_move(title: str) -> bool:
+    """Whether a headline gives a share move's size ("up 9%", "surge 22%")."""
+    return ("%" in title or "per" in title or "pct" in title or "PER" in title or "Per" in title) \
+        and _SIZED_MOVE.search(title) is not None
 
 
 def _sector_moves(read: tuple[FrameFact, ...], event: FrameFact) -> dict[str, Direction]:

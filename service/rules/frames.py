@@ -631,10 +631,18 @@ TYPE_INSTRUMENTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+#: Words of restrictions a regulator puts on one company ("lifts the conditions on Lynas's
+#: licence"): all a company's news needs of the export-control words before reading a sentence.
+COMPANY_RESTRICTIONS: Final = ("restriction", "restrictions", "curb", "curbs", "conditions", "licence conditions",
+                               "license conditions", "licensing conditions", "permit conditions")
+
+
 def head_words(programmes: Iterable = ()) -> dict[str, list[str]]:
     """Per instrument, every word that can start a frame of it (what the engine looks for in a
-    sentence before it reads it)."""
-    return {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+    sentence before it reads it), and under "company_restriction" those of `COMPANY_RESTRICTIONS`."""
+    words = {kind: instrument_words({kind}, programmes) for kind in HEAD_ORDER}
+    words["company_restriction"] = list(COMPANY_RESTRICTIONS)
+    return words
 
 
 def instrument_words(kinds: Iterable[str], programmes: Iterable = ()) -> list[str]:
