@@ -2303,9 +2303,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
     if instrument == "tariff":
-        if fact.relief == "truce" and (CHINA in fact.countries or fact.countries == {US}):
-            # "Bessent floats a longer tariff truce if China ...": the US-China tariff truce, made,
-            # extended or ended (its directions say which way).
+        if not up and fact.relief == "truce" and (CHINA in fact.countries or fact.countries == {US}):
+            # "Bessent floats a longer tariff truce if China ...": the US-China tariff truce made or
+            # extended (one that expires brings the tariffs back: a rise).
             return ("truce",)
         if up and both and fact.agreed and "agreement" in fact.kinds:
             return ("truce",)  # "US and China reach agreement on tariffs": a deal, not a rise

@@ -2097,3 +2097,9 @@ def test_government_money_for_a_known_minerals_company(title):
 def test_governments_agreeing_on_money_together(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+def test_a_tariff_truce_that_expires_brings_the_tariffs_back():
+    verdict = assess(shipped(), "US says China tariff truce will expire on schedule", "")
+    assert verdict.alert and verdict.event_types == ("tariff_up",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
