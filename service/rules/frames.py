@@ -164,7 +164,7 @@ SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "
             "at zero",
             "a quarter of", "a third of", "a fifth of", "a tenth of", "only a quarter", "only a third", "only a fraction"]
 #: Verbs and words that make a frame a threat or a plan rather than a fact.
-HEDGES: Final = {"threaten", "plan", "propose", "pitch", "float", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
+HEDGES: Final = {"threaten", "plan", "propose", "pitch", "float", "ask", "consider", "weigh", "mull", "eye", "seek", "warn", "vow", "expect", "prepare",
           "move", "question", "doubt", "decide", "hear", "review", "hope", "bet"}
 #: Hedges that are a mood of onlookers, not a plan of whoever acts.
 MOODS: Final = frozenset({"hope", "bet", "expect", "doubt", "question"})

@@ -436,6 +436,16 @@ def test_a_plan_named_after_a_preposition_is_not_a_plan_made(reader, headline, a
     assert [(f.instrument, f.acted, f.hedged) for f in facts] == [("tariff", acted, True)]
 
 
+@pytest.mark.parametrize(
+    "headline",
+    ["US asks China to resume rare earth exports", "India asks state miner IREL to halt rare earth exports to Japan"],
+)
+def test_what_a_government_asks_for_is_a_request(reader, headline):
+    """Asked for, not yet done: the frame is hedged, as a plan or a proposal is."""
+    facts = reader.read(headline, "").headline_facts
+    assert facts and all(f.hedged for f in facts)
+
+
 def test_a_chamber_of_commerce_is_not_the_department(reader):
     """A business lobby asking for relief is nobody's government acting."""
     fact, _reading = deciding(reader, "Chamber of Commerce urges tariff relief on magnets")
