@@ -907,10 +907,15 @@ _NOTHING: Final = Assessment(event_types=(), score=0, severity=None, alert=False
 def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
     """The companies whose share move the headline states, and which way."""
     moved: dict[str, Direction] = {}
+    named: list[str] = []  # the companies earlier clauses of the headline name
     for fact in read:
         if fact.headline and fact.instrument == "price" and fact.shares and fact.acted and not fact.hedged:
-            for company in fact.companies:
+            # "Syrah and Tesla push back the cure date again; shares slip": bare "shares" are
+            # those of the companies the headline has named.
+            for company in fact.companies or (named if not fact.labels & DESK_OBJECTS else ()):
                 moved.setdefault(company, "bullish" if fact.polarity == "up" else "bearish")
+        if fact.headline:
+            named.extend(fact.companies)
     return moved
 
 

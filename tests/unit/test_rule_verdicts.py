@@ -2103,3 +2103,8 @@ def test_a_tariff_truce_that_expires_brings_the_tariffs_back():
     verdict = assess(shipped(), "US says China tariff truce will expire on schedule", "")
     assert verdict.alert and verdict.event_types == ("tariff_up",), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
+
+
+def test_bare_shares_after_a_company_clause_are_that_companys():
+    verdict = assess(shipped(), "Syrah and Tesla push back offtake default cure date again; shares slip", "")
+    assert verdict.alert and verdict.impacts["SYR.AX"] == "bearish", verdict.matched
