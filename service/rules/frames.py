@@ -2303,9 +2303,9 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",)
         return ("truce",) if both and (fact.agreed or fact.relief == "truce") else ("export_control_eased",)
     if instrument == "tariff":
-        if not up and fact.relief == "truce" and (CHINA in fact.countries or fact.countries == {US}):
+        if fact.relief == "truce" and (CHINA in fact.countries or fact.countries == {US}):
             # "Bessent floats a longer tariff truce if China ...": the US-China tariff truce made or
-            # extended (one that expires brings the tariffs back: a rise).
+            # extended; one that expires is the truce's news the other way (its directions).
             return ("truce",)
         if up and both and fact.agreed and "agreement" in fact.kinds:
             return ("truce",)  # "US and China reach agreement on tariffs": a deal, not a rise
@@ -2438,7 +2438,8 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
     if main == "partnership" and not up and fact.instrument == "agreement" and not fact.hedged:
         # "Australia walks away from US minerals deal": support for producers outside China undone.
         return {"us_allied_producers": "bearish", "minor_metals": "bearish", "etf": "bearish"}
-    if main == "truce" and not up and fact.instrument == "agreement":
+    if main == "truce" and ((not up and fact.instrument == "agreement")
+                            or (up and fact.instrument == "tariff" and fact.relief == "truce")):
         # "US-China trade truce collapses": the fight resumes, the reverse of a truce.
         return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
                 "downstream_users": "bearish"}

@@ -2099,9 +2099,10 @@ def test_governments_agreeing_on_money_together(title, event_type):
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
 
-def test_a_tariff_truce_that_expires_brings_the_tariffs_back():
+def test_a_tariff_truce_that_expires_is_the_truce_the_other_way():
+    """As a truce that collapses: the tariffs come back, producers up and carmakers down."""
     verdict = assess(shipped(), "US says China tariff truce will expire on schedule", "")
-    assert verdict.alert and verdict.event_types == ("tariff_up",), verdict.matched
+    assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
     assert verdict.impacts["MP"] == "bullish" and verdict.impacts["F"] == "bearish"
 
 
