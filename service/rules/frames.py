@@ -57,7 +57,7 @@ pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, st
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
 temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back,
 toss, throw out, challenge to, challenges to, challenge against, lawsuit against, lawsuits against,
-suit against, case against, miss, fall short of, violate
+suit against, case against, miss, fall short of, violate, keep a lid on, put a cap on, put a lid on
 """.replace("\n", " ").split(",")
 )
 
@@ -75,7 +75,7 @@ demand, mandate, order, target, hit, put, place, take, invest, fund, finance, le
 acquire, purchase, stockpile, rise, climb, jump, surge, soar, rally, spike, gain, top,
 threaten, plan, propose, consider, weigh, mull, eye, seek, warn, determine, vow, pledge, commit, launch, start,
 regulate, monitor, scrutinise, scrutinize, vet, crack down on, clamp down on, come down hard on, double down on,
-fall under, bring under, ask, instruct, pitch, float, enforce, ink,
+fall under, bring under, ask, instruct, pitch, float, enforce, ink, turn the screws on, tighten the screws on,
 dismiss challenge to, dismiss challenges to, dismiss lawsuit against, dismiss suit against, dismiss case against,
 miss out on, wave through, green light, greenlight, rubber stamp, sign off on,
 begin, uphold, affirm, confirm, allow, permit, let, make, move, prepare, designate, select, pick, choose, name,
@@ -353,7 +353,8 @@ _SELLING: Final = frozenset({"sell", "sells", "selling", "dump", "dumps", "unloa
 _WATCHING: Final = frozenset({"regulate", "monitor", "scrutinise", "scrutinize", "vet"})
 #: Verbs that keep a control up and let a flow through less ("China scrutinises rare earth
 #: exports", "cracks down on smuggling").
-_RESTRAINING: Final = _WATCHING | frozenset({"crack down on", "clamp down on", "come down hard on"})
+_RESTRAINING: Final = _WATCHING | frozenset({"crack down on", "clamp down on", "come down hard on", "turn the screws on",
+                                              "tighten the screws on"})
 #: Verbs that, done to licences, grant fewer of them.
 _HOLDING_UP: Final = _WATCHING | frozenset({"reject", "tighten"})
 #: Verbs that loosen a restraint: done to a flow, they let more of it through.

@@ -1303,6 +1303,10 @@ def test_exports_or_supply_tightened_are_less_of_them(title, event_type, f):
         # Watching over exports holds them back.
         ("China scrutinises rare earth exports to the US", "export_control_new"),
         ("China cracks down on rare earth exports to the US", "export_control_new"),
+        ("China turns the screws on rare earth exports", "export_control_new"),
+        # A lid kept or a cap put on a flow holds it down (the bare verb "caps" stays unread above).
+        ("China keeps a lid on rare earth exports", "export_control_new"),
+        ("China puts a cap on rare earth exports", "export_control_new"),
         ("China cracks down on rare earth smuggling", "export_control_new"),
         # The flow's own verb after its actor still acts.
         ("China exports more rare earths to US", "export_control_eased"),
