@@ -153,12 +153,7 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              # "ITC votes against duties": the duties are turned down.
              "vote against", "votes against", "voted against",
              # "fail to reach agreement": none reached.
-             "fail to", "fails to", "failed to", "failing to",
-             # "Lynas loses court bid to overturn licence conditions": the conditions stay.
-             *(f"{verb} {whose}{court}{noun} to" for verb in ("lose", "loses", "lost", "losing", "fails in", "failed in")
-               for whose in ("", "its ", "a ", "their ") for court in ("", "court ", "legal ")
-               for noun in ("bid", "challenge", "appeal", "fight", "battle", "attempt")),
-             "failed bid to", "failed attempt to"]
+             "fail to", "fails to", "failed to", "failing to"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "at zero",
