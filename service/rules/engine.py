@@ -646,8 +646,7 @@ class Ruleset:
             # moves told with their size and caused by policy ("China Northern up 9%, JL Mag 12%
             # as Beijing expands export curbs") are a market story, the policy their cause.
             cause = _cause_of(first, read)
-            if cause is not None and not (event_types(cause)[:1] and event_types(cause)[0] in _POLICY
-                                          and _sized_move(title)):
+            if cause is not None and not (event_types(cause)[0] in _POLICY and _SIZED_MOVE.search(title)):
                 first = cause
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.
@@ -909,7 +908,7 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
     moved: dict[str, Direction] = {}
     named: list[str] = []  # the companies earlier clauses of the headline name
     for fact in read:
-        if fact.headline and fact.instrument == "price" and fact.shares and fact.acted and not fact.hedged:
+        if _stated_move(fact):
             # "Syrah and Tesla push back the cure date again; shares slip": bare "shares" are
             # those of the companies the headline has named.
             for company in fact.companies or (named if not fact.labels & DESK_OBJECTS else ()):
@@ -919,10 +918,9 @@ def _share_moves(read: tuple[FrameFact, ...]) -> dict[str, Direction]:
     return moved
 
 
-def _sized_move(title: str) -> bool:
-    """Whether a headline gives a share move's size ("up 9%", "surge 22%")."""
-    return ("%" in title or "per" in title or "pct" in title or "PER" in title or "Per" in title) \
-        and _SIZED_MOVE.search(title) is not None
+def _stated_move(fact: FrameFact) -> bool:
+    """Whether a frame is a share move the headline states as done ("shares slip", not "could jump")."""
+    return fact.headline and fact.instrument == "price" and fact.shares and fact.acted and not fact.hedged
 
 
 def _sector_moves(read: tuple[FrameFact, ...], event: FrameFact) -> dict[str, Direction]:
@@ -935,8 +933,7 @@ def _sector_moves(read: tuple[FrameFact, ...], event: FrameFact) -> dict[str, Di
         if fact is event:
             after = True
             continue
-        if after and fact.headline and fact.instrument == "price" and fact.shares and fact.acted \
-                and not fact.hedged and not fact.companies and fact.labels & DESK_OBJECTS:
+        if after and _stated_move(fact) and not fact.companies and fact.labels & DESK_OBJECTS:
             way: Direction = "bullish" if fact.polarity == "up" else "bearish"
             if CHINA in fact.countries:
                 return {"china_producers": way}
