@@ -1052,7 +1052,7 @@ class FrameReader:
         sentence_kinds = {k for k, _ in _all_kinds(tokens) if k}
         for clause, main, how in clauses:
             contrast = how in _POINT_FOLLOWS
-            clash = _coordinated_clash(clause)
+            clash = _coordinated_clash(clause, text)
             if clash and " or " in clash:
                 continue  # "may modify, extend or end it": options, none of them done
             if clash:
@@ -1381,13 +1381,18 @@ def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
         and before[-1].text in ("requirement", "requirements")
 
 
-_RELIANCE_AFTER: Final = re.compile(r" (?:s )?(?:reliance|dependence|dependency)\b")
+_RELIANCE_AFTER: Final = re.compile(r" (?:s )?(?:reliance|dependence|dependency|dependencies)\b")
+#: The same right after the verb: "reduce dependencies", "cut its reliance".
+_RELIANCE_OBJECT: Final = re.compile(r" (?:its |their |our |the )?(?:reliance|dependence|dependency|dependencies)\b")
 
 
 def _cuts_reliance(clause: list[Token], verb: Token, text: str) -> bool:
-    """"to cut (EU) reliance on China", "reduce dependence on": what is cut is the dependence."""
+    """"to cut (EU) reliance on China", "reduce dependence on", "reduce dependencies": what is
+    cut is the dependence."""
     after = [t for t in clause if t.start > verb.start][:2]
     if any(t.tag == EXCLUDE and t.text.startswith(("reliance", "dependence")) for t in after):
+        return True
+    if _RELIANCE_OBJECT.match(text, verb.end) is not None:
         return True
     # "to cut China reliance": the country named before the word, which the lexicon does not hold.
     return bool(after) and after[0].tag == ACTOR and _RELIANCE_AFTER.match(text, after[0].end) is not None
@@ -1426,15 +1431,24 @@ def _elliptical(clause: list[Token], before: FrameFact) -> list[FrameFact] | Non
 
 #: How far apart (in characters) two verbs joined by "and"/"or" may be to share their object.
 _CLASH_GAP: Final = 24
+_LINKING_ADVERBS: Final = frozenset({"then", "later", "again", "now", "soon", "also"})
 
 
-def _coordinated_clash(clause: list[Token]) -> str:
-    """'suspend and reinstate': two verbs joined by a conjunction, pulling opposite ways."""
+def _coordinated_clash(clause: list[Token], text: str) -> str:
+    """'suspend and reinstate': two verbs joined by a conjunction, pulling opposite ways on the
+    object they share. A first verb with its own object ("to reduce dependencies and boost
+    competitiveness") shares nothing with the second."""
     for a, conj, b in zip(clause, clause[1:], clause[2:]):
         if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1] \
-                and b.start - a.end <= _CLASH_GAP:  # not "the first fall in a year, as offers from A, B and C increased"
+                and b.start - a.end <= _CLASH_GAP \
+                and _only_adverbs(text[a.end:conj.start]):  # not "the first fall in a year, as offers from A, B and C increased"
             return f"{a.text} {conj.text} {b.text}"
     return ""
+
+
+def _only_adverbs(between: str) -> bool:
+    """Nothing but adverbs ("temporarily", "then") between a verb and its conjunction."""
+    return all(word.endswith("ly") or word in _LINKING_ADVERBS for word in between.split())
 
 
 def _licensee(companies: list[str], actor: tuple[str, str, str] | None) -> bool:

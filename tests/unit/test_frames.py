@@ -335,6 +335,26 @@ def test_two_verbs_far_apart_across_a_list_do_not_clash(reader):
 
 
 @pytest.mark.parametrize(
+    ("headline", "clash"),
+    [
+        # Each verb has its own object: purposes listed, nothing undone.
+        ("EU adopts raw materials plan to secure supply, reduce dependencies and boost competitiveness", False),
+        ("Japan funds gallium plant to cut its reliance and raise output", False),
+        # One object shared by both verbs, directly or across an adverb: a contradiction.
+        ("China suspends and reinstates gallium export controls", True),
+        ("China suspends temporarily and reinstates gallium export controls", True),
+    ],
+)
+def test_verbs_with_their_own_objects_do_not_clash(reader, headline, clash):
+    """Two verbs pulling opposite ways contradict each other only when they act on the same
+    thing; "reduce dependencies" is cut dependence, and "boost competitiveness" a separate aim."""
+    reading = reader.read(headline, "")
+    assert bool(reading.headline_contradiction) is clash, reading.headline_contradiction
+    if not clash:
+        assert all(f.polarity == "up" for f in reading.headline_facts), [(f.action, f.polarity) for f in reading.headline_facts]
+
+
+@pytest.mark.parametrize(
     ("headline", "levels"),
     [
         ("China breaks off talks on rare earths", False),  # "break" crosses no price level
