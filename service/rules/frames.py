@@ -535,7 +535,8 @@ KNOWN_COMPANIES: Final = ["apple", "korea zinc", "nvidia", "amd", "catl", "vulca
                    "volkswagen", "toyota", "suzuki", "hyundai", "bosch", "siemens", "alcoa", "rio tinto", "bhp",
                    "glencore", "albemarle", "solvay", "lithium americas", "ucore", "saudi aramco", "maaden",
                    "sumitomo", "sojitz", "posco", "samsung", "lg", "panasonic", "boeing", "northrop grumman",
-                   "general dynamics", "microsoft", "google", "amazon"]
+                   "general dynamics", "microsoft", "google", "amazon", "trilogy metals", "reelement",
+                   "reelement technologies", "graphite one"]
 SOME_COURT: Final = ["court", "courts", "judge", "judges", "panel of judges", "trade court", "high court",
                      "wto panel", "wto dispute panel", "dispute panel", "appellate body"]
 SOME_GOVERNMENT: Final = ["government", "governments", "ministry", "administration", "authorities", "regulator",
@@ -2264,7 +2265,11 @@ _NOT_PRICES: Final = frozenset({"trading", "volume", "volumes", "turnover", "act
 MINERAL_COMPANIES: Final = {"lithium americas": ("lithium", "battery_materials"), "albemarle": ("lithium", "battery_materials"),
                              "korea zinc": ("critical minerals", "critical_minerals"),
                              "ucore": ("rare earth", "rare_earths"), "solvay": ("rare earth", "rare_earths"),
-                             "vulcan elements": ("magnet", "magnets"), "noveon": ("magnet", "magnets")}
+                             "vulcan elements": ("magnet", "magnets"), "noveon": ("magnet", "magnets"),
+                             "trilogy metals": ("critical minerals", "critical_minerals"),
+                             "reelement": ("rare earth", "rare_earths"),
+                             "reelement technologies": ("rare earth", "rare_earths"),
+                             "graphite one": ("graphite", "minor_metals")}
 _MAKERS_OF: Final = {"magnet maker": "magnet", "magnet makers": "magnet", "rare earth magnet maker": "rare earth magnet",
                      "rare earth magnet makers": "rare earth magnet"}
 #: What a plant makes (a truck, a car): naming it says where supply stopped, not what ran short.

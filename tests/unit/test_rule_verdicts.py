@@ -2080,6 +2080,9 @@ def test_a_tariff_truce_floated_by_one_side(title, alerts):
         # Companies off the watchlists known for what they mine make a stake in them the sector's.
         "US Energy Department to take 5% stake in Lithium Americas and its Thacker Pass venture",
         "Pentagon backs Ucore with $18 million award",
+        "US to take 10% stake in Trilogy Metals as Trump approves Alaska's Ambler Road",
+        "Pentagon lends $80 million to ReElement Technologies",
+        "Graphite One wins $37.5 million Pentagon grant",
     ],
 )
 def test_government_money_for_a_known_minerals_company(title):
