@@ -2116,3 +2116,18 @@ def test_a_tariff_truce_that_expires_is_the_truce_the_other_way():
 def test_bare_shares_after_a_company_clause_are_that_companys():
     verdict = assess(shipped(), "Syrah and Tesla push back offtake default cure date again; shares slip", "")
     assert verdict.alert and verdict.impacts["SYR.AX"] == "bearish", verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # "The DPA" is the Defense Production Act: magnets put under it get its money ...
+        ("Five presidential determinations put the REE magnet chain under the DPA", "gov_funding"),
+        # ... while "DPA" heading a report is the German news agency.
+        ("DPA: German carmakers warn of magnet shortage as China slows rare earth licences", "supply_disruption"),
+    ],
+)
+def test_the_defense_production_act_by_its_initials(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
