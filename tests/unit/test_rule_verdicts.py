@@ -2131,3 +2131,18 @@ def test_the_defense_production_act_by_its_initials(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type"),
+    [
+        # A government's minerals reserve is a stockpile: its money for the sector ...
+        ("Australia names antimony, gallium and rare earths as first targets of minerals reserve", "gov_funding"),
+        ("US plans $12 billion critical minerals reserve", "gov_funding"),
+        # ... a miner's mineral reserve is ore in the ground, its own news.
+        ("Energy Fuels declares maiden mineral reserve at Donald project", "corporate"),
+    ],
+)
+def test_a_minerals_reserve_is_a_stockpile(title, event_type):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
