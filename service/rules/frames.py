@@ -83,7 +83,8 @@ release, present, outline, direct, detail, question, doubt, decide, hit back, st
 establish, create, provide, offer, list, say, tell, report, welcome, deny, hear, open, build, expect, need, must,
 ink, produce, deliver, ship, commission, authorize, authorise, secure, land, win, receive, obtain, get, addition, imposition,
 implementation, expansion, extension, weaponise, weaponize, wield, as leverage, as a weapon, as a bargaining chip,
-as a trump card, as a lever, as a counter weapon, as a countermeasure, score
+as a trump card, as a lever, as a counter weapon, as a countermeasure, score, break ground, cut the ribbon,
+ribbon cutting
 """.replace("\n", " ").split(",")
 )
 
@@ -97,6 +98,7 @@ IRREGULAR: Final = {
     "hit": ["hits", "hitting"],
     "strike": ["struck", "strikes", "striking"],
     "strike down": ["struck down", "strikes down", "striking down"],
+    "break ground": ["broke ground", "broken ground"],
     "seek": ["sought"],
     "rise": ["rose", "risen", "rises", "rising"],
     "fall": ["fell", "fallen"],
@@ -298,6 +300,8 @@ PRICE_VERBS: Final = ("rise", "climb", "jump", "surge", "soar", "rally", "spike"
                "plunge", "slide", "tumble", "sink", "decline", "dip", "slip", "crash", "rebound", "retreat", "soften",
                "plummet", "nosedive", "skyrocket", "double", "triple", "quadruple")
 VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce": "supply", "ship": "supply",
+                    # "breaks ground at Brook Mine": building starts, supply to come.
+                    "break ground": "supply", "cut the ribbon": "supply", "ribbon cutting": "supply",
                     # "will stop buying their rare earths": the buyer's imports stop.
                     "stop buying": "supply", "halt purchases of": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",

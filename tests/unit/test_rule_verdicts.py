@@ -2146,3 +2146,22 @@ def test_the_defense_production_act_by_its_initials(title, event_type):
 def test_a_minerals_reserve_is_a_stockpile(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "lead", "ticker"),
+    [
+        ("Ramaco breaks ground at Wyoming's Brook Mine with Energy Secretary Wright", "", "METC"),
+        ("MP Materials broke ground on its Texas magnet factory", "", "MP"),
+        # The company is named only in the first sentence, at the ribbon cutting.
+        ("Wyoming coal mine opens as first new US rare earth mine in 70 years",
+         "Energy Secretary Chris Wright joined Ramaco Resources at the ribbon cutting for its Brook Mine near "
+         "Ranchester, where the company plans to extract rare earths from coal.", "METC"),
+    ],
+)
+def test_ground_broken_or_ribbon_cut_is_the_company_building(title, lead, ticker):
+    """Breaking ground and cutting the ribbon start a mine or plant: the company's good news, and no
+    halt of production (the "cutting" of a ribbon cuts nothing)."""
+    verdict = assess(shipped(), title, lead)
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts[ticker] == "bullish"
