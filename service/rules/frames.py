@@ -1997,13 +1997,14 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
     if by is not None and verb is not None and verb.start < by.start \
             and all(found[k].start > by.start for k in restrictions):
         # The passive of the same: "Swift output halted by China's rare earth curbs": the
-        # restriction after `by` is the cause; what the verb moves stands before it.
-        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start < verb.start]
+        # restriction after `by` is the cause; what the participle moves stands before it
+        # ("suppliers say supply chains disrupted by ...": the participle, not "say").
+        described = [t for t in clause if t.tag == VERB and t.start < by.start][-1]
+        moved = [k for k in ("supply", "price", "permit") if k in found and found[k].start < described.start]
         if moved:
             return [(moved[0], found[moved[0]])]
         # "a minerals bloc with price floors enforced by tariffs": the tariffs are the means of
         # what the participle describes.
-        described = [t for t in clause if t.tag == VERB and t.start < by.start][-1]
         kept = [k for k in ("agreement", "funding") if k in found and found[k].start < described.start]
         if described is not verb and kept:
             return [(kept[0], found[kept[0]])]

@@ -250,6 +250,10 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         ("Trump and Xi agree to restart trade talks, hold off new tariffs", "agreement", "up", "truce"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
         ("Suzuki's Swift output halted by China rare earth curbs", "supply", "down", "supply_disruption"),
+        # ... also when a reporting verb comes first: the participle, not "say", moves the supply
+        # (China's restrictions cutting it: the controls biting, never controls eased).
+        ("Parts makers say supply chains disrupted by China rare earth export restrictions", "supply", "down",
+         "export_control_new"),
     ],
 )
 def test_a_headline_reads_into_its_frame(reader, headline, instrument, polarity, event_type):
