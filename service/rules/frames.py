@@ -493,6 +493,8 @@ DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeez
             "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
             "force majeure",
+            # "halts its line for lack of magnets": the noun, not the verb "lack" undoing "halts".
+            "lack of",
             # Stocks of a material that run low are inventories, not shares: "magnesium stocks run low".
             *(f"{stock} {modal}{verb}" for stock in ("stocks", "stockpiles", "inventories", "inventory")
               for modal in ("", "could ", "may ", "might ", "will ", "would ", "are ", "were ", "is ", "have ")
@@ -2204,10 +2206,11 @@ def _list_owner(clause: list[Token]) -> tuple[str, str, str] | None:
 
 
 def _blamed(clause: list[Token], deficit: Token) -> bool:
-    """Whether a shortage is named as the cause of what a verb did: "on", "over" or "from"
-    before it, past the goods it is of ("cut output on magnet shortage"), after an acting verb."""
+    """Whether a shortage is named as the cause of what a verb did: "on", "over", "from" or
+    "for" before it, past the goods it is of ("cut output on magnet shortage", "halts the line for
+    lack of magnets"), after an acting verb."""
     before = [t for t in clause if t.end <= deficit.start and t.tag != OBJECT]
-    return bool(before) and before[-1].tag == TARGET and before[-1].value in ("on", "over", "from") and any(
+    return bool(before) and before[-1].tag == TARGET and before[-1].value in ("on", "over", "from", "for") and any(
         t.tag == VERB and t.value[1] != 0 for t in before)  # type: ignore[index]
 
 

@@ -248,6 +248,8 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "down", "corporate"),
         # Trade talks both sides agree to restart are the agreement lever, not a flow of goods.
         ("Trump and Xi agree to restart trade talks, hold off new tariffs", "agreement", "up", "truce"),
+        # "For lack of" names why the line stopped; it does not undo the halt.
+        ("Ford halts Explorer line for lack of magnets", "supply", "down", "supply_disruption"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
         ("Suzuki's Swift output halted by China rare earth curbs", "supply", "down", "supply_disruption"),
         # ... also when a reporting verb comes first: the participle, not "say", moves the supply
