@@ -2168,3 +2168,31 @@ def test_ground_broken_or_ribbon_cut_is_the_company_building(title, lead, ticker
     verdict = assess(shipped(), title, lead)
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts[ticker] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # China's export-control measures named without their goods are the minerals campaign ...
+        ("China suspends October 9 export control measures until November 2026", "export_control_eased", "bearish"),
+        ("Beijing halts enforcement of its October export control measures", "export_control_eased", "bearish"),
+        ("China tightens export controls", "export_control_new", "bullish"),
+        # ... the affiliates rule names the US-China fight over listings by itself.
+        ("Commerce adopts 50% affiliates rule for Entity List", "entity_list", None),
+    ],
+)
+def test_measures_named_without_their_goods(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts.get("MP") == mp
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China lifts export ban on Nvidia H20 chips",  # another trade's goods
+        "Taiwan adopts affiliates rule for its entity list",  # a third government's own list
+    ],
+)
+def test_measures_on_another_trades_goods_stay_quiet(title):
+    assert not assess(shipped(), title, "").alert
