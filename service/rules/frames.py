@@ -2098,6 +2098,10 @@ def _exports_in_view(clause: list[Token], text: str, head: Token) -> bool:
         return " export" in span or " shipment" in span
     if head.text.startswith(("licen", "export")):
         return True
+    if any(t.tag == INSTRUMENT and t.value == "permit" and t.text.startswith("licen") and t is not head
+           and _OPERATING_LICENCE.search(text, max(0, t.start - 16), t.end + 1) is None for t in clause):
+        # "slows approval of rare earth licences": approvals of the licences a trade needs.
+        return True
     before = [t for t in clause if t.end <= head.start]
     if before and before[-1].tag == ACTOR and before[-1].value[2] == CHINA \
             and text[before[-1].end : head.start].strip() in ("", "s") \

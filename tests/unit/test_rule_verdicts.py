@@ -2196,3 +2196,18 @@ def test_measures_named_without_their_goods(title, event_type, mp):
 )
 def test_measures_on_another_trades_goods_stay_quiet(title):
     assert not assess(shipped(), title, "").alert
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # The approval of licences is of export licences, though "export" is not written.
+        ("China slows approval of rare earth licences", "supply_disruption", "bullish"),
+        ("China speeds approval of rare earth licences", "export_control_eased", "bearish"),
+        ("China delays approval of rare earth licences", "supply_disruption", "bullish"),
+    ],
+)
+def test_approvals_of_licences_are_of_export_licences(title, event_type, mp):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert verdict.impacts["MP"] == mp
