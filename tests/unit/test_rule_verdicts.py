@@ -2191,6 +2191,7 @@ def test_measures_named_without_their_goods(title, event_type, mp):
     "title",
     [
         "China lifts export ban on Nvidia H20 chips",  # another trade's goods
+        "China tightens export controls on fentanyl precursor chemicals",  # goods named, not the desk's
         "Taiwan adopts affiliates rule for its entity list",  # a third government's own list
     ],
 )
