@@ -304,6 +304,8 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     "break ground": "supply", "cut the ribbon": "supply", "ribbon cutting": "supply",
                     # "will stop buying their rare earths": the buyer's imports stop.
                     "stop buying": "supply", "halt purchases of": "supply",
+                    # "Pentagon to buy magnets from MP": goods bought are a flow to the buyer.
+                    "buy": "supply", "purchase": "supply",
                     "deliver": "supply", "award": "funding", "back": "funding", "ban": "export_control",
                     "bar": "export_control", "adjust imports": "tariff", "restrict": "export_control", "curb": "export_control",
                     "prohibit": "export_control", "embargo": "export_control",
@@ -1356,6 +1358,8 @@ _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "va
 _SECURITY_FINDING: Final = re.compile(r" (?:to )?impair (?:the )?(?:national|us|u s|american) security\b")
 _ENDANGERING: Final = frozenset({"threaten", "hit", "risk", "endanger", "jeopardize", "jeopardise", "at risk", "in jeopardy"})
 _LIFTING: Final = frozenset({"lift", "boost", "buoy", "support"})
+#: A government that buys the desk's goods pays for them: an offtake or a stockpile purchase.
+_BUYING: Final = frozenset(form for verb in ("buy", "purchase", "procure") for form in word_forms(verb) | set(IRREGULAR.get(verb, ())))
 #: Stocks a government holds: released or tapped, they are sold into the market.
 _RESERVES: Final = frozenset({"stockpile", "stockpiles", "strategic reserve", "national stockpile", "reserve", "reserves"})
 #: Verbs that carry on a move: its noun says which way ("extend losses", "the selloff deepens").
@@ -2402,6 +2406,11 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
             # "China's magnet exports to the US jump 660%": what flows again has been let through.
             return ("export_control_eased",)
+        if up and fact.actor_kind == "government" and fact.actor_country and fact.actor_country != CHINA \
+                and not _BUYING.isdisjoint(fact.action.split()) and (fact.labels & DESK_OBJECTS or fact.companies):
+            # "US government to buy all magnets from MP's plant": a state buying the desk's goods
+            # is an offtake or a stockpile purchase, its money for the sector.
+            return ("gov_funding",)
         if fact.labels & PRODUCER_GROUPS and (fact.actor_kind == "company" or (up and fact.companies and (
                 not fact.actor_kind or (fact.actor_kind == "government" and fact.fostered)))):
             # "Malaysia plant makes Lynas the sole heavy rare earths producer outside China",

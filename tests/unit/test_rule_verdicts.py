@@ -2212,3 +2212,21 @@ def test_approvals_of_licences_are_of_export_licences(title, event_type, mp):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert verdict.impacts["MP"] == mp
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "tickers"),
+    [
+        # A government buying the desk's goods pays for them: an offtake, its money for the sector.
+        ("Pentagon to buy magnets from MP Materials", "gov_funding", {"MP": "bullish", "F": "neutral"}),
+        ("US government to buy all magnets from MP Materials' 10X plant", "gov_funding", {"MP": "bullish"}),
+        # A company buying another is its own news, and good news for the buyer.
+        ("USA Rare Earth to buy UK metals maker Less Common Metals", "corporate", {"USAR": "bullish"}),
+        # A carmaker buying a producer's magnets: the producer's customer, both companies' news.
+        ("Ford to buy magnets from MP Materials", "corporate", {"MP": "bullish"}),
+    ],
+)
+def test_goods_bought(title, event_type, tickers):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
