@@ -199,6 +199,7 @@ def test_name_clashes_and_other_industries_stay_quiet(title, summary, types):
         ("Why USA Rare Earth is rising in pre-market", True),  # the company's move, without "stock"
         ("Why Lynas is down today", False),  # "down" alone says no move a rule can read
         ("Why the rare earth trade is the next big thing", False),
+        ("Supreme Court hears the tariff case tomorrow: what to expect", False),  # a preview
         ("Why Lynas shares could double in five years", False),  # a forecast, not a move
         ("Why rare earths matter for the trade war", False),  # an explainer
         ("What the affiliates rule means for MP Materials", False),
