@@ -1923,7 +1923,17 @@ def _government_money(clause: list[Token], index: int, text: str) -> bool:
         owner, after = before, clause[index]
     if clause[index].text in _TRADED_DEALS:
         return False  # "a Korean offtake": a buyer from Korea; "a US loan" is Washington's money
+    if clause[index].text == "moneyamount" and index + 1 < len(clause):
+        # "lands $1.4 billion US package": the government named between the sum and what it is.
+        named = clause[index + 1]
+        if named.tag == ACTOR and named.value[0] == "government" and not text[clause[index].end : named.start + 1].strip() \
+                and _PUBLIC_PACKAGE.match(text, named.end) is not None:
+            return True
     return owner.tag == ACTOR and owner.value[0] == "government" and not text[owner.end : after.start + 1].strip()
+
+
+#: What a sum with a government's name after it is: "$1.4 billion US package".
+_PUBLIC_PACKAGE: Final = re.compile(r" (?:government |federal |state )?(?:package|support|backing|aid|award|grant|loan|financing|funding)s?\b")
 
 
 #: Deals a country's adjective names the buyer's nationality of, not its government.

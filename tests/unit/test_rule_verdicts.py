@@ -2231,3 +2231,17 @@ def test_goods_bought(title, event_type, tickers):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # A sum with a government's name after it is that government's money.
+        "Vulcan Elements lands $1.4 billion US package for 10,000-ton magnet plant",
+        "Noveon wins $50 million US grant",
+    ],
+)
+def test_a_government_named_after_the_sum_pays_it(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
+    assert verdict.impacts["MP"] == "bullish"
