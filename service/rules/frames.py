@@ -2370,9 +2370,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("corporate",) if fact.actor_kind == "company" or fact.companies else ()
         if "agreement" in fact.kinds and _governments(fact) >= 2:
             return ("partnership",)  # a pact between governments that sets up a fund
-        if fact.agreed and up and fact.actor_kind == "government" and _governments(fact) >= 3:
-            # Several governments agreeing on money together ("EU, Japan and Mexico agree with US
-            # to pursue price floors"), not one's loan to a company abroad.
+        if up and fact.actor_kind == "government" and _governments(fact) >= 3:
+            # Several governments on money together ("EU, Japan and Mexico agree with US to
+            # pursue price floors", "US, EU and Japan to develop price-floor measures"), not
+            # one's loan to a company abroad.
             return ("partnership",)
         return ("gov_funding",)
     if instrument == "agreement":

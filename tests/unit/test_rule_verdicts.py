@@ -2100,6 +2100,9 @@ def test_government_money_for_a_known_minerals_company(title):
     [
         # Several governments agreeing on price floors together make a pact ...
         ("EU, Japan and Mexico agree with US to pursue critical minerals price floors", "partnership"),
+        # ... agreed or not: three governments developing price floors together.
+        ("USTR: United States, European Union and Japan to develop price-floor measures for critical minerals",
+         "partnership"),
         # ... one government's loan to a company abroad stays government money.
         ("Brazil's rare earth miner Serra Verde seals $565 million DFC loan with option for US equity stake",
          "gov_funding"),
