@@ -285,6 +285,8 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
     "price": [
         "priceamount", "price", "prices", "quote", "quotes", "price index", "index", "shares", "share price", "stock",
         "stocks", "equities", "valuation", "premium", "premiums", "market value",
+        # "export prices climb": the price of what is exported, not the exports.
+        "export price", "export prices", "import price", "import prices",
     ],
     "court": ["ruling", "lawsuit", "case", "appeal", "hearing", "verdict", "decision", "judgment",
               "opinion", "slip op"],

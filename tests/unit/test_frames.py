@@ -248,6 +248,8 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
          "down", "corporate"),
         # Trade talks both sides agree to restart are the agreement lever, not a flow of goods.
         ("Trump and Xi agree to restart trade talks, hold off new tariffs", "agreement", "up", "truce"),
+        # Export prices are a price, not the exports.
+        ("Dysprosium and terbium export prices climb as Japan supply fears build", "price", "up", "price_move"),
         # "For lack of" names why the line stopped; it does not undo the halt.
         ("Ford halts Explorer line for lack of magnets", "supply", "down", "supply_disruption"),
         # In the passive, the restriction after `by` is the cause of what the verb did.
