@@ -1353,6 +1353,8 @@ _VERB_FORMS: Final = frozenset(form for verb in VERB_INSTRUMENTS for form in wor
 _RECORDS: Final = frozenset({"record", "record high", "record low", "all time high", "multi year high", "two year high",
                       "year high", "month high", "week high", "all time low", "multi year low", "two year low",
                       "year low", "month low", "week low", "highest", "lowest", "upmove", "downmove"})
+#: The markers `_prepare` writes for a move told by its size ("up 41%", "down 5%").
+_SIZED_MOVES: Final = frozenset({"upmove", "downmove"})
 _KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay | keeps? | kept | maintains? ")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
@@ -2011,6 +2013,15 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
         moved = [k for k in ("supply", "price") if k in found and found[k].start < verb.start]
         if moved and _CAUSED_BY.search(text, verb.end - 1, min(found[k].start for k in restrictions) + 1):
             return [(moved[0], found[moved[0]])]
+    if restrictions:
+        # "Almonty up 41% after Beijing's curbs": a company's sized move, with no verb or
+        # "shares" to carry it, and the restriction after it its cause.
+        mark = next((t for t in clause if t.tag in (UP, DOWN) and t.value in _SIZED_MOVES), None)
+        if mark is not None and all(found[k].start > mark.start for k in restrictions) \
+                and (verb is None or verb.start > mark.start):
+            subject = [t for t in clause if t.end <= mark.start]
+            if subject and subject[-1].tag == ACTOR and subject[-1].value[0] == "company":
+                return [("price", mark)] + [(k, found[k]) for k in restrictions]
     by = next((t for t in clause if t.tag == TARGET and t.text == "by"), None) if restrictions and verb is not None else None
     if by is not None and verb is not None and verb.start < by.start \
             and all(found[k].start > by.start for k in restrictions):

@@ -2248,3 +2248,19 @@ def test_a_government_named_after_the_sum_pays_it(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
     assert verdict.impacts["MP"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "tickers"),
+    [
+        # A company's move told by its size alone is its shares, and the restriction after it
+        # the cause, whose own directions stand for the rest of the watchlist.
+        ("Almonty up 41% in two days as tungsten buyers scramble after Beijing's curbs", "price_move",
+         {"ALM.TO": "bullish", "MP": "bullish", "F": "bearish"}),
+        ("Lynas down 5% after Malaysia extends curbs on its plant", "corporate", {"LYC.AX": "bearish"}),
+    ],
+)
+def test_a_sized_move_without_shares_is_the_company_s(title, event_type, tickers):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
