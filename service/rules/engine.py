@@ -969,13 +969,14 @@ def _cause_of(fact: FrameFact, read: tuple[FrameFact, ...]) -> FrameFact | None:
             continue
         if not other.headline or other.mood:
             continue  # "truce hopes grow" is no event yet; "Commerce plans a stake" is news
-        if other.main and not (before and fact.headline and not fact.companies):
-            # A background clause explains the move ("... as Beijing shuts exports"); so does a
-            # main clause before a move that names no one ("Malaysia clears Lynas to keep
-            # processing, shares jump").
-            continue
         types = event_types(other)
         if not types or types[0] in ("price_move", "legal"):
+            continue
+        if other.main and not (before and fact.headline and (not fact.companies or types[0] in _POLICY)):
+            # A background clause explains the move ("... as Beijing shuts exports"); so does a
+            # main clause before a move that names no one ("Malaysia clears Lynas to keep
+            # processing, shares jump"), or a policy told before the companies it moved ("China
+            # widens rare earth controls; Northern Rare Earth jumps 9%").
             continue
         if types[0] == "corporate":
             # Named there, or the subject's own money or licence ("NioCorp shares fall after

@@ -2258,6 +2258,9 @@ def test_a_government_named_after_the_sum_pays_it(title):
         ("Almonty up 41% in two days as tungsten buyers scramble after Beijing's curbs", "price_move",
          {"ALM.TO": "bullish", "MP": "bullish", "F": "bearish"}),
         ("Lynas down 5% after Malaysia extends curbs on its plant", "corporate", {"LYC.AX": "bearish"}),
+        # The policy told first, then the company it moved: the same cause.
+        ("China widens rare earth controls to foreign products; Northern Rare Earth jumps 9%", "price_move",
+         {"600111.SS": "bullish", "MP": "bullish", "F": "bearish"}),
     ],
 )
 def test_a_sized_move_without_shares_is_the_company_s(title, event_type, tickers):
