@@ -1083,6 +1083,10 @@ class FrameReader:
                 # "eases some curbs, tightens others": the verb's object is the last instrument;
                 # not "... to cut China reliance", which is cut.
                 fact = _elliptical(clause, facts[-1])
+            if fact is not None and how == "but" and facts and len(facts[-1].companies) == 1:
+                # "renews Lynas licence but keeps ban on local processing": the restriction
+                # kept is on the company the clause before named.
+                fact = [_on_company(f, facts[-1]) for f in fact]
             if fact is not None:
                 if how == "undo":
                     # "... deflate the rare earth rally": the rally is over.
@@ -1464,6 +1468,16 @@ def _coordinated_clash(clause: list[Token], text: str) -> str:
 def _only_adverbs(between: str) -> bool:
     """Nothing but adverbs ("temporarily", "then") between a verb and its conjunction."""
     return all(word.endswith("ly") or word in _LINKING_ADVERBS for word in between.split())
+
+
+def _on_company(fact: FrameFact, before: FrameFact) -> FrameFact:
+    """A restriction that names neither goods nor a company, on the one company named before: kept
+    or imposed, it is the point of the "but" (the company's setback), as much as one acted on."""
+    if fact.instrument != "export_control" or fact.objects or fact.companies:
+        return fact
+    named = {label for label in before.labels if label == "company" or label.startswith("company:")} \
+        | (before.labels - DESK_OBJECTS - {"programme"} if before.companies else set())
+    return fact._replace(companies=before.companies, objects=before.companies, labels=fact.labels | named, acted=True)
 
 
 def _licensee(companies: list[str], actor: tuple[str, str, str] | None) -> bool:

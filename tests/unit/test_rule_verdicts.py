@@ -1749,6 +1749,9 @@ def test_goods_or_firms_taken_off_a_control_list(title, event_type):
         ("Malaysia keeps conditions on Lynas licence", "bearish"),
         ("Lynas loses court bid to overturn licence conditions", "bearish"),
         ("Lynas wins court bid to overturn licence conditions", "bullish"),
+        # After "but", a ban naming no one is on the company named before it: the point.
+        ("Malaysia renews Lynas licence but keeps ban on local cracking and leaching", "bearish"),
+        ("Malaysia renews Lynas licence but lifts ban on cracking", "bullish"),
     ],
 )
 def test_restrictions_on_one_company_are_its_news(title, direction):
