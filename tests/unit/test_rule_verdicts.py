@@ -2270,3 +2270,10 @@ def test_a_sized_move_without_shares_is_the_company_s(title, event_type, tickers
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
     assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
+
+
+def test_china_northern_is_the_producer_not_the_country():
+    """Traders shorten China Northern Rare Earth to "China Northern": its shares, not China's."""
+    verdict = assess(shipped(), "China Northern shares hit limit up on forecast of near 20-fold first-half profit jump", "")
+    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
+    assert verdict.impacts["600111.SS"] == "bullish"
