@@ -528,6 +528,8 @@ UNDOING: Final = frozenset({"deflate", "deflates", "deflated", "hit hopes", "era
                      "wipes out", "wiped out", "cut short", "cuts short"})
 #: Verbs whose direction is unknown ("modifying tariff rates"): the frame waits for a clause that says.
 UNSIGNED_VERBS: Final = ["set", "sets", "setting", "modify", "modifying", "modifies", "modified", "adjust", "adjusting", "adjusts", "adjusted",
+                  # "reverses course and reinstates the ban": the turn is told by the next verb.
+                  "reverse course", "reverses course", "reversed course", "reversing course",
                   "amend", "amending", "amends", "amended", "revise", "revising", "revises", "revised", "optimise",
                   "optimising", "optimize", "optimizing", "update", "updating", "updates", "updated", "change",
                   "changes", "changing", "changed", "reform", "reforms", "review", "reviews", "reviewing",
@@ -1458,7 +1460,7 @@ def _coordinated_clash(clause: list[Token], text: str) -> str:
     object they share. A first verb with its own object ("to reduce dependencies and boost
     competitiveness") shares nothing with the second."""
     for a, conj, b in zip(clause, clause[1:], clause[2:]):
-        if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] != b.value[1] \
+        if a.tag == VERB and conj.tag == CONJUNCTION and b.tag == VERB and a.value[1] * b.value[1] < 0 \
                 and b.start - a.end <= _CLASH_GAP \
                 and _only_adverbs(text[a.end:conj.start]):  # not "the first fall in a year, as offers from A, B and C increased"
             return f"{a.text} {conj.text} {b.text}"

@@ -348,6 +348,8 @@ def test_two_verbs_far_apart_across_a_list_do_not_clash(reader):
         # Each verb has its own object: purposes listed, nothing undone.
         ("EU adopts raw materials plan to secure supply, reduce dependencies and boost competitiveness", False),
         ("Japan funds gallium plant to cut its reliance and raise output", False),
+        # "Reverses course" says a turn, not which way: the verb after it does.
+        ("Beijing reverses course and reinstates gallium export controls", False),
         # One object shared by both verbs, directly or across an adverb: a contradiction.
         ("China suspends and reinstates gallium export controls", True),
         ("China suspends temporarily and reinstates gallium export controls", True),
