@@ -332,7 +332,9 @@ _SETBACK_MONEY: Final = re.compile(r"\b(?:discount(?:ed)?|net loss|(?:half|year|
                             r"blow ?outs? (?:hit|in cost)|cost overruns?|write ?downs?|impairments?|going concern|"
                             r"(?:earnings|quarter|revenue|results) miss(?:es)?|(?:cuts?|lowers?) (?:its )?guidance|"
                             r"miss(?:es|ed)? (?:its |the )?(?:\w+ )?(?:guidance|forecasts?|estimates?|expectations|targets?)|"
-                            r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations))\b")
+                            r"below (?:its |prior |previous |earlier )?(?:guidance|forecasts?|expectations)|"
+                            # "warns it may need new funds": more shares or debt to come.
+                            r"needs? (?:new |more |fresh |further |additional |extra )?(?:funds|funding|capital|cash|money))\b")
 #: What a company earns: its results when a company is named, nothing to the desk otherwise.
 _EARNINGS: Final = frozenset({"revenue", "revenues", "net income"})
 #: A loss that shrinks or turns to profit is better news, though it names a loss.

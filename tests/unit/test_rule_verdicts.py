@@ -626,6 +626,9 @@ def test_supply_stopped_told_indirectly_is_a_disruption(title, summary):
         ("MP Materials falls as China signals easing of magnet exports", {"export_control_eased", "price_move"}, "MP", "bearish"),
         # A share sale is new shares at a discount: bad for holders.
         ("USA Rare Earth to raise $500 million in share sale", ("corporate",), "USAR", "bearish"),
+        # Money a company warns it needs is new shares or debt to come.
+        ("Northern Minerals warns it may need new funds as China-linked holders defy sell-down order",
+         ("corporate",), "NTU.AX", "bearish"),
     ],
 )
 def test_words_that_read_the_other_way_in_context(title, types, ticker, direction):
