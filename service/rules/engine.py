@@ -44,11 +44,10 @@ _CONTROLS_TITLE: Final = re.compile(r"\bon (?:implementing |the implementation o
 #: Any verb that would say otherwise ("on Adjusting ...", "on Suspending ...").
 _TITLE_VERB: Final = re.compile(r"\b(?:adjust|modif|optimi[sz]|suspend|lift|remov|cancel|terminat|stop|halt|resum|delay|"
                                 r"postpon|exempt|relax|eas|repeal|abolish|revis|amend)", re.IGNORECASE)
-#: A share move told with its size: "up 9%", "surge 22%", "40%-plus".
-_SIZED_MOVE: Final = re.compile(
-    r"\b(?:up|down|jump|surge|soar|rise|rose|rall(?:y|ie)|gain|climb|fall|fell|slide|slid|slump|drop|sink|sank|tumble|"
-    r"plunge|add|shed|lose|lost|rocket|spike|leap|crash|sag|skid|dip|slip)(?:s|es|ed|ing)?"
-    r"(?: (?:by|more than|nearly|almost|over|about|as much as|up to|another|a further))? \d[\d.,]*\s?(?:%|percent\b|per cent\b|pct\b)",
+#: A headline that leads with the whole market's move ("Stocks tumble as ...", "Wall Street slides").
+_MARKET_MOVE: Final = re.compile(
+    r"\W*(?:(?:us|u\.s\.|global|world|asian|european|chinese|china|hong kong|japanese|australian) )?"
+    r"(?:stocks|shares|markets|equities|wall street|indexes|indices|futures)\b",
     re.IGNORECASE,
 )
 #: Events of policy, whose share moves a headline may lead with as the story.
@@ -643,15 +642,18 @@ class Ruleset:
         moved = first if first.instrument == "price" and first.shares else None
         if moved is not None:
             # "MP soars as the Pentagon takes a stake": for shares, the cause is the news; but
-            # moves told with their size and caused by policy ("China Northern up 9%, JL Mag 12%
-            # as Beijing expands export curbs") are a market story, the policy their cause.
+            # moves caused by policy ("China Northern up 9%, JL Mag 12% as Beijing expands export
+            # curbs", "US miners jump premarket as Beijing restricts exports") are a market story,
+            # the policy their cause.
             cause = _cause_of(first, read)
-            if cause is not None and not (event_types(cause)[0] in _POLICY and _SIZED_MOVE.search(title)):
+            if cause is not None and (event_types(cause)[0] not in _POLICY or _one_governments_deal(cause)
+                                      # "Stocks tumble as Trump vows tariffs": the whole market's move
+                                      or _MARKET_MOVE.match(title) is not None):
                 first = cause
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.
         types = list(event_types(first))
-        if moved is not None and first is not moved and types == ["partnership"] and len(first.countries) < 2 \
+        if moved is not None and first is not moved and _one_governments_deal(first) \
                 and (moved.companies or moved.actor_kind == "company"):
             # "USA Rare Earth jumps after Pentagon deal talk": one government's deal that moves a
             # company's shares is its deal with that company, not a pact between governments.
@@ -939,6 +941,11 @@ def _sector_moves(read: tuple[FrameFact, ...], event: FrameFact) -> dict[str, Di
                 return {"china_producers": way}
             return {"us_allied_producers": way, "etf": way}
     return {}
+
+
+def _one_governments_deal(fact: FrameFact) -> bool:
+    """A "deal" only one government is party to: its deal with a company, not a pact."""
+    return event_types(fact) == ("partnership",) and len(fact.countries) < 2
 
 
 def _cause_in_lead(fact: FrameFact, lead: tuple[FrameFact, ...]) -> FrameFact | None:

@@ -857,8 +857,8 @@ def test_a_company_known_by_a_name_the_rules_take_only_in_context_acts_in_a_fram
     [
         ("USA Rare Earth jumps after Pentagon deal talk", "gov_funding"),
         ("Lynas rises as Japan signs supply deal", "gov_funding"),
-        # Two governments: a pact between them, whoever's shares it moves.
-        ("MP Materials soars after US-Australia minerals pact", "partnership"),
+        # Two governments: a pact between them, policy whose move the headline leads with.
+        ("MP Materials soars after US-Australia minerals pact", "price_move"),
     ],
 )
 def test_one_governments_deal_behind_a_share_move_is_its_deal_with_the_company(title, event_type):
@@ -2053,17 +2053,19 @@ def test_a_truce_violated_is_a_truce_in_trouble():
 @pytest.mark.parametrize(
     ("title", "event_type"),
     [
-        # Share moves told with their size and caused by policy are the market's story ...
+        # Share moves a headline leads with, caused by policy, are the market's story, with or
+        # without their size ...
         ("China Northern Rare Earth up 9%, JL Mag jumps 12% as Beijing expands export curbs", "price_move"),
         ("MP Materials and USA Rare Earth each surge 22% on China curbs and tariff threat", "price_move"),
-        # ... without a size the policy is the news, and a company's own news always is.
-        ("China Northern Rare Earth rallies as Beijing expands export curbs", "export_control_new"),
+        ("China Northern Rare Earth rallies as Beijing expands export curbs", "price_move"),
+        ("US miners jump premarket as Beijing restricts heavy rare earth exports", "price_move"),
+        # ... a company's own news or one government's money always is the news ...
         ("US Antimony jumps 18% on $245 million Pentagon stockpile contract", "gov_funding"),
-        # A percentage that sizes a tariff, not the move, makes no market story.
+        # ... and the whole market's move is no price move of the desk's.
         ("Stocks tumble as Trump vows 100% China tariff; rare earth names buck the slide", "tariff_up"),
     ],
 )
-def test_a_sized_share_move_caused_by_policy_is_a_price_move(title, event_type):
+def test_a_share_move_caused_by_policy_is_a_price_move(title, event_type):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
 
