@@ -322,6 +322,8 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     "score": "funding", "bail out": "funding", "partner": "agreement", "team up": "agreement"}
 #: Verbs that make a licence a requirement (export controls up), not a permission granted.
 REQUIRING: Final = {"require", "demand", "mandate", "need", "must", "impose", "introduce", "implement", "subject"}
+#: Licences a government answers with are imposed: "China hits back with export licences".
+_RETALIATING: Final = frozenset({"hit back", "strike back", "retaliate", "respond", "answer"})
 #: A licence regime that starts is a requirement; licences a government starts granting are not.
 _STARTING: Final = frozenset({"start", "begin", "launch"})
 _GRANTING: Final = frozenset({"grant", "issue", "approve", "award", "receive", "obtain", "get", "win", "secure", "allow",
@@ -1589,6 +1591,10 @@ def _frame(
                 mood = mood or lemma in MOODS
             if lemma in REQUIRING:
                 requiring = True
+            if lemma in _RETALIATING and heads[0][0] == "permit" and any(
+                t.tag == TARGET and t.text == "with" and token.start < t.start < heads[0][1].start for t in clause
+            ):
+                requiring = True  # "hits back with export licences on seven rare earths": licences imposed
             if lemma in _ADDING and heads[0][0] == "permit" and any(
                 t.tag == TARGET and t.text == "to" and token.start < t.start < heads[0][1].start for t in clause
             ):

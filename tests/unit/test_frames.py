@@ -177,6 +177,9 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
+        # Licences a government hits back with are imposed, not granted.
+        ("China hits back with export licences on seven heavy rare earths and magnets", "export_control", "up",
+         "export_control_new"),
         # Items added to a licence list, or a licence requirement extended, need licences now.
         ("China adds five more heavy rare earths to export licence list from November 8", "export_control", "up",
          "export_control_new"),
