@@ -1396,7 +1396,8 @@ def _licence_rule(clause: list[Token], head: tuple[str | None, Token]) -> bool:
     if kind != "permit":
         return False
     after = next((t for t in clause if t.start > token.start), None)
-    if after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS:
+    if after is not None and after.tag == INSTRUMENT and after.value is None and after.text in _RULE_NOUNS \
+            and after.start == token.end:  # "licence rules", not "applications under the December 1 rules"
         return True
     # "drops the requirement for licences", "the need to obtain licences": the rule named first.
     before = [t for t in clause if t.end <= token.start][-2:]
@@ -1968,6 +1969,8 @@ _PUBLIC_PACKAGE: Final = re.compile(r" (?:government |federal |state )?(?:packag
 _TRADED_DEALS: Final = frozenset({"offtake", "offtakes", "off take", "contract", "contracts", "purchase agreement"})
 
 
+#: What puts permits under a regime: "licences granted under the new rules".
+_UNDER_RULES: Final = re.compile(r" (?:under|in line with|in accordance with|according to|pursuant to) ")
 #: What puts a restriction named after the verb as its cause: "exports plunge 74% under new licensing".
 _CAUSED_BY: Final = re.compile(r" (?:under|amid|on|because of|due to|in the wake of|in response to) ")
 
@@ -2031,6 +2034,14 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
         ]
         if moved:
             return [(moved[0], found[moved[0]])]
+    permit = next((t for t in clause if t.tag == INSTRUMENT and t.value == "permit"), None)
+    regimes = [k for k in ("export_control", "tariff", "entity_list", None) if k in found]
+    if regimes and verb is not None and permit is not None and verb.start < permit.start \
+            and all(found[k].start > permit.start for k in regimes) \
+            and _UNDER_RULES.search(text, permit.end - 1, min(found[k].start for k in regimes) + 1):
+        # "approves the first graphite export applications under the December 1 rules": the
+        # permits are what is done, the rules what they are granted under.
+        return [("permit", permit)]
     if restrictions and verb is not None and all(found[k].start > verb.start for k in restrictions):
         # "Magnet exports plunge 74% under new licensing": a flow or a price moved, and the
         # restriction after "under" or "amid" is why.

@@ -177,6 +177,10 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
+        # Permits granted under a regime are granted: the regime is what they come under.
+        ("MOFCOM approves first graphite export applications under the December 1 rules", "permit", "up",
+         "export_control_eased"),
+        ("China issues first permits under gallium export rules", "permit", "up", "export_control_eased"),
         # Licences a government hits back with are imposed, not granted.
         ("China hits back with export licences on seven heavy rare earths and magnets", "export_control", "up",
          "export_control_new"),
