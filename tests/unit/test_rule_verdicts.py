@@ -2204,6 +2204,7 @@ def test_measures_named_without_their_goods(title, event_type, mp):
     [
         "China lifts export ban on Nvidia H20 chips",  # another trade's goods
         "China tightens export controls on fentanyl precursor chemicals",  # goods named, not the desk's
+        "MOFCOM bars exports of Nexperia China products",  # a chipmaker's goods are chips
         "Taiwan adopts affiliates rule for its entity list",  # a third government's own list
     ],
 )
