@@ -2189,6 +2189,10 @@ def test_ground_broken_or_ribbon_cut_is_the_company_building(title, lead, ticker
         ("China suspends October 9 export control measures until November 2026", "export_control_eased", "bearish"),
         ("Beijing halts enforcement of its October export control measures", "export_control_eased", "bearish"),
         ("China tightens export controls", "export_control_new", "bullish"),
+        # ... and so are its export licences.
+        ("MOFCOM: general licences in use, civilian export applications approved promptly", "export_control_eased",
+         "bearish"),
+        ("China slows export licence approvals", "supply_disruption", "bullish"),
         # ... the affiliates rule names the US-China fight over listings by itself.
         ("Commerce adopts 50% affiliates rule for Entity List", "entity_list", None),
     ],
