@@ -44,6 +44,8 @@ _CONTROLS_TITLE: Final = re.compile(r"\bon (?:implementing |the implementation o
 #: Any verb that would say otherwise ("on Adjusting ...", "on Suspending ...").
 _TITLE_VERB: Final = re.compile(r"\b(?:adjust|modif|optimi[sz]|suspend|lift|remov|cancel|terminat|stop|halt|resum|delay|"
                                 r"postpon|exempt|relax|eas|repeal|abolish|revis|amend)", re.IGNORECASE)
+#: One side's concession and the other's that together make a truce.
+_CONCESSIONS: Final = {"export_control_eased": "tariff_down", "tariff_down": "export_control_eased"}
 #: A headline that leads with the whole market's move ("Stocks tumble as ...", "Wall Street slides").
 _MARKET_MOVE: Final = re.compile(
     r"\W*(?:(?:us|u\.s\.|global|world|asian|european|chinese|china|hong kong|japanese|australian) )?"
@@ -653,6 +655,12 @@ class Ruleset:
         # One frame, one event: a second clause's event ("... and orders talks on price floors")
         # is more often background than a second event a desk would list.
         types = list(event_types(first))
+        if types[0] in _CONCESSIONS and first.headline and any(
+            f is not first and f.headline and event_types(f)[:1] == (_CONCESSIONS[types[0]],) for f in read
+        ):
+            # "China to defer export curbs for a year, 100% tariff off the table": each side's
+            # concession in one headline is the truce.
+            types = ["truce"]
         if moved is not None and first is not moved and _one_governments_deal(first) \
                 and (moved.companies or moved.actor_kind == "company"):
             # "USA Rare Earth jumps after Pentagon deal talk": one government's deal that moves a

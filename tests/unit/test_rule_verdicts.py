@@ -2287,3 +2287,17 @@ def test_china_northern_is_the_producer_not_the_country():
     verdict = assess(shipped(), "China Northern shares hit limit up on forecast of near 20-fold first-half profit jump", "")
     assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
     assert verdict.impacts["600111.SS"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # China's easing and a US tariff cut told in one headline are the two sides of a truce.
+        "Bessent says China to defer export curbs for a year, 100% tariff off the table",
+        "Trump cuts China tariffs after Xi meeting; Beijing to pause rare earth curbs for a year",
+    ],
+)
+def test_both_sides_concessions_in_one_headline_are_the_truce(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish" and verdict.impacts["F"] == "bullish"
