@@ -267,6 +267,9 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "export license", "export licenses", "permit", "permits", "approval", "approvals",
         "export approval", "export approvals", "general licence", "general license",
         "record of decision", "records of decision",
+        # "eases licensing with streamlined permits": a kind of permit, not a second verb.
+        "streamlined permit", "streamlined permits", "streamlined licence", "streamlined licences",
+        "streamlined license", "streamlined licenses", "streamlined approval", "streamlined approvals",
         # Applications approved are licences granted, where exports are in view.
         "application", "applications", "licence application", "licence applications", "license application",
         "license applications",
@@ -519,6 +522,9 @@ SOME_COMPANY: Final = ["company", "companies", "firm", "firms", "entities", "org
 #: Armed groups: fighting around a mine is a disruption, not a government's export control.
 ARMED_GROUPS: Final = ["rebels", "rebel", "militia", "militias", "insurgents", "armed group", "armed groups", "fighters",
                 "junta", "army", "troops", "kachin independence army", "kia"]
+#: "Leaves" that keeps what follows as it is ("leaves April licensing in place"), not a consequence.
+_LEAVING: Final = frozenset({"leave", "leaves", "left", "leaving"})
+_LEFT_AS_IT_IS: Final = re.compile(r"(?: [a-z0-9]+){1,6}? (?:in place|intact|unchanged|untouched|in force|in effect)\b")
 #: Verbs that start a new clause of consequence: "a shortage forces lines to halt".
 CAUSES: Final = ["forces", "forced", "forcing", "prompts", "prompted", "prompting", "causes", "caused", "leads",
           "led", "drives", "drove", "compels", "compelled", "leaves", "left", "pushes", "pushed", "propel",
@@ -1131,6 +1137,8 @@ class FrameReader:
                     (tokens and tokens[-1].tag == VERB and tokens[-1].end == start)
                     or text.endswith(_GRANT_DETERMINERS, 0, start + 1)):
                 tag, value = INSTRUMENT, "funding"  # "freezes grant to ...", "a grant": money, not granting
+            elif tag == BREAK and words in _LEAVING and _LEFT_AS_IT_IS.match(text, end) is not None:
+                tag, value = VERB, ("leave", 1, None)  # "leaves April licensing in place": kept, no consequence
             tokens.append(_new_token(Token, (tag, start, end, words, value)))
             last_start, last_end = start, end
         return tokens

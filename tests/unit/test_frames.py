@@ -177,6 +177,9 @@ def deciding(reader: FrameReader, headline: str, lead: str = ""):
         # An ally's promise inside a pact is a partnership, not China easing.
         ("Australia promises no export bans on rare earths to the US under a new minerals pact", "export_control",
          "down", "partnership"),
+        # "Streamlined permits" are permits: the adjective turns nothing around.
+        ("Beijing eases rare earth export licensing with streamlined permits", "export_control", "down",
+         "export_control_eased"),
         # Permits granted under a regime are granted: the regime is what they come under.
         ("MOFCOM approves first graphite export applications under the December 1 rules", "permit", "up",
          "export_control_eased"),

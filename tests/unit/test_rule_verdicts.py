@@ -2301,3 +2301,17 @@ def test_both_sides_concessions_in_one_headline_are_the_truce(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
     assert verdict.impacts["MP"] == "bearish" and verdict.impacts["F"] == "bullish"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # What a government leaves in place beside what it pauses is kept, not the news.
+        "China formally pauses October curbs but leaves April licensing in place",
+        "China suspends October curbs but keeps April licensing in place",
+    ],
+)
+def test_a_pause_beside_what_is_left_in_place_is_the_easing(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
+    assert verdict.impacts["MP"] == "bearish"
