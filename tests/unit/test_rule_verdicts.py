@@ -2315,3 +2315,17 @@ def test_a_pause_beside_what_is_left_in_place_is_the_easing(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
     assert verdict.impacts["MP"] == "bearish"
+
+
+@pytest.mark.parametrize(
+    ("title", "alerts"),
+    [
+        # A court that curbs something names what; a ruling on injunctions is no trade case ...
+        ("Supreme Court curbs nationwide injunctions in birthright citizenship case", False),
+        # ... while one on the desk's exports or on tariffs is.
+        ("Court bans rare earth exports from Myanmar mine", True),
+        ("Trade court blocks Trump tariffs", True),
+    ],
+)
+def test_a_court_curbing_something_else_is_no_trade_case(title, alerts):
+    assert assess(shipped(), title, "").alert is alerts
