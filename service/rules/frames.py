@@ -2512,8 +2512,13 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         way = "bullish" if up else "bearish"
         if fact.companies and fact.shares:
             return {"mentioned": way}
-        # The material's price or the sector's shares: every producer moves with it.
-        return {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
+        # The material's price or the sector's shares: every producer moves with it ...
+        moved = {"us_allied_producers": way, "china_producers": way, "minor_metals": way, "etf": way}
+        if not fact.shares:
+            # ... and what the material costs its buyers moves the other way (carmakers and
+            # defence primes pay for the magnets).
+            moved["downstream_users"] = "bearish" if up else "bullish"
+        return moved
     if main == "corporate":
         if fact.instrument == "export_control":
             up = not up  # restrictions on a company lifted are its good news

@@ -2329,3 +2329,19 @@ def test_a_pause_beside_what_is_left_in_place_is_the_easing(title):
 )
 def test_a_court_curbing_something_else_is_no_trade_case(title, alerts):
     assert assess(shipped(), title, "").alert is alerts
+
+
+@pytest.mark.parametrize(
+    ("title", "producers", "buyers"),
+    [
+        # A material's price moves its producers with it and its buyers the other way ...
+        ("Yttrium oxide in Europe up 4,400% this year as Chinese licences trickle", "bullish", "bearish"),
+        ("NdPr prices slide as Chinese output quota rises", "bearish", "bullish"),
+        # ... while the sector's shares say nothing of what the material costs.
+        ("Rare earth stocks rally", "bullish", None),
+    ],
+)
+def test_a_materials_price_moves_its_buyers_the_other_way(title, producers, buyers):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("price_move",), verdict.matched
+    assert verdict.impacts["MP"] == producers and verdict.impacts.get("F") == buyers, verdict.impacts
