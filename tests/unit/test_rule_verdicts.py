@@ -20,6 +20,14 @@ def shipped() -> Ruleset:
     """The shipped rules, loaded once for the module: verdicts do not change the ruleset."""
     return load_ruleset(ROOT / "rules")
 
+
+def assert_reads(title: str, event_type: str, directions: dict[str, str | None], lead: str = "") -> None:
+    """The shipped rules alert on the headline (and first sentence) with exactly this event type,
+    and give each ticker listed this direction (None: no direction at all)."""
+    verdict = assess(shipped(), title, lead)
+    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert {ticker: verdict.impacts.get(ticker) for ticker in directions} == directions, verdict.matched
+
 EXPORT_RULE = one_rule("all: [['@curbs'], ['@minerals']]")
 
 
@@ -1979,9 +1987,7 @@ def test_a_company_chosen_or_sued(title, ticker, direction):
     ],
 )
 def test_government_money_withdrawn_in_other_words(title, direction):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
-    assert verdict.impacts["USAR"] == direction, verdict.matched
+    assert_reads(title, "gov_funding", {"USAR": direction})
 
 
 @pytest.mark.parametrize(
@@ -1995,9 +2001,7 @@ def test_government_money_withdrawn_in_other_words(title, direction):
     ],
 )
 def test_a_pact_made_or_undone(title, mp):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("partnership",), verdict.matched
-    assert verdict.impacts["MP"] == mp, verdict.matched
+    assert_reads(title, "partnership", {"MP": mp})
 
 
 @pytest.mark.parametrize(
@@ -2012,9 +2016,7 @@ def test_a_pact_made_or_undone(title, mp):
     ],
 )
 def test_a_challenge_to_tariffs_rejected_keeps_them(title, mp):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("legal",), verdict.matched
-    assert verdict.impacts["MP"] == mp, verdict.matched
+    assert_reads(title, "legal", {"MP": mp})
 
 
 @pytest.mark.parametrize(
@@ -2098,9 +2100,7 @@ def test_a_tariff_truce_floated_by_one_side(title, alerts):
     ],
 )
 def test_government_money_for_a_known_minerals_company(title):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
-    assert verdict.impacts["MP"] == "bullish"
+    assert_reads(title, "gov_funding", {"MP": "bullish"})
 
 
 @pytest.mark.parametrize(
@@ -2143,9 +2143,7 @@ def test_bare_shares_after_a_company_clause_are_that_companys():
     ],
 )
 def test_the_defense_production_act_by_its_initials(title, event_type):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
-    assert verdict.impacts["MP"] == "bullish"
+    assert_reads(title, event_type, {"MP": "bullish"})
 
 
 @pytest.mark.parametrize(
@@ -2159,8 +2157,7 @@ def test_the_defense_production_act_by_its_initials(title, event_type):
     ],
 )
 def test_a_minerals_reserve_is_a_stockpile(title, event_type):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
+    assert_reads(title, event_type, {})
 
 
 @pytest.mark.parametrize(
@@ -2177,9 +2174,7 @@ def test_a_minerals_reserve_is_a_stockpile(title, event_type):
 def test_ground_broken_or_ribbon_cut_is_the_company_building(title, lead, ticker):
     """Breaking ground and cutting the ribbon start a mine or plant: the company's good news, and no
     halt of production (the "cutting" of a ribbon cuts nothing)."""
-    verdict = assess(shipped(), title, lead)
-    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
-    assert verdict.impacts[ticker] == "bullish"
+    assert_reads(title, "corporate", {ticker: "bullish"}, lead)
 
 
 @pytest.mark.parametrize(
@@ -2198,9 +2193,7 @@ def test_ground_broken_or_ribbon_cut_is_the_company_building(title, lead, ticker
     ],
 )
 def test_measures_named_without_their_goods(title, event_type, mp):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
-    assert verdict.impacts.get("MP") == mp
+    assert_reads(title, event_type, {"MP": mp})
 
 
 @pytest.mark.parametrize(
@@ -2226,9 +2219,7 @@ def test_measures_on_another_trades_goods_stay_quiet(title):
     ],
 )
 def test_approvals_of_licences_are_of_export_licences(title, event_type, mp):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
-    assert verdict.impacts["MP"] == mp
+    assert_reads(title, event_type, {"MP": mp})
 
 
 @pytest.mark.parametrize(
@@ -2244,9 +2235,7 @@ def test_approvals_of_licences_are_of_export_licences(title, event_type, mp):
     ],
 )
 def test_goods_bought(title, event_type, tickers):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
-    assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
+    assert_reads(title, event_type, tickers)
 
 
 @pytest.mark.parametrize(
@@ -2258,9 +2247,7 @@ def test_goods_bought(title, event_type, tickers):
     ],
 )
 def test_a_government_named_after_the_sum_pays_it(title):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("gov_funding",), verdict.matched
-    assert verdict.impacts["MP"] == "bullish"
+    assert_reads(title, "gov_funding", {"MP": "bullish"})
 
 
 @pytest.mark.parametrize(
@@ -2277,16 +2264,13 @@ def test_a_government_named_after_the_sum_pays_it(title):
     ],
 )
 def test_a_sized_move_without_shares_is_the_company_s(title, event_type, tickers):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == (event_type,), verdict.matched
-    assert {ticker: verdict.impacts.get(ticker) for ticker in tickers} == tickers
+    assert_reads(title, event_type, tickers)
 
 
 def test_china_northern_is_the_producer_not_the_country():
     """Traders shorten China Northern Rare Earth to "China Northern": its shares, not China's."""
-    verdict = assess(shipped(), "China Northern shares hit limit up on forecast of near 20-fold first-half profit jump", "")
-    assert verdict.alert and verdict.event_types == ("corporate",), verdict.matched
-    assert verdict.impacts["600111.SS"] == "bullish"
+    assert_reads("China Northern shares hit limit up on forecast of near 20-fold first-half profit jump", "corporate",
+                 {"600111.SS": "bullish"})
 
 
 @pytest.mark.parametrize(
@@ -2298,9 +2282,7 @@ def test_china_northern_is_the_producer_not_the_country():
     ],
 )
 def test_both_sides_concessions_in_one_headline_are_the_truce(title):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("truce",), verdict.matched
-    assert verdict.impacts["MP"] == "bearish" and verdict.impacts["F"] == "bullish"
+    assert_reads(title, "truce", {"MP": "bearish", "F": "bullish"})
 
 
 @pytest.mark.parametrize(
@@ -2312,9 +2294,7 @@ def test_both_sides_concessions_in_one_headline_are_the_truce(title):
     ],
 )
 def test_a_pause_beside_what_is_left_in_place_is_the_easing(title):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("export_control_eased",), verdict.matched
-    assert verdict.impacts["MP"] == "bearish"
+    assert_reads(title, "export_control_eased", {"MP": "bearish"})
 
 
 @pytest.mark.parametrize(
@@ -2342,6 +2322,4 @@ def test_a_court_curbing_something_else_is_no_trade_case(title, alerts):
     ],
 )
 def test_a_materials_price_moves_its_buyers_the_other_way(title, producers, buyers):
-    verdict = assess(shipped(), title, "")
-    assert verdict.alert and verdict.event_types == ("price_move",), verdict.matched
-    assert verdict.impacts["MP"] == producers and verdict.impacts.get("F") == buyers, verdict.impacts
+    assert_reads(title, "price_move", {"MP": producers, "F": buyers})
