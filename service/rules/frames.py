@@ -1490,8 +1490,8 @@ def _on_company(fact: FrameFact, before: FrameFact) -> FrameFact:
     or imposed, it is the point of the "but" (the company's setback), as much as one acted on."""
     if fact.instrument != "export_control" or fact.objects or fact.companies:
         return fact
-    named = {label for label in before.labels if label == "company" or label.startswith("company:")} \
-        | (before.labels - DESK_OBJECTS - {"programme"} if before.companies else set())
+    # The company's own labels ("company", "company:LYC.AX", its group), not the goods named with it.
+    named = before.labels - DESK_OBJECTS - {"programme"}
     return fact._replace(companies=before.companies, objects=before.companies, labels=fact.labels | named, acted=True)
 
 
