@@ -2042,14 +2042,15 @@ def _heads(clause: list[Token], text: str = "") -> list[tuple[str | None, Token]
         ]
         if moved:
             return [(moved[0], found[moved[0]])]
-    permit = next((t for t in clause if t.tag == INSTRUMENT and t.value == "permit"), None)
-    regimes = [k for k in ("export_control", "tariff", "entity_list", None) if k in found]
-    if regimes and verb is not None and permit is not None and verb.start < permit.start \
-            and all(found[k].start > permit.start for k in regimes) \
-            and _UNDER_RULES.search(text, permit.end - 1, min(found[k].start for k in regimes) + 1):
-        # "approves the first graphite export applications under the December 1 rules": the
-        # permits are what is done, the rules what they are granted under.
-        return [("permit", permit)]
+    permit = next((t for t in clause if t.tag == INSTRUMENT and t.value == "permit"), None) \
+        if "permit" in found and verb is not None else None
+    if permit is not None and verb is not None and verb.start < permit.start:
+        regimes = [k for k in ("export_control", "tariff", "entity_list", None) if k in found]
+        if regimes and all(found[k].start > permit.start for k in regimes) \
+                and _UNDER_RULES.search(text, permit.end - 1, min(found[k].start for k in regimes) + 1):
+            # "approves the first graphite export applications under the December 1 rules": the
+            # permits are what is done, the rules what they are granted under.
+            return [("permit", permit)]
     if restrictions and verb is not None and all(found[k].start > verb.start for k in restrictions):
         # "Magnet exports plunge 74% under new licensing": a flow or a price moved, and the
         # restriction after "under" or "amid" is why.
