@@ -95,7 +95,7 @@ def relation(new: Told, old: Told) -> str | None:
         needed = CONFIRMATION_EVIDENCE if confirming else SAME_EVENT_EVIDENCE
         if confirming and _same_act(new.signature, old.signature):
             needed = 0  # the notice and the press's account of it: who did what, the same day
-        elif gap <= CONFIRMATION_SPAN and _same_ruling(new.signature, old.signature):
+        elif gap <= CONFIRMATION_SPAN and _same_ruling(new.signature, old.signature, court_unnamed=confirming):
             needed = 0  # two outlets' account of a court's ruling, the same day
         if gap > CONFIRMATION_SPAN:
             needed += 1  # days apart, a like report is as likely the next event: be surer
@@ -157,13 +157,19 @@ def group_stories(reports: Sequence[R], told_of: Callable[[R], Told]) -> list[li
     return list(groups.values())
 
 
-def _same_ruling(a: EventSignature, b: EventSignature) -> bool:
+def _same_ruling(a: EventSignature, b: EventSignature, *, court_unnamed: bool = False) -> bool:
     """Both tell a court's ruling, and their leading frames do the same thing to the same lever
     ("Supreme Court strikes down Trump's tariffs", "Justices void IEEPA tariffs"). Only the
-    leading frames: a report of an appeal that reinstates tariffs names the ruling it undoes."""
+    leading frames: a report of an appeal that reinstates tariffs names the ruling it undoes.
+
+    The court's own opinion ("Learning Resources, Inc. v. Trump, No. 24-1287") names no court
+    as acting: with `court_unnamed` (an official report and a press report), a leading frame
+    with no actor may stand for the court the other names."""
     if a.event_types[:1] != ("legal",) or b.event_types[:1] != ("legal",) or not a.frames or not b.frames:
         return False
     first, second = a.frames[0], b.frames[0]
+    if court_unnamed and not (first.actor and second.actor):
+        return first.agrees(second)  # the court's own opinion names no court
     return bool(first.actor) and first.actor == second.actor and first.agrees(second)
 
 

@@ -423,6 +423,35 @@ def test_two_accounts_of_one_ruling_the_same_day_are_one_story(hours, second_fra
     assert relation(second, first) == expected
 
 
+#: The court's own opinion ("Learning Resources, Inc. v. Trump, No. 24-1287"): the holding says what
+#: happened to the tariffs, and no court is named as acting.
+OPINION_HOLDS = Frame("", "affirms", "down", "tariff", "")
+
+
+@pytest.mark.parametrize(
+    ("hours", "official", "opinion_frames", "expected"),
+    [
+        # The court publishes its opinion; a wire reports the ruling half an hour later.
+        (0.5, True, (OPINION_HOLDS,), "event"),
+        # The same pair, but the opinion is a press item too: no confirmation to lean on.
+        (0.5, False, (OPINION_HOLDS,), None),
+        # An opinion that upholds the tariffs is another ruling, whatever the court.
+        (0.5, True, (Frame("", "upholds", "up", "tariff", ""),), None),
+        # A day and more apart, the account may be of the next ruling.
+        (30, True, (OPINION_HOLDS,), None),
+    ],
+)
+def test_a_court_opinion_and_the_press_account_of_it_are_one_story(hours, official, opinion_frames, expected):
+    """The opinion as the court publishes it names no court as actor, so the two do not share a
+    named actor; published the same day, an official opinion and a press report of a ruling
+    that does the same to the same lever are one story."""
+    opinion = signature("legal", "", words="learning resources 1287", frames=opinion_frames)
+    press = signature("legal", "country:United_States country:China", words="refund unresolved", frames=(STRIKES_DOWN,))
+    first = Told(T0, sketch("Learning Resources, Inc. v. Trump, No. 24-1287"), opinion, official=official)
+    second = Told(T0 + dt.timedelta(hours=hours), sketch("Supreme Court strikes down Trump's emergency tariffs in 6-3 ruling"), press)
+    assert relation(second, first) == expected
+
+
 def test_a_notice_and_a_press_report_naming_different_things_stay_apart():
     """The five-element notice and a same-day ban on extraction technology: the same actor and
     lever, but each names what it is about and they share none of it."""
