@@ -1519,7 +1519,7 @@ def _frame(
     acting = [t for t in verbs if t.value[0] not in _REPORTING and t.text not in _NOMINAL_VERBS]
     pivot = acting[0] if acting else next((t for t in clause if t.tag in (INSTRUMENT, DEFICIT)), verbs[0] if verbs else None)
     first_verb = pivot.start if pivot is not None else None
-    actor, targets, countries, companies, programme, public, firms = _actor(clause, first_verb, text)
+    actor, targets, countries, companies, programme, public, firms, country_firms = _actor(clause, first_verb, text)
     passive = actor is not None and pivot is not None and pivot.tag == VERB and _passive(clause, pivot, text, headline)
     if passive and pivot is not None:
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
@@ -1825,7 +1825,10 @@ def _frame(
                 contrast=contrast,
                 public=public or programme is not None,
                 kept=kept,
-                firms_targeted=firms or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
+                # "against US entities" lists a country's firms; "bars gallium shipments to American
+                # buyers" bans the desk's goods to a country, whoever buys them there.
+                firms_targeted=firms or (country_firms and not labels & DESK_OBJECTS)
+                or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
                 ordered=ordered,
                 fostered=fostering and instrument == "supply" and not head.text.startswith("import"),
                 revoked=revoking,
@@ -1869,6 +1872,8 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
     programme = None
     public = False
     firms = False
+    #: A country's companies, neither named nor counted ("to American buyers").
+    country_firms = False
     last_targeted = False
     previous: Token | None = None
     owner = None
@@ -1891,12 +1896,14 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
             last_targeted = targeted
             before_verb = first_verb is not None and token.start < first_verb
             if targeted and previous is not None and kind == "company" \
-                    and not (previous.tag == TARGET and previous.value in _TIME_MARKERS) \
-                    and (name or previous.tag == ACTOR or text is None or _counted(text, token.start)):
+                    and not (previous.tag == TARGET and previous.value in _TIME_MARKERS):
                 # Named, counted or a country's companies ("to 15 US firms", "against US
                 # entities"), not a class of them ("a licence clock for magnet makers"); not "From
                 # August 1 exporters must ...": a date, then the subject.
-                firms = True
+                if name or text is None or _counted(text, token.start):
+                    firms = True
+                elif previous.tag == ACTOR:
+                    country_firms = True
             if targeted and country:
                 targets.add(country)
             elif before_verb and not targeted and actor is not None and actor[0] == "company" and kind == "government" \
@@ -1931,7 +1938,7 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
         previous = token
     if actor is None and owner is not None:
         actor = owner
-    return actor, targets, countries, companies, programme, public, firms
+    return actor, targets, countries, companies, programme, public, firms, country_firms
 
 
 def _listed_after(clause: list[Token], index: int, text: str | None) -> bool:
@@ -2111,6 +2118,17 @@ def _firms_listed(clause: list[Token], first_verb: int | None, head: Token) -> b
     the Entity List" lists firms, where "adds magnet technology to its export control list"
     controls an item."""
     if first_verb is None:
+        return False
+    if head.start <= first_verb:
+        # The list is the verb ("blacklists two US rare earth producers"): what it lists follows
+        # it, up to the next phrase ("... in reply to the Pentagon's list").
+        for token in clause:
+            if token.start <= head.start:
+                continue
+            if token.tag in (TARGET, VERB, BREAK):
+                return False
+            if token.tag == ACTOR and token.value[0] == "company":
+                return True
         return False
     return any(
         t.tag == ACTOR and t.value[0] == "company" and first_verb < t.start < head.start for t in clause

@@ -2323,3 +2323,22 @@ def test_a_court_curbing_something_else_is_no_trade_case(title, alerts):
 )
 def test_a_materials_price_moves_its_buyers_the_other_way(title, producers, buyers):
     assert_reads(title, "price_move", {"MP": producers, "F": buyers})
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # The desk's goods banned to a country's buyers, whoever they are, are controls ...
+        ("China bars shipments of gallium and germanium to American buyers", "export_control_new", "bullish"),
+        ("China curbs heavy rare earth and magnet exports to Japanese firms, WSJ reports", "export_control_new", "bullish"),
+        # ... while firms counted, or the country's firms with no goods named, are a list of them ...
+        ("China bars dual-use exports to 15 US firms", "entity_list", None),
+        ("China imposes export controls against US entities", "entity_list", None),
+        # ... and so are the firms a blacklisting verb names, though rare earths are their trade.
+        ("Beijing blacklists two US rare earth producers", "entity_list", None),
+        ("China blacklists US rare earth producers over Taiwan arms sales", "entity_list", None),
+        ("Beijing blacklists two US rare earth producers in reply to Pentagon military-company list", "entity_list", None),
+    ],
+)
+def test_goods_banned_to_a_countrys_buyers_are_controls_not_a_listing(title, event_type, mp):
+    assert_reads(title, event_type, {"MP": mp})
