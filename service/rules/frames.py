@@ -213,6 +213,9 @@ INSTRUMENT_WORDS: Final[dict[str | None, list[str]]] = {
         "subject to export licences", "subject to export licenses",
         # Checks on smuggling are controls enforced: "tightens checks on rare earth smuggling".
         "smuggling", "anti smuggling",
+        # Watching over exports is a control: "steps up scrutiny of rare earth exports".
+        "scrutiny", "oversight", "vetting", "export checks", "export inspections", "customs checks",
+        "customs inspections",
         # A cap on what may be mined, made or exported (which way a change moves it: `_QUOTAS`).
         "quota", "quotas", "export quota", "export quotas", "mining quota", "mining quotas", "production quota",
         "production quotas", "output quota", "output quotas",

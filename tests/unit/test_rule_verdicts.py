@@ -2342,3 +2342,16 @@ def test_a_materials_price_moves_its_buyers_the_other_way(title, producers, buye
 )
 def test_goods_banned_to_a_countrys_buyers_are_controls_not_a_listing(title, event_type, mp):
     assert_reads(title, event_type, {"MP": mp})
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "mp"),
+    [
+        # Watching over exports is a control: stepped up, it tightens; eased, it eases.
+        ("China's commerce ministry says it will step up scrutiny of rare earth exports", "export_control_new", "bullish"),
+        ("Beijing tightens customs checks on gallium shipments", "export_control_new", "bullish"),
+        ("China to relax oversight of magnet exports", "export_control_eased", "bearish"),
+    ],
+)
+def test_scrutiny_of_exports_is_a_control(title, event_type, mp):
+    assert_reads(title, event_type, {"MP": mp})
