@@ -320,7 +320,7 @@ VERB_INSTRUMENTS: Final = {**{verb: "price" for verb in PRICE_VERBS}, "produce":
                     "blacklist": "entity_list", "sanction": "entity_list", "invest": "funding",
                     "lend": "funding", "fund": "funding", "finance": "funding", "stockpile": "funding",
                     "subsidise": "funding", "subsidize": "funding", "bankroll": "funding",
-                    "levy": "tariff", "export": "supply",
+                    "levy": "tariff", "export": "supply", "supply": "supply",
                     # "using rare earth exports as leverage": exports held back on purpose.
                     **{verb: "export_control" for verb in ("weaponise", "weaponize", "wield", "as leverage", "as a weapon",
                                                           "as a bargaining chip", "as a trump card", "as a lever",
@@ -1559,11 +1559,15 @@ def _frame(
         if others:
             heads = [min(others, key=lambda found: HEAD_ORDER.index(found[0]))]  # type: ignore[arg-type]
     # "China bans gallium exports": an instrument word used as the verb after its actor acts.
-    verb_like = not verbs and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
+    verb_like = not acting and pivot is not None and named_actor is not None and pivot.text.split()[-1] in _VERB_FORMS
     if verb_like and pivot is not None and pivot.tag == INSTRUMENT and pivot.value == "supply":
         # "China exports rare earths", not "China caps rare earth exports": a flow's noun after
         # the goods it carries is a noun, and the unknown verb before them says which way.
         verb_like = not any(t.tag == OBJECT and t.end <= pivot.start for t in clause)
+        if verb_like and pivot.text.startswith("suppl"):
+            # "will not supply rare earths": a verb with the goods after it; in "a veiled Chinese
+            # supply threat" the noun "supply" has none.
+            verb_like = any(t.tag == OBJECT and t.start == pivot.end for t in clause)
     sign = 1
     hedged = False
     mood = False

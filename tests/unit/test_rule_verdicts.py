@@ -2355,3 +2355,21 @@ def test_goods_banned_to_a_countrys_buyers_are_controls_not_a_listing(title, eve
 )
 def test_scrutiny_of_exports_is_a_control(title, event_type, mp):
     assert_reads(title, event_type, {"MP": mp})
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "directions"),
+    [
+        # A government that will not export or supply the desk's goods restricts them, whether
+        # or not the headline reports it as said ...
+        ("China will not supply rare earths to US defence firms", "export_control_new", {"MP": "bullish", "F": "bearish"}),
+        ("China says it will not supply rare earths to US defence firms", "export_control_new", {"MP": "bullish"}),
+        ("China says it will not export rare earths to US defence firms", "export_control_new", {"MP": "bullish"}),
+        # ... a company that supplies them grows its business ...
+        ("Lynas to supply heavy rare earths to US magnet maker", "corporate", {"LYC.AX": "bullish"}),
+        # ... and "supply" with no goods after it is a noun: no supply was promised here.
+        ("Asian rare earth miners jump after veiled Chinese supply threat", "price_move", {"LYC.AX": "bullish", "F": None}),
+    ],
+)
+def test_supply_as_a_verb_with_its_goods(title, event_type, directions):
+    assert_reads(title, event_type, directions)
