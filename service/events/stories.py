@@ -99,6 +99,8 @@ def relation(new: Told, old: Told) -> str | None:
             needed = 0  # two outlets' account of a court's ruling, the same day
         if gap > CONFIRMATION_SPAN:
             needed += 1  # days apart, a like report is as likely the next event: be surer
+        if new.official != old.official and _same_truce(new.signature, old.signature):
+            needed = 0  # a government's fact sheet of the truce, days later, and the press's account
         return "event" if same_event(new.signature, old.signature, needed=needed) else None
     if same_story_in_words(new.signature, old.signature):
         return "words"
@@ -182,3 +184,11 @@ def _same_act(a: EventSignature, b: EventSignature) -> bool:
     if a.subjects and b.subjects and a.subjects.isdisjoint(b.subjects):
         return False  # each names what it is about, and not the same things: two acts that day
     return any(fa.actor and fa.actor == fb.actor and fa.agrees(fb) for fa in a.frames for fb in b.frames)
+
+
+def _same_truce(a: EventSignature, b: EventSignature) -> bool:
+    """Both tell a US-China truce as their main event. The two powers make one truce at a time,
+    weeks apart, and the White House's fact sheet may follow the leaders' announcement by days
+    ("Fact Sheet: President Donald J. Trump Strikes Deal on Economic and Trade Relations with
+    China", two days after "Trump and Xi agree one-year pause")."""
+    return a.event_types[:1] == ("truce",) == b.event_types[:1]

@@ -452,6 +452,32 @@ def test_a_court_opinion_and_the_press_account_of_it_are_one_story(hours, offici
     assert relation(second, first) == expected
 
 
+@pytest.mark.parametrize(
+    ("hours", "official", "fact_sheet_types", "expected"),
+    [
+        # The White House's fact sheet of the truce, days after the leaders' announcement.
+        (65, True, "truce", "event"),
+        # Two press reports that far apart, sharing nothing specific: perhaps the next truce.
+        (65, False, "truce", None),
+        # A fact sheet whose main event is a tariff cut is held to the usual evidence.
+        (65, True, "tariff_down", None),
+        # Past the span of a story, a truce is another one.
+        (80, True, "truce", None),
+    ],
+)
+def test_a_truce_fact_sheet_days_later_joins_the_truce(hours, official, fact_sheet_types, expected):
+    """The two powers make one truce at a time; an official account of it and the press's, told
+    days apart in words that share nothing specific, are one story."""
+    press = signature("truce", "country:China country:United_States", words="busan leader overall",
+                      frames=(Frame("China", "defers", "down", "export_control", ""),))
+    sheet = signature(fact_sheet_types, "country:China country:United_States", words="fact sheet rollout",
+                      frames=(Frame("White House", "strikes", "up", "agreement", ""),))
+    first = Told(T0, sketch("Trump and Xi agree one-year pause: China defers new curbs"), press)
+    second = Told(T0 + dt.timedelta(hours=hours), sketch("Fact Sheet: President Strikes Deal on Economic and Trade Relations"),
+                  sheet, official=official)
+    assert relation(second, first) == expected
+
+
 def test_a_notice_and_a_press_report_naming_different_things_stay_apart():
     """The five-element notice and a same-day ban on extraction technology: the same actor and
     lever, but each names what it is about and they share none of it."""
