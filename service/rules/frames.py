@@ -1578,8 +1578,11 @@ def _frame(
     actions: list[str] = []
     relief_tokens: list[Token] = []
     acted = verb_like
+    idle = _nothing_more(clause)
     previous: Token | None = None
     for token in clause:
+        if idle and token.start in idle:
+            continue
         negated = previous is not None and previous.tag == NEGATION
         if token.tag == VERB and previous is not None and previous.tag == TARGET and token.value[0] in HEDGES \
                 and token.text.endswith("ed"):
@@ -1857,6 +1860,22 @@ def _frame(
 #: Words that count the companies a measure targets: "15 US firms", "six more entities".
 _COUNTED: Final = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                       "dozen", "dozens", "several", "more", "other", "others", "further", "additional"})
+
+
+def _nothing_more(clause: list[Token]) -> set[int]:
+    """Where a clause says, after its verb, that nothing more was done ("the truce expires with no
+    extension", "curbs stay, without a reduction"): the negation and the act it denies, which
+    leave the verb's outcome as it is rather than turning it round."""
+    idle: set[int] = set()
+    acted = False
+    for index, token in enumerate(clause):
+        if token.tag == VERB and token.text not in _NOMINAL_VERBS and token.value[0] not in _REPORTING:
+            acted = True
+        elif acted and token.tag == NEGATION and index + 1 < len(clause):
+            following = clause[index + 1]
+            if following.tag == VERB and following.text in _NOMINAL_VERBS:
+                idle.update((token.start, following.start))
+    return idle
 
 
 def _counted(text: str, start: int) -> bool:

@@ -2373,3 +2373,16 @@ def test_scrutiny_of_exports_is_a_control(title, event_type, mp):
 )
 def test_supply_as_a_verb_with_its_goods(title, event_type, directions):
     assert_reads(title, event_type, directions)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # "With no extension" after the verb says nothing more was done: the truce still ends,
+        # and the tariffs it held off come back.
+        "US-China tariff truce expires with no extension",
+        "US-China tariff truce expires",
+    ],
+)
+def test_no_extension_after_an_expiry_leaves_it_expired(title):
+    assert_reads(title, "truce", {"MP": "bullish", "F": "bearish"})
