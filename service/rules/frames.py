@@ -881,6 +881,9 @@ def _added_to(match: re.Match) -> str:
     return f"{_ADDED[match.group(1)]}{match.group(2)} to {match.group(3)}"
 
 
+#: "dismisses activists' challenge to Lynas licence": a challenge dismissed, whoever brought it.
+_DISMISSED: Final = re.compile(r"\b(dismiss(?:es|ed|ing)?) (?:[\w']+ ){1,3}?(challenges? to|lawsuits? against|suits? against|"
+                               r"cases? against)\b")
 _DUTY_FREE: Final = re.compile(r"\b(duty|tariff)[ -]free\b")
 _WITHOUT_DUTIES: Final = re.compile(r"\bwithout ((?:new |any |further )?(?:tariffs?|duties|duty|levies))\b")
 #: "ruling voiding tariffs lifts Asian markets": markets lifted by what comes before, which is the
@@ -972,6 +975,8 @@ def _prepare(text: str) -> str:
         text = _PARTICLE.sub(_particle_first, text)
     if "includ" in text and " list" in text:
         text = _INCLUDED_IN.sub(_added_to, text)
+    if "dismiss" in text:
+        text = _DISMISSED.sub(r"\1 \2", text)  # "dismisses activists' challenge to": who brought it aside
     if "free" in text:
         text = _DUTY_FREE.sub(r"no \1", text)  # "ends duty-free treatment": a duty comes
     if "without" in text:
@@ -1524,6 +1529,9 @@ def _frame(
     first_verb = pivot.start if pivot is not None else None
     actor, targets, countries, companies, programme, public, firms, country_firms = _actor(clause, first_verb, text)
     passive = actor is not None and pivot is not None and pivot.tag == VERB and _passive(clause, pivot, text, headline)
+    #: Whom the next clause's unsaid subject is: the name before the verb, though a passive verb
+    #: makes it what is acted on ("Neo to be acquired by a Chinese group, shares soar": Neo's).
+    subject = actor
     if passive and pivot is not None:
         # "Shenghe was added to the Entity List by Commerce": the name before the verb is what
         # is acted on; who acts follows `by`, or owns the instrument ("China's list").
@@ -1547,10 +1555,16 @@ def _frame(
         issuer_filled = True
     heads = _heads(clause, text)
     if not heads:
-        return None, named_actor
+        return None, subject if passive else named_actor
+    if named_actor is None and actor is not None and actor is default_actor and actor[0] == "company" and actor[1] \
+            and not companies and heads[0][0] == "price" \
+            and text[: heads[0][1].start].rstrip().rpartition(" ")[2] in _BARE_SHARES_BEFORE:
+        # "Neo Performance to be acquired by a Chinese group, shares soar": the shares are those of
+        # the companies the sentence is about (not "sector shares", nor "Asian stocks").
+        companies = actor[1].split(", ")
     if heads[0][0] == "price" and pivot is not None and pivot.tag == VERB and pivot.start <= heads[0][1].start \
             and text[: pivot.start].rstrip().rpartition(" ")[2] in _NOT_PRICES:
-        return None, named_actor  # "trading picks up in rare earth stocks": how much changes hands, not its price
+        return None, subject if passive else named_actor  # "trading picks up in rare earth stocks": how much changes hands, not its price
     heads_all = _all_kinds(clause)
     if heads[0][0] == "permit" and not _exports_in_view(clause, text, heads[0][1]) and not _licensee(companies, actor):
         # "idle lines waiting for magnet approvals": the approvals are no licence to export, and
@@ -1854,9 +1868,11 @@ def _frame(
                 main=main,
             )
         )
-    return facts, named_actor
+    return facts, subject if passive else named_actor
 
 
+#: What may come just before shares that are the sentence's company's: a clause break, or "its".
+_BARE_SHARES_BEFORE: Final = frozenset({"|", "semicolonbreak", "colonbreak", "its", "their", "the", "and", "as", "with"})
 #: Words that count the companies a measure targets: "15 US firms", "six more entities".
 _COUNTED: Final = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                       "dozen", "dozens", "several", "more", "other", "others", "further", "additional"})
@@ -2596,6 +2612,11 @@ def directions(fact: FrameFact, types: tuple[str, ...]) -> dict[str, str]:
         # "US-China trade truce collapses": the fight resumes, the reverse of a truce.
         return {"us_allied_producers": "bullish", "minor_metals": "bullish", "etf": "bullish",
                 "downstream_users": "bearish"}
+    if main == "legal" and fact.actor_kind == "court" and fact.instrument == "permit" and fact.companies \
+            and not fact.hedged and fact.acted:
+        # "Judge blocks Perpetua's mine permit", "court dismisses challenge to Lynas licence": the
+        # company whose licence the ruling voids or keeps loses or gains by it.
+        return {"mentioned": "bullish" if up else "bearish"}
     if main == "legal" and fact.actor_kind == "court" and fact.instrument == "tariff" and not fact.hedged \
             and not fact.kept and fact.acted:
         # Only a ruling that voids or restores tariffs moves them today; one that keeps or

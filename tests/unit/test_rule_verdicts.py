@@ -2386,3 +2386,21 @@ def test_supply_as_a_verb_with_its_goods(title, event_type, directions):
 )
 def test_no_extension_after_an_expiry_leaves_it_expired(title):
     assert_reads(title, "truce", {"MP": "bullish", "F": "bearish"})
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "directions"),
+    [
+        # Shares in a clause of their own are the company's the sentence is about, though a
+        # passive verb names a buyer after it ...
+        ("Neo Performance to be acquired by Chinese group, shares soar", "price_move", {"NEO.TO": "bullish", "MP": None}),
+        # ... and a court's ruling on a company's licence moves that company.
+        ("Judge blocks Perpetua's Stibnite mine permit", "legal", {"PPTA": "bearish"}),
+        ("Court upholds Perpetua's Stibnite mine permit", "legal", {"PPTA": "bullish"}),
+        ("Court of Appeal dismisses activists' challenge to Lynas licence extension", "legal", {"LYC.AX": "bullish"}),
+        # A case heard has not moved anything yet.
+        ("Court hears challenge to Perpetua's mine permit", "legal", {"PPTA": None}),
+    ],
+)
+def test_the_company_a_sentence_or_a_ruling_is_about_moves(title, event_type, directions):
+    assert_reads(title, event_type, directions)
