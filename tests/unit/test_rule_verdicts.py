@@ -2404,3 +2404,29 @@ def test_no_extension_after_an_expiry_leaves_it_expired(title):
 )
 def test_the_company_a_sentence_or_a_ruling_is_about_moves(title, event_type, directions):
     assert_reads(title, event_type, directions)
+
+
+@pytest.mark.parametrize(
+    ("title", "lead", "event_type", "mp"),
+    [
+        # A headline that names no lever leaves the first sentence to say China's controls moved ...
+        ("A reprieve for carmakers", "China will suspend the export controls it announced on October 9 for one "
+         "year, the commerce ministry said, giving automakers breathing room.", "export_control_eased", "bearish"),
+        ("Beijing turns the screw", "China will require export licences for five more heavy rare earths from "
+         "December, the commerce ministry said.", "export_control_new", "bullish"),
+    ],
+)
+def test_chinas_controls_told_only_in_the_first_sentence(title, lead, event_type, mp):
+    assert_reads(title, event_type, {"MP": mp}, lead=lead)
+
+
+@pytest.mark.parametrize(
+    ("title", "lead"),
+    [
+        # ... unless the goods are another trade's.
+        ("Nvidia news", "China will lift export controls on drone parts, the commerce ministry said."),
+        ("Week ahead", "China will suspend its export curbs on fentanyl precursors, the commerce ministry said."),
+    ],
+)
+def test_chinas_controls_on_other_goods_in_the_first_sentence_stay_quiet(title, lead):
+    assert not assess(shipped(), title, lead).alert
