@@ -1362,10 +1362,12 @@ def _price_verb(tokens: list[Token]) -> bool:
 
 
 def _verb_follows(tokens: list[Token], index: int) -> bool:
+    """Whether a verb comes right after the conjunction at `index`, perhaps after a negation or
+    a new subject of its own ("China pauses curbs and the US halves tariffs")."""
     for token in tokens[index + 1 : index + 4]:
         if token.tag == VERB:
             return True
-        if token.tag not in (NEGATION, TARGET):
+        if token.tag not in (NEGATION, TARGET, ACTOR):
             return False
     return False
 

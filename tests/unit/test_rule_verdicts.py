@@ -2430,3 +2430,16 @@ def test_chinas_controls_told_only_in_the_first_sentence(title, lead, event_type
 )
 def test_chinas_controls_on_other_goods_in_the_first_sentence_stay_quiet(title, lead):
     assert not assess(shipped(), title, lead).alert
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # "and" before a new subject and its verb starts a clause of its own: each verb acts on
+        # its own lever, so two easings are not one reversal of the other.
+        "China pauses rare earth curbs and US halves fentanyl tariff",
+        "China will pause its rare earth curbs and the US will halve its fentanyl tariff under the deal",
+    ],
+)
+def test_and_before_a_new_subject_starts_a_clause(title):
+    assert_reads(title, "truce", {"MP": "bearish", "F": "bullish"})
