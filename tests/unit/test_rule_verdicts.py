@@ -2443,3 +2443,16 @@ def test_chinas_controls_on_other_goods_in_the_first_sentence_stay_quiet(title, 
 )
 def test_and_before_a_new_subject_starts_a_clause(title):
     assert_reads(title, "truce", {"MP": "bearish", "F": "bullish"})
+
+
+@pytest.mark.parametrize(
+    ("title", "lead"),
+    [
+        # A government that sets up a reserve or a fund for the desk's goods gives money to the sector.
+        ("Canberra moves", "Australia will set up a A$1.2 billion strategic reserve of critical minerals, buying "
+         "output from local miners, the treasurer said."),
+        ("Japan sets up rare earth stockpile fund", ""),
+    ],
+)
+def test_a_reserve_set_up_is_government_money(title, lead):
+    assert_reads(title, "gov_funding", {"MP": "bullish"}, lead=lead)
