@@ -2456,3 +2456,8 @@ def test_and_before_a_new_subject_starts_a_clause(title):
 )
 def test_a_reserve_set_up_is_government_money(title, lead):
     assert_reads(title, "gov_funding", {"MP": "bullish"}, lead=lead)
+
+
+def test_an_offtake_from_the_armed_services_is_government_money():
+    """The US Army and Navy buy for the Department of Defense: their offtake is public money."""
+    assert_reads("Almonty secures US Army offtake for tungsten oxide", "gov_funding", {"ALM.TO": "bullish"})
