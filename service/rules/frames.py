@@ -57,7 +57,7 @@ pull out, spare, escape, retreat, pare, fizzle, weaken, drag down, sag, sour, st
 dial back, repeal, abolish, annul, nullify, walk back, come down, unsustainable, strip, draw down, reject, water down, dilute,
 temper, tone down, rein in, ratchet down, hit the brakes on, put the brakes on, sunset, at risk, stop buying, halt purchases of, pull the plug on, sue, walk away from, claw back,
 toss, throw out, challenge to, challenges to, challenge against, lawsuit against, lawsuits against,
-suit against, case against, miss, fall short of, violate, keep a lid on, put a cap on, put a lid on
+suit against, case against, miss, fall short of, violate, keep a lid on, put a cap on, put a lid on, lag
 """.replace("\n", " ").split(",")
 )
 
@@ -505,6 +505,7 @@ INERT_PHRASES: Final = ["executive order", "executive orders",
 #: Nouns that are a flow gone short by themselves: a shortage is supply, down.
 DEFICITS: Final = ["force majeure", "shortage", "shortages", "scarcity", "squeeze", "crunch", "disruption", "disruptions", "bottleneck",
             "bottlenecks", "outage", "fighting", "clashes", "conflict", "unrest", "backlog", "backlogs",
+            "stockout", "stockouts", "stock out", "stock outs",
             "fear", "fears", "concern", "concerns", "worry", "worries",
             "supply crunch", "supply shock", "supply squeeze", "chokehold", "stranglehold", "choke point",
             "force majeure",
@@ -893,11 +894,12 @@ _LIFTS_MARKETS: Final = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|b
                             r"chinese|emerging|equity|stock|wall street))? (?:markets?|stocks|shares|equities|sentiment)\b")
 #: "pushed back to December", "pushed back by 90 days", "pushed back two weeks": a delay.
 _PUSHED_TO: Final = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}(?:days?|weeks?|months?|years?)\b)")
-#: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break). Spaces
+#: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break); a comma
+#: between digits ("1,000") is part of a figure, not a break. Spaces
 #: before it are left to the end, where the words are single-spaced: a pattern that may start
 #: with spaces is tried at every space of the sentence. An em dash after a space is a break of
 #: its own, as it was when the spaces before a mark were part of the match ("a —— b": two).
-_CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|,\u2014]|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
+_CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|\u2014]|,(?!\d)|(?<!\d),|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
 
 
 #: "up 5%", "down $2": a move by a figure. Not a duration: "backs down 2 days after" is backing down.
@@ -938,7 +940,7 @@ _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 _DIGIT: Final = re.compile(r"\d")
 _CLAUSE_CHARS: Final = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
 #: `_CLAUSE_PUNCT` for a text without dashes.
-_CLAUSE_MARKS: Final = re.compile(r"[;:()\[\]|,]\s*")
+_CLAUSE_MARKS: Final = re.compile(r"(?:[;:()\[\]|]|,(?!\d)|(?<!\d),)\s*")
 #: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
 _ASCII_SEPARATORS: Final = bytes(
     32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code

@@ -715,6 +715,10 @@ def test_any_text_reads_without_error(reader, text):
         ),
         ("Skydio included in China's entity list", " skydio added to china s entity list "),
         ("A list including gallium in the annex", " a list including gallium in the annex "),
+        # A comma inside a figure is no clause break, with or without a dash elsewhere.
+        ("Backlog of licence applications grows to 1,000", " backlog of licence applications grows to 1 000 "),
+        ("Exports fall to 1,200 tonnes - lowest since 2020, data show",
+         " exports fall to 1 200 tonnes | lowest since 2020 | data show "),
         # A grade of product is one word; underscores and accented words are read as words.
         ("Prices of high-purity gallium fall", " prices of highpurity gallium fall "),
         ("snake_case and naïve café déjà-vu", " snake case and naïve café déjà vu "),

@@ -2461,3 +2461,8 @@ def test_a_reserve_set_up_is_government_money(title, lead):
 def test_an_offtake_from_the_armed_services_is_government_money():
     """The US Army and Navy buy for the Department of Defense: their offtake is public money."""
     assert_reads("Almonty secures US Army offtake for tungsten oxide", "gov_funding", {"ALM.TO": "bullish"})
+
+
+def test_stockouts_and_lagging_licences_are_a_shortage():
+    assert_reads("European carmakers face magnet stockouts as Chinese licences lag", "supply_disruption",
+                 {"MP": "bullish", "F": "bearish"})
