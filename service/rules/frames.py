@@ -2177,9 +2177,19 @@ def _firms_listed(clause: list[Token], first_verb: int | None, head: Token) -> b
             if token.tag == ACTOR and token.value[0] == "company":
                 return True
         return False
-    return any(
-        t.tag == ACTOR and t.value[0] == "company" and first_verb < t.start < head.start for t in clause
-    )
+    if any(t.tag == ACTOR and t.value[0] == "company" and first_verb < t.start < head.start for t in clause):
+        return True
+    # Sanctions "on" or "against" what follows ("lifts sanctions on a Chinese rare earth refiner"):
+    # the companies of that phrase are listed.
+    after = [t for t in clause if t.start > head.start]
+    if not after or after[0].tag != TARGET or after[0].value not in ("on", "against"):
+        return False
+    for token in after[1:]:
+        if token.tag in (TARGET, VERB, BREAK):
+            return False
+        if token.tag == ACTOR and token.value[0] == "company":
+            return True
+    return False
 
 
 def _direct_object(clause: list[Token], verb: Token, target: Token) -> bool:

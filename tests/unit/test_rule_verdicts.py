@@ -2466,3 +2466,16 @@ def test_an_offtake_from_the_armed_services_is_government_money():
 def test_stockouts_and_lagging_licences_are_a_shortage():
     assert_reads("European carmakers face magnet stockouts as Chinese licences lag", "supply_disruption",
                  {"MP": "bullish", "F": "bearish"})
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Sanctions on a kind of firm list firms, though the desk's goods are their trade.
+        "US lifts sanctions on Chinese rare earth refiner",
+        "China imposes sanctions on US rare earth processors",
+    ],
+)
+def test_sanctions_on_firms_of_the_trade_are_a_listing(title):
+    verdict = assess(shipped(), title, "")
+    assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
