@@ -1526,6 +1526,11 @@ def _frame(
     contrast: bool = False,
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
+    # "for 100 days of demand": a verb's form right after "of" is a noun (not "of cutting supply").
+    nouns = {t.start for i, t in enumerate(clause) if t.tag == VERB and i and clause[i - 1].tag == TARGET
+             and clause[i - 1].value == "of" and clause[i - 1].end == t.start and not t.text.endswith("ing")}
+    if nouns:
+        clause = [t for t in clause if t.start not in nouns]
     verbs = [t for t in clause if t.tag == VERB]
     # The first verb that acts ("says X will suspend": suspend); with none, the instrument word
     # ("China bans gallium exports", "a report Washington eyes a stake").

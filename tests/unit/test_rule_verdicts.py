@@ -2479,3 +2479,8 @@ def test_stockouts_and_lagging_licences_are_a_shortage():
 def test_sanctions_on_firms_of_the_trade_are_a_listing(title):
     verdict = assess(shipped(), title, "")
     assert verdict.alert and verdict.event_types == ("entity_list",), verdict.matched
+
+
+def test_a_verbs_form_after_of_is_a_noun():
+    """"100 days of demand" names an amount, not a demand made: the government still stockpiles."""
+    assert_reads("South Korea to stockpile rare earths for 100 days of demand", "gov_funding", {"MP": "bullish"})
