@@ -1387,6 +1387,8 @@ _RECORDS: Final = frozenset({"record", "record high", "record low", "all time hi
 #: The markers `_prepare` writes for a move told by its size ("up 41%", "down 5%").
 _SIZED_MOVES: Final = frozenset({"upmove", "downmove"})
 _KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay | keeps? | kept | maintains? ")
+#: "cuts the NdPr listing price": between a material and its price, a word saying which price.
+_BEFORE_PRICE: Final = re.compile(r"^ (?:(?:listing|listed|posted|quoted|contract|spot|benchmark|reference|guide|guidance) )?$")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
 _OF_MATERIAL: Final = re.compile(r"^ ?(?:of|for|on) ?$")
 _SHARE_WORDS: Final = frozenset({"shares", "share price", "stock", "stocks", "valuation", "market value", "equities"})
@@ -1870,7 +1872,8 @@ def _frame(
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
                     or ((bool(companies) or actor_kind == "company")
-                        and not any(t.tag == OBJECT and (t.end == head.start or _OF_MATERIAL.match(text[head.end : t.start + 1]))
+                        and not any(t.tag == OBJECT and (_BEFORE_PRICE.match(text[t.end : head.start + 1])
+                                                         or _OF_MATERIAL.match(text[head.end : t.start + 1]))
                                     for t in clause))
                 ),
                 kinds=clause_kinds,

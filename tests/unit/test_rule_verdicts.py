@@ -2484,3 +2484,20 @@ def test_sanctions_on_firms_of_the_trade_are_a_listing(title):
 def test_a_verbs_form_after_of_is_a_noun():
     """"100 days of demand" names an amount, not a demand made: the government still stockpiles."""
     assert_reads("South Korea to stockpile rare earths for 100 days of demand", "gov_funding", {"MP": "bullish"})
+
+
+@pytest.mark.parametrize(
+    ("title", "producers", "buyers"),
+    [
+        # A producer's listing price is the material's price, whichever way it goes ...
+        ("China Northern cuts NdPr listing price for July", "bearish", "bullish"),
+        ("China Northern raises NdPr listing price for July", "bullish", "bearish"),
+    ],
+)
+def test_a_producers_listing_price_is_the_materials(title, producers, buyers):
+    assert_reads(title, "price_move", {"MP": producers, "600111.SS": producers, "F": buyers})
+
+
+def test_a_producers_shares_are_its_own():
+    # ... while its shares are its own.
+    assert_reads("China Northern shares fall 5%", "price_move", {"600111.SS": "bearish", "MP": None})
