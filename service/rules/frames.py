@@ -43,6 +43,7 @@ REVERSING_VERBS: Final = tuple(
     verb.strip()
     for verb in """
 scale back, roll back, push back, put off, hold off, sell down, divest, offload, pull back, phase out, wind down, call off, back off, back down,
+back out of, back away from,
 dry up, strike down, knock down, off the table, shut down, close down, run short, run out, hold up,
 suspend, pause, delay, postpone, defer, exempt, waive, exclude, lift, remove, drop, scrap, end,
 terminate, revoke, rescind, withdraw, ease, relax, loosen, cut, lower, reduce, limit, slash, halve, trim,
@@ -2517,7 +2518,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("partnership",)
         return ("gov_funding",)
     if instrument == "agreement":
-        if both:
+        if both or (not up and fact.countries == {CHINA} and fact.actor_country == CHINA
+                    and fact.labels & DESK_OBJECTS and not fact.companies):
+            # "China not complying with rare earth commitments": Beijing's only deal on the
+            # desk's goods that one reports it breaking is its truce with Washington.
             # A truce undermined or ended is the truce's news too, the other way (its
             # directions); what undid it, told in another clause, comes first when there is one.
             return ("truce",)

@@ -2501,3 +2501,22 @@ def test_a_producers_listing_price_is_the_materials(title, producers, buyers):
 def test_a_producers_shares_are_its_own():
     # ... while its shares are its own.
     assert_reads("China Northern shares fall 5%", "price_move", {"600111.SS": "bearish", "MP": None})
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # China breaking or walking away from its commitments on the desk's goods undoes the
+        # truce, whoever reports it ...
+        "US official: China not complying with rare earth commitments",
+        "China violates rare earth deal, US officials say",
+        "China backs out of rare earth commitments",
+    ],
+)
+def test_china_breaking_its_rare_earth_commitments_undoes_the_truce(title):
+    assert_reads(title, "truce", {"MP": "bullish", "F": "bearish"})
+
+
+def test_a_pact_china_scraps_with_another_power_is_no_truce():
+    # ... while a pact it scraps with another government is theirs.
+    assert_reads("China and Russia scrap rare earth pact", "partnership", {"MP": "neutral"})
