@@ -1569,12 +1569,12 @@ def _frame(
     heads = _heads(clause, text)
     if not heads:
         return None, subject if passive else named_actor
-    if named_actor is None and actor is not None and actor is default_actor and actor[0] == "company" and actor[1] \
-            and not companies and heads[0][0] == "price" \
+    given = actor if named_actor is None and actor is default_actor else None
+    if given is not None and given[0] == "company" and given[1] and not companies and heads[0][0] == "price" \
             and text[: heads[0][1].start].rstrip().rpartition(" ")[2] in _BARE_SHARES_BEFORE:
         # "Neo Performance to be acquired by a Chinese group, shares soar": the shares are those of
         # the companies the sentence is about (not "sector shares", nor "Asian stocks").
-        companies = actor[1].split(", ")
+        companies = given[1].split(", ")
     if heads[0][0] == "price" and pivot is not None and pivot.tag == VERB and pivot.start <= heads[0][1].start \
             and text[: pivot.start].rstrip().rpartition(" ")[2] in _NOT_PRICES:
         return None, subject if passive else named_actor  # "trading picks up in rare earth stocks": how much changes hands, not its price
@@ -1956,8 +1956,9 @@ def _actor(clause: list[Token], first_verb: int | None, text: str | None = None)
                 # Named, counted or a country's companies ("to 15 US firms", "against US
                 # entities"), not a class of them ("a licence clock for magnet makers"); not "From
                 # August 1 exporters must ...": a date, then the subject.
-                if name or text is None or _counted(text, token.start):
-                    firms = True
+                if name or text is None or _counted(text, token.start) or (
+                        previous.tag == ACTOR and token.text in ("entities", "entity")):
+                    firms = True  # "entities" is the word of the lists themselves
                 elif previous.tag == ACTOR:
                     country_firms = True
             if targeted and country:
