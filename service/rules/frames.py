@@ -895,12 +895,13 @@ _LIFTS_MARKETS: Final = re.compile(r"\b(lift|lifts|lifted|lifting|boost|boosts|b
                             r"chinese|emerging|equity|stock|wall street))? (?:markets?|stocks|shares|equities|sentiment)\b")
 #: "pushed back to December", "pushed back by 90 days", "pushed back two weeks": a delay.
 _PUSHED_TO: Final = re.compile(r" (?:(?:to|until|till|into|by) |(?:[\w-]+ ){1,2}(?:days?|weeks?|months?|years?)\b)")
-#: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break); a comma
-#: between digits ("1,000") is part of a figure, not a break. Spaces
+#: Where a clause breaks, with the spaces after it (so "(Filer) - Item" is one break); a question
+#: or an exclamation mark ends one ("Why is MP falling? Report says ..."); a comma between
+#: digits ("1,000") is part of a figure, not a break. Spaces
 #: before it are left to the end, where the words are single-spaced: a pattern that may start
 #: with spaces is tried at every space of the sentence. An em dash after a space is a break of
 #: its own, as it was when the spaces before a mark were part of the match ("a —— b": two).
-_CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|\u2014]|,(?!\d)|(?<!\d),|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
+_CLAUSE_PUNCT: Final = re.compile(r"(?:[;:()\[\]|?!\u2014]|,(?!\d)|(?<!\d),|\s(?!\u2014)[-\u2013\u2014]+\s|\u2013(?=\s))\s*")
 
 
 #: "up 5%", "down $2": a move by a figure. Not a duration: "backs down 2 days after" is backing down.
@@ -939,9 +940,9 @@ _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 #: A digit (which a price per unit needs) and a character a clause break needs: each a search
 #: that skips ahead, where the patterns they guard try every position.
 _DIGIT: Final = re.compile(r"\d")
-_CLAUSE_CHARS: Final = re.compile(r"[;:()\[\]|,\u2013\u2014-]")
+_CLAUSE_CHARS: Final = re.compile(r"[;:()\[\]|,?!\u2013\u2014-]")
 #: `_CLAUSE_PUNCT` for a text without dashes.
-_CLAUSE_MARKS: Final = re.compile(r"(?:[;:()\[\]|]|,(?!\d)|(?<!\d),)\s*")
+_CLAUSE_MARKS: Final = re.compile(r"(?:[;:()\[\]|?!]|,(?!\d)|(?<!\d),)\s*")
 #: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
 _ASCII_SEPARATORS: Final = bytes(
     32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
@@ -1529,9 +1530,12 @@ def _frame(
     contrast: bool = False,
 ) -> tuple[list[FrameFact] | None, tuple[str, str, str] | None]:
     """The frames of one clause, and the actor it names (later clauses of the sentence inherit it)."""
-    # "for 100 days of demand": a verb's form right after "of" is a noun (not "of cutting supply").
+    # "for 100 days of demand": a verb's bare form right after "of" is a noun. Only a bare form
+    # that keeps what it acts on: "of cutting supply" is a verb, "a list of banned technology"
+    # an adjective that still bans, "a round of cuts" a noun that still cuts.
     nouns = {t.start for i, t in enumerate(clause) if t.tag == VERB and i and clause[i - 1].tag == TARGET
-             and clause[i - 1].value == "of" and clause[i - 1].end == t.start and not t.text.endswith("ing")}
+             and clause[i - 1].value == "of" and clause[i - 1].end == t.start and t.text == t.value[0]
+             and t.value[1] > 0}
     if nouns:
         clause = [t for t in clause if t.start not in nouns]
     verbs = [t for t in clause if t.tag == VERB]

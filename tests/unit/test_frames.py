@@ -715,6 +715,8 @@ def test_any_text_reads_without_error(reader, text):
         ),
         ("Skydio included in China's entity list", " skydio added to china s entity list "),
         ("A list including gallium in the annex", " a list including gallium in the annex "),
+        # A question or an exclamation inside a headline ends a clause.
+        ("Why is MP falling? Report says floors dropped", " why is mp falling | report says floors dropped "),
         # A comma inside a figure is no clause break, with or without a dash elsewhere.
         ("Backlog of licence applications grows to 1,000", " backlog of licence applications grows to 1 000 "),
         ("Exports fall to 1,200 tonnes - lowest since 2020, data show",

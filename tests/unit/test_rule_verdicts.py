@@ -2520,3 +2520,17 @@ def test_china_breaking_its_rare_earth_commitments_undoes_the_truce(title):
 def test_a_pact_china_scraps_with_another_power_is_no_truce():
     # ... while a pact it scraps with another government is theirs.
     assert_reads("China and Russia scrap rare earth pact", "partnership", {"MP": "neutral"})
+
+
+@pytest.mark.parametrize(
+    ("title", "event_type", "directions"),
+    [
+        # "Banned" after "of" still bans: only a bare verb form there is a noun ("days of demand").
+        ("China adds magnet know-how to its list of banned technology exports", "export_control_new", {"MP": "bullish"}),
+        # A question mark ends a clause: what the report says next is a clause of its own.
+        ("Why is Lynas stock falling today? Report says US backs away from price floors", "price_move",
+         {"LYC.AX": "bearish"}),
+    ],
+)
+def test_participles_after_of_and_clauses_after_a_question(title, event_type, directions):
+    assert_reads(title, event_type, directions)
