@@ -2563,8 +2563,10 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
             return ("export_control_new",)
         if not fact.actor_kind and not up and fact.trade_flow and fact.relief in ("suspension", "moratorium"):
             return ("export_control_new",)  # "the suspension of cobalt exports": only a state suspends a trade
-        if up and CHINA in fact.countries and fact.trade_flow and fact.actor_kind != "company" and fact.acted:
-            # "China's magnet exports to the US jump 660%": what flows again has been let through.
+        if up and CHINA in fact.countries and fact.trade_flow and fact.acted and (
+                fact.actor_kind != "company" or fact.action.split(" ", 1)[0] in _RECEIVING):
+            # "China's magnet exports to the US jump 660%": what flows again has been let through;
+            # "India's EV makers get first Chinese magnet shipments in months": let through to them.
             return ("export_control_eased",)
         if up and fact.actor_kind == "government" and fact.actor_country and fact.actor_country != CHINA \
                 and not _BUYING.isdisjoint(fact.action.split()) and (fact.labels & DESK_OBJECTS or fact.companies):
@@ -2587,6 +2589,11 @@ def event_types(fact: FrameFact) -> tuple[str, ...]:
         # "Investors eye rare earth stocks": a price watched or hoped for has not moved.
         return () if fact.hedged and not fact.mood and fact.actor_kind != "company" and not fact.companies else ("price_move",)
     return ()
+
+
+#: Verbs of a buyer taking delivery: what it gets, China let through.
+_RECEIVING: Final = frozenset(form for verb in ("get", "receive", "obtain", "secure") for form in
+                              word_forms(verb) | set(IRREGULAR.get(verb, ())) | {"got", "gotten"})
 
 
 def _governments(fact: FrameFact) -> int:

@@ -2534,3 +2534,15 @@ def test_a_pact_china_scraps_with_another_power_is_no_truce():
 )
 def test_participles_after_of_and_clauses_after_a_question(title, event_type, directions):
     assert_reads(title, event_type, directions)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Buyers taking delivery of Chinese shipments again: China let them through.
+        "India's EV makers get first Chinese magnet shipments in months",
+        "European carmakers receive Chinese rare earth shipments again",
+    ],
+)
+def test_buyers_receiving_chinese_shipments_is_an_easing(title):
+    assert_reads(title, "export_control_eased", {"MP": "bearish", "F": "bullish"})
