@@ -931,7 +931,11 @@ def _scarce(match: re.Match) -> str:
     return f"few {match.group(0)}" if many and few * 4 < many else match.group(0)
 
 
-_MONEY_HINT: Final = re.compile(r"[$€£¥₹]|illion|crore|\b(?:usd|eur|rmb|yuan|inr)\b")
+#: What any amount of money `_MONEY` finds contains: a currency sign, a magnitude ("million",
+#: "crore") or a currency code as a word of its own (not the "eur" of "europe").
+_MONEY_SIGNS: Final = ("$", "illion", "€", "£", "¥", "₹", "crore")
+_CURRENCY_CODES: Final = ("usd", "eur", "rmb", "yuan", "inr")
+_CURRENCY_CODE: Final = re.compile(r"\b(?:usd|eur|rmb|yuan|inr)\b")
 #: A price per unit ("1 million yuan a tonne", "$120/kg", "$60,000 per ton"): a material's
 #: price level, not money given.
 _UNIT_PRICE: Final = re.compile(
@@ -940,21 +944,26 @@ _UNIT_PRICE: Final = re.compile(
 )
 #: "a" and "per" are words of their own: "1 at noon" is a time, not one a tonne.
 _UNIT_HINT: Final = re.compile(r"\d.{0,24}(?:\ba\s|\bper\s|/\s?)(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
+#: What `_UNIT_HINT` needs after its figure, one way of writing "per" at a time: either a "/"
+#: or one of these. `_UNIT_HINT` tries 25 positions after every digit; these start with a
+#: literal, which `re` finds by a fast scan, and they fail on nearly every sentence.
+_A_UNIT: Final = re.compile(r"a\s(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
+_PER_UNIT: Final = re.compile(r"per\s(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|pound|mtu)\b")
 _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
-#: A digit (which a price per unit needs): a search that skips ahead, where the pattern it
-#: guards tries every position.
-_DIGIT: Final = re.compile(r"\d")
 #: `_CLAUSE_PUNCT` for a text without dashes: a comma is a break unless a digit is on both sides.
 _CLAUSE_MARKS: Final = re.compile(r"[;:()\[\]|?!,](?:(?<!\d,)|(?!\d))\s*")
-#: The same for ASCII text (nearly all news): punctuation and "_" to spaces, in one pass.
+#: The characters `_CLAUSE_MARKS` starts with, commonest first: a sentence with none of them (as
+#: most headlines) needs no search.
+_MARK_CHARS: Final = (",", "(", ")", ":", ";", "?", "!", "[", "]", "|")
+#: The same for ASCII text (nearly all news): punctuation, "_" and every kind of space to a
+#: space, in one pass.
 _ASCII_SEPARATORS: Final = bytes(
-    32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|" or chr(code).isspace()) else code
+    32 if code == 95 or not (chr(code).isalnum() or chr(code) == "|") else code
     for code in range(128)
 ) + bytes(range(128, 256))
-#: A figure, then "of": where a few-of-many count ("5 of 180") must start.
-_COUNT_OF: Final = re.compile(r"\d (?:out )?of ")
-#: What any amount of money `_MONEY_HINT` finds contains.
-_MONEY_MARKS: Final = ("$", "€", "£", "¥", "₹", "illion", "crore", "usd", "eur", "rmb", "yuan", "inr")
+#: A figure, then "of": where a few-of-many count ("5 of 180") must start. Found from its space
+#: (a literal, which `re` scans for quickly), the figure looked back at.
+_COUNT_OF: Final = re.compile(r" (?<=\d )(?:out )?of ")
 
 
 #: A wire's label before its headline: "UPDATE 2-", "EXCLUSIVE-", "WRAPUP 1-", "BREAKING:".
@@ -966,10 +975,13 @@ def _prepare(text: str) -> str:
     # Each rewrite runs only where its pattern can match: a substring test costs a fraction of a
     # regex search, and most sentences have no price, no money and no count.
     text = lower(text)
-    text = _WIRE_TAG.sub("", text, count=1)  # "UPDATE 2-China halts ...": the wire's label, not a verb
-    if _DIGIT.search(text) and _UNIT_HINT.search(text):
+    tag = _WIRE_TAG.match(text)  # only ever at the start: one try, not a search of every position
+    if tag is not None:
+        text = text[tag.end() :]  # "UPDATE 2-China halts ...": the wire's label, not a verb
+    if ("/" in text or _A_UNIT.search(text) or _PER_UNIT.search(text)) and _UNIT_HINT.search(text):
         text = _UNIT_PRICE.sub(" priceamount ", text)
-    if any(mark in text for mark in _MONEY_MARKS) and _MONEY_HINT.search(text):
+    if any(sign in text for sign in _MONEY_SIGNS) or (
+            any(code in text for code in _CURRENCY_CODES) and _CURRENCY_CODE.search(text)):
         text = _MONEY.sub(" moneyamount ", text)
     if " of " in text and _COUNT_OF.search(text):
         text = _FEW_OF_MANY.sub(_scarce, text)
@@ -994,15 +1006,20 @@ def _prepare(text: str) -> str:
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
     if "-" not in text and "\u2013" not in text and "\u2014" not in text:
-        text = _CLAUSE_MARKS.sub(" | ", text)  # no dash: the break marks alone, a simpler search
+        if any(mark in text for mark in _MARK_CHARS):
+            text = _CLAUSE_MARKS.sub(" | ", text)  # no dash: the break marks alone, a simpler search
     else:
         text = _CLAUSE_PUNCT.sub(" | ", text)  # a dash: it may be a break too
     if "%" in text:
         text = text.replace("%", " pct ")
     if text.isascii():
-        text = text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
-    else:
-        text = _SEPARATORS.sub(" ", text)
+        # Every separator is a space now: collapsing runs of spaces gives the same words,
+        # single-spaced and padded, as split() and join() (cheaper, as in `normalise`).
+        spaced = " " + text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii") + " "
+        while "  " in spaced:
+            spaced = spaced.replace("  ", " ")
+        return spaced if len(spaced) > 1 else "  "
+    text = _SEPARATORS.sub(" ", text)
     return " " + " ".join(text.split()) + " "
 
 
