@@ -1143,9 +1143,15 @@ class FrameReader:
         tokens: list[Token] = []
         last_start = last_end = -1
         checked: dict = {}
+        # The automaton yields untyped tuples. Declared, they are unpacked once into native ints
+        # and fields (compiled); unpacked as they come, each tuple went through the iterator
+        # protocol and every offset and tag stayed a Python object to add and compare.
+        hit: tuple[int, tuple[int, int, Any, str | None, re.Pattern | None]]
         # Matches come by end position; the longest match wins where matches overlap (keys
         # share their edge spaces, so a match starting at the last one's end is the next word).
-        for end, (length, tag, value, check, capitals) in self.automaton.iter(text):
+        for hit in self.automaton.iter(text):
+            end = hit[0]
+            length, tag, value, check, capitals = hit[1]
             start = end - length + 1
             if capitals is not None:
                 ok = checked.get(capitals)
@@ -1159,9 +1165,10 @@ class FrameReader:
                 while tokens and start <= tokens[-1].start:
                     tokens.pop()  # a longer phrase ending later covers the last matches
             if check is not None:
-                tag, value = _checked(check, tag, value, text, end)
-                if tag is None:
+                kept, value = _checked(check, tag, value, text, end)
+                if kept is None:
                     continue
+                tag = kept
             words = text[start + 1 : end]
             if tag == INSTRUMENT and value is None and words in ("rule", "rules") and tokens \
                     and tokens[-1].tag == ACTOR and tokens[-1].value[0] == "court":
