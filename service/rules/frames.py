@@ -2207,25 +2207,22 @@ def _firms_listed(clause: list[Token], first_verb: int | None, head: Token) -> b
     controls an item."""
     if first_verb is None:
         return False
+    after = [t for t in clause if t.start > head.start]
     if head.start <= first_verb:
         # The list is the verb ("blacklists two US rare earth producers"): what it lists follows
         # it, up to the next phrase ("... in reply to the Pentagon's list").
-        for token in clause:
-            if token.start <= head.start:
-                continue
-            if token.tag in (TARGET, VERB, BREAK):
-                return False
-            if token.tag == ACTOR and token.value[0] == "company":
-                return True
-        return False
+        return _company_in_phrase(after)
     if any(t.tag == ACTOR and t.value[0] == "company" and first_verb < t.start < head.start for t in clause):
         return True
     # Sanctions "on" or "against" what follows ("lifts sanctions on a Chinese rare earth refiner"):
     # the companies of that phrase are listed.
-    after = [t for t in clause if t.start > head.start]
-    if not after or after[0].tag != TARGET or after[0].value not in ("on", "against"):
-        return False
-    for token in after[1:]:
+    return bool(after) and after[0].tag == TARGET and after[0].value in ("on", "against") \
+        and _company_in_phrase(after[1:])
+
+
+def _company_in_phrase(tokens: list[Token]) -> bool:
+    """Whether a company is named before the phrase ends (at a preposition, a verb or a break)."""
+    for token in tokens:
         if token.tag in (TARGET, VERB, BREAK):
             return False
         if token.tag == ACTOR and token.value[0] == "company":
