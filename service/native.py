@@ -14,6 +14,12 @@ every source byte for byte, so an edited module never runs as its old binary, an
 every compiled file matches its recorded digest and loads; otherwise the engine runs as Python,
 whole. Set REEWATCH_PURE_PYTHON=1 to run the Python source regardless (to debug, or to compare).
 
+The same build compiles one module written in C, `service/rules/_scanner.c`: the phrase scan
+(every phrase of the rules found in a text in one pass, as a set of ids). The Python source does
+that scan with pyahocorasick, whose matches reach Python one tuple at a time; the C scanner
+builds the same automaton as a complete table and hands back the set. `phrases.py` uses it when
+the build is in use and pyahocorasick otherwise; both give the same sets.
+
 Every module-level constant of those modules is declared `Final`. Compiled, a `Final` constant
 is a C value (or a static the code reads directly); any other module-level name is looked up in
 the module's dictionary at each use, which in the frame reader's token loops cost about a tenth
@@ -47,6 +53,10 @@ MANIFEST = "manifest.json"
 #: The modules compiled, in `service.rules`. Everything they import from outside this list
 #: stays Python.
 MODULES = ("phrases", "entities", "official", "frames", "conditions", "engine")
+#: Modules written in C, built beside them (each `service/rules/<name>.c`).
+C_MODULES = ("_scanner",)
+#: Every module of a build, and the source file it is built from.
+SOURCES = {**{name: f"{name}.py" for name in MODULES}, **{name: f"{name}.c" for name in C_MODULES}}
 #: The shared library mypyc puts the six modules' code in (one group, so calls between them are
 #: native calls).
 GROUP = "reewatch_rules"
@@ -66,7 +76,7 @@ class Choice:
 
 def source_digests(rules_dir: Path = RULES_DIR) -> dict[str, str]:
     """SHA-256 of each compiled module's source, by module name."""
-    return {name: hashlib.sha256((rules_dir / f"{name}.py").read_bytes()).hexdigest() for name in MODULES}
+    return {name: hashlib.sha256((rules_dir / source).read_bytes()).hexdigest() for name, source in SOURCES.items()}
 
 
 def _interpreter() -> str:
@@ -92,10 +102,10 @@ def choose(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR, environ: Ma
     built = manifest.get("sources")
     if not isinstance(built, dict):
         return Choice(False, f"build manifest {build_dir / MANIFEST} lists no sources: rebuild")
-    changed = [f"{name}.py" for name, digest in source_digests(rules_dir).items() if built.get(name) != digest]
+    changed = [SOURCES[name] for name, digest in source_digests(rules_dir).items() if built.get(name) != digest]
     if changed:
         return Choice(False, f"{', '.join(changed)} changed since the build: rebuild")
-    missing = [name for name in (*MODULES, GROUP + "__mypyc") if not _extension(build_dir, name)]
+    missing = [name for name in (*SOURCES, GROUP + "__mypyc") if not _extension(build_dir, name)]
     if missing:
         return Choice(False, f"the build lacks {', '.join(missing)}: rebuild")
     # A damaged library can kill the process when loaded (a truncated one with SIGBUS), so
@@ -145,12 +155,12 @@ def use_compiled(package_path: list[str], build_dir: Path = BUILD_DIR) -> Choice
         package_path.insert(0, folder)
         # Load them all now: a build that does not load (truncated, built against another
         # libc) must not leave the engine half compiled.
-        for name in MODULES:
+        for name in (*C_MODULES, *MODULES):
             importlib.import_module(f"service.rules.{name}")
     except ImportError as exc:
         if folder in package_path:
             package_path.remove(folder)
-        for name in (group, *(f"service.rules.{name}" for name in MODULES)):
+        for name in (group, *(f"service.rules.{name}" for name in SOURCES)):
             sys.modules.pop(name, None)
         return Choice(False, f"the build does not load ({exc}): rebuild")
     return choice
@@ -163,7 +173,7 @@ def build(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR) -> Path:
     try:
         import mypy.version
         from mypyc.build import mypycify
-        from setuptools import setup
+        from setuptools import Extension, setup
     except ImportError as exc:
         raise RuntimeError(f"compiling needs mypy and setuptools ({exc}); pip install -e '.[native]'") from exc
     digests = source_digests(rules_dir)
@@ -187,6 +197,10 @@ def build(build_dir: Path = BUILD_DIR, rules_dir: Path = RULES_DIR) -> Path:
                     target_dir=str(staging / "c"),
                     group_name=GROUP,
                 )
+                extensions += [
+                    Extension(f"service.rules.{name}", [str(Path("service") / "rules" / f"{name}.c")], extra_compile_args=["-O2"])
+                    for name in C_MODULES
+                ]
                 setup(
                     name="reewatch-rules-compiled",
                     ext_modules=extensions,

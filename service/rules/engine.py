@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
-from operator import itemgetter
 from typing import Final, NamedTuple
 
 from service.domain.feeds import Entry
@@ -55,8 +54,6 @@ _MARKET_MOVE: Final = re.compile(
 #: Events of policy, whose share moves a headline may lead with as the story.
 _POLICY: Final = frozenset({"export_control_new", "export_control_eased", "truce", "tariff_up", "tariff_down",
                             "partnership", "entity_list", "legal"})
-_second: Final = itemgetter(1)
-_flatten: Final = chain.from_iterable
 
 
 @dataclass(frozen=True)
@@ -156,7 +153,7 @@ class Ruleset:
             i: e.name for i, e in enumerate(self.catalogue.entities) if e.kind == "ticker"
         }
         matcher = self.matcher
-        self._automaton_iter = matcher.automaton.iter if len(matcher.automaton) else None
+        self._find = matcher.find
         self._check_ids = matcher.check_ids
         self._checks = matcher.checks
         self._ticker_alias_phrases = frozenset(
@@ -298,9 +295,9 @@ class Ruleset:
 
     def _scan(self, text: str, as_written: str) -> set[int]:
         """Phrase ids found in a normalised text; capitals are checked against `as_written`."""
-        if len(text) < 3 or self._automaton_iter is None:
+        if len(text) < 3:
             return set()
-        found = set(_flatten(map(_second, self._automaton_iter(text))))
+        found = self._find(text)
         if not self._check_ids.isdisjoint(found):
             checked = found & self._check_ids
             found -= checked

@@ -31,7 +31,7 @@ from typing import AbstractSet, Any, Final, NamedTuple
 import ahocorasick
 
 from service.domain.scoring import RESTRICTIONS, Frame
-from service.rules.phrases import lower, split_lead, word_forms
+from service.rules.phrases import lower, split_lead, squeeze, word_forms
 
 # ---------------------------------------------------------------------------------------------
 # The built-in lexicon. Each entry is a lower-case phrase; verbs are inflected automatically
@@ -1013,6 +1013,8 @@ def _prepare(text: str) -> str:
     if "%" in text:
         text = text.replace("%", " pct ")
     if text.isascii():
+        if squeeze is not None:
+            return squeeze(text, _ASCII_SEPARATORS)  # the lines below, in C
         # Every separator is a space now: collapsing runs of spaces gives the same words,
         # single-spaced and padded, as split() and join() (cheaper, as in `normalise`).
         spaced = " " + text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii") + " "

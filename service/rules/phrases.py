@@ -8,14 +8,33 @@ spaces on both sides: "rare-earth" matches "rare earth", "China's" matches "Chin
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final
+from itertools import chain
+from operator import itemgetter
+from typing import Any, Final
 
 import ahocorasick
+
+def _c_module() -> Any:
+    """`_scanner.c`, built with the compiled engine (service/native.py): the phrase scan and the
+    spacing of ASCII text in C. None without a build, or with the engine run as Python: then
+    pyahocorasick and the Python below do the same."""
+    try:
+        return importlib.import_module("service.rules._scanner")
+    except ImportError:
+        return None
+
+
+_C: Final[Any] = _c_module()
+_CScanner: Final[Any] = _C.Scanner if _C is not None else None
+#: squeeze(text, table): an ASCII text through a byte table, single-spaced and padded (None
+#: when not ASCII); see `normalise`.
+squeeze: Final[Any] = _C.squeeze if _C is not None else None
 
 # Everything that separates words. Mapping "โ" (U+0E42) too keeps the lossy cp874 mojibake that
 # ftfy cannot repair ("Trumpโs") from gluing words together when the parser's repair did not run.
@@ -48,6 +67,8 @@ def lower(text: str) -> str:
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, with a space at each end."""
     if text.isascii():
+        if squeeze is not None:
+            return squeeze(text, _ASCII_TABLE)  # the lines below, in C
         # Every separator is a space now: collapsing runs of spaces gives the same words,
         # single-spaced and padded, as split() and join() (cheaper for typical texts).
         spaced = " " + text.encode().translate(_ASCII_TABLE).decode() + " "
@@ -197,20 +218,48 @@ class PhraseMatcher:
         #: plain integers let one C-level `set(chain.from_iterable(...))` turn a text's matches
         #: into phrase ids with no Python step per match.
         self.checks: dict[int, tuple[tuple[int, re.Pattern, str], ...]] = {}
-        self.automaton = ahocorasick.Automaton()
-        for key_id, key in enumerate(self.keys):
+        values: list[tuple[int, ...]] = []
+        for key_id in range(len(self.keys)):
             value = self.plain[key_id]
             if self.checked[key_id]:
                 check_id = -len(self.checks) - 1
                 self.checks[check_id] = self.checked[key_id]
                 value += (check_id,)
-            self.automaton.add_word(key, value)
+            values.append(value)
         self.check_ids = frozenset(self.checks)
-        if len(self.automaton):
-            self.automaton.make_automaton()
+        #: Per key, what finding it yields: its phrase ids, and its check id (below zero).
+        self.values = values
+        #: text -> the values of every key found in it (`set(values)` of the keys in the text).
+        self.find: Callable[[str], set[int]] = (
+            _CScanner(self.keys, values).find if _CScanner is not None else _automaton_find(self.keys, values)
+        )
 
     def __len__(self) -> int:
         return len(self.phrases)
+
+
+def _automaton_find(keys: list[str], values: list[tuple[int, ...]]) -> Callable[[str], set[int]]:
+    """`PhraseMatcher.find` with pyahocorasick: the keys' value tuples, flattened by
+    `set(chain.from_iterable(...))` in C, with no Python step per match."""
+    automaton = ahocorasick.Automaton()
+    for key, value in zip(keys, values):
+        automaton.add_word(key, value)
+    if not keys:
+        return _find_nothing
+    automaton.make_automaton()
+    search = automaton.iter
+
+    def find(text: str) -> set[int]:
+        return set(chain.from_iterable(map(_second, search(text))))
+
+    return find
+
+
+def _find_nothing(text: str) -> set[int]:
+    return set()
+
+
+_second: Final = itemgetter(1)
 
 
 def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:

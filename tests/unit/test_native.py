@@ -16,8 +16,8 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 def _sources(folder: Path) -> Path:
     rules = folder / "src" / "service" / "rules"
     rules.mkdir(parents=True)
-    for name in native.MODULES:
-        (rules / f"{name}.py").write_text(f"# {name}\nVALUE = 1\n", encoding="utf-8")
+    for name, source in native.SOURCES.items():
+        (rules / source).write_text(f"# {name}\nVALUE = 1\n", encoding="utf-8")
     return rules
 
 
@@ -25,7 +25,7 @@ def _build(folder: Path, rules: Path, **manifest_changes) -> Path:
     """A build folder as `native.build` leaves it: extension files and a manifest."""
     build = folder / "build"
     (build / "service" / "rules").mkdir(parents=True)
-    for name in native.MODULES:
+    for name in native.SOURCES:
         (build / "service" / "rules" / f"{name}{SUFFIX}").write_bytes(b"\x7fELF")
     (build / f"{native.GROUP}__mypyc{SUFFIX}").write_bytes(b"\x7fELF")
     manifest = {
