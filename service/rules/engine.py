@@ -27,7 +27,7 @@ from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition,
 from service.rules.entities import AliasUse, EntityCatalogue, relevance
 from service.rules.frames import CHINA, DESK_OBJECTS, FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
-from service.rules.phrases import PhraseMatcher, lower, normalise
+from service.rules.phrases import PhraseMatcher, distinct, lower, normalise
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
@@ -558,7 +558,7 @@ class Ruleset:
             severity=plan.ordered[0].severity,
             alert=plan.alert,
             rules=plan.rules,
-            matched=tuple(dict.fromkeys(matched)),
+            matched=distinct(matched),
             impacts=impacts,
             relevance=relevance_by_ticker,
             channels=plan.channels,

@@ -31,7 +31,7 @@ from typing import AbstractSet, Any, Final, NamedTuple
 import ahocorasick
 
 from service.domain.scoring import RESTRICTIONS, Frame
-from service.rules.phrases import lower, split_lead, squeeze, word_forms
+from service.rules.phrases import distinct, lower, split_lead, squeeze, word_forms
 
 # ---------------------------------------------------------------------------------------------
 # The built-in lexicon. Each entry is a lower-case phrase; verbs are inflected automatically
@@ -636,6 +636,19 @@ class FrameFact(NamedTuple):
     @property
     def frame(self) -> Frame:
         return Frame(self.actor, self.action, self.polarity, self.instrument, ", ".join(self.objects))
+
+
+#: Builds a FrameFact from all its fields in order, without FrameFact(...)'s keyword handling,
+#: which runs as Python even in the compiled engine (a tenth of reading a clause's frame).
+_new_fact: Final = tuple.__new__
+#: The order `_frame` gives them in: a field added or moved must be added or moved there too.
+_FACT_FIELDS: Final = (
+    "actor", "actor_kind", "actor_country", "action", "polarity", "instrument", "objects", "labels", "countries",
+    "companies", "relief", "hedged", "headline", "trade_flow", "acted", "agreed", "kinds", "contrast", "public",
+    "kept", "shares", "firms_targeted", "main", "mood", "ordered", "fostered", "revoked",
+)
+if FrameFact._fields != _FACT_FIELDS:
+    raise ImportError(f"FrameFact's fields changed ({FrameFact._fields}); update _FACT_FIELDS and _frame's order")
 
 
 #: The instruments whose frames give each event type (what a `frame: {type: ...}` condition
@@ -1800,7 +1813,7 @@ def _frame(
         # "idles its truck plant because suppliers cannot get magnets": the plant makes trucks;
         # what it lacks, named elsewhere in the sentence, is what the disruption is about.
         objects = clause_objects + [t for t in sentence_objects if t.value[1] & DESK_OBJECTS]  # type: ignore[operator]
-    object_names = tuple(dict.fromkeys(t.value[0] for t in objects))  # type: ignore[index]
+    object_names = distinct([t.value[0] for t in objects])  # type: ignore[index]
     labels = frozenset(label for t in objects for label in t.value[1])  # type: ignore[index]
     if not objects and heads[0][0] != "entity_list":
         # "Chinese magnet makers win export licences": the makers say what is shipped (but
@@ -1818,7 +1831,7 @@ def _frame(
     labels |= frozenset(f"company:{c}" for c in companies)
     if companies:
         labels |= {"company"} | {ticker_groups[c] for c in companies if c in ticker_groups}
-        object_names = tuple(dict.fromkeys((*object_names, *companies)))
+        object_names = distinct((*object_names, *companies))
     if programme is not None and (programme[3] == "minerals" or labels & DESK_OBJECTS or companies):
         labels |= {"programme"}  # a sector-wide programme is the desk's only beside its objects
     actor_kind, actor_name, actor_country = actor if actor is not None else ("", "", "")
@@ -1875,34 +1888,28 @@ def _frame(
             if kind is None:
                 continue
         facts.append(
-            FrameFact(
-                actor=actor_name,
-                actor_kind=actor_kind,
-                actor_country=actor_country,
-                action=" ".join(actions) if actions else head.text,
-                polarity="up" if polarity_sign > 0 else "down",
-                instrument=kind,
-                objects=object_names,
-                labels=labels,
-                countries=frozenset(countries | targets),
-                companies=tuple(dict.fromkeys(companies)),
-                relief=relief,
-                hedged=hedged,
-                mood=mood,
-                trade_flow=head.text in TRADE_FLOWS or (instrument == "permit" and head.text.startswith("export")),
-                acted=acted,
-                agreed=agreed,
-                contrast=contrast,
-                public=public or programme is not None,
-                kept=kept,
-                # "against US entities" lists a country's firms; "bars gallium shipments to American
-                # buyers" bans the desk's goods to a country, whoever buys them there.
-                firms_targeted=firms or (country_firms and not labels & DESK_OBJECTS)
-                or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
-                ordered=ordered,
-                fostered=fostering and instrument == "supply" and not head.text.startswith("import"),
-                revoked=revoking,
-                shares=instrument == "price" and (
+            _new_fact(FrameFact, (  # positional, in FrameFact's field order (checked below the class)
+                actor_name,
+                actor_kind,
+                actor_country,
+                " ".join(actions) if actions else head.text,
+                "up" if polarity_sign > 0 else "down",
+                kind,
+                object_names,
+                labels,
+                frozenset(countries | targets),
+                distinct(companies),
+                relief,
+                hedged,
+                headline,
+                head.text in TRADE_FLOWS or (instrument == "permit" and head.text.startswith("export")),
+                acted,
+                agreed,
+                clause_kinds,
+                contrast,
+                public or programme is not None,
+                kept,
+                instrument == "price" and (
                     head.text in _SHARE_WORDS or any(t.tag == INSTRUMENT and t.text in _SHARE_WORDS for t in clause)
                     # "NdPr price tops the floor for MP": a material's price, whoever it pays.
                     or ((bool(companies) or actor_kind == "company")
@@ -1910,10 +1917,16 @@ def _frame(
                                                          or _OF_MATERIAL.match(text[head.end : t.start + 1]))
                                     for t in clause))
                 ),
-                kinds=clause_kinds,
-                headline=headline,
-                main=main,
-            )
+                # "against US entities" lists a country's firms; "bars gallium shipments to American
+                # buyers" bans the desk's goods to a country, whoever buys them there.
+                firms or (country_firms and not labels & DESK_OBJECTS)
+                or (kind == "entity_list" and _firms_listed(clause, first_verb, head)),
+                main,
+                mood,
+                ordered,
+                fostering and instrument == "supply" and not head.text.startswith("import"),
+                revoking,
+            ))
         )
     return facts, subject if passive else named_actor
 

@@ -110,3 +110,20 @@ def test_capitals_check_matches_like_a_leading_boundary():
             plain = re.compile(r"(?<![^\W_])" + r"[\W_]+".join(parts) + r"(?![^\W_])")
             for text in texts:
                 assert bool(fast.search(text)) == bool(plain.search(text)), (written, key, text)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [],
+        ["a"],
+        ["b", "a", "b", "a"],
+        list("abcdefgh") + ["a", "i", "h", "j", "i"],  # past the short list: a set takes over
+        [str(n % 13) for n in range(200)],
+    ],
+)
+def test_distinct_keeps_first_order_and_drops_repeats(items):
+    from service.rules.phrases import distinct
+
+    assert distinct(items) == tuple(dict.fromkeys(items))
+    assert distinct(iter(items)) == tuple(dict.fromkeys(items))
