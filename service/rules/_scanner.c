@@ -10,6 +10,11 @@
  *     scanner.find(text) -> set[int]     # the values of every key found in text
  *     len(scanner)                       # how many keys
  *
+ *     scanner = Scanner(keys, values, payloads)   # payloads: one object per key
+ *     scanner.matches(text) -> [(end, payload), ...]
+ *         # every occurrence, as pyahocorasick's iter() reports it: by end (the index of the
+ *         # key's last character), the longest key first (the frame reader's tokens)
+ *
  * A word at a time: each key is a sequence of word ids, and the keys form an Aho-Corasick
  * automaton over words (a trie of word sequences with failure links). A search reads the text's
  * words, looks each up in a hash table of the keys' words (a word no key has sends the search
@@ -67,6 +72,7 @@ typedef struct {
     int32_t dict_link; /* the nearest state on the failure chain where a key ends, or -1 */
     int32_t out_start; /* the values of the key that ends here: outputs[out_start ...] */
     int32_t out_count;
+    int32_t key; /* the key that ends here, or -1 */
 } StateInfo;
 
 /* One value a state yields, with its bit in the bitmap of values added. */
@@ -109,6 +115,8 @@ typedef struct {
     Py_ssize_t value_span;
     /* values[i] as a Python int, made once: a search adds these to its set. */
     PyObject **numbers;
+    /* What `matches` reports for each key (a tuple, one item per key), or NULL: the key's index. */
+    PyObject *payloads;
 } Scanner;
 
 static void
@@ -146,9 +154,25 @@ scanner_free_arrays(Scanner *self)
     self->value_span = 0;
 }
 
+static int
+scanner_traverse(Scanner *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->payloads);
+    return 0;
+}
+
+static int
+scanner_clear(Scanner *self)
+{
+    Py_CLEAR(self->payloads);
+    return 0;
+}
+
 static void
 scanner_dealloc(Scanner *self)
 {
+    PyObject_GC_UnTrack(self);
+    scanner_clear(self);
     scanner_free_arrays(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -547,7 +571,7 @@ pack(Scanner *self)
     Py_ssize_t at = 0;
     for (Py_ssize_t s = 0; s < self->nstates; s++) {
         int32_t key = self->terminal[s];
-        states[s] = (StateInfo){self->fail[s], self->dict_link[s], (int32_t)at, 0};
+        states[s] = (StateInfo){self->fail[s], self->dict_link[s], (int32_t)at, 0, key};
         if (key < 0)
             continue;
         for (Py_ssize_t i = self->value_start[key]; i < self->value_start[key + 1]; i++) {
@@ -573,15 +597,20 @@ pack(Scanner *self)
 static int
 scanner_init(Scanner *self, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"keys", "values", NULL};
-    PyObject *keys, *values;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!:Scanner", names, &PyList_Type, &keys, &PyList_Type, &values))
+    static char *names[] = {"keys", "values", "payloads", NULL};
+    PyObject *keys, *values, *payloads = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!|O!:Scanner", names, &PyList_Type, &keys, &PyList_Type, &values,
+                                     &PyList_Type, &payloads))
         return -1;
-    if (PyList_GET_SIZE(keys) != PyList_GET_SIZE(values)) {
+    if (PyList_GET_SIZE(keys) != PyList_GET_SIZE(values)
+        || (payloads != NULL && PyList_GET_SIZE(payloads) != PyList_GET_SIZE(keys))) {
         PyErr_SetString(PyExc_ValueError, "keys and values differ in length");
         return -1;
     }
+    scanner_clear(self);
     scanner_free_arrays(self);
+    if (payloads != NULL && (self->payloads = PyList_AsTuple(payloads)) == NULL)
+        return -1;
     self->nkeys = PyList_GET_SIZE(keys);
     int32_t *parent = NULL, *via = NULL;
     int failed = build_trie(self, keys, &parent, &via) < 0 || build_links(self, parent, via) < 0
@@ -589,6 +618,7 @@ scanner_init(Scanner *self, PyObject *args, PyObject *kwargs)
     PyMem_Free(parent);
     PyMem_Free(via);
     if (failed) {
+        scanner_clear(self);
         scanner_free_arrays(self);
         self->nkeys = 0;
         return -1;
@@ -620,7 +650,7 @@ emit(const Scanner *self, int32_t state, unsigned char *seen, PyObject *found)
 
 /* The search, for one kind of str (READ(i) is the text's i-th character): pieces of the text
  * between spaces, the first and the last left out (see the top of this file). */
-#define SCAN_WORDS(READ)                                                                   \
+#define SCAN_WORDS(READ, HAS_OUTPUT, EMIT)                                                 \
     do {                                                                                   \
         Py_ssize_t i = 0;                                                                  \
         while (i < length && READ(i) != ' ')                                               \
@@ -659,8 +689,7 @@ emit(const Scanner *self, int32_t state, unsigned char *seen, PyObject *found)
                     state = states[state].fail;                                            \
                 }                                                                          \
             }                                                                              \
-            if ((states[state].out_count > 0 || states[state].dict_link >= 0)              \
-                && emit(self, state, seen, found) < 0)                                     \
+            if (HAS_OUTPUT(state) && EMIT(state) < 0)                                      \
                 goto error;                                                                \
             i = end;                                                                       \
         }                                                                                  \
@@ -691,16 +720,77 @@ scanner_find(Scanner *self, PyObject *text)
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
+#define HAS_VALUES(state) (states[state].out_count > 0 || states[state].dict_link >= 0)
+#define EMIT_VALUES(state) emit(self, state, seen, found)
     if (kind == PyUnicode_1BYTE_KIND)
-        SCAN_WORDS(READ_UCS1);
+        SCAN_WORDS(READ_UCS1, HAS_VALUES, EMIT_VALUES);
     else
-        SCAN_WORDS(READ_ANY);
+        SCAN_WORDS(READ_ANY, HAS_VALUES, EMIT_VALUES);
     if (seen != small)
         PyMem_Free(seen);
     return found;
 error:
     if (seen != small)
         PyMem_Free(seen);
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* Append (end, payload) for every key that ends at `state`, the text's `end`-th character being
+ * the space after it: the longest first, as pyahocorasick's iter() reports them. */
+static int
+report(const Scanner *self, int32_t state, Py_ssize_t end, PyObject *out)
+{
+    const StateInfo *states = self->states;
+    if (states[state].key < 0)
+        state = states[state].dict_link;
+    while (state >= 0) {
+        int32_t key = states[state].key;
+        PyObject *hit = PyTuple_New(2), *where = PyLong_FromSsize_t(end);
+        PyObject *payload = self->payloads != NULL ? PyTuple_GET_ITEM(self->payloads, key) : NULL;
+        payload = payload != NULL ? Py_NewRef(payload) : PyLong_FromLong(key);
+        if (hit == NULL || where == NULL || payload == NULL) {
+            Py_XDECREF(hit);
+            Py_XDECREF(where);
+            Py_XDECREF(payload);
+            return -1;
+        }
+        PyTuple_SET_ITEM(hit, 0, where);
+        PyTuple_SET_ITEM(hit, 1, payload);
+        int failed = PyList_Append(out, hit);
+        Py_DECREF(hit);
+        if (failed < 0)
+            return -1;
+        state = states[state].dict_link;
+    }
+    return 0;
+}
+
+/* matches(text) -> [(end, payload), ...]: every occurrence of every key, in the order
+ * pyahocorasick's iter() gives them (by end, then longest first); `end` is the index of the
+ * key's last character (the space after its last word). */
+static PyObject *
+scanner_matches(Scanner *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "matches() takes a str, not %.100s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    PyObject *found = PyList_New(0);
+    if (found == NULL || self->nstates <= 1)
+        return found;
+    const StateInfo *states = self->states;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+#define HAS_KEY(state) (states[state].key >= 0 || states[state].dict_link >= 0)
+#define REPORT(state) report(self, state, end, found)
+    if (kind == PyUnicode_1BYTE_KIND)
+        SCAN_WORDS(READ_UCS1, HAS_KEY, REPORT);
+    else
+        SCAN_WORDS(READ_ANY, HAS_KEY, REPORT);
+    return found;
+error:
     Py_DECREF(found);
     return NULL;
 }
@@ -726,6 +816,8 @@ scanner_sizeof(Scanner *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef scanner_methods[] = {
     {"find", (PyCFunction)scanner_find, METH_O, "find(text) -> set of the values of every key found in text"},
+    {"matches", (PyCFunction)scanner_matches, METH_O,
+     "matches(text) -> [(end, payload)] for every occurrence of every key, as pyahocorasick's iter() gives them"},
     {"__sizeof__", (PyCFunction)scanner_sizeof, METH_NOARGS, "memory held by the tables"},
     {NULL, NULL, 0, NULL},
 };
@@ -740,8 +832,11 @@ static PyTypeObject ScannerType = {
     .tp_basicsize = sizeof(Scanner),
     .tp_dealloc = (destructor)scanner_dealloc,
     .tp_as_sequence = &scanner_as_sequence,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Scanner(keys, values): every key found in a text in one pass; find(text) -> set of their values",
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)scanner_traverse,
+    .tp_clear = (inquiry)scanner_clear,
+    .tp_doc = "Scanner(keys, values, payloads=None): every key found in a text in one pass; find(text) -> set of "
+              "their values, matches(text) -> [(end, payload)] for each occurrence",
     .tp_methods = scanner_methods,
     .tp_init = (initproc)scanner_init,
     .tp_new = PyType_GenericNew,

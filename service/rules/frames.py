@@ -28,10 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Final, NamedTuple
 
-import ahocorasick
-
 from service.domain.scoring import RESTRICTIONS, Frame
-from service.rules.phrases import distinct, lower, split_lead, squeeze, word_forms
+from service.rules.phrases import distinct, lower, matcher_of, split_lead, squeeze, word_forms
 
 # ---------------------------------------------------------------------------------------------
 # The built-in lexicon. Each entry is a lower-case phrase; verbs are inflected automatically
@@ -1079,12 +1077,10 @@ class FrameReader:
 
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
-        self.automaton = ahocorasick.Automaton()
-        for key, values in lexicon.entries.items():
-            tag, value, check = _resolve(key, values)
-            if tag is not None:
-                self.automaton.add_word(key, (len(key), tag, value, check, lexicon.capitals.get(key)))
-        self.automaton.make_automaton()
+        keys, payloads = lexicon_keys(lexicon)
+        #: prepared text -> [(end, (length, tag, value, check, capitals pattern))] for every
+        #: phrase of the lexicon in it, by end and the longest first.
+        self.matches = matcher_of(keys, payloads)
 
     def read(
         self,
@@ -1158,13 +1154,13 @@ class FrameReader:
         tokens: list[Token] = []
         last_start = last_end = -1
         checked: dict = {}
-        # The automaton yields untyped tuples. Declared, they are unpacked once into native ints
-        # and fields (compiled); unpacked as they come, each tuple went through the iterator
-        # protocol and every offset and tag stayed a Python object to add and compare.
+        # The matches are untyped tuples. Declared, they are unpacked once into native ints
+        # and fields (compiled); unpacked as they come, every offset and tag stayed a Python
+        # object to add and compare.
         hit: tuple[int, tuple[int, int, Any, str | None, re.Pattern | None]]
         # Matches come by end position; the longest match wins where matches overlap (keys
         # share their edge spaces, so a match starting at the last one's end is the next word).
-        for hit in self.automaton.iter(text):
+        for hit in self.matches(text):
             end = hit[0]
             length, tag, value, check, capitals = hit[1]
             start = end - length + 1
@@ -1197,6 +1193,18 @@ class FrameReader:
             tokens.append(_new_token(Token, (tag, start, end, words, value)))
             last_start, last_end = start, end
         return tokens
+
+
+def lexicon_keys(lexicon: Lexicon) -> tuple[list[str], list[tuple[int, int, Any, str | None, re.Pattern | None]]]:
+    """The phrases a reader looks for, and what each is: (length, tag, value, check, capitals)."""
+    keys: list[str] = []
+    payloads: list[tuple[int, int, Any, str | None, re.Pattern | None]] = []
+    for key, values in lexicon.entries.items():
+        tag, value, check = _resolve(key, values)
+        if tag is not None:
+            keys.append(key)
+            payloads.append((len(key), tag, value, check, lexicon.capitals.get(key)))
+    return keys, payloads
 
 
 def _resolve(key: str, values: list[tuple[int, Any]]) -> tuple[int | None, Any, str | None]:

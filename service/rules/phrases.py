@@ -279,6 +279,34 @@ def _find_nothing(text: str) -> set[int]:
     return set()
 
 
+def matcher_of(keys: list[str], payloads: list[Any]) -> Callable[[str], list[tuple[int, Any]]]:
+    """text -> [(end, payload)] for every occurrence of every key (`end`: the index of its last
+    character), by end and then the longest key first: the C scanner's `matches`, or
+    pyahocorasick's iter() without a build."""
+    if _CScanner is not None:
+        return _CScanner(keys, [()] * len(keys), payloads).matches  # type: ignore[no-any-return]
+    return _automaton_matches(keys, payloads)
+
+
+def _automaton_matches(keys: list[str], payloads: list[Any]) -> Callable[[str], list[tuple[int, Any]]]:
+    if not keys:
+        return _match_nothing
+    automaton = ahocorasick.Automaton()
+    for key, payload in zip(keys, payloads):
+        automaton.add_word(key, payload)
+    automaton.make_automaton()
+    search = automaton.iter
+
+    def matches(text: str) -> list[tuple[int, Any]]:
+        return list(search(text))
+
+    return matches
+
+
+def _match_nothing(text: str) -> list[tuple[int, Any]]:
+    return []
+
+
 _second: Final = itemgetter(1)
 
 

@@ -169,3 +169,45 @@ def test_squeeze_leaves_text_that_is_not_ascii_to_python():
 def test_squeeze_refuses_what_it_cannot_use(args, error):
     with pytest.raises(error):
         squeeze(*args)
+
+
+def test_the_frame_readers_phrases_are_matched_as_pyahocorasick_matches_them():
+    """Every occurrence, in the same order (by end, the longest first) with the same payloads,
+    in every training headline and first sentence as the reader prepares them."""
+    from service.rules.phrases import _automaton_matches, split_lead
+
+    reader = load_ruleset(RULES).frames
+    keys, payloads = frames.lexicon_keys(reader.lexicon)
+    scanner = Scanner(keys, [()] * len(keys), payloads)
+    reference = _automaton_matches(keys, payloads)
+    items = training_items()
+    hits = 0
+    for item in items:
+        for sentence in (item.title, split_lead(item.summary)[0]):
+            text = frames._prepare(sentence)
+            expected = reference(text)
+            assert scanner.matches(text) == expected, item.id
+            hits += len(expected)
+    assert hits > 10 * len(items)
+    rng = random.Random(11)
+    for _ in range(5_000):
+        text = _random_text(rng, keys)
+        assert scanner.matches(text) == reference(text), repr(text)
+
+
+def test_matches_without_payloads_are_key_indexes():
+    scanner = Scanner(KEYS, VALUES)
+    assert scanner.matches(" x a b c d ") == [(4, 0), (6, 1), (6, 2), (8, 5), (10, 4)]
+
+
+def test_payloads_must_match_the_keys_and_are_kept_for_the_garbage_collector():
+    import gc
+
+    with pytest.raises(ValueError, match="differ in length"):
+        Scanner([" a "], [()], [1, 2])
+    payload = ["anything"]
+    scanner = Scanner([" a "], [()], [payload])
+    assert gc.is_tracked(scanner)
+    (kept,) = gc.get_referents(scanner)
+    assert kept == (payload,) and kept[0] is payload
+    assert scanner.matches(" a a ") == [(2, payload), (4, payload)]
