@@ -14,6 +14,7 @@ same verdict in every process, whatever its hash seed."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,7 +189,8 @@ class Ruleset:
         self._phrase_names: list = [
             phrase.text
             if phrase.capitals
-            else (tuple((key, key.strip()) for key in matcher.phrase_keys[index]), phrase.text)
+            else (tuple((key, key.strip()) for key in matcher.phrase_keys[index]), phrase.text,
+                  os.path.commonprefix(matcher.phrase_keys[index]))
             for index, phrase in enumerate(matcher.phrases)
         ]
         self._unmatched: dict[tuple[int, float], int] = {}
@@ -1100,6 +1102,18 @@ class _PhraseNames:
         # the accident of which order a set of strings iterates in. A search per form costs a
         # fraction of one alternation: str.find skips ahead, a regex tries every position.
         text = self.text
+        prefix: str = name[2]
+        if len(prefix) >= _SHARED_PREFIX:
+            # The forms share their first words ("export ban", "export bans"): one search for
+            # those, and at each place found the first form listed that starts there. Every
+            # form's occurrence starts at one of these places, the earliest first.
+            at = text.find(prefix)
+            while at != -1:
+                for key, words in forms:
+                    if text.startswith(key, at):
+                        return words
+                at = text.find(prefix, at + 1)
+            return name[1]
         first = -1
         shown = ""
         for key, _ in forms:
@@ -1107,6 +1121,11 @@ class _PhraseNames:
             if at != -1 and (first == -1 or at < first):
                 first, shown = at, key
         return shown.strip() if first != -1 else name[1]
+
+
+#: How long the start its forms share must be for `_PhraseNames` to look for it instead of each
+#: form: " ban" (four characters) is rare enough to check each place it is found.
+_SHARED_PREFIX: Final = 4
 
 
 def _plainly_named(aliases: Mapping[int, tuple[AliasUse, ...]], phrases: Iterable[int]) -> set[int]:

@@ -66,6 +66,10 @@ def test_matched_shows_the_form_the_article_used_first(tmp_path):
     assert assess(ruleset, "Curbs eased", "Tension eases.").matched[0] == "eased"
     assert assess(ruleset, "Curbs", "Tension eases, then eased.").matched[0] == "eases"
     assert assess(ruleset, "Curbs", "Tension eased, then eases.").matched[0] == "eased"
+    # Forms that share their first words; one a form of the other plus a letter.
+    ruleset = load(tmp_path / "more", {"a.yaml": one_rule("any: [export ban]", event_types="[export_control_new]")})
+    assert assess(ruleset, "Curbs", "Export bans first, then an export banning order and an export ban.").matched[0] == "export bans"
+    assert assess(ruleset, "Curbs", "An export ban, then export bans.").matched[0] == "export ban"
 
 
 def test_relevance_lists_the_most_relevant_first_then_in_watchlist_order(tmp_path):
