@@ -1439,6 +1439,9 @@ _RECORDS: Final = frozenset({"record", "record high", "record low", "all time hi
 #: The markers `_prepare` writes for a move told by its size ("up 41%", "down 5%").
 _SIZED_MOVES: Final = frozenset({"upmove", "downmove"})
 _KEPT: Final = re.compile(r" in place | in effect | in force | pending appeal | remains? | stay | keeps? | kept | maintains? ")
+#: A word each of `_KEPT`'s phrases contains: a sentence with none (most) needs no search, which
+#: would try `_KEPT` at every space.
+_KEPT_WORDS: Final = ("place", "effect", "force", "appeal", "remain", "stay", "keep", "kept", "maintain")
 #: "cuts the NdPr listing price": between a material and its price, a word saying which price.
 _BEFORE_PRICE: Final = re.compile(r"^ (?:(?:listing|listed|posted|quoted|contract|spot|benchmark|reference|guide|guidance) )?$")
 #: "Northern Rare Earth cuts its listed price of PrNd oxide": between a price and the material it is of.
@@ -1851,7 +1854,9 @@ def _frame(
     # The same for every instrument of the clause.
     # Not "... pull the plug on emergency tariffs, and what stays in place": what stays is other
     # tariffs, not these.
-    kept = any(" what " not in text[max(match.start() - 12, 0) : match.start() + 1] for match in _KEPT.finditer(text))
+    kept = any(word in text for word in _KEPT_WORDS) and any(
+        " what " not in text[max(match.start() - 12, 0) : match.start() + 1] for match in _KEPT.finditer(text)
+    )
     clause_kinds = frozenset(k for k, _ in heads_all if k)
     facts = []
     for instrument, head in heads:

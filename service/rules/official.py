@@ -270,11 +270,21 @@ def _by_host(link: str | None) -> tuple[str, str, str] | None:
 
 
 def _by_feed(feed: str) -> tuple[str, str, str] | None:
+    # A service reads the same few feeds all day: each name is read once.
+    known = _FEED_KINDS.get(feed, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]
     name = lower(feed)
-    for pattern, kind, agency, country in _FEEDS:
-        if pattern.search(name):
-            return kind, agency, country
-    return None
+    found = next(((kind, agency, country) for pattern, kind, agency, country in _FEEDS if pattern.search(name)), None)
+    if len(_FEED_KINDS) >= _MAX_FEED_KINDS:
+        _FEED_KINDS.clear()  # bounded: feed names come from configuration, but a test may invent many
+    _FEED_KINDS[feed] = found
+    return found
+
+
+_FEED_KINDS: Final[dict[str, tuple[str, str, str] | None]] = {}
+_UNKNOWN: Final = object()
+_MAX_FEED_KINDS: Final = 4096
 
 
 def _by_title(title: str) -> tuple[str, str, str] | None:

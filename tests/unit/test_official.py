@@ -153,3 +153,18 @@ def test_a_form_word_is_found_wherever_and_however_it_is_written(title, summary,
     assert doc is not None
     got = {"instrument": doc.instrument, "number": doc.number, "type": doc.type}
     assert got[field] == value
+
+
+def test_a_feed_is_known_by_its_name_every_time_and_the_names_kept_are_bounded():
+    """Each feed name is read once and remembered; a flood of names (one per item, say) does
+    not grow the memory without end."""
+    from service.rules import official
+
+    first = read_official("Rule", "", None, "federal-register-bis", "official")
+    again = read_official("Rule", "", None, "federal-register-bis", "official")
+    assert first == again and first is not None and first.kind == "federal_register"
+    assert read_official("Notice", "", None, "some-other-feed", "official").kind == "government"
+    for number in range(official._MAX_FEED_KINDS + 50):
+        read_official("Notice", "", None, f"feed-{number}", "official")
+        assert len(official._FEED_KINDS) <= official._MAX_FEED_KINDS
+    assert read_official("Rule", "", None, "federal-register-bis", "official") == first
