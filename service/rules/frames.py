@@ -963,6 +963,9 @@ _PER_UNIT: Final = re.compile(r"per\s(?:metric\s)?(?:tonne|ton|t|kg|kilogram|lb|
 _SEPARATORS: Final = re.compile(r"[^\w|]+|_+")
 #: `_CLAUSE_PUNCT` for a text without dashes: a comma is a break unless a digit is on both sides.
 _CLAUSE_MARKS: Final = re.compile(r"[;:()\[\]|?!,](?:(?<!\d,)|(?!\d))\s*")
+#: A hyphen after a space (" - "): the one way a hyphen can break a clause. Found from the
+#: hyphen (a literal `re` scans for quickly), the space looked back at.
+_SPACED_HYPHEN: Final = re.compile(r"-(?<=\s-)")
 #: The characters `_CLAUSE_MARKS` starts with, commonest first: a sentence with none of them (as
 #: most headlines) needs no search.
 _MARK_CHARS: Final = (",", "(", ")", ":", ";", "?", "!", "[", "]", "|")
@@ -1016,11 +1019,12 @@ def _prepare(text: str) -> str:
         text = _LIFTS_MARKETS.sub(r"\1 markets", text)
     if "high" in text or "low" in text:
         text = _GRADE.sub(r"\1\2", text)
-    if "-" not in text and "\u2013" not in text and "\u2014" not in text:
-        if any(mark in text for mark in _MARK_CHARS):
-            text = _CLAUSE_MARKS.sub(" | ", text)  # no dash: the break marks alone, a simpler search
-    else:
-        text = _CLAUSE_PUNCT.sub(" | ", text)  # a dash: it may be a break too
+    if "\u2014" in text or "\u2013" in text or ("-" in text and _SPACED_HYPHEN.search(text) is not None):
+        text = _CLAUSE_PUNCT.sub(" | ", text)  # a dash that may be a break
+    elif any(mark in text for mark in _MARK_CHARS):
+        # No dash that can break a clause (a hyphen inside a word, "rare-earth", cannot): the
+        # break marks alone, with a search that only stops at them.
+        text = _CLAUSE_MARKS.sub(" | ", text)
     if "%" in text:
         text = text.replace("%", " pct ")
     if text.isascii():

@@ -684,6 +684,10 @@ def test_any_text_reads_without_error(reader, text):
         # An em dash after a space is a break of its own; a spaced en dash is one too.
         ("China halts exports — and then —— resumes them", " china halts exports | and then | | resumes them "),
         ("Tariffs rise – again, duties – on magnets", " tariffs rise | again | duties | on magnets "),
+        # A hyphen inside a word breaks nothing; after a space (or a tab) it breaks a clause.
+        ("Rare-earth curbs widen, U.S.-China tariffs rise", " rare earth curbs widen | u s china tariffs rise "),
+        ("U.S.-China rare-earth talks", " u s china rare earth talks "),
+        ("Curbs widen\t- tariffs rise, 1,200 tonnes", " curbs widen | tariffs rise | 1 200 tonnes "),
         # A semicolon ends a clause for good: its own mark, not a comma's.
         ("Tariffs rise; duties fall", " tariffs rise semicolonbreak duties fall "),
         # A phrasal verb's particle is put back beside it, where the meaning is sure.
