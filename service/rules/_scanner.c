@@ -842,6 +842,295 @@ static PyTypeObject ScannerType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* Picker(clauses, nphrases): which rules can fire, given the phrases found in an article.
+ *
+ *     picker = Picker(clauses, nphrases)  # clauses: per rule, a tuple of clauses, each a tuple
+ *                                         # of phrase ids (0 <= id < nphrases)
+ *     picker.pick(found) -> list[int]     # found: a set of phrase ids; the rules (in order) all
+ *                                         # of whose clauses have a phrase in it
+ *
+ * A rule with no clauses is always picked; one with an empty clause never is. Each rule is
+ * reached through its smallest clause (its anchor: only the rules anchored on a phrase found
+ * are looked at), and the phrases found are a bitmap for the rest, where Python tested each
+ * candidate's clauses against the set of found phrases with a hash lookup per phrase. */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t nrules;
+    Py_ssize_t nphrases;
+    /* The rules anchored on phrase p: anchored[anchor_start[p] .. anchor_start[p + 1]]. */
+    Py_ssize_t *anchor_start;
+    int32_t *anchored;
+    /* Rule r's clauses: clause c in clause_start[r] .. clause_start[r + 1], its phrase ids
+     * ids[id_start[c] .. id_start[c + 1]]. */
+    Py_ssize_t *clause_start;
+    Py_ssize_t *id_start;
+    int32_t *ids;
+    /* The rules with no clause, and each rule's index as a Python int. */
+    int32_t *always;
+    Py_ssize_t nalways;
+    PyObject **numbers;
+} Picker;
+
+static void
+picker_free(Picker *self)
+{
+    if (self->numbers != NULL) {
+        for (Py_ssize_t r = 0; r < self->nrules; r++)
+            Py_XDECREF(self->numbers[r]);
+    }
+    PyMem_Free(self->numbers);
+    PyMem_Free(self->anchor_start);
+    PyMem_Free(self->anchored);
+    PyMem_Free(self->clause_start);
+    PyMem_Free(self->id_start);
+    PyMem_Free(self->ids);
+    PyMem_Free(self->always);
+    self->numbers = NULL;
+    self->anchor_start = NULL;
+    self->anchored = NULL;
+    self->clause_start = NULL;
+    self->id_start = NULL;
+    self->ids = NULL;
+    self->always = NULL;
+    self->nrules = self->nphrases = self->nalways = 0;
+}
+
+static void
+picker_dealloc(Picker *self)
+{
+    picker_free(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+picker_init(Picker *self, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"clauses", "nphrases", NULL};
+    PyObject *rules;
+    Py_ssize_t nphrases;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!n:Picker", names, &PyList_Type, &rules, &nphrases))
+        return -1;
+    picker_free(self);
+    Py_ssize_t nrules = PyList_GET_SIZE(rules), nclauses = 0, nids = 0;
+    if (nphrases < 0 || nphrases > MAX_ITEMS || nrules > MAX_ITEMS) {
+        PyErr_SetString(PyExc_ValueError, "nphrases and the number of rules must lie between 0 and 536,870,911");
+        return -1;
+    }
+    for (Py_ssize_t r = 0; r < nrules; r++) {
+        PyObject *clauses = PyList_GET_ITEM(rules, r);
+        if (!PyTuple_Check(clauses)) {
+            PyErr_Format(PyExc_TypeError, "the clauses of rule %zd are not a tuple", r);
+            return -1;
+        }
+        for (Py_ssize_t c = 0; c < PyTuple_GET_SIZE(clauses); c++) {
+            PyObject *clause = PyTuple_GET_ITEM(clauses, c);
+            if (!PyTuple_Check(clause)) {
+                PyErr_Format(PyExc_TypeError, "clause %zd of rule %zd is not a tuple of phrase ids", c, r);
+                return -1;
+            }
+            nclauses++;
+            nids += PyTuple_GET_SIZE(clause);
+        }
+    }
+    if (nclauses > MAX_ITEMS || nids > MAX_ITEMS) {
+        PyErr_SetString(PyExc_MemoryError, "too many clauses for one picker");
+        return -1;
+    }
+    self->nrules = nrules;
+    self->nphrases = nphrases;
+    self->anchor_start = PyMem_New(Py_ssize_t, nphrases + 1);
+    self->anchored = PyMem_New(int32_t, nrules ? nrules : 1);
+    self->clause_start = PyMem_New(Py_ssize_t, nrules + 1);
+    self->id_start = PyMem_New(Py_ssize_t, nclauses + 1);
+    self->ids = PyMem_New(int32_t, nids ? nids : 1);
+    self->always = PyMem_New(int32_t, nrules ? nrules : 1);
+    self->numbers = PyMem_New(PyObject *, nrules ? nrules : 1);
+    int32_t *anchor_of = PyMem_New(int32_t, nrules ? nrules : 1);
+    if (self->anchor_start == NULL || self->anchored == NULL || self->clause_start == NULL || self->id_start == NULL
+        || self->ids == NULL || self->always == NULL || self->numbers == NULL || anchor_of == NULL) {
+        PyMem_Free(anchor_of);
+        picker_free(self);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(self->numbers, 0, sizeof(PyObject *) * (size_t)(nrules ? nrules : 1));
+    memset(self->anchor_start, 0, sizeof(Py_ssize_t) * (size_t)(nphrases + 1));
+    Py_ssize_t clause_at = 0, id_at = 0;
+    for (Py_ssize_t r = 0; r < nrules; r++) {
+        PyObject *clauses = PyList_GET_ITEM(rules, r);
+        self->clause_start[r] = clause_at;
+        self->numbers[r] = PyLong_FromSsize_t(r);
+        if (self->numbers[r] == NULL)
+            goto error;
+        /* The anchor: the first of the smallest clauses (the likeliest to be missing). */
+        Py_ssize_t anchor = -1, smallest = PY_SSIZE_T_MAX;
+        for (Py_ssize_t c = 0; c < PyTuple_GET_SIZE(clauses); c++) {
+            PyObject *clause = PyTuple_GET_ITEM(clauses, c);
+            Py_ssize_t size = PyTuple_GET_SIZE(clause);
+            if (size < smallest) {
+                smallest = size;
+                anchor = clause_at;
+            }
+            self->id_start[clause_at++] = id_at;
+            for (Py_ssize_t i = 0; i < size; i++) {
+                Py_ssize_t id = PyLong_AsSsize_t(PyTuple_GET_ITEM(clause, i));
+                if (id == -1 && PyErr_Occurred())
+                    goto error;
+                if (id < 0 || id >= nphrases) {
+                    PyErr_Format(PyExc_ValueError, "phrase id %zd of rule %zd is not below nphrases (%zd)", id, r, nphrases);
+                    goto error;
+                }
+                self->ids[id_at++] = (int32_t)id;
+            }
+        }
+        if (anchor < 0)
+            self->always[self->nalways++] = (int32_t)r;
+        /* A rule is reached through its anchor clause's phrases; one with an empty clause never
+         * holds, and is reached through none. */
+        anchor_of[r] = anchor >= 0 && smallest > 0 ? (int32_t)anchor : -1;
+    }
+    self->clause_start[nrules] = clause_at;
+    self->id_start[clause_at] = id_at;
+    /* The rules anchored on each phrase, in rule order: count, add up, place. */
+    Py_ssize_t total = 0;
+    for (Py_ssize_t r = 0; r < nrules; r++) {
+        if (anchor_of[r] < 0)
+            continue;
+        for (Py_ssize_t i = self->id_start[anchor_of[r]]; i < self->id_start[anchor_of[r] + 1]; i++)
+            self->anchor_start[self->ids[i] + 1]++;
+        total += self->id_start[anchor_of[r] + 1] - self->id_start[anchor_of[r]];
+    }
+    PyMem_Free(self->anchored);
+    self->anchored = PyMem_New(int32_t, total ? total : 1);
+    Py_ssize_t *fill = PyMem_New(Py_ssize_t, nphrases ? nphrases : 1);
+    if (self->anchored == NULL || fill == NULL) {
+        PyMem_Free(fill);
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t p = 0; p < nphrases; p++)
+        self->anchor_start[p + 1] += self->anchor_start[p];
+    memcpy(fill, self->anchor_start, sizeof(Py_ssize_t) * (size_t)nphrases);
+    for (Py_ssize_t r = 0; r < nrules; r++) {
+        if (anchor_of[r] < 0)
+            continue;
+        for (Py_ssize_t i = self->id_start[anchor_of[r]]; i < self->id_start[anchor_of[r] + 1]; i++)
+            self->anchored[fill[self->ids[i]]++] = (int32_t)r;
+    }
+    PyMem_Free(fill);
+    PyMem_Free(anchor_of);
+    return 0;
+error:
+    PyMem_Free(anchor_of);
+    picker_free(self);
+    return -1;
+}
+
+static int
+compare_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *
+picker_pick(Picker *self, PyObject *found)
+{
+    if (!PyAnySet_Check(found)) {
+        PyErr_Format(PyExc_TypeError, "pick() takes a set of phrase ids, not %.100s", Py_TYPE(found)->tp_name);
+        return NULL;
+    }
+    size_t phrase_bytes = (size_t)(self->nphrases + 7) / 8, rule_bytes = (size_t)(self->nrules + 7) / 8;
+    unsigned char small[1024];
+    unsigned char *bits = phrase_bytes + rule_bytes <= sizeof(small) ? small : PyMem_Malloc(phrase_bytes + rule_bytes);
+    int32_t *picked = PyMem_New(int32_t, self->nrules ? self->nrules : 1);
+    if (bits == NULL || picked == NULL) {
+        if (bits != small)
+            PyMem_Free(bits);
+        PyMem_Free(picked);
+        return PyErr_NoMemory();
+    }
+    memset(bits, 0, phrase_bytes + rule_bytes);
+    unsigned char *phrase_bits = bits, *rule_bits = bits + phrase_bytes;
+    Py_ssize_t pos = 0, count = 0;
+    PyObject *item;
+    Py_hash_t hash;
+    /* The phrases found, as bits (ids outside the rules' numbering, like the engine's checks,
+     * name no phrase of a clause). */
+    while (_PySet_NextEntry(found, &pos, &item, &hash)) {
+        if (!PyLong_CheckExact(item))
+            continue;
+        Py_ssize_t id = PyLong_AsSsize_t(item);
+        if (id == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            continue;
+        }
+        if (id >= 0 && id < self->nphrases)
+            phrase_bits[id >> 3] |= (unsigned char)(1u << (id & 7));
+    }
+    pos = 0;
+    while (_PySet_NextEntry(found, &pos, &item, &hash)) {
+        if (!PyLong_CheckExact(item))
+            continue;
+        Py_ssize_t id = PyLong_AsSsize_t(item);
+        if (id < 0 || id >= self->nphrases) {
+            PyErr_Clear();
+            continue;
+        }
+        for (Py_ssize_t a = self->anchor_start[id]; a < self->anchor_start[id + 1]; a++) {
+            int32_t rule = self->anchored[a];
+            if (rule_bits[rule >> 3] & (1u << (rule & 7)))
+                continue;
+            rule_bits[rule >> 3] |= (unsigned char)(1u << (rule & 7));
+            int holds = 1;
+            for (Py_ssize_t c = self->clause_start[rule]; holds && c < self->clause_start[rule + 1]; c++) {
+                int any = 0;
+                for (Py_ssize_t i = self->id_start[c]; i < self->id_start[c + 1]; i++) {
+                    int32_t p = self->ids[i];
+                    if (phrase_bits[p >> 3] & (1u << (p & 7))) {
+                        any = 1;
+                        break;
+                    }
+                }
+                holds = any;
+            }
+            if (holds)
+                picked[count++] = rule;
+        }
+    }
+    for (Py_ssize_t a = 0; a < self->nalways; a++)
+        picked[count++] = self->always[a];
+    if (bits != small)
+        PyMem_Free(bits);
+    qsort(picked, (size_t)count, sizeof(int32_t), compare_int32);
+    PyObject *out = PyList_New(count);
+    if (out != NULL) {
+        for (Py_ssize_t i = 0; i < count; i++)
+            PyList_SET_ITEM(out, i, Py_NewRef(self->numbers[picked[i]]));
+    }
+    PyMem_Free(picked);
+    return out;
+}
+
+static PyMethodDef picker_methods[] = {
+    {"pick", (PyCFunction)picker_pick, METH_O,
+     "pick(found) -> the rules, in order, all of whose clauses have a phrase in the set found"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PickerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "service.rules._scanner.Picker",
+    .tp_basicsize = sizeof(Picker),
+    .tp_dealloc = (destructor)picker_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Picker(clauses, nphrases): pick(found) -> the rules all of whose clauses have a phrase found",
+    .tp_methods = picker_methods,
+    .tp_init = (initproc)picker_init,
+    .tp_new = PyType_GenericNew,
+};
+
 /* squeeze(text, table): an ASCII text with every character mapped through `table` (128 bytes
  * or more, each below 128), runs of spaces made one, and a space added at each end ("  " when
  * nothing but spaces is left); None when the text is not ASCII. The same as
@@ -917,7 +1206,7 @@ static struct PyModuleDef scanner_module = {
 PyMODINIT_FUNC
 PyInit__scanner(void)
 {
-    if (PyType_Ready(&ScannerType) < 0)
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&PickerType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&scanner_module);
     if (module == NULL)
@@ -925,6 +1214,12 @@ PyInit__scanner(void)
     Py_INCREF(&ScannerType);
     if (PyModule_AddObject(module, "Scanner", (PyObject *)&ScannerType) < 0) {
         Py_DECREF(&ScannerType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&PickerType);
+    if (PyModule_AddObject(module, "Picker", (PyObject *)&PickerType) < 0) {
+        Py_DECREF(&PickerType);
         Py_DECREF(module);
         return NULL;
     }

@@ -28,7 +28,7 @@ from service.rules.conditions import ANYWHERE, HEADLINE, LEAD, AllOf, Condition,
 from service.rules.entities import AliasUse, EntityCatalogue, relevance
 from service.rules.frames import CHINA, DESK_OBJECTS, FAMILIES, NO_READING, FrameFact, FrameReader, Reading, directions, event_types
 from service.rules.official import OfficialDocument, read_official
-from service.rules.phrases import PhraseMatcher, distinct, lower, normalise
+from service.rules.phrases import PhraseMatcher, distinct, lower, normalise, rule_picker
 from service.rules.price import PriceRule
 from service.rules.score import SEVERITY_RANK, rule_score, unmatched_score
 from service.rules.schema import DEFAULT_THROTTLE_SECONDS
@@ -148,6 +148,10 @@ class Ruleset:
             self._second_clause.append(others[0] if others else anchor)
             self._remaining_clauses.append(tuple(others[1:]))
         self._by_phrase: dict[int, tuple[int, ...]] = {p: tuple(indexes) for p, indexes in by_phrase.items()}
+        #: `_pick` in C where the engine is compiled (the same rules, from bitmaps of the phrases).
+        self._picker = rule_picker(
+            [tuple(tuple(sorted(clause)) for clause in rule.clauses) for rule in self.rules], len(self.matcher.phrases)
+        )
         self._anchors = frozenset(self._by_phrase)
         self._by_phrase_get = self._by_phrase.__getitem__
         self._ticker_entities = {
@@ -457,6 +461,8 @@ class Ruleset:
         return named, {entity_kind[e] for e in named}
 
     def _pick(self, found: set[int]) -> list[int]:
+        if self._picker is not None:
+            return self._picker(found)
         # The rules indexed under the phrases found.
         candidates = set(chain.from_iterable(map(self._by_phrase_get, found & self._anchors)))
         if not candidates:

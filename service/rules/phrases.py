@@ -288,6 +288,14 @@ def matcher_of(keys: list[str], payloads: list[Any]) -> Callable[[str], list[tup
     return _automaton_matches(keys, payloads)
 
 
+def rule_picker(clauses: list[tuple[tuple[int, ...], ...]], phrases: int) -> Callable[[set[int]], list[int]] | None:
+    """found -> the rules (indexes, in order) all of whose clauses (per rule, tuples of phrase
+    ids below `phrases`) have a phrase in `found`, done in C; None without a build."""
+    if _C is None:
+        return None
+    return _C.Picker(clauses, phrases).pick  # type: ignore[no-any-return]
+
+
 def _automaton_matches(keys: list[str], payloads: list[Any]) -> Callable[[str], list[tuple[int, Any]]]:
     if not keys:
         return _match_nothing

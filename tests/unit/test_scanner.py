@@ -211,3 +211,63 @@ def test_payloads_must_match_the_keys_and_are_kept_for_the_garbage_collector():
     (kept,) = gc.get_referents(scanner)
     assert kept == (payload,) and kept[0] is payload
     assert scanner.matches(" a a ") == [(2, payload), (4, payload)]
+
+
+Picker = phrases._C.Picker if phrases._C is not None else None
+
+
+def _picked_by_definition(rules, found: set[int]) -> list[int]:
+    return [index for index, rule in enumerate(rules) if all(not clause.isdisjoint(found) for clause in rule.clauses)]
+
+
+def test_the_rules_picked_are_those_all_of_whose_clauses_have_a_phrase_found():
+    """On every training item (the phrases the shipped rules find in it) and on random sets."""
+    ruleset = load_ruleset(RULES)
+    picker = Picker([tuple(tuple(c) for c in rule.clauses) for rule in ruleset.rules], len(ruleset.matcher.phrases))
+    picked = 0
+    for item in training_items():
+        evidence, _, _ = ruleset.evidence(item.title, item.summary, ruleset_source())
+        expected = _picked_by_definition(ruleset.rules, evidence.all_hits)
+        assert picker.pick(evidence.all_hits) == expected, item.id
+        picked += len(expected)
+    assert picked > 1000
+    rng = random.Random(5)
+    ids = range(len(ruleset.matcher.phrases))
+    for _ in range(2_000):
+        found = set(rng.sample(ids, rng.randint(0, 400)))
+        assert picker.pick(found) == _picked_by_definition(ruleset.rules, found)
+
+
+def ruleset_source():
+    from service.domain.feeds import SOURCE_WEIGHTS
+    from service.domain.scoring import Source
+
+    return Source("wire-feed", "wire", SOURCE_WEIGHTS["wire"])
+
+
+def test_a_rule_without_clauses_is_always_picked_and_one_with_an_empty_clause_never():
+    picker = Picker([(), ((),), ((1,), (2, 3)), ((3,),)], 4)
+    assert picker.pick(set()) == [0]
+    # What is not a phrase id of the rules (the engine's negative check ids, other objects) counts for nothing.
+    assert picker.pick({1, 3, -5, 10**30}) == [0, 2, 3]
+    assert picker.pick(frozenset({1, 2})) == [0, 2]
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (([1], 3), TypeError, "the clauses of rule 0 are not a tuple"),
+        (([([1],)], 3), TypeError, "clause 0 of rule 0 is not a tuple"),
+        (([((5,),)], 3), ValueError, "phrase id 5 of rule 0 is not below nphrases"),
+        (([((-1,),)], 3), ValueError, "phrase id -1"),
+        (([], -1), ValueError, "nphrases"),
+    ],
+)
+def test_rules_a_picker_cannot_take_are_refused(args, error, message):
+    with pytest.raises(error, match=message):
+        Picker(*args)
+
+
+def test_pick_takes_only_a_set():
+    with pytest.raises(TypeError, match="takes a set of phrase ids"):
+        Picker([], 3).pick([1])
