@@ -1183,7 +1183,10 @@ squeeze(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     if (out[used - 1] != ' ' || used == 1)
         out[used++] = ' ';
-    PyObject *result = PyUnicode_DecodeASCII(out, used, NULL);
+    /* ASCII in, ASCII out: the characters go straight into a new str, with no decoding pass. */
+    PyObject *result = PyUnicode_New(used, 127);
+    if (result != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(result), out, (size_t)used);
     if (out != small)
         PyMem_Free(out);
     return result;

@@ -337,8 +337,6 @@ def _capitals_pattern(phrase: Phrase, key: str) -> re.Pattern:
 
 # A sentence ends at . ! or ? (and any closing quote) followed by a space and a capital or digit.
 _SENTENCE_END: Final = re.compile(r"[.!?][\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
-# [^\W_] is str.isalnum() for one character; with endpos, \Z is the end of that slice.
-_WORD_AT_END: Final = re.compile(r"[^\W_]*\Z")
 _ABBREVIATIONS: Final = frozenset(
     "no nos inc corp co ltd plc mr mrs ms dr st jr sr gen gov sen rep dept est approx vs "
     "jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
@@ -360,7 +358,10 @@ def split_lead(summary: str) -> tuple[str, str]:
         # The letters and digits right before the stop. Only one letter or an abbreviation
         # (at most 6 characters, and lower() never shortens) matters, so 7 characters back
         # decide as well as the whole word would.
-        word = _WORD_AT_END.search(summary, max(start - 7, 0), start).group()  # type: ignore[union-attr]  # matches the empty string too
+        at = start
+        while at > start - 7 and at > 0 and summary[at - 1].isalnum():
+            at -= 1
+        word = summary[at:start]
         if (len(word) == 1 and word.isalpha()) or lower(word) in _ABBREVIATIONS:
             continue
         # Fewer than MIN_LEAD_WORDS words before the stop (counting stops there).

@@ -74,6 +74,12 @@ def test_phrase_without_words_is_refused():
         ("“It is done and it is final,” he said. The minister left.", "“It is done and it is final,” he said."),
         ("Quick notes after the call. China pauses the package. More.", "Quick notes after the call. China pauses the package."),
         ("One sentence only", "One sentence only"),
+        # The word before the stop is its letters and digits, whatever the script; an
+        # underscore ends it ("SEC_A." ends in an initial, so no sentence ends there).
+        ("Output rose at the Baotou plant in Q³. Prices fell.", "Output rose at the Baotou plant in Q³."),
+        ("Shipments resumed from the port of Tianjin É. Then more.", "Shipments resumed from the port of Tianjin É. Then more."),
+        ("The filing was made under Rule SEC_A. Shares rose.", "The filing was made under Rule SEC_A. Shares rose."),
+        ("Talks opened with the minister of Commerce Dept. Monday came.", "Talks opened with the minister of Commerce Dept. Monday came."),
     ],
 )
 def test_split_lead(summary, lead):
