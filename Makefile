@@ -11,8 +11,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,native]'
 	touch $(STAMP)
 
-# The rules engine compiled to C with mypyc (service/native.py): about one and a half times as
-# fast. Without a C compiler the build says why and the engine runs as Python; a build older
+# The rules engine compiled to C with mypyc, and its phrase scanner written in C
+# (service/native.py): a little over twice as fast. Without a C compiler the build says why and the engine runs as Python; a build older
 # than its sources is never used, and this rebuilds it.
 NATIVE_SOURCES := $(addprefix service/rules/,phrases.py entities.py official.py frames.py conditions.py engine.py _scanner.c) service/native.py
 NATIVE := service/rules/_compiled/manifest.json

@@ -2,8 +2,8 @@
 
 Scoring an article runs through six modules of `service.rules` (phrase matching, conditions,
 event frames, official documents, entities, the engine). They are plain, fully annotated
-Python; mypyc compiles them to C extension modules that run the same code about one and a half
-times as fast. Compiling is an install step (`make` does it; `python -m service.native build`
+Python; mypyc compiles them to C extension modules that run the same code, and with the C
+scanner below an article scores a little over twice as fast. Compiling is an install step (`make` does it; `python -m service.native build`
 by hand), never a requirement: without a build, or when the build is stale, the same modules run
 as Python.
 
