@@ -155,7 +155,10 @@ NEGATIONS: Final = ["not", "no", "never", "no longer", "nor", "won t", "doesn t"
              # "ITC votes against duties": the duties are turned down.
              "vote against", "votes against", "voted against",
              # "fail to reach agreement": none reached.
-             "fail to", "fails to", "failed to", "failing to"]
+             "fail to", "fails to", "failed to", "failing to",
+             # "China unlikely to restrict exports": a restriction doubted is none made (only of a
+             # restriction: see `_DOUBTING`).
+             "unlikely to"]
 #: Quantities that make a flow or a permission small: "only a handful of licences granted".
 SCARCITY: Final = ["few", "fewer", "only a handful", "a handful", "a trickle", "a fraction", "scarce", "sparse", "barely any",
             "at zero",
@@ -870,6 +873,9 @@ _COLON: Final = re.compile(r":(?=\s)")
 _PHRASAL: Final = {form: particle for verb, particle in (("push", "back"), ("roll", "back"), ("scale", "back"), ("call", "off"),
                                                      ("take", "off"))
             for form in word_forms(verb) | set(IRREGULAR.get(verb, ()))}
+#: Doubts that deny a restriction ("unlikely to restrict exports") but only forecast anything
+#: else ("the plant is unlikely to proceed": a project in doubt, not one undone).
+_DOUBTING: Final = frozenset({"unlikely to"})
 #: "takes Shenghe off the list" removes it (while prices that "take off" soar: left alone).
 _TAKEN_OFF: Final = {"take": "remove", "takes": "removes", "took": "removed", "taken": "removed", "taking": "removing"}
 _PARTICLE: Final = re.compile(rf"\b({'|'.join(sorted(_PHRASAL))})((?: [\w-]+){{1,5}}?) (back|off)\b")
@@ -1775,6 +1781,8 @@ def _frame(
             relief_tokens.append(token)
             actions.append(token.text)
         elif token.tag in (NEGATION, SCARCE, DEFICIT):
+            if token.tag == NEGATION and token.value in _DOUBTING and heads[0][0] not in RESTRICTIONS:
+                continue  # "the plant is unlikely to proceed", "premiums unlikely to fall": a forecast
             if token.tag == DEFICIT and token.value in _APPREHENSION and heads[0][0] in RESTRICTIONS:
                 # "export curb fears", "tariff worries": the restriction is feared, not undone;
                 # "supply fears" stay a shortage feared.

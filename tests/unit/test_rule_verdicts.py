@@ -773,6 +773,23 @@ def test_a_report_rejected_is_denied(title):
 
 
 @pytest.mark.parametrize(
+    ("title", "event_type", "directions"),
+    [
+        # A restriction doubted is denied, as "has no plans to" is: not one announced.
+        ("China unlikely to restrict rare earth exports, analysts say", "export_control_eased", {"MP": "bearish"}),
+        ("Beijing seen unlikely to tighten rare earth curbs before summit", "export_control_eased", {"MP": "bearish"}),
+        ("US unlikely to raise tariffs on Chinese magnets, official says", "tariff_down", {"MP": "bearish"}),
+        # Anything else doubted is only forecast: the project is in doubt, not undone.
+        ("Lynas says Texas processing plant unlikely to proceed", "corporate", {"LYC.AX": "neutral"}),
+        # A threat is still a restriction coming.
+        ("China may restrict rare earth exports", "export_control_new", {"MP": "bullish"}),
+    ],
+)
+def test_a_restriction_said_to_be_unlikely_is_denied(title, event_type, directions):
+    assert_reads(title, event_type, directions)
+
+
+@pytest.mark.parametrize(
     ("title", "summary", "event_type"),
     [
         (
