@@ -86,6 +86,13 @@ typedef struct {
 } Output;
 
 #define EMPTY_EDGE UINT64_MAX
+/* Free an array a struct owns and forget it, so freeing twice (a failed rebuild, then dealloc)
+ * is harmless. */
+#define CLEAR_ARRAY(pointer) \
+    do {                     \
+        PyMem_Free(pointer); \
+        (pointer) = NULL;    \
+    } while (0)
 /* A trie's states and a table's slots are counted in int32. */
 #define MAX_ITEMS (INT32_MAX / 4)
 
@@ -129,30 +136,19 @@ scanner_free_arrays(Scanner *self)
     if (self->numbers != NULL) {
         for (Py_ssize_t i = 0; i < self->value_start[self->nkeys]; i++)
             Py_XDECREF(self->numbers[i]);
-        PyMem_Free(self->numbers);
-        self->numbers = NULL;
     }
-    PyMem_Free(self->words);
-    PyMem_Free(self->chars);
-    PyMem_Free(self->edges);
-    PyMem_Free(self->fail);
-    PyMem_Free(self->terminal);
-    PyMem_Free(self->dict_link);
-    PyMem_Free(self->states);
-    PyMem_Free(self->outputs);
-    PyMem_Free(self->value_start);
-    PyMem_Free(self->values);
-    self->states = NULL;
-    self->outputs = NULL;
+    CLEAR_ARRAY(self->numbers);
+    CLEAR_ARRAY(self->words);
+    CLEAR_ARRAY(self->chars);
+    CLEAR_ARRAY(self->edges);
+    CLEAR_ARRAY(self->fail);
+    CLEAR_ARRAY(self->terminal);
+    CLEAR_ARRAY(self->dict_link);
+    CLEAR_ARRAY(self->states);
+    CLEAR_ARRAY(self->outputs);
+    CLEAR_ARRAY(self->value_start);
+    CLEAR_ARRAY(self->values);
     self->nwords = 0;
-    self->words = NULL;
-    self->chars = NULL;
-    self->edges = NULL;
-    self->fail = NULL;
-    self->terminal = NULL;
-    self->dict_link = NULL;
-    self->value_start = NULL;
-    self->values = NULL;
     self->nstates = 0;
     self->word_mask = self->edge_mask = 0;
     self->value_span = 0;
@@ -585,10 +581,9 @@ pack(Scanner *self)
     }
     PyMem_Free(self->words);
     PyMem_Free(self->edges);
-    PyMem_Free(self->fail);
-    PyMem_Free(self->terminal);
-    PyMem_Free(self->dict_link);
-    self->fail = self->terminal = self->dict_link = NULL;
+    CLEAR_ARRAY(self->fail);
+    CLEAR_ARRAY(self->terminal);
+    CLEAR_ARRAY(self->dict_link);
     self->words = words;
     self->word_mask = word_slots - 1;
     self->edges = edges;
@@ -702,13 +697,21 @@ emit(const Scanner *self, int32_t state, unsigned char *seen, PyObject *found)
 #define READ_UCS1(i) ((Py_UCS4)((const Py_UCS1 *)data)[i])
 #define READ_ANY(i) PyUnicode_READ(kind, data, (i))
 
+/* 0 if `text` is a str; else -1 with the TypeError `method` raises. */
+static int
+check_str(const char *method, PyObject *text)
+{
+    if (PyUnicode_Check(text))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "%s() takes a str, not %.100s", method, Py_TYPE(text)->tp_name);
+    return -1;
+}
+
 static PyObject *
 scanner_find(Scanner *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "find() takes a str, not %.100s", Py_TYPE(text)->tp_name);
+    if (check_str("find", text) < 0)
         return NULL;
-    }
     PyObject *found = PySet_New(NULL);
     if (found == NULL || self->nstates <= 1)
         return found;
@@ -776,10 +779,8 @@ report(const Scanner *self, int32_t state, Py_ssize_t end, PyObject *out)
 static PyObject *
 scanner_matches(Scanner *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "matches() takes a str, not %.100s", Py_TYPE(text)->tp_name);
+    if (check_str("matches", text) < 0)
         return NULL;
-    }
     PyObject *found = PyList_New(0);
     if (found == NULL || self->nstates <= 1)
         return found;
@@ -883,20 +884,13 @@ picker_free(Picker *self)
         for (Py_ssize_t r = 0; r < self->nrules; r++)
             Py_XDECREF(self->numbers[r]);
     }
-    PyMem_Free(self->numbers);
-    PyMem_Free(self->anchor_start);
-    PyMem_Free(self->anchored);
-    PyMem_Free(self->clause_start);
-    PyMem_Free(self->id_start);
-    PyMem_Free(self->ids);
-    PyMem_Free(self->always);
-    self->numbers = NULL;
-    self->anchor_start = NULL;
-    self->anchored = NULL;
-    self->clause_start = NULL;
-    self->id_start = NULL;
-    self->ids = NULL;
-    self->always = NULL;
+    CLEAR_ARRAY(self->numbers);
+    CLEAR_ARRAY(self->anchor_start);
+    CLEAR_ARRAY(self->anchored);
+    CLEAR_ARRAY(self->clause_start);
+    CLEAR_ARRAY(self->id_start);
+    CLEAR_ARRAY(self->ids);
+    CLEAR_ARRAY(self->always);
     self->nrules = self->nphrases = self->nalways = 0;
 }
 
@@ -1213,20 +1207,11 @@ static struct PyModuleDef scanner_module = {
 PyMODINIT_FUNC
 PyInit__scanner(void)
 {
-    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&PickerType) < 0)
-        return NULL;
     PyObject *module = PyModule_Create(&scanner_module);
     if (module == NULL)
         return NULL;
-    Py_INCREF(&ScannerType);
-    if (PyModule_AddObject(module, "Scanner", (PyObject *)&ScannerType) < 0) {
-        Py_DECREF(&ScannerType);
-        Py_DECREF(module);
-        return NULL;
-    }
-    Py_INCREF(&PickerType);
-    if (PyModule_AddObject(module, "Picker", (PyObject *)&PickerType) < 0) {
-        Py_DECREF(&PickerType);
+    /* Each type is readied and added under its own name (the last part of tp_name). */
+    if (PyModule_AddType(module, &ScannerType) < 0 || PyModule_AddType(module, &PickerType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

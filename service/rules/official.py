@@ -271,9 +271,8 @@ def _by_host(link: str | None) -> tuple[str, str, str] | None:
 
 def _by_feed(feed: str) -> tuple[str, str, str] | None:
     # A service reads the same few feeds all day: each name is read once.
-    known = _FEED_KINDS.get(feed, _UNKNOWN)
-    if known is not _UNKNOWN:
-        return known  # type: ignore[return-value]
+    if feed in _FEED_KINDS:
+        return _FEED_KINDS[feed]
     name = lower(feed)
     found = next(((kind, agency, country) for pattern, kind, agency, country in _FEEDS if pattern.search(name)), None)
     if len(_FEED_KINDS) >= _MAX_FEED_KINDS:
@@ -283,7 +282,6 @@ def _by_feed(feed: str) -> tuple[str, str, str] | None:
 
 
 _FEED_KINDS: Final[dict[str, tuple[str, str, str] | None]] = {}
-_UNKNOWN: Final = object()
 _MAX_FEED_KINDS: Final = 4096
 
 

@@ -261,12 +261,9 @@ class PhraseMatcher:
 def _automaton_find(keys: list[str], values: list[tuple[int, ...]]) -> Callable[[str], set[int]]:
     """`PhraseMatcher.find` with pyahocorasick: the keys' value tuples, flattened by
     `set(chain.from_iterable(...))` in C, with no Python step per match."""
-    automaton = ahocorasick.Automaton()
-    for key, value in zip(keys, values):
-        automaton.add_word(key, value)
-    if not keys:
+    automaton = _automaton(keys, values)
+    if automaton is None:
         return _find_nothing
-    automaton.make_automaton()
     search = automaton.iter
 
     def find(text: str) -> set[int]:
@@ -297,18 +294,27 @@ def rule_picker(clauses: list[tuple[tuple[int, ...], ...]], phrases: int) -> Cal
 
 
 def _automaton_matches(keys: list[str], payloads: list[Any]) -> Callable[[str], list[tuple[int, Any]]]:
-    if not keys:
+    automaton = _automaton(keys, payloads)
+    if automaton is None:
         return _match_nothing
-    automaton = ahocorasick.Automaton()
-    for key, payload in zip(keys, payloads):
-        automaton.add_word(key, payload)
-    automaton.make_automaton()
     search = automaton.iter
 
     def matches(text: str) -> list[tuple[int, Any]]:
         return list(search(text))
 
     return matches
+
+
+def _automaton(keys: list[str], values: list[Any]) -> Any:
+    """A pyahocorasick automaton of the keys, each with its value; None when there are no keys
+    (an empty automaton cannot be searched)."""
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in zip(keys, values):
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
 
 
 def _match_nothing(text: str) -> list[tuple[int, Any]]:
